@@ -1,0 +1,28 @@
+/**
+ * The names of the environment variables that carry resource names and endpoints from the
+ * infrastructure (CDK stacks, local stack) to the functions. This file is the contract between the two:
+ * the stacks set these through grant-and-bind helpers, the functions read them once at cold start
+ * through `lambdas/shared/config.ts`.
+ */
+export const ENV = {
+  /** Kinesis stream that ingest writes to. */
+  eventsStreamName: 'EVENTS_STREAM_NAME',
+  /** DynamoDB table of hashed API keys (key hash -> account, scope). */
+  apiKeysTableName: 'API_KEYS_TABLE_NAME',
+  /** DynamoDB table of per-account rollups (and the per-event dedupe markers that fence them). */
+  rollupsTableName: 'ROLLUPS_TABLE_NAME',
+  /** DynamoDB table of live WebSocket connections (TTL, account index). */
+  connectionsTableName: 'CONNECTIONS_TABLE_NAME',
+  /** OpenSearch endpoint, e.g. `https://search-xyz.eu-west-1.es.amazonaws.com` or `http://127.0.0.1:9200`. */
+  opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
+  /** `sigv4` (default, AWS OpenSearch Service) or `none` (local OpenSearch without the security plugin). */
+  opensearchAuth: 'OPENSEARCH_AUTH',
+  /** SQS queue that receives dead-lettered events with their payload and reason. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: the WebSocket @connections endpoint. */
+  websocketManagementEndpoint: 'WEBSOCKET_MANAGEMENT_ENDPOINT',
+  /** Prefix of the time-based event indices, e.g. `events` -> `events-2026.11.21`. */
+  eventsIndexPrefix: 'EVENTS_INDEX_PREFIX',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

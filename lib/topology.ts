@@ -1,0 +1,284 @@
+/**
+ * The topology of the system as plain data: functions, stream, tables, queues, routes and the
+ * event source mapping settings. The CDK stacks build AWS resources from it and the local stack
+ * (`local/`) builds its emulated resources from it, so the two cannot drift apart silently
+ * (`test/cdk/local-parity.test.ts` compares the synthesized template with what `local/` runs).
+ *
+ * No aws-cdk-lib import here on purpose: `local/` loads this file without the CDK.
+ */
+import { ENV } from '../lambdas/shared/env-names.js';
+
+export type FunctionId =
+  | 'ingest'
+  | 'indexer'
+  | 'rollup-writer'
+  | 'stats-api'
+  | 'ws-connect'
+  | 'ws-disconnect'
+  | 'ws-default'
+  | 'ws-broadcast';
+
+export interface FunctionDefinition {
+  id: FunctionId;
+  description: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** Name of the exported handler in the entry file. */
+  handler: string;
+  memorySizeMb: number;
+  timeoutSeconds: number;
+}
+
+/** Lambda runtime of every function; local runs on the machine's Node (20+), bundled for this target. */
+export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22' } as const;
+
+/**
+ * esbuild options shared by NodejsFunction and the local bundler, so the local stack runs the code
+ * Lambda runs. The AWS SDK is bundled rather than taken from the runtime so the version is pinned by
+ * package-lock.json everywhere.
+ */
+export const BUNDLING = {
+  format: 'cjs',
+  target: LAMBDA_RUNTIME.esbuildTarget,
+  minify: true,
+  sourceMap: true,
+  externalModules: [] as string[],
+} as const;
+
+export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
+  ingest: {
+    id: 'ingest',
+    description: 'Validates POSTed events and puts them on the Kinesis stream',
+    entry: 'lambdas/ingest/handler.ts',
+    handler: 'handler',
+    memorySizeMb: 512,
+    timeoutSeconds: 10,
+  },
+  indexer: {
+    id: 'indexer',
+    description: 'Bulk-indexes stream records into OpenSearch, reporting partial batch failures',
+    entry: 'lambdas/indexer/handler.ts',
+    handler: 'handler',
+    memorySizeMb: 512,
+    timeoutSeconds: 60,
+  },
+  'rollup-writer': {
+    id: 'rollup-writer',
+    description: 'Applies stream records to the per-account DynamoDB rollups exactly once',
+    entry: 'lambdas/stats/rollup-writer.ts',
+    handler: 'handler',
+    memorySizeMb: 512,
+    timeoutSeconds: 60,
+  },
+  'stats-api': {
+    id: 'stats-api',
+    description: 'Serves per-account summaries from the rollups',
+    entry: 'lambdas/stats/handler.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-connect': {
+    id: 'ws-connect',
+    description: 'Authorizes a WebSocket $connect and records the connection',
+    entry: 'lambdas/ws-broadcast/connect.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-disconnect': {
+    id: 'ws-disconnect',
+    description: 'Removes a WebSocket connection on $disconnect',
+    entry: 'lambdas/ws-broadcast/disconnect.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-default': {
+    id: 'ws-default',
+    description: 'Handles WebSocket messages (subscribe to event types, ping)',
+    entry: 'lambdas/ws-broadcast/default.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-broadcast': {
+    id: 'ws-broadcast',
+    description: 'Pushes stream records to the WebSocket connections of their account',
+    entry: 'lambdas/ws-broadcast/broadcast.ts',
+    handler: 'handler',
+    memorySizeMb: 512,
+    timeoutSeconds: 30,
+  },
+};
+
+export const EVENT_STREAM = {
+  id: 'events',
+  shardCount: 1,
+  retentionHours: 24,
+} as const;
+
+export type AttributeType = 'S' | 'N';
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+export interface TableDefinition {
+  id: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  timeToLiveAttribute?: string;
+  globalSecondaryIndexes?: { indexName: string; partitionKey: KeyAttribute; sortKey?: KeyAttribute }[];
+}
+
+export const TABLES = {
+  /** Hashed API keys: `keyHash` (sha256 hex of the key) -> `{ accountId, scope: 'write' | 'read' }`. */
+  apiKeys: {
+    id: 'api-keys',
+    partitionKey: { name: 'keyHash', type: 'S' },
+  },
+  /** Per-account rollups and their dedupe markers; the key layout lives in `lambdas/stats/rollup-model.ts`. */
+  rollups: {
+    id: 'rollups',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+  },
+  /** Live WebSocket connections, expiring by TTL, queried per account by the broadcaster. */
+  connections: {
+    id: 'connections',
+    partitionKey: { name: 'connectionId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    globalSecondaryIndexes: [{ indexName: 'by-account', partitionKey: { name: 'accountId', type: 'S' } }],
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof TABLES;
+
+export const QUEUES = {
+  /**
+   * Dead letters: events a function gave up on, with their payload and reason, and the on-failure
+   * records of the stream mappings (which carry only batch metadata).
+   */
+  deadLetter: { id: 'dead-letter', retentionDays: 14 },
+} as const;
+
+export const OPENSEARCH = {
+  /** Time-based indices `events-YYYY.MM.DD`, written through this prefix. */
+  eventsIndexPrefix: 'events',
+  engineVersion: '2.19',
+} as const;
+
+export type StartingPosition = 'TRIM_HORIZON' | 'LATEST';
+
+/** Settings of one Kinesis event source mapping, named after the CloudFormation properties. */
+export interface StreamMappingDefinition {
+  functionId: FunctionId;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  startingPosition: StartingPosition;
+  maximumRetryAttempts: number;
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  /** Always true: every consumer reports partial batch failures. */
+  reportBatchItemFailures: true;
+  parallelizationFactor: number;
+}
+
+/**
+ * One mapping per consumer, so an OpenSearch outage holds back only the indexer while rollups and
+ * live push carry on.
+ */
+export const STREAM_MAPPINGS: StreamMappingDefinition[] = [
+  {
+    functionId: 'indexer',
+    batchSize: 500,
+    maximumBatchingWindowInSeconds: 1,
+    startingPosition: 'TRIM_HORIZON',
+    maximumRetryAttempts: 10,
+    maximumRecordAgeInSeconds: 6 * 3600,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
+    parallelizationFactor: 1,
+  },
+  {
+    functionId: 'rollup-writer',
+    batchSize: 500,
+    maximumBatchingWindowInSeconds: 1,
+    startingPosition: 'TRIM_HORIZON',
+    maximumRetryAttempts: 10,
+    maximumRecordAgeInSeconds: 6 * 3600,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
+    parallelizationFactor: 1,
+  },
+  {
+    // Live push is worthless when stale: few retries, short record age, start at the tip.
+    functionId: 'ws-broadcast',
+    batchSize: 100,
+    maximumBatchingWindowInSeconds: 0,
+    startingPosition: 'LATEST',
+    maximumRetryAttempts: 2,
+    maximumRecordAgeInSeconds: 300,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
+    parallelizationFactor: 1,
+  },
+];
+
+export interface RestRoute {
+  method: 'GET' | 'POST';
+  /** API Gateway resource path with `{param}` placeholders. */
+  path: string;
+  functionId: FunctionId;
+}
+
+export const REST_ROUTES: RestRoute[] = [
+  { method: 'POST', path: '/v1/events', functionId: 'ingest' },
+  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api' },
+];
+
+export const WEBSOCKET_ROUTES: {
+  routeKey: '$connect' | '$disconnect' | '$default';
+  functionId: FunctionId;
+}[] = [
+  { routeKey: '$connect', functionId: 'ws-connect' },
+  { routeKey: '$disconnect', functionId: 'ws-disconnect' },
+  { routeKey: '$default', functionId: 'ws-default' },
+];
+
+export const API_STAGE = 'v1';
+
+/** Which resources each function uses, and how: drives both CDK grants and local environment. */
+export type Access = 'read' | 'write' | 'readwrite';
+export interface FunctionBindings {
+  stream?: 'write';
+  tables?: Partial<Record<TableKey, Access>>;
+  opensearch?: Access;
+  deadLetterQueue?: 'send';
+  websocketManagement?: boolean;
+}
+
+export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
+  ingest: { stream: 'write', tables: { apiKeys: 'read' } },
+  indexer: { opensearch: 'write', deadLetterQueue: 'send' },
+  'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
+  'stats-api': { tables: { rollups: 'read', apiKeys: 'read' } },
+  'ws-connect': { tables: { connections: 'readwrite', apiKeys: 'read' } },
+  'ws-disconnect': { tables: { connections: 'readwrite' } },
+  'ws-default': { tables: { connections: 'readwrite' }, websocketManagement: true },
+  'ws-broadcast': { tables: { connections: 'readwrite' }, websocketManagement: true },
+};
+
+/** The environment variable each binding sets; one table so CDK and local agree. */
+export const BINDING_ENV = {
+  stream: ENV.eventsStreamName,
+  tables: {
+    apiKeys: ENV.apiKeysTableName,
+    rollups: ENV.rollupsTableName,
+    connections: ENV.connectionsTableName,
+  } satisfies Record<TableKey, string>,
+  opensearch: ENV.opensearchEndpoint,
+  deadLetterQueue: ENV.deadLetterQueueUrl,
+  websocketManagement: ENV.websocketManagementEndpoint,
+} as const;
