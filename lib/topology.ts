@@ -247,7 +247,8 @@ export const WEBSOCKET_ROUTES: {
   { routeKey: '$default', functionId: 'ws-default' },
 ];
 
-export const API_STAGE = 'v1';
+/** Stage of both APIs; local REST routes are served without it, the WebSocket management endpoint with it. */
+export const API_STAGE = 'prod';
 
 /** Which resources each function uses, and how: drives both CDK grants and local environment. */
 export type Access = 'read' | 'write' | 'readwrite';
