@@ -26,3 +26,14 @@ export const ENV = {
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * Optional tuning variables: every one has a default, so the stacks need not set them. Kept apart from
+ * `ENV` because they name no resource and carry no grant.
+ */
+export const TUNING_ENV = {
+  /** How far in the past an event's `timestamp` may lie, in seconds (default 7 days). */
+  eventMaxPastSeconds: 'EVENT_MAX_PAST_SECONDS',
+  /** How far in the future an event's `timestamp` may lie, in seconds (default 1 hour). */
+  eventMaxFutureSeconds: 'EVENT_MAX_FUTURE_SECONDS',
+} as const;

@@ -1,0 +1,128 @@
+/**
+ * Configuration read once per process, at cold start, from the variables named in `env-names.ts`.
+ * A missing variable fails the cold start with a message naming it, rather than failing later deep
+ * inside a request.
+ */
+
+import { ENV, TUNING_ENV } from './env-names.js';
+import { DEFAULT_MAX_FUTURE_MS, DEFAULT_MAX_PAST_MS, type TimestampBounds } from './event-schema.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Returns the variable's value, or throws `"<NAME> environment variable is not set"`. */
+export function requireEnv(name: string, env: Env = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new Error(`${name} environment variable is not set`);
+  }
+  return value;
+}
+
+/** Returns the variable's value, or `fallback` when it is unset or empty. */
+export function optionalEnv(name: string, fallback: string, env: Env = process.env): string {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? fallback : value;
+}
+
+function positiveSeconds(name: string, fallbackMs: number, env: Env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallbackMs;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new Error(`${name} environment variable must be a non-negative number of seconds, got "${raw}"`);
+  }
+  return seconds * 1000;
+}
+
+export interface IngestConfig {
+  streamName: string;
+  apiKeysTableName: string;
+  timestampBounds: TimestampBounds;
+}
+
+/** Config of the ingest function. */
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  return {
+    streamName: requireEnv(ENV.eventsStreamName, env),
+    apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
+    timestampBounds: {
+      maxPastMs: positiveSeconds(TUNING_ENV.eventMaxPastSeconds, DEFAULT_MAX_PAST_MS, env),
+      maxFutureMs: positiveSeconds(TUNING_ENV.eventMaxFutureSeconds, DEFAULT_MAX_FUTURE_MS, env),
+    },
+  };
+}
+
+export type OpenSearchAuth = 'sigv4' | 'none';
+
+export interface OpenSearchConfig {
+  endpoint: string;
+  auth: OpenSearchAuth;
+  /** Region to sign for; only required with SigV4. */
+  region: string | undefined;
+}
+
+/** Where OpenSearch is and how to authenticate to it. */
+export function loadOpenSearchConfig(env: Env = process.env): OpenSearchConfig {
+  const endpoint = requireEnv(ENV.opensearchEndpoint, env);
+  const auth = optionalEnv(ENV.opensearchAuth, 'sigv4', env);
+  if (auth !== 'sigv4' && auth !== 'none') {
+    throw new Error(`${ENV.opensearchAuth} environment variable must be "sigv4" or "none", got "${auth}"`);
+  }
+  return { endpoint, auth, region: auth === 'sigv4' ? requireEnv('AWS_REGION', env) : env.AWS_REGION };
+}
+
+export interface IndexerConfig {
+  opensearch: OpenSearchConfig;
+  indexPrefix: string;
+  deadLetterQueueUrl: string;
+}
+
+/** Config of the indexer function. */
+export function loadIndexerConfig(env: Env = process.env): IndexerConfig {
+  return {
+    opensearch: loadOpenSearchConfig(env),
+    indexPrefix: optionalEnv(ENV.eventsIndexPrefix, 'events', env),
+    deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl, env),
+  };
+}
+
+export interface RollupWriterConfig {
+  rollupsTableName: string;
+  deadLetterQueueUrl: string;
+}
+
+/** Config of the rollup writer function. */
+export function loadRollupWriterConfig(env: Env = process.env): RollupWriterConfig {
+  return {
+    rollupsTableName: requireEnv(ENV.rollupsTableName, env),
+    deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl, env),
+  };
+}
+
+export interface StatsApiConfig {
+  rollupsTableName: string;
+  apiKeysTableName: string;
+}
+
+/** Config of the stats API function. */
+export function loadStatsApiConfig(env: Env = process.env): StatsApiConfig {
+  return {
+    rollupsTableName: requireEnv(ENV.rollupsTableName, env),
+    apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
+  };
+}
+
+/** Name of the connections table (every WebSocket function). */
+export function loadConnectionsTableName(env: Env = process.env): string {
+  return requireEnv(ENV.connectionsTableName, env);
+}
+
+/** Name of the api keys table. */
+export function loadApiKeysTableName(env: Env = process.env): string {
+  return requireEnv(ENV.apiKeysTableName, env);
+}
+
+/** The WebSocket @connections endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
+export function loadWebSocketManagementEndpoint(env: Env = process.env): string {
+  return requireEnv(ENV.websocketManagementEndpoint, env);
+}

@@ -1,0 +1,208 @@
+/**
+ * The event contract: one zod schema, the single source of truth for ingest, indexer, rollups and
+ * broadcast. Ingest validates client input with `incomingEventSchema` (plus the time bounds, which
+ * depend on the receipt time); stream consumers decode what ingest wrote with `storedEventSchema`.
+ */
+import { z } from 'zod';
+
+/** An event's serialized JSON may not exceed 32 KB (Segment's per-event limit). */
+export const MAX_EVENT_BYTES = 32 * 1024;
+/** A request may carry at most 500 events (the PutRecords record limit). */
+export const MAX_BATCH_EVENTS = 500;
+/** A request body may not exceed 1 MB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export const EVENT_ID_MAX_LENGTH = 128;
+export const EVENT_TYPE_MAX_LENGTH = 64;
+export const ACCOUNT_ID_MAX_LENGTH = 128;
+export const ID_MAX_LENGTH = 256;
+export const PATH_MAX_LENGTH = 2048;
+export const USER_AGENT_MAX_LENGTH = 1024;
+
+/** Event types: lower-case letters, digits and `_ . : -`. */
+export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
+
+/** Default bounds on a client-supplied timestamp, relative to the receipt time. */
+export const DEFAULT_MAX_PAST_MS = 7 * 24 * 3600 * 1000;
+export const DEFAULT_MAX_FUTURE_MS = 3600 * 1000;
+
+const boundedString = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .min(1, { error: `${field} must not be empty` })
+    .max(max, { error: `${field} must be at most ${max} characters` });
+
+export const eventTypeSchema = boundedString('type', EVENT_TYPE_MAX_LENGTH).regex(EVENT_TYPE_PATTERN, {
+  error: 'type may only contain a-z, 0-9 and _ . : -',
+});
+
+const isoTimestamp = z.iso.datetime({
+  offset: true,
+  error: 'timestamp must be an ISO-8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z',
+});
+
+const optionalFields = {
+  account_id: boundedString('account_id', ACCOUNT_ID_MAX_LENGTH).optional(),
+  user_id: boundedString('user_id', ID_MAX_LENGTH).optional(),
+  anonymous_id: boundedString('anonymous_id', ID_MAX_LENGTH).optional(),
+  session_id: boundedString('session_id', ID_MAX_LENGTH).optional(),
+  path: boundedString('path', PATH_MAX_LENGTH).optional(),
+  // z.number() rejects NaN and ±Infinity in zod 4, so `value` is always finite.
+  value: z.number({ error: 'value must be a finite number' }).optional(),
+  properties: z.record(z.string(), z.unknown(), { error: 'properties must be an object' }).optional(),
+};
+
+/**
+ * An event as a client sends it. Strict: an unknown top-level field is an error rather than silently
+ * dropped (the index mapping is strict too); custom data belongs under `properties`.
+ */
+export const incomingEventSchema = z.strictObject(
+  {
+    event_id: boundedString('event_id', EVENT_ID_MAX_LENGTH).optional(),
+    type: eventTypeSchema,
+    timestamp: isoTimestamp.optional(),
+    ...optionalFields,
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'event must be a JSON object') },
+);
+export type IncomingEvent = z.infer<typeof incomingEventSchema>;
+
+/**
+ * An event as ingest puts it on the stream: account, id and timestamp always set, plus what the
+ * server saw. Not strict, so that a consumer older than a producer ignores fields it does not know.
+ */
+export const storedEventSchema = z.object({
+  ...optionalFields,
+  event_id: boundedString('event_id', EVENT_ID_MAX_LENGTH),
+  account_id: z.string().min(1),
+  type: eventTypeSchema,
+  timestamp: isoTimestamp,
+  received_at: isoTimestamp,
+  client_ip: z.string().optional(),
+  user_agent: z.string().optional(),
+});
+export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** One validation problem, naming the field (`path`, dotted) and what is wrong with it. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Turns zod issues into `[{path, message}]`, the shape the API returns. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  return issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return {
+        path,
+        message: `unknown field(s) ${issue.keys.join(', ')}: put custom data under properties`,
+      };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+/** Byte length of a value's JSON serialization, the measure of the event size limit. */
+export function serializedBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+export interface TimestampBounds {
+  maxPastMs: number;
+  maxFutureMs: number;
+}
+
+export type EventValidation = { ok: true; event: IncomingEvent } | { ok: false; errors: FieldError[] };
+
+/**
+ * Validates one client event: its size, its shape, and its timestamp against the bounds around
+ * `receivedAt` (bounds keep a buggy client clock from writing into rollup hours long closed).
+ */
+export function validateIncomingEvent(
+  raw: unknown,
+  receivedAt: Date,
+  bounds: TimestampBounds = { maxPastMs: DEFAULT_MAX_PAST_MS, maxFutureMs: DEFAULT_MAX_FUTURE_MS },
+): EventValidation {
+  const bytes = serializedBytes(raw);
+  if (bytes > MAX_EVENT_BYTES) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '',
+          message: `event is ${bytes} bytes serialized, over the 32 KB limit (${MAX_EVENT_BYTES} bytes)`,
+        },
+      ],
+    };
+  }
+  const parsed = incomingEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, errors: formatIssues(parsed.error.issues) };
+  }
+  const { timestamp } = parsed.data;
+  if (timestamp !== undefined) {
+    const at = Date.parse(timestamp);
+    if (at < receivedAt.getTime() - bounds.maxPastMs) {
+      return {
+        ok: false,
+        errors: [
+          {
+            path: 'timestamp',
+            message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past`,
+          },
+        ],
+      };
+    }
+    if (at > receivedAt.getTime() + bounds.maxFutureMs) {
+      return {
+        ok: false,
+        errors: [
+          {
+            path: 'timestamp',
+            message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future`,
+          },
+        ],
+      };
+    }
+  }
+  return { ok: true, event: parsed.data };
+}
+
+function describeMs(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day(s)`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour(s)`;
+  return `${seconds} second(s)`;
+}
+
+/** What the server adds to an event when it accepts it. */
+export interface ReceiptContext {
+  accountId: string;
+  receivedAt: Date;
+  clientIp?: string;
+  userAgent?: string;
+  newEventId: () => string;
+}
+
+/**
+ * Turns a validated client event into the stored event: the key's account, a generated id when the
+ * client sent none, the timestamp normalized to UTC (receipt time when absent), and the receipt facts.
+ */
+export function enrichEvent(event: IncomingEvent, receipt: ReceiptContext): StoredEvent {
+  const stored: StoredEvent = {
+    ...event,
+    account_id: receipt.accountId,
+    event_id: event.event_id ?? receipt.newEventId(),
+    timestamp: new Date(event.timestamp ?? receipt.receivedAt).toISOString(),
+    received_at: receipt.receivedAt.toISOString(),
+  };
+  if (receipt.clientIp) stored.client_ip = receipt.clientIp;
+  if (receipt.userAgent) stored.user_agent = receipt.userAgent.slice(0, USER_AGENT_MAX_LENGTH);
+  return stored;
+}
+
+/** The idempotency key of an event across every sink: OpenSearch `_id`, rollup dedupe marker. */
+export function eventKey(event: Pick<StoredEvent, 'account_id' | 'event_id'>): string {
+  return `${event.account_id}:${event.event_id}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * The connections table's entity: one item per live WebSocket connection, found per account through
+ * the `by-account` index, expiring by TTL (API Gateway closes connections after 2 hours anyway).
+ */
+import {
+  type ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+
+/** API Gateway's maximum connection duration. */
+export const CONNECTION_TTL_SECONDS = 2 * 3600;
+/** Global secondary index of the connections table by account. */
+export const BY_ACCOUNT_INDEX = 'by-account';
+
+export interface ConnectionItem {
+  connectionId: string;
+  accountId: string;
+  /** ISO-8601 time of `$connect`. */
+  connectedAt: string;
+  /** Epoch seconds: DynamoDB TTL. */
+  expiresAt: number;
+  /** Event types the client subscribed to; absent or empty means all. */
+  types?: string[];
+}
+
+/** The item recorded at `$connect`. */
+export function newConnection(connectionId: string, accountId: string, now: Date): ConnectionItem {
+  return {
+    connectionId,
+    accountId,
+    connectedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + CONNECTION_TTL_SECONDS,
+  };
+}
+
+/** Whether an error of the management API means the connection is gone (410). */
+export function isGone(error: unknown): boolean {
+  const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return candidate?.name === 'GoneException' || candidate?.$metadata?.httpStatusCode === 410;
+}
+
+/** Sends one JSON message to a connection. */
+export async function postJson(
+  management: ApiGatewayManagementApiClient,
+  connectionId: string,
+  message: unknown,
+): Promise<void> {
+  await postFrame(management, connectionId, JSON.stringify(message));
+}
+
+/** Sends one serialized frame to a connection. */
+export async function postFrame(
+  management: ApiGatewayManagementApiClient,
+  connectionId: string,
+  frame: string,
+): Promise<void> {
+  await management.send(
+    new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(frame, 'utf8') }),
+  );
+}

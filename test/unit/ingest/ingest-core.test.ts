@@ -1,0 +1,290 @@
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type IngestDeps, type IngestRequest, ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
+import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
+import { HttpError } from '../../../lambdas/shared/http.js';
+import { apiRequest, fakeTiming, silentLog } from '../../helpers/factories.js';
+
+const kinesis = mockClient(KinesisClient);
+const KEYS: Record<string, ApiKeyRecord> = {
+  'wk-1': { accountId: 'acct-1', scope: 'write' },
+  'rk-1': { accountId: 'acct-1', scope: 'read' },
+};
+
+function deps(overrides: Partial<IngestDeps> = {}): IngestDeps {
+  let id = 0;
+  return {
+    kinesis: new KinesisClient({ region: 'eu-west-1' }),
+    streamName: 'events',
+    lookupApiKey: async (key) => KEYS[key],
+    timestampBounds: { maxPastMs: 7 * 24 * 3600 * 1000, maxFutureMs: 3600 * 1000 },
+    now: () => new Date('2026-01-15T10:30:00.000Z'),
+    newEventId: () => `gen-${++id}`,
+    timing: fakeTiming(),
+    log: silentLog,
+    ...overrides,
+  };
+}
+
+function request(body: unknown, headers: Record<string, string> = { 'X-Api-Key': 'wk-1' }): IngestRequest {
+  const event = apiRequest({ body, headers });
+  return {
+    headers: event.headers,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded,
+    sourceIp: '203.0.113.7',
+    userAgent: 'test-agent/1.0',
+  };
+}
+
+async function httpErrorOf(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
+  return error;
+}
+
+function acknowledgeAll() {
+  kinesis.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
+    FailedRecordCount: 0,
+    Records: input.Records.map((_, index) => ({ SequenceNumber: String(index), ShardId: 'shardId-0' })),
+  }));
+}
+
+const deadline = () => Date.parse('2026-01-15T10:30:00.000Z') + 5_000;
+
+describe('ingestEvents', () => {
+  beforeEach(() => {
+    kinesis.reset();
+  });
+
+  it('puts a single event enriched, keyed by account and event id, and answers its counts', async () => {
+    // Prepare
+    acknowledgeAll();
+
+    // Act
+    const result = await ingestEvents(request({ type: 'page_view', event_id: 'e1' }), deps(), deadline());
+
+    // Assess
+    expect(result).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    const input = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input;
+    expect(input?.StreamName).toBe('events');
+    expect(input?.Records?.[0]?.PartitionKey).toBe('acct-1:e1');
+    expect(JSON.parse(Buffer.from(input?.Records?.[0]?.Data ?? []).toString())).toEqual({
+      type: 'page_view',
+      event_id: 'e1',
+      account_id: 'acct-1',
+      timestamp: '2026-01-15T10:30:00.000Z',
+      received_at: '2026-01-15T10:30:00.000Z',
+      client_ip: '203.0.113.7',
+      user_agent: 'test-agent/1.0',
+    });
+  });
+
+  it('accepts the valid events of a batch, rejects the invalid ones, and sends duplicates once', async () => {
+    // Prepare
+    acknowledgeAll();
+    const body = {
+      events: [
+        { type: 'login', event_id: 'a' },
+        { type: 'BAD TYPE', event_id: 'b' },
+        { type: 'login', event_id: 'a' },
+        { type: 'x' },
+      ],
+    };
+
+    // Act
+    const result = await ingestEvents(request(body), deps(), deadline());
+
+    // Assess
+    expect(result).toEqual({
+      accepted: 2,
+      duplicates: 1,
+      rejected: [
+        {
+          index: 1,
+          event_id: 'b',
+          errors: [{ path: 'type', message: 'type may only contain a-z, 0-9 and _ . : -' }],
+        },
+      ],
+    });
+    const records = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.Records ?? [];
+    expect(records.map((record) => record.PartitionKey)).toEqual(['acct-1:a', 'acct-1:gen-1']);
+  });
+
+  it('retries only the entries PutRecords failed, then succeeds', async () => {
+    // Prepare
+    kinesis
+      .on(PutRecordsCommand)
+      .resolvesOnce({
+        FailedRecordCount: 1,
+        Records: [
+          { SequenceNumber: '1', ShardId: 's' },
+          { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' },
+        ],
+      })
+      .resolvesOnce({ FailedRecordCount: 0, Records: [{ SequenceNumber: '2', ShardId: 's' }] });
+
+    // Act
+    const result = await ingestEvents(
+      request({
+        events: [
+          { type: 'a', event_id: 'e1' },
+          { type: 'a', event_id: 'e2' },
+        ],
+      }),
+      deps(),
+      deadline(),
+    );
+
+    // Assess
+    expect(result).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+    const calls = kinesis.commandCalls(PutRecordsCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input.Records?.map((record) => record.PartitionKey)).toEqual(['acct-1:e2']);
+  });
+
+  it('answers 503 with Retry-After naming the events still unacknowledged at the deadline', async () => {
+    // Prepare
+    kinesis.on(PutRecordsCommand).callsFake((input: { Records: { PartitionKey: string }[] }) => ({
+      FailedRecordCount: 1,
+      Records: input.Records.map((record) =>
+        record.PartitionKey === 'acct-1:e2'
+          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'internal' }
+          : { SequenceNumber: '1', ShardId: 's' },
+      ),
+    }));
+
+    // Act
+    const error = await httpErrorOf(
+      ingestEvents(
+        request({
+          events: [
+            { type: 'a', event_id: 'e1' },
+            { type: 'a', event_id: 'e2' },
+          ],
+        }),
+        deps(),
+        deadline(),
+      ),
+    );
+
+    // Assess
+    expect(error.statusCode).toBe(503);
+    expect(error.headers['Retry-After']).toBe('1');
+    expect(error.details).toMatchObject({
+      accepted: 1,
+      failed: [{ index: 1, event_id: 'e2', error_code: 'InternalFailure', error_message: 'internal' }],
+    });
+    expect(kinesis.commandCalls(PutRecordsCommand).length).toBeGreaterThan(2);
+  });
+
+  it('answers 503 when the stream cannot be reached at all', async () => {
+    // Prepare
+    kinesis.on(PutRecordsCommand).rejects(new Error('connect ECONNREFUSED'));
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(request({ type: 'a', event_id: 'e1' }), deps(), deadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(503);
+    expect(error.details).toMatchObject({ accepted: 0, failed: [{ index: 0, event_id: 'e1' }] });
+  });
+
+  it('answers 413 naming the limit for a body over 1 MB', async () => {
+    // Act
+    const error = await httpErrorOf(
+      ingestEvents(request({ type: 'a', properties: { blob: 'x'.repeat(1024 * 1024) } }), deps(), deadline()),
+    );
+
+    // Assess
+    expect(error.statusCode).toBe(413);
+    expect(error.message).toMatch(/over the 1 MB limit \(1048576 bytes\)/);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('answers 413 naming the limit for more than 500 events', async () => {
+    // Prepare
+    const events = Array.from({ length: 501 }, () => ({ type: 'a' }));
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(request({ events }), deps(), deadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(413);
+    expect(error.message).toBe('request has 501 events, over the limit of 500 events per request');
+  });
+
+  it('rejects an event over 32 KB while accepting the others', async () => {
+    // Prepare
+    acknowledgeAll();
+    const big = { type: 'a', event_id: 'big', properties: { blob: 'x'.repeat(33 * 1024) } };
+
+    // Act
+    const result = await ingestEvents(request({ events: [big, { type: 'a' }] }), deps(), deadline());
+
+    // Assess
+    expect(result.accepted).toBe(1);
+    expect(result.rejected[0]).toMatchObject({ index: 0, event_id: 'big' });
+    expect(result.rejected[0]?.errors[0]?.message).toMatch(/32 KB limit/);
+  });
+
+  it('answers 400 for malformed JSON and for a batch with nothing valid', async () => {
+    // Act
+    const malformed = await httpErrorOf(ingestEvents(request('{"type":'), deps(), deadline()));
+    const nothingValid = await httpErrorOf(
+      ingestEvents(request({ events: [{ type: 'A B' }] }), deps(), deadline()),
+    );
+
+    // Assess
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.message).toMatch(/not valid JSON/);
+    expect(nothingValid.statusCode).toBe(400);
+    expect(nothingValid.details).toMatchObject({ rejected: [{ index: 0 }] });
+  });
+
+  it('answers 401 without a known key and 403 for another account in the body', async () => {
+    // Act
+    const missing = await httpErrorOf(ingestEvents(request({ type: 'a' }, {}), deps(), deadline()));
+    const unknown = await httpErrorOf(
+      ingestEvents(request({ type: 'a' }, { 'x-api-key': 'nope' }), deps(), deadline()),
+    );
+    const mismatch = await httpErrorOf(
+      ingestEvents(request({ type: 'a', account_id: 'acct-2' }), deps(), deadline()),
+    );
+
+    // Assess
+    expect([missing.statusCode, unknown.statusCode, mismatch.statusCode]).toEqual([401, 401, 403]);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('lets a read key post events too', async () => {
+    // Prepare
+    acknowledgeAll();
+
+    // Act
+    const result = await ingestEvents(request({ type: 'a' }, { 'x-api-key': 'rk-1' }), deps(), deadline());
+
+    // Assess
+    expect(result.accepted).toBe(1);
+  });
+
+  it('decodes a base64 body', async () => {
+    // Prepare
+    acknowledgeAll();
+    const body = Buffer.from(JSON.stringify({ type: 'a' })).toString('base64');
+
+    // Act
+    const result = await ingestEvents(
+      { headers: { 'x-api-key': 'wk-1' }, body, isBase64Encoded: true },
+      deps(),
+      deadline(),
+    );
+
+    // Assess
+    expect(result.accepted).toBe(1);
+  });
+});

@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamMappingDefinition } from '../../../lib/topology.js';
+import {
+  type KinesisEventSourceMapping,
+  type OnFailureRecord,
+  startKinesisEventSourceMapping,
+} from '../../../local/event-source-mapping/kinesis-event-source-mapping.js';
+import { FunctionError, fakeFunction } from './fixtures/fake-function.js';
+
+const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: {
+  createStreamMs: number;
+  deleteStreamMs: number;
+  updateStreamMs: number;
+}) => Server;
+
+const REGION = 'us-east-1';
+let server: Server;
+let kinesis: KinesisClient;
+const mappings: KinesisEventSourceMapping[] = [];
+
+beforeAll(async () => {
+  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  kinesis = new KinesisClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // kinesalite speaks HTTP/1.1 only.
+    requestHandler: new NodeHttpHandler(),
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(mappings.splice(0).map((mapping) => mapping.stop()));
+});
+
+afterAll(async () => {
+  kinesis.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const mappingSettings = (overrides: Partial<StreamMappingDefinition> = {}): StreamMappingDefinition => ({
+  functionId: 'indexer',
+  batchSize: 10,
+  maximumBatchingWindowInSeconds: 0,
+  startingPosition: 'TRIM_HORIZON',
+  maximumRetryAttempts: 1,
+  maximumRecordAgeInSeconds: 3600,
+  bisectBatchOnFunctionError: true,
+  reportBatchItemFailures: true,
+  parallelizationFactor: 1,
+  ...overrides,
+});
+
+/** A fresh one-shard stream holding `names` as records (data = the name), in order. */
+async function givenStreamWith(names: string[]): Promise<{ streamName: string; sequenceNumbers: string[] }> {
+  const streamName = `test-${randomUUID()}`;
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
+  for (;;) {
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { streamName, sequenceNumbers: await put(streamName, names) };
+}
+
+async function put(streamName: string, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const output = await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: streamName,
+      Records: names.map((name) => ({ Data: Buffer.from(name), PartitionKey: 'account-1' })),
+    }),
+  );
+  return (output.Records ?? []).map((record) => record.SequenceNumber ?? '');
+}
+
+const namesIn = (event: unknown) =>
+  (event as KinesisStreamEvent).Records.map((record) =>
+    Buffer.from(record.kinesis.data, 'base64').toString(),
+  );
+
+function start(
+  streamName: string,
+  handler: (event: KinesisStreamEvent) => unknown,
+  mapping = mappingSettings(),
+) {
+  const fn = fakeFunction('indexer', (event) => handler(event as KinesisStreamEvent));
+  const failures: OnFailureRecord[] = [];
+  const logs: string[] = [];
+  const esm = startKinesisEventSourceMapping({
+    kinesis,
+    streamName,
+    streamArn: `arn:aws:kinesis:${REGION}:000000000000:stream/${streamName}`,
+    mapping,
+    fn,
+    onFailure: async (record) => {
+      failures.push(record);
+    },
+    log: (line) => logs.push(line),
+    region: REGION,
+    pollIntervalMs: 10,
+    retryDelayMs: () => 5,
+  });
+  mappings.push(esm);
+  return { esm, fn, failures, logs };
+}
+
+async function eventually(assertion: () => void, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+describe('startKinesisEventSourceMapping against kinesalite', () => {
+  it('delivers a KinesisStreamEvent Lambda would send', async () => {
+    // Prepare
+    const { streamName, sequenceNumbers } = await givenStreamWith(['a']);
+
+    // Act
+    const { fn } = start(streamName, () => ({ batchItemFailures: [] }));
+
+    // Assess
+    await eventually(() => expect(fn.events).toHaveLength(1));
+    const [record] = (fn.events[0] as KinesisStreamEvent).Records;
+    expect(record).toMatchObject({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: 'account-1',
+        sequenceNumber: sequenceNumbers[0],
+        data: Buffer.from('a').toString('base64'),
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${sequenceNumbers[0]}`,
+      eventName: 'aws:kinesis:record',
+      awsRegion: REGION,
+      eventSourceARN: `arn:aws:kinesis:${REGION}:000000000000:stream/${streamName}`,
+    });
+    expect(record?.kinesis.approximateArrivalTimestamp).toBeCloseTo(Date.now() / 1000, -1);
+  });
+
+  it('redelivers from the lowest reported failure, then moves on', async () => {
+    // Prepare
+    const { streamName, sequenceNumbers } = await givenStreamWith(['r1', 'r2', 'r3', 'r4', 'r5']);
+    let calls = 0;
+
+    // Act
+    const { fn, esm, failures } = start(streamName, () => {
+      calls += 1;
+      return calls === 1
+        ? {
+            batchItemFailures: [
+              { itemIdentifier: sequenceNumbers[3] },
+              { itemIdentifier: sequenceNumbers[2] },
+            ],
+          }
+        : { batchItemFailures: [] };
+    });
+
+    // Assess
+    await eventually(() => expect(fn.events).toHaveLength(2));
+    expect(fn.events.map(namesIn)).toEqual([
+      ['r1', 'r2', 'r3', 'r4', 'r5'],
+      ['r3', 'r4', 'r5'],
+    ]);
+    await eventually(() => expect(esm.stats().shards[0]?.checkpoint).toBe(sequenceNumbers[4]));
+    expect(failures).toEqual([]);
+  });
+
+  it('bisects on a function error, sends the poison record to the on-failure destination and goes on', async () => {
+    // Prepare
+    const { streamName, sequenceNumbers } = await givenStreamWith(['ok1', 'poison', 'ok3', 'ok4']);
+
+    // Act
+    const { fn, esm, failures } = start(streamName, (event) => {
+      if (namesIn(event).includes('poison')) throw new FunctionError('MappingError', 'cannot index');
+      return null;
+    });
+    await esm.ready;
+    await eventually(() => expect(failures).toHaveLength(1));
+    await put(streamName, ['later']);
+
+    // Assess
+    await eventually(() => expect(fn.events.map(namesIn).at(-1)).toEqual(['later']));
+    expect(fn.events.map(namesIn)).toEqual([
+      ['ok1', 'poison', 'ok3', 'ok4'],
+      ['ok1', 'poison'],
+      ['ok1'],
+      ['poison'],
+      ['poison'],
+      ['ok3', 'ok4'],
+      ['later'],
+    ]);
+    expect(failures[0]).toMatchObject({
+      requestContext: {
+        functionArn: `arn:aws:lambda:${REGION}:000000000000:function:indexer`,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 4,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000000',
+        startSequenceNumber: sequenceNumbers[1],
+        endSequenceNumber: sequenceNumbers[1],
+        batchSize: 1,
+        streamArn: `arn:aws:kinesis:${REGION}:000000000000:stream/${streamName}`,
+      },
+    });
+    expect(esm.stats()).toMatchObject({
+      bisections: 2,
+      retries: 1,
+      discardedBatches: 1,
+      discardedRecords: 1,
+    });
+  });
+
+  it('discards the whole failed tail when retries of a partial failure are exhausted', async () => {
+    // Prepare
+    const { streamName, sequenceNumbers } = await givenStreamWith(['a', 'b', 'c']);
+
+    // Act
+    const { fn, failures } = start(
+      streamName,
+      () => ({ batchItemFailures: [{ itemIdentifier: sequenceNumbers[1] }] }),
+      mappingSettings({ maximumRetryAttempts: 0 }),
+    );
+
+    // Assess
+    await eventually(() => expect(failures).toHaveLength(1));
+    expect(fn.events.map(namesIn)).toEqual([['a', 'b', 'c']]);
+    expect(failures[0]?.responseContext.functionError).toBeUndefined();
+    expect(failures[0]?.KinesisBatchInfo).toMatchObject({
+      startSequenceNumber: sequenceNumbers[1],
+      endSequenceNumber: sequenceNumbers[2],
+      batchSize: 2,
+    });
+  });
+
+  it('reads only new records from LATEST, in batches of at most BatchSize', async () => {
+    // Prepare
+    const { streamName } = await givenStreamWith(['old']);
+    const { fn, esm } = start(
+      streamName,
+      () => null,
+      mappingSettings({ startingPosition: 'LATEST', batchSize: 2 }),
+    );
+    await esm.ready;
+
+    // Act
+    await put(streamName, ['n1', 'n2', 'n3']);
+
+    // Assess
+    await eventually(() => expect(fn.events.flatMap(namesIn)).toEqual(['n1', 'n2', 'n3']));
+    expect(fn.events.map(namesIn)[0]).toEqual(['n1', 'n2']);
+  });
+
+  it('gathers records for MaximumBatchingWindowInSeconds before invoking', async () => {
+    // Prepare
+    const { streamName } = await givenStreamWith([]);
+    const { fn, esm } = start(
+      streamName,
+      () => null,
+      mappingSettings({ maximumBatchingWindowInSeconds: 0.4 }),
+    );
+    await esm.ready;
+
+    // Act
+    await put(streamName, ['first']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await put(streamName, ['second']);
+
+    // Assess
+    await eventually(() => expect(fn.events).toHaveLength(1));
+    expect(fn.events.map(namesIn)).toEqual([['first', 'second']]);
+  });
+
+  it('stops without leaving a batch in flight', async () => {
+    // Prepare
+    const { streamName } = await givenStreamWith(['a']);
+    const { fn, esm } = start(streamName, () => new Promise(() => undefined));
+    await eventually(() => expect(fn.events).toHaveLength(1));
+
+    // Act
+    const stopping = esm.stop();
+
+    // Assess
+    await expect(stopping).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,204 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RestRoute } from '../../../lib/topology.js';
+import { type RestGateway, startRestGateway } from '../../../local/gateway/rest-gateway.js';
+import { type FakeFunction, FunctionError, fakeFunction } from './fixtures/fake-function.js';
+
+const routes: RestRoute[] = [
+  { method: 'POST', path: '/v1/events', functionId: 'ingest' },
+  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api' },
+];
+
+let gateway: RestGateway | undefined;
+
+afterEach(async () => {
+  await gateway?.close();
+  gateway = undefined;
+});
+
+async function given(
+  ingest: (event: unknown) => unknown,
+  stats: (event: unknown) => unknown = () => ({ statusCode: 200, body: '{}' }),
+  integrationTimeoutMs?: number,
+): Promise<{ url: string; ingest: FakeFunction; stats: FakeFunction }> {
+  const functions = { ingest: fakeFunction('ingest', ingest), 'stats-api': fakeFunction('stats-api', stats) };
+  gateway = await startRestGateway({
+    port: 0,
+    routes,
+    functions,
+    stage: 'prod',
+    ...(integrationTimeoutMs ? { integrationTimeoutMs } : {}),
+  });
+  return { url: gateway.url, ingest: functions.ingest, stats: functions['stats-api'] };
+}
+
+describe('startRestGateway', () => {
+  it('builds a v1 proxy event from the request', async () => {
+    // Prepare
+    const { url, stats } = await given(() => null);
+
+    // Act
+    await fetch(`${url}/v1/accounts/acc%2D1/summary?window=last_24h&tag=a&tag=b`, {
+      headers: { 'User-Agent': 'test-agent', 'X-Custom': 'one' },
+    });
+
+    // Assess
+    const event = stats.events[0] as APIGatewayProxyEvent;
+    expect(event).toMatchObject({
+      resource: '/v1/accounts/{accountId}/summary',
+      path: '/v1/accounts/acc%2D1/summary',
+      httpMethod: 'GET',
+      queryStringParameters: { window: 'last_24h', tag: 'b' },
+      multiValueQueryStringParameters: { window: ['last_24h'], tag: ['a', 'b'] },
+      pathParameters: { accountId: 'acc-1' },
+      stageVariables: null,
+      body: null,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000',
+        resourcePath: '/v1/accounts/{accountId}/summary',
+        httpMethod: 'GET',
+        path: '/prod/v1/accounts/acc%2D1/summary',
+        stage: 'prod',
+        identity: { sourceIp: '127.0.0.1', userAgent: 'test-agent' },
+      },
+    });
+    expect(event.headers['X-Custom']).toBe('one');
+    expect(event.multiValueHeaders['X-Custom']).toEqual(['one']);
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.requestContext.requestTimeEpoch).toBeGreaterThan(0);
+  });
+
+  it('passes JSON bodies as text and binary bodies base64-encoded', async () => {
+    // Prepare
+    const { url, ingest } = await given(() => ({ statusCode: 202, body: '' }));
+
+    // Act
+    await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"page_view"}',
+    });
+    await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from([0xff, 0x00, 0x01]),
+    });
+
+    // Assess
+    const [json, binary] = ingest.events as APIGatewayProxyEvent[];
+    expect(json).toMatchObject({ body: '{"type":"page_view"}', isBase64Encoded: false });
+    expect(binary).toMatchObject({
+      body: Buffer.from([0xff, 0x00, 0x01]).toString('base64'),
+      isBase64Encoded: true,
+    });
+  });
+
+  it('maps the proxy result to the response, merging multi-value headers', async () => {
+    // Prepare
+    const { url } = await given(() => ({
+      statusCode: 202,
+      headers: { 'Content-Type': 'application/json', 'X-One': 'a' },
+      multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] },
+      body: '{"accepted":1}',
+    }));
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-one')).toBe('a');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(response.headers.get('x-amzn-requestid')).toBeTruthy();
+    expect(await response.json()).toEqual({ accepted: 1 });
+  });
+
+  it('decodes a base64-encoded result body', async () => {
+    // Prepare
+    const { url } = await given(() => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from('raw bytes').toString('base64'),
+      isBase64Encoded: true,
+    }));
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, { method: 'POST' });
+
+    // Assess
+    expect(Buffer.from(await response.arrayBuffer()).toString()).toBe('raw bytes');
+  });
+
+  it('also serves the routes below the stage, as a deployed URL does', async () => {
+    // Prepare
+    const { url } = await given(() => ({ statusCode: 202, body: 'ok' }));
+
+    // Act
+    const response = await fetch(`${url}/prod/v1/events`, { method: 'POST' });
+
+    // Assess
+    expect(response.status).toBe(202);
+  });
+
+  it.each([
+    ['a function error', () => Promise.reject(new FunctionError('TypeError', 'x is undefined'))],
+    ['a result without statusCode', () => ({ body: 'hi' })],
+    ['a body that is not a string', () => ({ statusCode: 200, body: { a: 1 } })],
+    ['a result that is not an object', () => 'ok'],
+  ])('answers 502 Internal server error on %s', async (_label, implementation) => {
+    // Prepare
+    const { url } = await given(implementation);
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
+  });
+
+  it.each([
+    ['an unknown path', 'GET', '/v1/nothing'],
+    ['a method the resource does not have', 'GET', '/v1/events'],
+  ])('answers 403 Missing Authentication Token on %s', async (_label, method, path) => {
+    // Prepare
+    const { url, ingest } = await given(() => ({ statusCode: 200 }));
+
+    // Act
+    const response = await fetch(`${url}${path}`, { method });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(ingest.events).toHaveLength(0);
+  });
+
+  it('answers 504 when the integration times out', async () => {
+    // Prepare
+    const { url } = await given(() => new Promise(() => undefined), undefined, 100);
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, { method: 'POST' });
+
+    // Assess
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
+  });
+
+  it('answers 413 to a body over 10 MB without invoking the function', async () => {
+    // Prepare
+    const { url, ingest } = await given(() => ({ statusCode: 202 }));
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      body: Buffer.alloc(10 * 1024 * 1024 + 1),
+    });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(ingest.events).toHaveLength(0);
+  });
+});

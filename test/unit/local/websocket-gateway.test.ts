@@ -1,0 +1,278 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startWebSocketGateway, type WebSocketGateway } from '../../../local/gateway/websocket-gateway.js';
+import { type FakeFunction, fakeFunction } from './fixtures/fake-function.js';
+
+const routes = [
+  { routeKey: '$connect', functionId: 'ws-connect' },
+  { routeKey: '$disconnect', functionId: 'ws-disconnect' },
+  { routeKey: '$default', functionId: 'ws-default' },
+] as const;
+
+interface Given {
+  gateway: WebSocketGateway;
+  connect: FakeFunction;
+  disconnect: FakeFunction;
+  message: FakeFunction;
+  management: ApiGatewayManagementApiClient;
+}
+
+const opened: WebSocket[] = [];
+let current: Given | undefined;
+
+afterEach(async () => {
+  for (const socket of opened.splice(0)) socket.terminate();
+  current?.management.destroy();
+  await current?.gateway.close();
+  current = undefined;
+});
+
+async function given(
+  onConnect: (event: unknown) => unknown = () => ({ statusCode: 200 }),
+  onMessage: (event: unknown) => unknown = () => ({ statusCode: 200 }),
+  sendRouteResponses = false,
+): Promise<Given> {
+  const functions = {
+    'ws-connect': fakeFunction('ws-connect', onConnect),
+    'ws-disconnect': fakeFunction('ws-disconnect', () => ({ statusCode: 200 })),
+    'ws-default': fakeFunction('ws-default', onMessage),
+  };
+  const gateway = await startWebSocketGateway({
+    port: 0,
+    routes: [...routes],
+    functions,
+    stage: 'prod',
+    sendRouteResponses,
+  });
+  const management = new ApiGatewayManagementApiClient({
+    endpoint: gateway.managementEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
+  current = {
+    gateway,
+    connect: functions['ws-connect'],
+    disconnect: functions['ws-disconnect'],
+    message: functions['ws-default'],
+    management,
+  };
+  return current;
+}
+
+/** Opens a client socket; resolves on open, rejects with the HTTP status of a refused upgrade. */
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers: { 'User-Agent': 'ws-test' } });
+    opened.push(socket);
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode}`)),
+    );
+    socket.once('error', reject);
+  });
+}
+
+function nextMessage(socket: WebSocket): Promise<string> {
+  return new Promise((resolve) => socket.once('message', (data) => resolve(data.toString())));
+}
+
+async function eventually(assertion: () => void, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+const connectionIdOf = (fn: FakeFunction, index = 0) =>
+  (fn.events[index] as APIGatewayProxyWebsocketEventV2).requestContext.connectionId;
+
+describe('startWebSocketGateway', () => {
+  it('invokes $connect with the connection, headers and query string, and accepts on 2xx', async () => {
+    // Prepare
+    const { gateway, connect } = await given();
+
+    // Act
+    const socket = await open(`${gateway.url}/prod?token=secret`);
+
+    // Assess
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    const event = connect.events[0] as Record<string, unknown> & APIGatewayProxyWebsocketEventV2;
+    expect(event).toMatchObject({
+      queryStringParameters: { token: 'secret' },
+      isBase64Encoded: false,
+      requestContext: {
+        routeKey: '$connect',
+        eventType: 'CONNECT',
+        stage: 'prod',
+        identity: { sourceIp: '127.0.0.1', userAgent: 'ws-test' },
+      },
+    });
+    expect(event.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    expect((event.headers as Record<string, string>)['User-Agent']).toBe('ws-test');
+  });
+
+  it.each([
+    [401, () => ({ statusCode: 401 })],
+    [500, () => Promise.reject(new Error('connect failed'))],
+  ])('refuses the upgrade with %i when $connect says no', async (status, onConnect) => {
+    // Prepare
+    const { gateway } = await given(onConnect);
+
+    // Act
+    const opening = open(gateway.url);
+
+    // Assess
+    await expect(opening).rejects.toThrow(`HTTP ${status}`);
+  });
+
+  it('routes messages to $default and, with route responses, sends the body back', async () => {
+    // Prepare
+    const { gateway, message } = await given(undefined, () => ({ statusCode: 200, body: 'pong' }), true);
+    const socket = await open(gateway.url);
+
+    // Act
+    const reply = nextMessage(socket);
+    socket.send('{"action":"ping"}');
+
+    // Assess
+    expect(await reply).toBe('pong');
+    expect(message.events[0]).toMatchObject({
+      body: '{"action":"ping"}',
+      isBase64Encoded: false,
+      requestContext: { routeKey: '$default', eventType: 'MESSAGE' },
+    });
+  });
+
+  it('tells the client when $default fails, as API Gateway does', async () => {
+    // Prepare
+    const { gateway } = await given(undefined, () => Promise.reject(new Error('nope')));
+    const socket = await open(gateway.url);
+
+    // Act
+    const reply = nextMessage(socket);
+    socket.send('hello');
+
+    // Assess
+    expect(JSON.parse(await reply)).toMatchObject({ message: 'Internal server error' });
+  });
+
+  it('invokes $disconnect when the client closes', async () => {
+    // Prepare
+    const { gateway, connect, disconnect } = await given();
+    const socket = await open(gateway.url);
+
+    // Act
+    socket.close(1000, 'bye');
+
+    // Assess
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+    expect(disconnect.events[0]).toMatchObject({
+      requestContext: {
+        routeKey: '$disconnect',
+        eventType: 'DISCONNECT',
+        connectionId: connectionIdOf(connect),
+        disconnectStatusCode: 1000,
+      },
+    });
+  });
+
+  describe('@connections through ApiGatewayManagementApiClient', () => {
+    it('posts data to the connection', async () => {
+      // Prepare
+      const { gateway, connect, management } = await given();
+      const socket = await open(gateway.url);
+      const received = nextMessage(socket);
+
+      // Act
+      await management.send(
+        new PostToConnectionCommand({ ConnectionId: connectionIdOf(connect), Data: Buffer.from('{"n":1}') }),
+      );
+
+      // Assess
+      expect(await received).toBe('{"n":1}');
+    });
+
+    it('describes the connection', async () => {
+      // Prepare
+      const { gateway, connect, management } = await given();
+      await open(gateway.url);
+
+      // Act
+      const info = await management.send(new GetConnectionCommand({ ConnectionId: connectionIdOf(connect) }));
+
+      // Assess
+      expect(info.ConnectedAt).toBeInstanceOf(Date);
+      expect(info.LastActiveAt).toBeInstanceOf(Date);
+      expect(info.Identity).toEqual({ SourceIp: '127.0.0.1', UserAgent: 'ws-test' });
+    });
+
+    it('closes the connection on delete, after which posts are Gone', async () => {
+      // Prepare
+      const { gateway, connect, disconnect, management } = await given();
+      const socket = await open(gateway.url);
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      const connectionId = connectionIdOf(connect);
+
+      // Act
+      await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      await closed;
+      const posting = management.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('x') }),
+      );
+
+      // Assess
+      await expect(posting).rejects.toBeInstanceOf(GoneException);
+      await eventually(() => expect(disconnect.events).toHaveLength(1));
+    });
+
+    it('answers GoneException (410) for an unknown connection', async () => {
+      // Prepare
+      const { management } = await given();
+
+      // Act
+      const posting = management.send(
+        new PostToConnectionCommand({ ConnectionId: 'bm90LWEtY29ubg=', Data: Buffer.from('x') }),
+      );
+
+      // Assess
+      await expect(posting).rejects.toSatisfy(
+        (error: unknown) => error instanceof GoneException && error.$metadata.httpStatusCode === 410,
+      );
+    });
+
+    it('refuses data over 128 KB with PayloadTooLargeException', async () => {
+      // Prepare
+      const { gateway, connect, management } = await given();
+      await open(gateway.url);
+
+      // Act
+      const posting = management.send(
+        new PostToConnectionCommand({
+          ConnectionId: connectionIdOf(connect),
+          Data: Buffer.alloc(128 * 1024 + 1, 97),
+        }),
+      );
+
+      // Assess
+      await expect(posting).rejects.toBeInstanceOf(PayloadTooLargeException);
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createApiKeyLookup, hashApiKey } from '../../../lambdas/shared/api-keys.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+describe('api keys', () => {
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  it('hashes a key to lowercase sha256 hex', () => {
+    // Act
+    const hash = hashApiKey('abc');
+
+    // Assess
+    expect(hash).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('looks a key up by its hash and caches a found key until the TTL passes', async () => {
+    // Prepare
+    let now = 0;
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { keyHash: hashApiKey('k'), accountId: 'acct-1', scope: 'read' } });
+    const lookup = createApiKeyLookup({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      tableName: 'api-keys',
+      ttlMs: 1000,
+      now: () => now,
+    });
+
+    // Act
+    const first = await lookup('k');
+    await lookup('k');
+    now = 1500;
+    await lookup('k');
+
+    // Assess
+    expect(first).toEqual({ accountId: 'acct-1', scope: 'read' });
+    const calls = dynamo.commandCalls(GetCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.args[0].input).toEqual({ TableName: 'api-keys', Key: { keyHash: hashApiKey('k') } });
+  });
+
+  it('does not cache an unknown key', async () => {
+    // Prepare
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { accountId: 'acct-1', scope: 'write' } });
+    const lookup = createApiKeyLookup({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      tableName: 'api-keys',
+    });
+
+    // Act
+    const before = await lookup('new-key');
+    const after = await lookup('new-key');
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(after).toEqual({ accountId: 'acct-1', scope: 'write' });
+  });
+});

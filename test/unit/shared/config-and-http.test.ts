@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { loadIndexerConfig, loadIngestConfig, requireEnv } from '../../../lambdas/shared/config.js';
+import {
+  errorResult,
+  headerValue,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from '../../../lambdas/shared/http.js';
+import { silentLog } from '../../helpers/factories.js';
+
+describe('config', () => {
+  it('names the missing variable', () => {
+    // Act & Assess
+    expect(() => requireEnv('EVENTS_STREAM_NAME', {})).toThrow(
+      'EVENTS_STREAM_NAME environment variable is not set',
+    );
+    expect(() => loadIngestConfig({ EVENTS_STREAM_NAME: 'events' })).toThrow(
+      'API_KEYS_TABLE_NAME environment variable is not set',
+    );
+  });
+
+  it('reads the indexer config with its defaults', () => {
+    // Act
+    const config = loadIndexerConfig({
+      OPENSEARCH_ENDPOINT: 'http://127.0.0.1:9200',
+      OPENSEARCH_AUTH: 'none',
+      DEAD_LETTER_QUEUE_URL: 'http://sqs/dlq',
+    });
+
+    // Assess
+    expect(config).toEqual({
+      opensearch: { endpoint: 'http://127.0.0.1:9200', auth: 'none', region: undefined },
+      indexPrefix: 'events',
+      deadLetterQueueUrl: 'http://sqs/dlq',
+    });
+    expect(() => loadIndexerConfig({ OPENSEARCH_ENDPOINT: 'x', DEAD_LETTER_QUEUE_URL: 'y' })).toThrow(
+      'AWS_REGION environment variable is not set',
+    );
+  });
+
+  it('reads the timestamp bounds in seconds', () => {
+    // Act
+    const config = loadIngestConfig({
+      EVENTS_STREAM_NAME: 's',
+      API_KEYS_TABLE_NAME: 't',
+      EVENT_MAX_PAST_SECONDS: '60',
+    });
+
+    // Assess
+    expect(config.timestampBounds).toEqual({ maxPastMs: 60_000, maxFutureMs: 3_600_000 });
+  });
+});
+
+describe('http', () => {
+  it('maps typed errors to JSON proxy results with their headers', () => {
+    // Act
+    const tooLarge = errorResult(new PayloadTooLargeError('too big', { limit_bytes: 1 }), silentLog);
+    const unavailable = errorResult(new ServiceUnavailableError('later', 2, { failed: [] }), silentLog);
+    const bug = errorResult(new TypeError('x is undefined'), silentLog);
+
+    // Assess
+    expect(tooLarge).toEqual({
+      statusCode: 413,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ message: 'too big', limit_bytes: 1 }),
+    });
+    expect(unavailable.statusCode).toBe(503);
+    expect(unavailable.headers?.['Retry-After']).toBe('2');
+    expect(JSON.parse(unavailable.body)).toEqual({ message: 'later', failed: [], retry_after_seconds: 2 });
+    expect(bug).toMatchObject({ statusCode: 500, body: JSON.stringify({ message: 'internal error' }) });
+  });
+
+  it('finds headers case-insensitively', () => {
+    // Act & Assess
+    expect(headerValue({ 'X-API-Key': 'k' }, 'x-api-key')).toBe('k');
+    expect(headerValue(null, 'x-api-key')).toBeUndefined();
+  });
+});

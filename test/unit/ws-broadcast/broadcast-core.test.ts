@@ -1,0 +1,181 @@
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  type BroadcastDeps,
+  broadcastRecords,
+  splitFrames,
+} from '../../../lambdas/ws-broadcast/broadcast-core.js';
+import { kinesisEvent, silentLog, storedEvent } from '../../helpers/factories.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const management = mockClient(ApiGatewayManagementApiClient);
+const NOW = new Date('2026-01-15T10:30:00.000Z');
+const LIVE = Math.floor(NOW.getTime() / 1000) + 3600;
+
+function deps(overrides: Partial<BroadcastDeps> = {}): BroadcastDeps {
+  return {
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+    tableName: 'connections',
+    management: new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'http://ws' }),
+    now: () => NOW,
+    log: silentLog,
+    ...overrides,
+  };
+}
+
+function posted(): { connectionId: string; frame: { type: string; events: { event_id: string }[] } }[] {
+  return management.commandCalls(PostToConnectionCommand).map((call) => ({
+    connectionId: call.args[0].input.ConnectionId ?? '',
+    frame: JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')),
+  }));
+}
+
+describe('splitFrames', () => {
+  it('keeps every frame within the byte limit and the events in order', () => {
+    // Prepare
+    const events = Array.from({ length: 20 }, (_, index) =>
+      storedEvent({ event_id: `e${index}`, properties: { text: 'x'.repeat(200) } }),
+    );
+
+    // Act
+    const { frames, oversized } = splitFrames(events, 1024);
+
+    // Assess
+    expect(frames.length).toBeGreaterThan(1);
+    for (const frame of frames) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(1024);
+    const ids = frames.flatMap((frame) =>
+      JSON.parse(frame).events.map((event: { event_id: string }) => event.event_id),
+    );
+    expect(ids).toEqual(events.map((event) => event.event_id));
+    expect(oversized).toEqual([]);
+  });
+
+  it('leaves out an event that cannot fit even alone', () => {
+    // Prepare
+    const big = storedEvent({ properties: { text: 'x'.repeat(2000) } });
+    const small = storedEvent();
+
+    // Act
+    const { frames, oversized } = splitFrames([big, small], 1024);
+
+    // Assess
+    expect(oversized).toEqual([big]);
+    expect(frames).toHaveLength(1);
+  });
+});
+
+describe('broadcastRecords', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    management.reset();
+  });
+
+  it("pushes an account's events to its connections, filtered by their subscribed types", async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: 'all', accountId: 'acct-1', expiresAt: LIVE },
+        { connectionId: 'logins', accountId: 'acct-1', expiresAt: LIVE, types: ['login'] },
+        { connectionId: 'expired', accountId: 'acct-1', expiresAt: LIVE - 7200 },
+      ],
+    });
+    management.on(PostToConnectionCommand).resolves({});
+    const events = [
+      storedEvent({ event_id: 'p', type: 'page_view' }),
+      storedEvent({ event_id: 'l', type: 'login' }),
+    ];
+
+    // Act
+    const outcome = await broadcastRecords(kinesisEvent(events).Records, deps());
+
+    // Assess
+    expect(outcome.response).toEqual({ batchItemFailures: [] });
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      IndexName: 'by-account',
+      ExpressionAttributeValues: { ':accountId': 'acct-1' },
+    });
+    expect(
+      posted()
+        .map(({ connectionId, frame }) => [
+          connectionId,
+          frame.type,
+          frame.events.map((event) => event.event_id),
+        ])
+        .sort(),
+    ).toEqual([
+      ['all', 'events', ['p', 'l']],
+      ['logins', 'events', ['l']],
+    ]);
+  });
+
+  it('deletes a connection that answers 410 Gone and carries on with the others', async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: 'gone', accountId: 'acct-1', expiresAt: LIVE },
+        { connectionId: 'alive', accountId: 'acct-1', expiresAt: LIVE },
+      ],
+    });
+    dynamo.on(DeleteCommand).resolves({});
+    management
+      .on(PostToConnectionCommand, { ConnectionId: 'gone' })
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }))
+      .on(PostToConnectionCommand, { ConnectionId: 'alive' })
+      .resolves({});
+
+    // Act
+    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps());
+
+    // Assess
+    expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
+      { connectionId: 'gone' },
+    ]);
+    expect(outcome.counts).toMatchObject({ frames: 1, gone: 1 });
+    expect(outcome.response.batchItemFailures).toEqual([]);
+  });
+
+  it('does not fail the batch when a post fails for another reason', async () => {
+    // Prepare
+    dynamo
+      .on(QueryCommand)
+      .resolves({ Items: [{ connectionId: 'c1', accountId: 'acct-1', expiresAt: LIVE }] });
+    management.on(PostToConnectionCommand).rejects(new Error('throttled'));
+
+    // Act
+    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps());
+
+    // Assess
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(outcome.counts.postFailures).toBe(1);
+    expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('splits a large batch into several frames of at most 32 KB', async () => {
+    // Prepare
+    dynamo
+      .on(QueryCommand)
+      .resolves({ Items: [{ connectionId: 'c1', accountId: 'acct-1', expiresAt: LIVE }] });
+    management.on(PostToConnectionCommand).resolves({});
+    const events = Array.from({ length: 10 }, () =>
+      storedEvent({ properties: { text: 'x'.repeat(10_000) } }),
+    );
+
+    // Act
+    await broadcastRecords(kinesisEvent(events).Records, deps());
+
+    // Assess
+    const frames = management
+      .commandCalls(PostToConnectionCommand)
+      .map((call) => (call.args[0].input.Data as Uint8Array).byteLength);
+    expect(frames.length).toBeGreaterThanOrEqual(4);
+    for (const bytes of frames) expect(bytes).toBeLessThanOrEqual(32 * 1024);
+    expect(posted().flatMap(({ frame }) => frame.events)).toHaveLength(10);
+  });
+});
