@@ -1,0 +1,78 @@
+/**
+ * Pieces of the API Gateway proxy event that the REST and WebSocket gateways build the same way:
+ * headers as the client sent them, query strings, request ids and times.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** Account id in local ARNs and request contexts. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export interface HeaderMaps {
+  /** Last value of each header, names as the client spelled them (API Gateway keeps the case). */
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+}
+
+/** Headers in the two shapes of the v1 proxy event, from the raw (case-preserving) header list. */
+export function headerMaps(request: IncomingMessage): HeaderMaps {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  const raw = request.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index] as string;
+    const value = raw[index + 1] as string;
+    headers[name] = value;
+    const values = multiValueHeaders[name] ?? [];
+    values.push(value);
+    multiValueHeaders[name] = values;
+  }
+  return { headers, multiValueHeaders };
+}
+
+export interface QueryMaps {
+  /** `null` without a query string, as API Gateway sends it. */
+  queryStringParameters: Record<string, string> | null;
+  multiValueQueryStringParameters: Record<string, string[]> | null;
+}
+
+/** Decoded query parameters; the single-value map keeps the last value of a repeated key, like API Gateway. */
+export function queryMaps(search: URLSearchParams): QueryMaps {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of search) {
+    single[key] = value;
+    const values = multi[key] ?? [];
+    values.push(value);
+    multi[key] = values;
+  }
+  if (Object.keys(single).length === 0) {
+    return { queryStringParameters: null, multiValueQueryStringParameters: null };
+  }
+  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
+}
+
+/** `requestContext.requestTime` format: `21/Nov/2026:09:30:00 +0000`. */
+export function requestTime(date: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return (
+    `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+  );
+}
+
+/** A request id in API Gateway's UUID form. */
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+/** An `extendedRequestId`-like id (base64, as API Gateway prints it). */
+export function newExtendedRequestId(): string {
+  return randomBytes(6).toString('base64');
+}
+
+/** The client address without the IPv4-mapped IPv6 prefix. */
+export function sourceIp(request: IncomingMessage): string {
+  return (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
