@@ -1,0 +1,241 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { ENV } from '../../lambdas/shared/env-names.js';
+import {
+  type Access,
+  BINDING_ENV,
+  BUNDLING,
+  type FunctionBindings,
+  type FunctionDefinition,
+  LAMBDA_RUNTIME,
+  OPENSEARCH,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from '../topology.js';
+
+/** Repository root: topology entries are relative to it, and it holds the lock file esbuild resolves from. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface HouseFunctionProps {
+  /** The function's entry in `FUNCTIONS`: entry, handler, memory, timeout, description. */
+  readonly definition: FunctionDefinition;
+  /** How long the function's own log group keeps its logs. */
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Prebuilt code instead of bundling the entry. Only tests set this: it keeps synthesis fast and
+   * independent of whether the function code exists yet. Everything else (runtime, role, logging,
+   * environment) stays exactly as deployed.
+   */
+  readonly code?: lambda.Code;
+}
+
+/**
+ * The house Lambda function: every function in the system is one of these, so they all share the same
+ * runtime, architecture, structured logging, tracing, log retention and bundling, and none can drift.
+ *
+ * Resources reach a function only through the `bind*` helpers below, which grant the permission and set
+ * the environment variable naming the resource in one call.
+ */
+export class HouseFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+  readonly definition: FunctionDefinition;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    const { definition } = props;
+    this.definition = definition;
+
+    // An explicit log group, so retention is ours rather than "never expire", and it is removed or
+    // kept together with the stack instead of being created lazily by Lambda on first invocation.
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    // Our own role instead of the AWSLambdaBasicExecutionRole managed policy: it may write only to its
+    // own log group, not to every log group in the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${definition.id} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const runtime = lambda.Runtime.NODEJS_22_X;
+    if (runtime.name !== LAMBDA_RUNTIME.name) {
+      // The local stack bundles for LAMBDA_RUNTIME; deploying another runtime would test other code.
+      throw new Error(`HouseFunction runtime ${runtime.name} differs from topology ${LAMBDA_RUNTIME.name}`);
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: definition.description,
+      entry: path.join(REPO_ROOT, definition.entry),
+      handler: props.code ? `index.${definition.handler}` : definition.handler,
+      code: props.code,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: definition.memorySizeMb,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        // Stack traces point at the TypeScript sources, through the bundled source map.
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: definition.id,
+      },
+      bundling: {
+        format: BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
+        target: BUNDLING.target,
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
+        externalModules: [...BUNDLING.externalModules],
+        // esbuild is a dev dependency: bundle on this machine, never in Docker.
+        forceDockerBundling: false,
+      },
+    });
+
+    // Active tracing adds xray:PutTraceSegments / PutTelemetryRecords on "*".
+    acknowledge(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
+    );
+    // The runtime is pinned on purpose (see LAMBDA_RUNTIME): local bundles for the same target.
+    acknowledge(
+      this,
+      'AwsSolutions-L1',
+      `Runtime is pinned to ${LAMBDA_RUNTIME.name}, the target the local stack bundles for (LAMBDA_RUNTIME in lib/topology.ts); upgrade both together.`,
+    );
+  }
+
+  /** Sets an environment variable on the function. Only the bind helpers should call this. */
+  setEnv(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+}
+
+/** Records a cdk-nag acknowledgement on a construct, with the reason a reviewer needs. */
+export function acknowledge(scope: Construct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/**
+ * How cdk-nag names a resource attribute inside a finding id: `<RollupsTable1234.Arn>` for an attribute,
+ * `<LiveApi1234>` for a `Ref`. cdk-nag 3 acknowledges findings one by one, so ids must match exactly.
+ */
+export function nagRef(construct: IConstruct, attribute?: string): string {
+  const child = construct.node.defaultChild;
+  if (!CfnElement.isCfnElement(child)) {
+    throw new Error(`${construct.node.path} has no CloudFormation resource to reference`);
+  }
+  const logicalId = Stack.of(construct).getLogicalId(child);
+  const resolved = Stack.of(construct).resolve(logicalId);
+  return attribute ? `<${resolved}.${attribute}>` : `<${resolved}>`;
+}
+
+/** Grants write access to the event stream and names it in `EVENTS_STREAM_NAME`. */
+export function bindStream(fn: HouseFunction, stream: kinesis.IStream, _access: 'write'): void {
+  stream.grantWrite(fn.role);
+  fn.setEnv(BINDING_ENV.stream, stream.streamName);
+}
+
+/** Grants `access` to one of the `TABLES` and names it in its `BINDING_ENV.tables` variable. */
+export function bindTable(fn: HouseFunction, key: TableKey, table: dynamodb.ITable, access: Access): void {
+  if (access === 'read') table.grantReadData(fn.role);
+  else if (access === 'write') table.grantWriteData(fn.role);
+  else table.grantReadWriteData(fn.role);
+  fn.setEnv(BINDING_ENV.tables[key], table.tableName);
+  const definition: TableDefinition = TABLES[key];
+  if (definition.globalSecondaryIndexes?.length) {
+    // Grants on a table with indexes also cover `<table>/index/*`, so queries by index work.
+    acknowledge(
+      fn,
+      `AwsSolutions-IAM5[Resource::${nagRef(table, 'Arn')}/index/*]`,
+      `Grants on the ${definition.id} table include its own secondary indexes, named under the table ARN; no other table is reachable.`,
+    );
+  }
+}
+
+/** Grants sending to the dead-letter queue and names its URL in `DEAD_LETTER_QUEUE_URL`. */
+export function bindQueue(fn: HouseFunction, queue: sqs.IQueue, _access: 'send'): void {
+  queue.grantSendMessages(fn.role);
+  fn.setEnv(BINDING_ENV.deadLetterQueue, queue.queueUrl);
+}
+
+/**
+ * Grants HTTP access to the OpenSearch domain (IAM, SigV4-signed) and names its endpoint in
+ * `OPENSEARCH_ENDPOINT`, with the index prefix and the signing mode the function expects.
+ */
+export function bindOpenSearch(fn: HouseFunction, domain: opensearch.IDomain, access: Access): void {
+  if (access === 'read') domain.grantRead(fn.role);
+  else if (access === 'write') domain.grantWrite(fn.role);
+  else domain.grantReadWrite(fn.role);
+  fn.setEnv(BINDING_ENV.opensearch, `https://${domain.domainEndpoint}`);
+  fn.setEnv(ENV.opensearchAuth, 'sigv4');
+  fn.setEnv(ENV.eventsIndexPrefix, OPENSEARCH.eventsIndexPrefix);
+  acknowledge(
+    fn,
+    `AwsSolutions-IAM5[Resource::${nagRef(domain, 'Arn')}/*]`,
+    'OpenSearch HTTP permissions name index paths under this one domain (time-based indices are created daily); no other domain is reachable.',
+  );
+}
+
+/**
+ * Grants `execute-api:ManageConnections` on the WebSocket stage and names its @connections endpoint in
+ * `WEBSOCKET_MANAGEMENT_ENDPOINT`.
+ */
+export function bindWebSocketManagement(fn: HouseFunction, stage: apigwv2.WebSocketStage): void {
+  stage.grantManagementApiAccess(fn.role);
+  fn.setEnv(BINDING_ENV.websocketManagement, stage.callbackUrl);
+  acknowledge(
+    fn,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${nagRef(stage.api)}/${stage.stageName}/*/@connections/*]`,
+    'Connection ids are created at runtime; the grant is limited to the @connections of this API stage.',
+  );
+}
+
+/** The resources the bind helpers can reach; one of each, built by the stack. */
+export interface BindableResources {
+  readonly stream: kinesis.IStream;
+  readonly tables: Record<TableKey, dynamodb.ITable>;
+  readonly domain: opensearch.IDomain;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly webSocketStage: apigwv2.WebSocketStage;
+}
+
+/**
+ * Applies a function's `FUNCTION_BINDINGS` entry: every resource it lists is granted and named, and
+ * nothing else is. This is the only way the stack gives a function access to anything.
+ */
+export function applyBindings(
+  fn: HouseFunction,
+  bindings: FunctionBindings,
+  resources: BindableResources,
+): void {
+  if (bindings.stream) bindStream(fn, resources.stream, bindings.stream);
+  for (const [key, access] of Object.entries(bindings.tables ?? {}) as [TableKey, Access][]) {
+    bindTable(fn, key, resources.tables[key], access);
+  }
+  if (bindings.opensearch) bindOpenSearch(fn, resources.domain, bindings.opensearch);
+  if (bindings.deadLetterQueue) bindQueue(fn, resources.deadLetterQueue, bindings.deadLetterQueue);
+  if (bindings.websocketManagement) bindWebSocketManagement(fn, resources.webSocketStage);
+}

@@ -1,0 +1,207 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { EventsRestApi } from '../constructs/events-rest-api.js';
+import { acknowledge, applyBindings, HouseFunction } from '../constructs/house-function.js';
+import { LiveEventsApi } from '../constructs/live-events-api.js';
+import { pascal } from '../constructs/names.js';
+import { PipelineAlarms } from '../constructs/pipeline-alarms.js';
+import { SearchDomain } from '../constructs/search-domain.js';
+import {
+  type AttributeType,
+  EVENT_STREAM,
+  FUNCTION_BINDINGS,
+  FUNCTIONS,
+  type FunctionId,
+  QUEUES,
+  STREAM_MAPPINGS,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from '../topology.js';
+import { DEFAULT_SETTINGS, type PipelineSettings } from './pipeline-settings.js';
+
+export interface EventPipelineStackProps extends StackProps {
+  /** Sizes, retention and limits; see `settingsFromContext`. */
+  readonly settings?: PipelineSettings;
+  /**
+   * Test-only: prebuilt code for every function instead of bundling its entry, so stack tests run in
+   * milliseconds and do not need the function sources. Never set by `bin/app.ts`.
+   */
+  readonly functionCode?: lambda.Code;
+}
+
+/**
+ * The whole event pipeline in one stack, built from `lib/topology.ts`: REST and WebSocket APIs, the
+ * functions, the Kinesis stream and its three event source mappings, the DynamoDB tables, the OpenSearch
+ * domain, the dead-letter queue and the alarms.
+ *
+ * One stack because every part references the stream or the tables; splitting data and compute would
+ * add cross-stack exports without letting either side deploy on its own.
+ */
+export class EventPipelineStack extends Stack {
+  readonly functions: Record<FunctionId, HouseFunction>;
+  readonly stream: kinesis.Stream;
+  readonly tables: Record<TableKey, dynamodb.Table>;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: EventPipelineStackProps = {}) {
+    super(scope, id, props);
+    const settings = props.settings ?? DEFAULT_SETTINGS;
+    const logRetention = retentionDays(settings.logRetentionDays);
+    const dataRemovalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.stream = new kinesis.Stream(this, 'EventStream', {
+      shardCount: EVENT_STREAM.shardCount,
+      streamMode: kinesis.StreamMode.PROVISIONED,
+      retentionPeriod: Duration.hours(EVENT_STREAM.retentionHours),
+      // The AWS-managed key (aws/kinesis): a customer key would add a KMS call per producer and consumer
+      // request, with nothing to gain for this data (cdk-nag AwsSolutions-KDS3).
+      encryption: kinesis.StreamEncryption.MANAGED,
+      removalPolicy: dataRemovalPolicy,
+    });
+
+    this.tables = Object.fromEntries(
+      (Object.keys(TABLES) as TableKey[]).map((key) => [
+        key,
+        this.table(key, TABLES[key], dataRemovalPolicy),
+      ]),
+    ) as Record<TableKey, dynamodb.Table>;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(QUEUES.deadLetter.retentionDays),
+      // SSE-SQS: encrypted at rest without a key policy to keep in step with every sender.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: dataRemovalPolicy,
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the pipeline (function dead letters and mapping on-failure records); it is the end of the line.',
+    );
+
+    const search = new SearchDomain(this, 'Search', {
+      instanceType: settings.opensearchInstanceType,
+      dataNodes: settings.opensearchDataNodes,
+      volumeGb: settings.opensearchVolumeGb,
+      multiAz: settings.opensearchMultiAz,
+      masterNodes: settings.opensearchMasterNodes,
+      masterInstanceType: settings.opensearchMasterInstanceType,
+      logRetention,
+      removalPolicy: dataRemovalPolicy,
+    });
+
+    this.functions = Object.fromEntries(
+      Object.values(FUNCTIONS).map((definition) => [
+        definition.id,
+        new HouseFunction(this, pascal(definition.id), {
+          definition,
+          logRetention,
+          code: props.functionCode,
+        }),
+      ]),
+    ) as Record<FunctionId, HouseFunction>;
+
+    const restApi = new EventsRestApi(this, 'RestApi', {
+      functions: this.functions,
+      rateLimit: settings.apiRateLimit,
+      burstLimit: settings.apiBurstLimit,
+      logRetention,
+    });
+    const liveApi = new LiveEventsApi(this, 'LiveApi', {
+      functions: this.functions,
+      rateLimit: settings.apiRateLimit,
+      burstLimit: settings.apiBurstLimit,
+      logRetention,
+    });
+
+    for (const fn of Object.values(this.functions)) {
+      applyBindings(fn, FUNCTION_BINDINGS[fn.definition.id], {
+        stream: this.stream,
+        tables: this.tables,
+        domain: search.domain,
+        deadLetterQueue: this.deadLetterQueue,
+        webSocketStage: liveApi.stage,
+      });
+    }
+
+    for (const mapping of STREAM_MAPPINGS) {
+      const fn = this.functions[mapping.functionId];
+      fn.function.addEventSource(
+        new KinesisEventSource(this.stream, {
+          batchSize: mapping.batchSize,
+          maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowInSeconds),
+          startingPosition: lambda.StartingPosition[mapping.startingPosition],
+          retryAttempts: mapping.maximumRetryAttempts,
+          maxRecordAge: Duration.seconds(mapping.maximumRecordAgeInSeconds),
+          bisectBatchOnError: mapping.bisectBatchOnFunctionError,
+          reportBatchItemFailures: mapping.reportBatchItemFailures,
+          parallelizationFactor: mapping.parallelizationFactor,
+          // Only batch metadata arrives here; functions dead-letter payloads themselves (docs/decisions.md).
+          onFailure: new SqsDlq(this.deadLetterQueue),
+        }),
+      );
+    }
+
+    new PipelineAlarms(this, 'Alarms', {
+      functions: this.functions,
+      deadLetterQueue: this.deadLetterQueue,
+      restApi: restApi.api,
+      removalPolicy: dataRemovalPolicy,
+      alarmEmail: settings.alarmEmail,
+    });
+
+    new CfnOutput(this, 'RestApiUrl', { value: restApi.api.url, description: 'Base URL of the REST API' });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: liveApi.stage.url,
+      description: 'wss:// URL for dashboards',
+    });
+    new CfnOutput(this, 'OpenSearchEndpoint', { value: `https://${search.domain.domainEndpoint}` });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ApiKeysTableName', { value: this.tables.apiKeys.tableName });
+  }
+
+  private table(key: TableKey, definition: TableDefinition, removalPolicy: RemovalPolicy): dynamodb.Table {
+    const table = new dynamodb.Table(this, `${pascal(key)}Table`, {
+      partitionKey: attribute(definition.partitionKey),
+      sortKey: definition.sortKey ? attribute(definition.sortKey) : undefined,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: definition.timeToLiveAttribute,
+      removalPolicy,
+    });
+    for (const gsi of definition.globalSecondaryIndexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: gsi.indexName,
+        partitionKey: attribute(gsi.partitionKey),
+        sortKey: gsi.sortKey ? attribute(gsi.sortKey) : undefined,
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+}
+
+function attribute(key: { name: string; type: AttributeType }): dynamodb.Attribute {
+  return {
+    name: key.name,
+    type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+  };
+}
+
+function retentionDays(days: number): logs.RetentionDays {
+  const valid = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!valid.includes(days)) {
+    throw new Error(
+      `logRetentionDays must be one of CloudWatch's retention periods (${valid.join(', ')}), got ${days}`,
+    );
+  }
+  return days as logs.RetentionDays;
+}

@@ -1,0 +1,135 @@
+/**
+ * The local stack (`local/`) runs the functions with the settings in `lib/topology.ts`. These tests
+ * read the synthesized CloudFormation template back and compare it with the same topology, so what is
+ * tested locally and what is deployed cannot drift apart silently.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  FUNCTIONS,
+  type FunctionId,
+  type KeyAttribute,
+  STREAM_MAPPINGS,
+  type StreamMappingDefinition,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from '../../lib/topology.js';
+import { logicalId } from './iam.js';
+import { type SynthResult, synthPipeline } from './synth.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+let synth: SynthResult;
+let resources: Record<string, Resource>;
+beforeAll(() => {
+  synth = synthPipeline();
+  resources = synth.template.toJSON().Resources;
+});
+
+function functionIdOfLogicalId(id: string): FunctionId {
+  const match = (Object.keys(FUNCTIONS) as FunctionId[]).find(
+    (fnId) => logicalId(synth.stack, synth.stack.functions[fnId].function) === id,
+  );
+  if (!match) throw new Error(`No topology function is synthesized as ${id}`);
+  return match;
+}
+
+/** A mapping's settings as the topology names them, read from its CloudFormation properties. */
+function settingsOf(properties: Record<string, unknown>): StreamMappingDefinition {
+  return {
+    functionId: functionIdOfLogicalId((properties.FunctionName as { Ref: string }).Ref),
+    batchSize: properties.BatchSize as number,
+    maximumBatchingWindowInSeconds: properties.MaximumBatchingWindowInSeconds as number,
+    startingPosition: properties.StartingPosition as StreamMappingDefinition['startingPosition'],
+    maximumRetryAttempts: properties.MaximumRetryAttempts as number,
+    maximumRecordAgeInSeconds: properties.MaximumRecordAgeInSeconds as number,
+    bisectBatchOnFunctionError: properties.BisectBatchOnFunctionError as boolean,
+    reportBatchItemFailures: (properties.FunctionResponseTypes as string[]).includes(
+      'ReportBatchItemFailures',
+    ) as true,
+    parallelizationFactor: properties.ParallelizationFactor as number,
+  };
+}
+
+describe('deployed settings equal the topology the local stack runs', () => {
+  it('every event source mapping has exactly the settings of its STREAM_MAPPINGS entry', () => {
+    const deployed = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
+      .map((r) => settingsOf(r.Properties));
+    const byFunction = (a: StreamMappingDefinition, b: StreamMappingDefinition) =>
+      a.functionId.localeCompare(b.functionId);
+    expect(deployed.sort(byFunction)).toEqual([...STREAM_MAPPINGS].sort(byFunction));
+  });
+
+  it('every function has the memory and timeout of its FUNCTIONS entry', () => {
+    const deployed = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id, r]) => {
+        const fnId = functionIdOfLogicalId(id);
+        return [
+          fnId,
+          { memorySizeMb: r.Properties.MemorySize, timeoutSeconds: r.Properties.Timeout },
+        ] as const;
+      });
+    const expected = Object.values(FUNCTIONS).map(
+      (fn) => [fn.id, { memorySizeMb: fn.memorySizeMb, timeoutSeconds: fn.timeoutSeconds }] as const,
+    );
+    expect(Object.fromEntries(deployed)).toEqual(Object.fromEntries(expected));
+  });
+
+  it.each(Object.keys(TABLES) as TableKey[])(
+    'the %s table has the keys, TTL and indexes of TABLES',
+    (key) => {
+      const definition: TableDefinition = TABLES[key];
+      const table = resources[logicalId(synth.stack, synth.stack.tables[key])];
+      if (!table) throw new Error(`${key} table not synthesized`);
+      const p = table.Properties as {
+        KeySchema: { AttributeName: string; KeyType: string }[];
+        AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+        TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+        GlobalSecondaryIndexes?: {
+          IndexName: string;
+          KeySchema: { AttributeName: string; KeyType: string }[];
+        }[];
+      };
+      const keySchema = (partitionKey: KeyAttribute, sortKey?: KeyAttribute) => [
+        { AttributeName: partitionKey.name, KeyType: 'HASH' },
+        ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' }] : []),
+      ];
+      expect(p.KeySchema).toEqual(keySchema(definition.partitionKey, definition.sortKey));
+      expect(p.TimeToLiveSpecification).toEqual(
+        definition.timeToLiveAttribute
+          ? { AttributeName: definition.timeToLiveAttribute, Enabled: true }
+          : undefined,
+      );
+      expect(
+        (p.GlobalSecondaryIndexes ?? []).map((gsi) => ({ name: gsi.IndexName, keys: gsi.KeySchema })),
+      ).toEqual(
+        (definition.globalSecondaryIndexes ?? []).map((gsi) => ({
+          name: gsi.indexName,
+          keys: keySchema(gsi.partitionKey, gsi.sortKey),
+        })),
+      );
+      // Every key attribute is declared with the topology's type.
+      const keyAttributes = [
+        definition.partitionKey,
+        definition.sortKey,
+        ...(definition.globalSecondaryIndexes ?? []).flatMap((gsi) => [gsi.partitionKey, gsi.sortKey]),
+      ].filter((a): a is KeyAttribute => a !== undefined);
+      expect(p.AttributeDefinitions.sort((a, b) => a.AttributeName.localeCompare(b.AttributeName))).toEqual(
+        [
+          ...new Map(
+            keyAttributes.map((a) => [a.name, { AttributeName: a.name, AttributeType: a.type }]),
+          ).values(),
+        ].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+      );
+    },
+  );
+
+  it('deploys no table, mapping or function that the topology does not describe', () => {
+    const count = (type: string) => Object.values(resources).filter((r) => r.Type === type).length;
+    expect(count('AWS::DynamoDB::Table')).toBe(Object.keys(TABLES).length);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(STREAM_MAPPINGS.length);
+    expect(count('AWS::Lambda::Function')).toBe(Object.keys(FUNCTIONS).length);
+  });
+});
