@@ -1,0 +1,97 @@
+/**
+ * `npm start`: brings the local stack up, writes `.local/endpoints.json`, prints the endpoints and a
+ * sample curl, and runs until Ctrl-C or SIGTERM, then stops every process it started.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type DevAccount, newDevAccount } from './accounts.js';
+import { type LocalEndpoints, type LocalStack, startLocalStack, writeEndpointsFile } from './stack.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DATA_DIR = join(ROOT, '.local');
+const ACCOUNT_FILE = join(DATA_DIR, 'dev-account.json');
+const ENDPOINTS_FILE = join(DATA_DIR, 'endpoints.json');
+
+/** The development account is kept across restarts so a dashboard or script keeps its keys. */
+async function loadOrCreateDevAccount(): Promise<DevAccount> {
+  if (existsSync(ACCOUNT_FILE)) {
+    return JSON.parse(await readFile(ACCOUNT_FILE, 'utf8')) as DevAccount;
+  }
+  const account = newDevAccount('acct_dev');
+  await writeFile(ACCOUNT_FILE, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
+  return account;
+}
+
+function sampleCurl(endpoints: LocalEndpoints): string {
+  const event = JSON.stringify({ type: 'page_view', user_id: 'user-1', path: '/pricing' });
+  return [
+    `curl -s -X POST '${endpoints.ingestUrl}' \\`,
+    `  -H 'content-type: application/json' -H 'x-api-key: ${endpoints.writeKey}' \\`,
+    `  -d '${event}'`,
+    '',
+    `curl -s '${endpoints.statsUrl}?window=last_24h' -H 'x-api-key: ${endpoints.readKey}'`,
+    `curl -s '${endpoints.opensearchUrl}/events-*/_search?q=account_id:${endpoints.accountId}&pretty'`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  await mkdir(DATA_DIR, { recursive: true });
+  const account = await loadOrCreateDevAccount();
+  console.log('Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…');
+
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      // A second Ctrl-C while stopping: children also die with us (they watch their parent).
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    // While still starting, startLocalStack finishes its current step and is stopped right after.
+    if (!stack) return;
+    await stack.stop();
+    console.log('Stopped. No process left behind.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  stack = await startLocalStack({
+    dataDir: DATA_DIR,
+    account,
+    progress: (line) => console.log(line),
+    functionLog: (line) => console.log(line),
+  });
+  if (stopping) {
+    await stack.stop();
+    console.log('Stopped. No process left behind.');
+    process.exit(0);
+  }
+  await writeEndpointsFile(ENDPOINTS_FILE, stack.endpoints);
+
+  const { endpoints } = stack;
+  console.log(`
+Local stack ready in ${((stack.timings.total ?? 0) / 1000).toFixed(1)} s. Endpoints (also in ${ENDPOINTS_FILE}):
+  ingest     POST ${endpoints.ingestUrl}
+  stats      GET  ${endpoints.statsUrl}
+  websocket       ${endpoints.websocketUrl}/?token=<readKey>
+  opensearch      ${endpoints.opensearchUrl}
+  dynamodb        ${endpoints.dynamodbUrl}
+  kinesis         ${endpoints.kinesisUrl}
+  sqs             ${endpoints.sqsUrl}
+  account         ${endpoints.accountId}
+  write key       ${endpoints.writeKey}
+  read key        ${endpoints.readKey}
+
+Try it:
+${sampleCurl(endpoints)}
+
+Logs: ${join(DATA_DIR, 'logs')}. Ctrl-C stops everything.`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`\nThe local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+/**
+ * Given/when/then helpers for tests against the real local stack: each scenario gets its own account,
+ * so tests never depend on each other or on what ran before.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import WebSocket from 'ws';
+import { type DevAccount, newDevAccount, registerAccount } from '../../local/accounts.js';
+import type { LocalEndpoints } from '../../local/stack.js';
+
+/** The endpoints of the stack started by `local-stack-setup.ts`. */
+export function localStack(): LocalEndpoints {
+  return inject('localStack');
+}
+
+/** A new account with a write key and a read key, registered (hashed) in the api-keys table. */
+export async function givenAnAccount(): Promise<DevAccount> {
+  const stack = localStack();
+  const account = newDevAccount('acct_e2e');
+  await registerAccount(
+    { dynamodbUrl: stack.dynamodbUrl, region: stack.region, apiKeysTableName: stack.apiKeysTableName },
+    account,
+  );
+  return account;
+}
+
+/** `count` valid page_view events with unique ids, spread over a few users and paths. */
+export function someEvents(count: number, overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, index) => ({
+    event_id: `evt-${randomUUID()}`,
+    type: index % 3 === 0 ? 'login' : 'page_view',
+    user_id: `user-${index % 5}`,
+    path: `/page/${index % 4}`,
+    properties: { index, nested: { plan: index % 2 === 0 ? 'free' : 'pro' } },
+    ...overrides,
+  }));
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function asResult(response: Response): Promise<HttpResult> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text, the assertion will show it.
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** POSTs a batch to the ingest endpoint with the given key. */
+export async function postEvents(key: string, events: unknown[] | unknown): Promise<HttpResult> {
+  const body = Array.isArray(events) ? { events } : events;
+  const response = await fetch(localStack().ingestUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: JSON.stringify(body),
+  });
+  return asResult(response);
+}
+
+/** GETs an account's summary through the stats API. */
+export async function getSummary(accountId: string, key: string, query = 'window=last_24h'): Promise<HttpResult> {
+  const base = localStack().statsUrl.replace(/accounts\/[^/]+\/summary$/, `accounts/${accountId}/summary`);
+  const response = await fetch(`${base}?${query}`, { headers: { 'x-api-key': key } });
+  return asResult(response);
+}
+
+/** The account's documents in OpenSearch (after a refresh, so what is indexed is visible). */
+export async function searchAccountEvents(accountId: string): Promise<Record<string, any>[]> {
+  const { opensearchUrl } = localStack();
+  await fetch(`${opensearchUrl}/events-*/_refresh`, { method: 'POST' });
+  const response = await fetch(`${opensearchUrl}/events-*/_search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ size: 1000, query: { term: { account_id: accountId } } }),
+  });
+  if (response.status === 404) return [];
+  const result = (await response.json()) as { hits?: { hits: { _id: string; _source: Record<string, any> }[] } };
+  return (result.hits?.hits ?? []).map((hit) => ({ _id: hit._id, ...hit._source }));
+}
+
+/**
+ * Polls `probe` until `done` holds for its result or the time is up; returns the last result, so the
+ * caller's assertion shows what was there instead of a bare timeout.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 30_000, intervalMs = 250 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    value = await probe();
+  }
+  return value;
+}
+
+export interface DashboardConnection {
+  messages: any[];
+  /** Every event received in `events` frames. */
+  events(): Record<string, any>[];
+  send(message: unknown): void;
+  close(): Promise<void>;
+}
+
+/** Connects to the WebSocket API as a dashboard would, with a read key in the query string. */
+export async function connectDashboard(readKey: string): Promise<DashboardConnection> {
+  const socket = new WebSocket(`${localStack().websocketUrl}/?token=${encodeURIComponent(readKey)}`);
+  const messages: any[] = [];
+  socket.on('message', (data) => {
+    try {
+      messages.push(JSON.parse(data.toString()));
+    } catch {
+      messages.push(data.toString());
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`WebSocket connect rejected with HTTP ${response.statusCode}`)),
+    );
+    socket.once('error', reject);
+  });
+  return {
+    messages,
+    events: () =>
+      messages
+        .filter((message) => message && message.type === 'events')
+        .flatMap((message) => message.events as Record<string, any>[]),
+    send: (message) => socket.send(JSON.stringify(message)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (socket.readyState === WebSocket.CLOSED) return resolve();
+        socket.once('close', () => resolve());
+        socket.close();
+      }),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Global setup of the `stack` test project: starts ONE real local stack (OpenSearch, DynamoDB Local,
+ * kinesalite, ElasticMQ, the bundled functions, gateways and mappings) on free ports, shares its
+ * endpoints with the test files, and stops it afterwards. If any server cannot start, setup throws and
+ * the run fails: these tests never skip for want of a server.
+ */
+import { join, resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { newDevAccount } from '../../local/accounts.js';
+import { type LocalEndpoints, startLocalStack } from '../../local/stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    localStack: LocalEndpoints;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = resolve(import.meta.dirname, '../..');
+  const dataDir = join(root, '.local', `test-stack-${process.pid}`);
+  const started = performance.now();
+  const stack = await startLocalStack({
+    dataDir,
+    ports: 'random',
+    account: newDevAccount('acct_test'),
+    progress: (line) => console.log(`[local-stack] ${line}`),
+    functionLog: process.env.LOCAL_STACK_VERBOSE ? (line) => console.log(line) : undefined,
+  });
+  console.log(
+    `[local-stack] ready in ${((performance.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
+  );
+  project.provide('localStack', stack.endpoints);
+  return async () => {
+    await stack.stop();
+  };
+}
