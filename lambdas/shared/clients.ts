@@ -61,17 +61,17 @@ function once<T>(create: () => T): () => T {
 }
 
 /** The process's Kinesis client. */
-export const kinesisClient = once(() => new KinesisClient(commonConfig()));
+export const kinesisClient = /* @__PURE__ */ once(() => new KinesisClient(commonConfig()));
 
 /** The process's DynamoDB document client (plain JS values in, plain JS values out). */
-export const dynamoDocumentClient = once(() =>
+export const dynamoDocumentClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient(commonConfig()), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   }),
 );
 
 /** The process's SQS client. */
-export const sqsClient = once(() => new SQSClient(commonConfig()));
+export const sqsClient = /* @__PURE__ */ once(() => new SQSClient(commonConfig()));
 
 const managementClients = new Map<string, ApiGatewayManagementApiClient>();
 

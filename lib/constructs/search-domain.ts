@@ -40,7 +40,7 @@ export class SearchDomain extends Construct {
 
     // The L2's default is a custom resource (a Lambda function) to write this policy; the native
     // resource does the same job without one.
-    new logs.ResourcePolicy(this, 'LogsPolicy', {
+    const logsPolicy = new logs.ResourcePolicy(this, 'LogsPolicy', {
       policyStatements: [
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal('es.amazonaws.com')],
@@ -76,6 +76,8 @@ export class SearchDomain extends Construct {
       suppressLogsResourcePolicy: true,
       removalPolicy: props.removalPolicy,
     });
+    // Domain creation checks that OpenSearch may write to the log groups; nothing else orders the two.
+    this.domain.node.addDependency(logsPolicy);
 
     acknowledge(
       this.domain,

@@ -13,6 +13,7 @@ import {
   OPENSEARCH,
   STREAM_MAPPINGS,
   TABLES,
+  type TableDefinition,
   type TableKey,
 } from '../../lib/topology.js';
 import { actionsOn, actionsOnAnyResource, allActions, logicalId, roleStatements } from './iam.js';
@@ -224,6 +225,29 @@ describe('encryption and data protection', () => {
     });
   });
 
+  it('expires connections and rollup dedupe markers by TTL', () => {
+    for (const key of TABLE_KEYS) {
+      const attribute = (TABLES[key] as TableDefinition).timeToLiveAttribute;
+      const table = synth.template.findResources('AWS::DynamoDB::Table')[tableId(key)];
+      expect(table?.Properties.TimeToLiveSpecification, key).toEqual(
+        attribute ? { AttributeName: attribute, Enabled: true } : undefined,
+      );
+    }
+  });
+
+  it('indexes connections by account, projecting every attribute for the broadcaster', () => {
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: TABLES.connections.partitionKey.name, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-account',
+          KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
   it('encrypts the dead-letter queue, refuses plain HTTP and keeps messages 14 days', () => {
     synth.template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
@@ -260,6 +284,19 @@ describe('encryption and data protection', () => {
         ES_APPLICATION_LOGS: Match.objectLike({ Enabled: true }),
       }),
     });
+  });
+
+  it('creates the domain only after OpenSearch may write to its log groups', () => {
+    const policies = Object.keys(synth.template.findResources('AWS::Logs::ResourcePolicy'));
+    expect(policies).toHaveLength(1);
+    const domain = synth.template.findResources('AWS::OpenSearchService::Domain')[domainId()];
+    expect(domain?.DependsOn).toContain(policies[0]);
+    // The document is an Fn::Join (it names the log group ARNs), so it is checked as rendered text.
+    const document = JSON.stringify(
+      synth.template.findResources('AWS::Logs::ResourcePolicy')[policies[0] ?? '']?.Properties.PolicyDocument,
+    );
+    expect(document).toContain('{\\"Service\\":\\"es.amazonaws.com\\"}');
+    expect(document).toContain('[\\"logs:CreateLogStream\\",\\"logs:PutLogEvents\\"]');
   });
 
   it('encrypts the alarm topic with a rotated customer key CloudWatch may use', () => {

@@ -1,9 +1,11 @@
 /**
  * The local stack (`local/`) runs the functions with the settings in `lib/topology.ts`. These tests
- * read the synthesized CloudFormation template back and compare it with the same topology, so what is
- * tested locally and what is deployed cannot drift apart silently.
+ * read the synthesized CloudFormation template back and compare it with the same topology (and each
+ * function's resource variables with what `local/function-environment.ts` gives it), so what is tested
+ * locally and what is deployed cannot drift apart silently.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/shared/env-names.js';
 import {
   FUNCTIONS,
   type FunctionId,
@@ -14,10 +16,24 @@ import {
   type TableDefinition,
   type TableKey,
 } from '../../lib/topology.js';
+import { type LocalResourceEndpoints, localFunctionEnvironment } from '../../local/function-environment.js';
 import { logicalId } from './iam.js';
 import { type SynthResult, synthPipeline } from './synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
+
+/** Placeholder endpoints: only which variables a function gets is compared, not their values. */
+const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
+  region: 'us-east-1',
+  kinesisUrl: 'http://127.0.0.1:1',
+  dynamodbUrl: 'http://127.0.0.1:2',
+  sqsUrl: 'http://127.0.0.1:3',
+  opensearchUrl: 'http://127.0.0.1:4',
+  streamName: 'events',
+  tableNames: { apiKeys: 'api-keys', rollups: 'rollups', connections: 'connections' },
+  deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
+  websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
+};
 
 let synth: SynthResult;
 let resources: Record<string, Resource>;
@@ -123,6 +139,22 @@ describe('deployed settings equal the topology the local stack runs', () => {
           ).values(),
         ].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
       );
+    },
+  );
+
+  it.each(Object.keys(FUNCTIONS) as FunctionId[])(
+    '%s gets the same resource variables as in the local stack',
+    (id) => {
+      const resourceVariables: string[] = Object.values(ENV);
+      const fn = resources[logicalId(synth.stack, synth.stack.functions[id].function)];
+      if (!fn) throw new Error(`${id} function not synthesized`);
+      const deployed = Object.keys(
+        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      ).filter((name) => resourceVariables.includes(name));
+      const local = Object.keys(localFunctionEnvironment(id, LOCAL_ENDPOINTS)).filter((name) =>
+        resourceVariables.includes(name),
+      );
+      expect(deployed.sort()).toEqual(local.sort());
     },
   );
 
