@@ -1,0 +1,53 @@
+/**
+ * DynamoDB Local (Maven Central), in memory, with its sqlite4java native library.
+ *
+ * `-sharedDb`: without it DynamoDB Local keeps one database per access key and region, so a function
+ * whose credentials differ by a character from the provisioner's would see no tables.
+ * DynamoDB Local has no bind-address option; it listens on every interface.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { localDynamoDb } from './local-clients.js';
+import { assertPortFree, type ServiceHandle, type ServiceOptions, spawnService } from './process.js';
+import { javaBinary, VENDOR_PATHS } from './vendor.js';
+
+/** Starts DynamoDB Local on `port` and resolves once `ListTables` answers. */
+export async function startDynamoDbLocal(options: ServiceOptions): Promise<ServiceHandle> {
+  const host = options.host ?? '127.0.0.1';
+  await assertPortFree('DynamoDB Local', options.port, host);
+  await mkdir(options.dataDir, { recursive: true });
+  const url = `http://${host}:${options.port}`;
+  const client = localDynamoDb(url);
+  try {
+    return await spawnService({
+      name: 'dynamodb',
+      url,
+      command: javaBinary(),
+      args: [
+        '-Xms64m',
+        '-Xmx512m',
+        `-Djava.library.path=${VENDOR_PATHS.dynamodbNative}`,
+        `-Dsqlite4java.library.path=${VENDOR_PATHS.dynamodbNative}`,
+        '-cp',
+        `${VENDOR_PATHS.dynamodbLib}/*`,
+        'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
+        '-inMemory',
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(options.port),
+      ],
+      // DynamoDB Local writes a metadata file into its working directory.
+      cwd: options.dataDir,
+      logFile: options.logFile ?? join(options.dataDir, 'dynamodb.log'),
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      healthCheck: async (abortSignal) => {
+        await client.send(new ListTablesCommand({}), { abortSignal });
+        return true;
+      },
+    });
+  } finally {
+    client.destroy();
+  }
+}
