@@ -33,7 +33,10 @@ export async function registerAccount(
     new DynamoDBClient({
       endpoint: options.dynamodbUrl,
       region: options.region,
-      credentials: { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      credentials: {
+        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      },
       requestHandler: new NodeHttpHandler(),
     }),
   );

@@ -31,7 +31,10 @@ export const LOCAL_CREDENTIALS = {
 } as const;
 
 /** Environment variables for one function, bound only to the resources it is granted. */
-export function localFunctionEnvironment(id: FunctionId, resources: LocalResourceEndpoints): Record<string, string> {
+export function localFunctionEnvironment(
+  id: FunctionId,
+  resources: LocalResourceEndpoints,
+): Record<string, string> {
   const bindings = FUNCTION_BINDINGS[id];
   const env: Record<string, string> = {
     ...LOCAL_CREDENTIALS,
@@ -57,6 +60,7 @@ export function localFunctionEnvironment(id: FunctionId, resources: LocalResourc
     env[ENV.eventsIndexPrefix] = OPENSEARCH.eventsIndexPrefix;
   }
   if (bindings.deadLetterQueue) env[BINDING_ENV.deadLetterQueue] = resources.deadLetterQueueUrl;
-  if (bindings.websocketManagement) env[BINDING_ENV.websocketManagement] = resources.websocketManagementEndpoint;
+  if (bindings.websocketManagement)
+    env[BINDING_ENV.websocketManagement] = resources.websocketManagementEndpoint;
   return env;
 }

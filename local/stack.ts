@@ -8,8 +8,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   API_STAGE,
@@ -21,8 +21,8 @@ import {
 } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
 import {
-  startKinesisEventSourceMapping,
   type OnFailureRecord,
+  startKinesisEventSourceMapping,
 } from './event-source-mapping/kinesis-event-source-mapping.js';
 import { LOCAL_CREDENTIALS, localFunctionEnvironment } from './function-environment.js';
 import { startRestGateway } from './gateway/rest-gateway.js';
@@ -106,7 +106,9 @@ export interface LocalStack {
 async function resolvePorts(ports: LocalStackOptions['ports']): Promise<LocalPorts> {
   if (ports === 'random') {
     const entries = await Promise.all(
-      (Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[]).map(async (name) => [name, await freePort()] as const),
+      (Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[]).map(
+        async (name) => [name, await freePort()] as const,
+      ),
     );
     return Object.fromEntries(entries) as unknown as LocalPorts;
   }
@@ -161,16 +163,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     progress('Starting servers and bundling functions…');
     const [opensearch, dynamodb, kinesis, sqs, bundles] = await Promise.all([
       service('OpenSearch', () =>
-        startOpenSearch({ port: ports.opensearch, host, dataDir: join(options.dataDir, 'opensearch'), logFile: join(logsDir, 'opensearch.log') }),
+        startOpenSearch({
+          port: ports.opensearch,
+          host,
+          dataDir: join(options.dataDir, 'opensearch'),
+          logFile: join(logsDir, 'opensearch.log'),
+        }),
       ),
       service('DynamoDB Local', () =>
-        startDynamoDbLocal({ port: ports.dynamodb, host, dataDir: join(options.dataDir, 'dynamodb'), logFile: join(logsDir, 'dynamodb.log') }),
+        startDynamoDbLocal({
+          port: ports.dynamodb,
+          host,
+          dataDir: join(options.dataDir, 'dynamodb'),
+          logFile: join(logsDir, 'dynamodb.log'),
+        }),
       ),
       service('kinesalite', () =>
-        startKinesalite({ port: ports.kinesis, host, dataDir: join(options.dataDir, 'kinesalite'), logFile: join(logsDir, 'kinesalite.log') }),
+        startKinesalite({
+          port: ports.kinesis,
+          host,
+          dataDir: join(options.dataDir, 'kinesalite'),
+          logFile: join(logsDir, 'kinesalite.log'),
+        }),
       ),
       service('ElasticMQ', () =>
-        startElasticMq({ port: ports.sqs, host, dataDir: join(options.dataDir, 'elasticmq'), logFile: join(logsDir, 'elasticmq.log') }),
+        startElasticMq({
+          port: ports.sqs,
+          host,
+          dataDir: join(options.dataDir, 'elasticmq'),
+          logFile: join(logsDir, 'elasticmq.log'),
+        }),
       ),
       timed(timings, 'function bundles', progress, () =>
         bundleFunctions(Object.values(FUNCTIONS), join(options.dataDir, 'build')),
@@ -225,7 +247,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     stoppers.push(() => rest.close());
     const websocket = await timed(timings, 'WebSocket gateway', progress, () =>
-      startWebSocketGateway({ port: ports.websocket, host, routes: WEBSOCKET_ROUTES, functions, stage: API_STAGE }),
+      startWebSocketGateway({
+        port: ports.websocket,
+        host,
+        routes: WEBSOCKET_ROUTES,
+        functions,
+        stage: API_STAGE,
+      }),
     );
     stoppers.push(() => websocket.close());
 
@@ -234,13 +262,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const kinesisClient = new KinesisClient({
       endpoint: kinesis.url,
       region: LOCAL_REGION,
-      credentials: { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      credentials: {
+        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      },
       requestHandler: new NodeHttpHandler(),
     });
     const sqsClient = new SQSClient({
       endpoint: sqs.url,
       region: LOCAL_REGION,
-      credentials: { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      credentials: {
+        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      },
       requestHandler: new NodeHttpHandler(),
     });
     stoppers.push(async () => {
@@ -259,7 +293,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log: (line: string) => functionLog(`[esm:${mapping.functionId}] ${line}`),
         onFailure: async (record: OnFailureRecord) => {
           await sqsClient.send(
-            new SendMessageCommand({ QueueUrl: resources.deadLetterQueueUrl, MessageBody: JSON.stringify(record) }),
+            new SendMessageCommand({
+              QueueUrl: resources.deadLetterQueueUrl,
+              MessageBody: JSON.stringify(record),
+            }),
           );
         },
       });

@@ -38,7 +38,9 @@ function sampleCurl(endpoints: LocalEndpoints): string {
 async function main(): Promise<void> {
   await mkdir(DATA_DIR, { recursive: true });
   const account = await loadOrCreateDevAccount();
-  console.log('Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…');
+  console.log(
+    'Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…',
+  );
 
   let stack: LocalStack | undefined;
   let stopping = false;
@@ -92,6 +94,8 @@ Logs: ${join(DATA_DIR, 'logs')}. Ctrl-C stops everything.`);
 }
 
 main().catch(async (error: unknown) => {
-  console.error(`\nThe local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `\nThe local stack could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

@@ -49,7 +49,9 @@ describe('a batch of events, end to end', () => {
       async () => dashboard.events(),
       (received) => received.length >= 25,
     );
-    expect(new Set(pushed.map((event) => event.event_id))).toEqual(new Set(events.map((event) => event.event_id)));
+    expect(new Set(pushed.map((event) => event.event_id))).toEqual(
+      new Set(events.map((event) => event.event_id)),
+    );
     await dashboard.close();
   });
 
@@ -88,7 +90,11 @@ describe('a batch of events, end to end', () => {
     expect(response.status).toBe(202);
     expect(response.body.accepted).toBe(1);
     expect(response.body.rejected).toEqual([
-      expect.objectContaining({ index: 1, event_id: 'bad-1', errors: [expect.objectContaining({ path: 'type' })] }),
+      expect.objectContaining({
+        index: 1,
+        event_id: 'bad-1',
+        errors: [expect.objectContaining({ path: 'type' })],
+      }),
     ]);
   });
 

@@ -25,7 +25,10 @@ export async function givenAnAccount(): Promise<DevAccount> {
 }
 
 /** `count` valid page_view events with unique ids, spread over a few users and paths. */
-export function someEvents(count: number, overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+export function someEvents(
+  count: number,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, index) => ({
     event_id: `evt-${randomUUID()}`,
     type: index % 3 === 0 ? 'login' : 'page_view',
@@ -36,10 +39,14 @@ export function someEvents(count: number, overrides: Record<string, unknown> = {
   }));
 }
 
+/** Bodies the tests assert on by shape (toMatchObject), so they are deliberately untyped. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the system under test, checked by the assertions.
+export type Json = any;
+
 export interface HttpResult {
   status: number;
   headers: Headers;
-  body: any;
+  body: Json;
 }
 
 async function asResult(response: Response): Promise<HttpResult> {
@@ -65,14 +72,18 @@ export async function postEvents(key: string, events: unknown[] | unknown): Prom
 }
 
 /** GETs an account's summary through the stats API. */
-export async function getSummary(accountId: string, key: string, query = 'window=last_24h'): Promise<HttpResult> {
+export async function getSummary(
+  accountId: string,
+  key: string,
+  query = 'window=last_24h',
+): Promise<HttpResult> {
   const base = localStack().statsUrl.replace(/accounts\/[^/]+\/summary$/, `accounts/${accountId}/summary`);
   const response = await fetch(`${base}?${query}`, { headers: { 'x-api-key': key } });
   return asResult(response);
 }
 
 /** The account's documents in OpenSearch (after a refresh, so what is indexed is visible). */
-export async function searchAccountEvents(accountId: string): Promise<Record<string, any>[]> {
+export async function searchAccountEvents(accountId: string): Promise<Record<string, Json>[]> {
   const { opensearchUrl } = localStack();
   await fetch(`${opensearchUrl}/events-*/_refresh`, { method: 'POST' });
   const response = await fetch(`${opensearchUrl}/events-*/_search`, {
@@ -81,7 +92,9 @@ export async function searchAccountEvents(accountId: string): Promise<Record<str
     body: JSON.stringify({ size: 1000, query: { term: { account_id: accountId } } }),
   });
   if (response.status === 404) return [];
-  const result = (await response.json()) as { hits?: { hits: { _id: string; _source: Record<string, any> }[] } };
+  const result = (await response.json()) as {
+    hits?: { hits: { _id: string; _source: Record<string, Json> }[] };
+  };
   return (result.hits?.hits ?? []).map((hit) => ({ _id: hit._id, ...hit._source }));
 }
 
@@ -104,9 +117,9 @@ export async function eventually<T>(
 }
 
 export interface DashboardConnection {
-  messages: any[];
+  messages: Json[];
   /** Every event received in `events` frames. */
-  events(): Record<string, any>[];
+  events(): Record<string, Json>[];
   send(message: unknown): void;
   close(): Promise<void>;
 }
@@ -114,7 +127,7 @@ export interface DashboardConnection {
 /** Connects to the WebSocket API as a dashboard would, with a read key in the query string. */
 export async function connectDashboard(readKey: string): Promise<DashboardConnection> {
   const socket = new WebSocket(`${localStack().websocketUrl}/?token=${encodeURIComponent(readKey)}`);
-  const messages: any[] = [];
+  const messages: Json[] = [];
   socket.on('message', (data) => {
     try {
       messages.push(JSON.parse(data.toString()));
@@ -134,7 +147,7 @@ export async function connectDashboard(readKey: string): Promise<DashboardConnec
     events: () =>
       messages
         .filter((message) => message && message.type === 'events')
-        .flatMap((message) => message.events as Record<string, any>[]),
+        .flatMap((message) => message.events as Record<string, Json>[]),
     send: (message) => socket.send(JSON.stringify(message)),
     close: () =>
       new Promise<void>((resolve) => {

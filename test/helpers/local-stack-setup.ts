@@ -4,6 +4,7 @@
  * endpoints with the test files, and stops it afterwards. If any server cannot start, setup throws and
  * the run fails: these tests never skip for want of a server.
  */
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newDevAccount } from '../../local/accounts.js';
@@ -18,6 +19,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = resolve(import.meta.dirname, '../..');
   const dataDir = join(root, '.local', `test-stack-${process.pid}`);
+  await removeFinishedRuns(join(root, '.local'));
   const started = performance.now();
   const stack = await startLocalStack({
     dataDir,
@@ -33,4 +35,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await stack.stop();
   };
+}
+
+/**
+ * Each run keeps its data and logs (for reading after a failure) until the next run, which removes
+ * those of runs that are no longer alive.
+ */
+async function removeFinishedRuns(localDir: string): Promise<void> {
+  const entries = await readdir(localDir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const pid = Number(entry.match(/^test-stack-(\d+)$/)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    await rm(join(localDir, entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
