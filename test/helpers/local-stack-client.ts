@@ -3,6 +3,9 @@
  * so tests never depend on each other or on what ran before.
  */
 import { randomUUID } from 'node:crypto';
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { type DevAccount, newDevAccount, registerAccount } from '../../local/accounts.js';
@@ -156,4 +159,58 @@ export async function connectDashboard(readKey: string): Promise<DashboardConnec
         socket.close();
       }),
   };
+}
+
+function localClientConfig(endpoint: string) {
+  return {
+    endpoint,
+    region: localStack().region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler(),
+  };
+}
+
+/** Puts raw bytes on the events stream, as a misbehaving producer could; returns the sequence number. */
+export async function putRawRecord(data: string, partitionKey = 'raw'): Promise<string> {
+  const stack = localStack();
+  const kinesis = new KinesisClient(localClientConfig(stack.kinesisUrl));
+  try {
+    const { SequenceNumber } = await kinesis.send(
+      new PutRecordCommand({
+        StreamName: stack.streamName,
+        PartitionKey: partitionKey,
+        Data: Buffer.from(data),
+      }),
+    );
+    if (!SequenceNumber) throw new Error('kinesalite returned no sequence number');
+    return SequenceNumber;
+  } finally {
+    kinesis.destroy();
+  }
+}
+
+/**
+ * Every message now in the dead-letter queue, parsed. Received with a zero visibility timeout so the
+ * messages stay there for other tests and for a person looking.
+ */
+export async function deadLetters(): Promise<Json[]> {
+  const stack = localStack();
+  const sqs = new SQSClient(localClientConfig(stack.sqsUrl));
+  try {
+    const bodies = new Map<string, Json>();
+    for (let round = 0; round < 10; round += 1) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+        }),
+      );
+      if (Messages.length === 0) break;
+      for (const message of Messages) bodies.set(message.MessageId ?? '', JSON.parse(message.Body ?? 'null'));
+    }
+    return [...bodies.values()];
+  } finally {
+    sqs.destroy();
+  }
 }
