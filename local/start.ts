@@ -90,6 +90,9 @@ Local stack ready in ${((stack.timings.total ?? 0) / 1000).toFixed(1)} s. Endpoi
 Try it:
 ${sampleCurl(endpoints)}
 
+Functions (bundled as Lambda gets them): ${Object.entries(stack.bundleSizes)
+    .map(([id, bytes]) => `${id} ${(bytes / 1024 / 1024).toFixed(2)} MB`)
+    .join(', ')}
 Logs: ${join(DATA_DIR, 'logs')}. Ctrl-C stops everything.`);
 }
 
