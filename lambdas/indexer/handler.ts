@@ -2,9 +2,10 @@
  * Kinesis event source mapping of the indexer: thin adapter over `indexer-core.ts`.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { openSearchClient, sqsClient } from '../shared/clients.js';
+import { sqsClient } from '../shared/clients.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
+import { openSearchClient } from '../shared/opensearch-client.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
 import { type IndexerDeps, indexRecords } from './indexer-core.js';
 

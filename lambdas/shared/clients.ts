@@ -15,12 +15,8 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { OpenSearchConfig } from './config.js';
 
 /** Timeouts and attempts shared by every client. */
 export const CLIENT_SETTINGS = {
@@ -83,31 +79,4 @@ export function apiGatewayManagementClient(endpoint: string): ApiGatewayManageme
     managementClients.set(endpoint, client);
   }
   return client;
-}
-
-let openSearch: OpenSearchClient | undefined;
-
-/**
- * The process's OpenSearch client: SigV4-signed for OpenSearch Service, unsigned for a local node
- * without the security plugin (`OPENSEARCH_AUTH=none`).
- */
-export function openSearchClient(config: OpenSearchConfig): OpenSearchClient {
-  if (openSearch) return openSearch;
-  const common = {
-    node: config.endpoint,
-    requestTimeout: 30_000,
-    // Retries of whole requests; per-item retries are the indexer's job.
-    maxRetries: 2,
-  };
-  if (config.auth === 'none') {
-    openSearch = new OpenSearchClient(common);
-  } else {
-    if (!config.region) throw new Error('AWS_REGION environment variable is not set');
-    const credentials = defaultProvider();
-    openSearch = new OpenSearchClient({
-      ...common,
-      ...AwsSigv4Signer({ region: config.region, service: 'es', getCredentials: () => credentials() }),
-    });
-  }
-  return openSearch;
 }

@@ -5,7 +5,7 @@
  */
 
 import { ENV, TUNING_ENV } from './env-names.js';
-import { DEFAULT_MAX_FUTURE_MS, DEFAULT_MAX_PAST_MS, type TimestampBounds } from './event-schema.js';
+import { DEFAULT_MAX_FUTURE_MS, DEFAULT_MAX_PAST_MS, type TimestampBounds } from './event-limits.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -4,27 +4,21 @@
  * depend on the receipt time); stream consumers decode what ingest wrote with `storedEventSchema`.
  */
 import { z } from 'zod';
+import {
+  ACCOUNT_ID_MAX_LENGTH,
+  DEFAULT_MAX_FUTURE_MS,
+  DEFAULT_MAX_PAST_MS,
+  EVENT_ID_MAX_LENGTH,
+  EVENT_TYPE_MAX_LENGTH,
+  EVENT_TYPE_PATTERN,
+  ID_MAX_LENGTH,
+  MAX_EVENT_BYTES,
+  PATH_MAX_LENGTH,
+  type TimestampBounds,
+  USER_AGENT_MAX_LENGTH,
+} from './event-limits.js';
 
-/** An event's serialized JSON may not exceed 32 KB (Segment's per-event limit). */
-export const MAX_EVENT_BYTES = 32 * 1024;
-/** A request may carry at most 500 events (the PutRecords record limit). */
-export const MAX_BATCH_EVENTS = 500;
-/** A request body may not exceed 1 MB. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-export const EVENT_ID_MAX_LENGTH = 128;
-export const EVENT_TYPE_MAX_LENGTH = 64;
-export const ACCOUNT_ID_MAX_LENGTH = 128;
-export const ID_MAX_LENGTH = 256;
-export const PATH_MAX_LENGTH = 2048;
-export const USER_AGENT_MAX_LENGTH = 1024;
-
-/** Event types: lower-case letters, digits and `_ . : -`. */
-export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
-
-/** Default bounds on a client-supplied timestamp, relative to the receipt time. */
-export const DEFAULT_MAX_PAST_MS = 7 * 24 * 3600 * 1000;
-export const DEFAULT_MAX_FUTURE_MS = 3600 * 1000;
+export * from './event-limits.js';
 
 const boundedString = (field: string, max: number) =>
   z
@@ -106,11 +100,6 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): FieldError[] 
 /** Byte length of a value's JSON serialization, the measure of the event size limit. */
 export function serializedBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
-}
-
-export interface TimestampBounds {
-  maxPastMs: number;
-  maxFutureMs: number;
 }
 
 export type EventValidation = { ok: true; event: IncomingEvent } | { ok: false; errors: FieldError[] };
