@@ -7,6 +7,7 @@
  * `flat_object`, `_bulk`, search and the core aggregations work; painless scripts, ingest pipelines,
  * the analysis-common analyzers and plugins such as ISM do not.
  */
+import { execFileSync } from 'node:child_process';
 import { chown, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -69,6 +70,31 @@ function jvmOptions(heapMb: number, dirs: { logsDir: string; dataDir: string; tm
   ].join('\n');
 }
 
+/**
+ * As root, OpenSearch runs as an unprivileged user, which must be able to reach the distribution and
+ * its folders: a checkout under a private home folder (mode 700) is not. Fail with the fix, not with
+ * OpenSearch's own "permission denied" deep in its log.
+ */
+function assertReadableBy(user: RunAs, paths: string[]): void {
+  for (const path of paths) {
+    try {
+      execFileSync('setpriv', [
+        `--reuid=${user.uid}`,
+        `--regid=${user.gid}`,
+        '--clear-groups',
+        'test',
+        '-r',
+        path,
+      ]);
+    } catch {
+      throw new Error(
+        `OpenSearch refuses to run as root, so it runs as uid ${user.uid}, which cannot read ${path}. ` +
+          'Make the checkout readable by others (chmod o+rx on it and its parent folders), or run the stack as a normal user.',
+      );
+    }
+  }
+}
+
 /** Starts OpenSearch with its HTTP API on `port` and resolves once the cluster is at least yellow. */
 export async function startOpenSearch(options: OpenSearchOptions): Promise<ServiceHandle> {
   const host = options.host ?? '127.0.0.1';
@@ -107,7 +133,10 @@ export async function startOpenSearch(options: OpenSearchOptions): Promise<Servi
       '',
     ].join('\n'),
   );
-  if (runAs) await chownTree(options.dataDir, runAs);
+  if (runAs) {
+    await chownTree(options.dataDir, runAs);
+    assertReadableBy(runAs, [join(VENDOR_PATHS.opensearchHome, 'bin', 'opensearch'), configDir]);
+  }
 
   const url = `http://${host}:${options.port}`;
   return spawnService({
