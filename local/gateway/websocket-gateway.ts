@@ -320,10 +320,15 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       for (const connection of connections.values()) connection.socket.close(1001, 'Going away');
       // Let the $disconnect invocations of the closed sockets run, without waiting forever on them.
       await new Promise((resolve) => setTimeout(resolve, 50));
+      let giveUp: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...inFlight]),
-        new Promise((resolve) => setTimeout(resolve, 5000)),
+        new Promise((resolve) => {
+          giveUp = setTimeout(resolve, 5000);
+        }),
       ]);
+      // A pending timer would keep the caller's process alive for the rest of the 5 s.
+      clearTimeout(giveUp);
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolve, reject) => {

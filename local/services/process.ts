@@ -228,7 +228,10 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
   };
 
   if (pid === undefined) {
-    const error = await Promise.race([spawnFailed, delay(1000).then(() => new Error('no pid'))]);
+    const error = await Promise.race([
+      spawnFailed,
+      delay(1000, undefined, { ref: false }).then(() => new Error('no pid')),
+    ]);
     return failWith(`cannot spawn ${wrapped.command}: ${error.message}`);
   }
 
@@ -301,13 +304,14 @@ async function terminateGroup(
 ): Promise<void> {
   if (groupAlive(pgid)) {
     signalGroup(pgid, 'SIGTERM');
-    await Promise.race([exited, delay(graceMs)]);
+    // Unref'd: a pending grace timer must not keep the caller's process alive once the server is gone.
+    await Promise.race([exited, delay(graceMs, undefined, { ref: false })]);
     // Also reaches helpers that outlived the leader.
     if (!(await waitFor(() => !groupAlive(pgid), hasExited() ? 1_000 : 0))) {
       signalGroup(pgid, 'SIGKILL');
     }
   }
-  await Promise.race([exited, delay(5_000)]);
+  await Promise.race([exited, delay(5_000, undefined, { ref: false })]);
   // The leader is reaped once Node sees its exit; wait for the rest of the group too.
   await waitFor(() => !groupAlive(pgid), 5_000);
 }
