@@ -17,6 +17,7 @@ import {
   newExtendedRequestId,
   newRequestId,
   queryMaps,
+  readBody,
   requestTime,
   sourceIp,
 } from './http-event.js';
@@ -315,25 +316,6 @@ export function mapProxyResult(payload: unknown): MappedResult {
 
 function hasHeader(headers: Record<string, string[]>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
-}
-
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    request.resume();
-    return 'too-large';
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.resume();
-      return 'too-large';
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function sendInternalError(response: ServerResponse, requestId: string): void {

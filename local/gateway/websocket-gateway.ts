@@ -19,6 +19,7 @@ import {
   newExtendedRequestId,
   newRequestId,
   queryMaps,
+  readBody,
   requestTime,
   sourceIp,
 } from './http-event.js';
@@ -250,7 +251,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const open = connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined;
 
     if (request.method === 'POST') {
-      const body = await readLimited(request, MAX_MESSAGE_BYTES);
+      const body = await readBody(request, MAX_MESSAGE_BYTES);
       if (body === 'too-large') {
         sendError(
           response,
@@ -384,20 +385,6 @@ function rejectUpgrade(socket: Socket, statusCode: number, body: unknown): void 
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
-}
-
-async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.resume();
-      return 'too-large';
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**
