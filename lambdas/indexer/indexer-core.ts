@@ -13,7 +13,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { chunkBySize } from '../shared/concurrency.js';
-import { type DeadLetter, sendDeadLetters } from '../shared/dead-letter.js';
+import { type DeadLetter, sendDeadLetters, undecodableLetter } from '../shared/dead-letter.js';
 import { eventKey, type StoredEvent } from '../shared/event-schema.js';
 import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from '../shared/kinesis-records.js';
 import type { Log } from '../shared/logger.js';
@@ -90,14 +90,7 @@ export async function indexRecords(
   for (const record of records) {
     const decoded = decodeRecord(record);
     if (!decoded.ok) {
-      letters.push({
-        source: 'indexer',
-        reason: decoded.reason,
-        sequenceNumber: decoded.sequenceNumber,
-        failedAt: failedAt(),
-        data: decoded.data,
-        partitionKey: decoded.partitionKey,
-      });
+      letters.push(undecodableLetter('indexer', decoded, failedAt()));
       continue;
     }
     const action = {

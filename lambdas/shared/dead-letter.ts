@@ -5,6 +5,7 @@
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chunkBySize } from './concurrency.js';
+import type { UndecodableRecord } from './kinesis-records.js';
 import type { Log } from './logger.js';
 
 /** The body of a dead-letter message. */
@@ -19,6 +20,22 @@ export interface DeadLetter {
   /** The raw record data (base64), when it could not. */
   data?: string;
   partitionKey?: string;
+}
+
+/** The letter for a record that could not be decoded: its raw data, partition key and why. */
+export function undecodableLetter(
+  source: DeadLetter['source'],
+  record: UndecodableRecord,
+  failedAt: string,
+): DeadLetter {
+  return {
+    source,
+    reason: record.reason,
+    sequenceNumber: record.sequenceNumber,
+    failedAt,
+    data: record.data,
+    partitionKey: record.partitionKey,
+  };
 }
 
 /** SQS SendMessageBatch limits: 10 entries, 256 KiB in all. */

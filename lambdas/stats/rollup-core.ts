@@ -14,7 +14,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
-import { type DeadLetter, sendDeadLetters } from '../shared/dead-letter.js';
+import { type DeadLetter, sendDeadLetters, undecodableLetter } from '../shared/dead-letter.js';
 import { eventKey, type StoredEvent } from '../shared/event-schema.js';
 import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from '../shared/kinesis-records.js';
 import type { Log } from '../shared/logger.js';
@@ -68,14 +68,7 @@ export async function applyRecords(
   for (const record of records) {
     const decoded = decodeRecord(record);
     if (!decoded.ok) {
-      letters.push({
-        source: 'rollup-writer',
-        reason: decoded.reason,
-        sequenceNumber: decoded.sequenceNumber,
-        failedAt: nowIso(),
-        data: decoded.data,
-        partitionKey: decoded.partitionKey,
-      });
+      letters.push(undecodableLetter('rollup-writer', decoded, nowIso()));
       continue;
     }
     // The same event twice in one batch would be two operations on one marker in one transaction.
