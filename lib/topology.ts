@@ -283,3 +283,29 @@ export const BINDING_ENV = {
   deadLetterQueue: ENV.deadLetterQueueUrl,
   websocketManagement: ENV.websocketManagementEndpoint,
 } as const;
+
+/**
+ * Functions that run only while CloudFormation deploys the stack (custom resource handlers), never on
+ * the event path. They live apart from `FUNCTIONS` because the local stack starts every `FUNCTIONS`
+ * entry; locally, `local/provision.ts` does their job directly (it applies the same index template).
+ */
+export type DeployFunctionId = 'index-template-installer';
+
+export interface DeployFunctionDefinition extends Omit<FunctionDefinition, 'id'> {
+  id: DeployFunctionId;
+}
+
+/** Any function the CDK stack deploys: one that serves events, or one that runs during deployment. */
+export type AnyFunctionDefinition = FunctionDefinition | DeployFunctionDefinition;
+
+export const DEPLOY_FUNCTIONS: Record<DeployFunctionId, DeployFunctionDefinition> = {
+  'index-template-installer': {
+    id: 'index-template-installer',
+    description: 'Applies the events index template to OpenSearch on deployment (custom resource)',
+    entry: 'lambdas/indexer/template-installer.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    // Up to three 30 s attempts by the OpenSearch client (requestTimeout x (1 + maxRetries)), with room to answer.
+    timeoutSeconds: 120,
+  },
+};

@@ -14,6 +14,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/shared/env-names.js';
 import {
   type Access,
+  type AnyFunctionDefinition,
   BINDING_ENV,
   BUNDLING,
   type FunctionBindings,
@@ -28,9 +29,12 @@ import {
 /** Repository root: topology entries are relative to it, and it holds the lock file esbuild resolves from. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface HouseFunctionProps {
-  /** The function's entry in `FUNCTIONS`: entry, handler, memory, timeout, description. */
-  readonly definition: FunctionDefinition;
+export interface HouseFunctionProps<D extends AnyFunctionDefinition = FunctionDefinition> {
+  /**
+   * The function's entry in `FUNCTIONS` (or, for a function that runs only during deployment, in
+   * `DEPLOY_FUNCTIONS`): entry, handler, memory, timeout, description.
+   */
+  readonly definition: D;
   /** How long the function's own log group keeps its logs. */
   readonly logRetention: logs.RetentionDays;
   /** What happens to the log group when the stack is deleted. */
@@ -50,13 +54,13 @@ export interface HouseFunctionProps {
  * Resources reach a function only through the `bind*` helpers below, which grant the permission and set
  * the environment variable naming the resource in one call.
  */
-export class HouseFunction extends Construct {
+export class HouseFunction<D extends AnyFunctionDefinition = FunctionDefinition> extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
-  readonly definition: FunctionDefinition;
+  readonly definition: D;
 
-  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+  constructor(scope: Construct, id: string, props: HouseFunctionProps<D>) {
     super(scope, id);
     const { definition } = props;
     this.definition = definition;
@@ -189,14 +193,37 @@ export function bindOpenSearch(fn: HouseFunction, domain: opensearch.IDomain, ac
   if (access === 'read') domain.grantRead(fn.role);
   else if (access === 'write') domain.grantWrite(fn.role);
   else domain.grantReadWrite(fn.role);
-  fn.setEnv(BINDING_ENV.opensearch, `https://${domain.domainEndpoint}`);
-  fn.setEnv(ENV.opensearchAuth, 'sigv4');
-  fn.setEnv(ENV.eventsIndexPrefix, OPENSEARCH.eventsIndexPrefix);
+  nameOpenSearch(fn, domain);
   acknowledge(
     fn,
     `AwsSolutions-IAM5[Resource::${nagRef(domain, 'Arn')}/*]`,
     'OpenSearch HTTP permissions name index paths under this one domain (time-based indices are created daily); no other domain is reachable.',
   );
+}
+
+/**
+ * Grants writing one index template (`es:ESHttpPut` only: the installer never reads it, on
+ * `<domain>/_index_template/<name>`, nothing else in the domain) and names the endpoint, the signing mode
+ * and the index prefix as `bindOpenSearch` does. For the deployment-time template installer.
+ */
+export function bindOpenSearchIndexTemplate(
+  fn: HouseFunction<AnyFunctionDefinition>,
+  domain: opensearch.IDomain,
+  templateName: string,
+): void {
+  iam.Grant.addToPrincipal({
+    grantee: fn.role,
+    actions: ['es:ESHttpPut'],
+    resourceArns: [`${domain.domainArn}/_index_template/${templateName}`],
+  });
+  nameOpenSearch(fn, domain);
+}
+
+/** The OpenSearch variables every bound function gets: HTTPS endpoint, SigV4 signing, index prefix. */
+function nameOpenSearch(fn: HouseFunction<AnyFunctionDefinition>, domain: opensearch.IDomain): void {
+  fn.setEnv(BINDING_ENV.opensearch, `https://${domain.domainEndpoint}`);
+  fn.setEnv(ENV.opensearchAuth, 'sigv4');
+  fn.setEnv(ENV.eventsIndexPrefix, OPENSEARCH.eventsIndexPrefix);
 }
 
 /**

@@ -6,6 +6,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { EventsIndexTemplate } from '../constructs/events-index-template.js';
 import { EventsRestApi } from '../constructs/events-rest-api.js';
 import { acknowledge, applyBindings, HouseFunction } from '../constructs/house-function.js';
 import { LiveEventsApi } from '../constructs/live-events-api.js';
@@ -39,7 +40,8 @@ export interface EventPipelineStackProps extends StackProps {
 /**
  * The whole event pipeline in one stack, built from `lib/topology.ts`: REST and WebSocket APIs, the
  * functions, the Kinesis stream and its three event source mappings, the DynamoDB tables, the OpenSearch
- * domain, the dead-letter queue and the alarms.
+ * domain with its events index template (applied by a custom resource before the indexer starts), the
+ * dead-letter queue and the alarms.
  *
  * One stack because every part references the stream or the tables; splitting data and compute would
  * add cross-stack exports without letting either side deploy on its own.
@@ -49,6 +51,8 @@ export class EventPipelineStack extends Stack {
   readonly stream: kinesis.Stream;
   readonly tables: Record<TableKey, dynamodb.Table>;
   readonly deadLetterQueue: sqs.Queue;
+  /** Applies the events index template to the domain during deployment. */
+  readonly eventsIndexTemplate: EventsIndexTemplate;
 
   constructor(scope: Construct, id: string, props: EventPipelineStackProps = {}) {
     super(scope, id, props);
@@ -131,22 +135,32 @@ export class EventPipelineStack extends Stack {
       });
     }
 
+    this.eventsIndexTemplate = new EventsIndexTemplate(this, 'EventsIndexTemplate', {
+      domain: search.domain,
+      logRetention,
+      code: props.functionCode,
+    });
+
     for (const mapping of STREAM_MAPPINGS) {
       const fn = this.functions[mapping.functionId];
-      fn.function.addEventSource(
-        new KinesisEventSource(this.stream, {
-          batchSize: mapping.batchSize,
-          maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowInSeconds),
-          startingPosition: lambda.StartingPosition[mapping.startingPosition],
-          retryAttempts: mapping.maximumRetryAttempts,
-          maxRecordAge: Duration.seconds(mapping.maximumRecordAgeInSeconds),
-          bisectBatchOnError: mapping.bisectBatchOnFunctionError,
-          reportBatchItemFailures: mapping.reportBatchItemFailures,
-          parallelizationFactor: mapping.parallelizationFactor,
-          // Only batch metadata arrives here; functions dead-letter payloads themselves (docs/decisions.md).
-          onFailure: new SqsDlq(this.deadLetterQueue),
-        }),
-      );
+      const source = new KinesisEventSource(this.stream, {
+        batchSize: mapping.batchSize,
+        maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowInSeconds),
+        startingPosition: lambda.StartingPosition[mapping.startingPosition],
+        retryAttempts: mapping.maximumRetryAttempts,
+        maxRecordAge: Duration.seconds(mapping.maximumRecordAgeInSeconds),
+        bisectBatchOnError: mapping.bisectBatchOnFunctionError,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        parallelizationFactor: mapping.parallelizationFactor,
+        // Only batch metadata arrives here; functions dead-letter payloads themselves (docs/decisions.md).
+        onFailure: new SqsDlq(this.deadLetterQueue),
+      });
+      fn.function.addEventSource(source);
+      if (FUNCTION_BINDINGS[mapping.functionId].opensearch) {
+        // A consumer that writes to OpenSearch starts reading only once the index template is in the
+        // domain; otherwise its first write would create the daily index with dynamic mappings.
+        mappingOf(fn, source).node.addDependency(this.eventsIndexTemplate.resource);
+      }
     }
 
     new PipelineAlarms(this, 'Alarms', {
@@ -187,6 +201,17 @@ export class EventPipelineStack extends Stack {
     }
     return table;
   }
+}
+
+/** The mapping construct `addEventSource` created for `source` (the event source exposes only its id). */
+function mappingOf(fn: HouseFunction, source: KinesisEventSource): lambda.EventSourceMapping {
+  const mapping = fn.function.node.children.find(
+    (child): child is lambda.EventSourceMapping =>
+      child instanceof lambda.EventSourceMapping &&
+      child.eventSourceMappingId === source.eventSourceMappingId,
+  );
+  if (!mapping) throw new Error(`${fn.node.path} has no event source mapping for its stream`);
+  return mapping;
 }
 
 function attribute(key: { name: string; type: AttributeType }): dynamodb.Attribute {

@@ -1,0 +1,29 @@
+/**
+ * Custom resource `onEvent` handler that applies the events index template on deployment: thin adapter
+ * over `template-installer-core.ts`. Invoked only by the CDK Provider framework, never on the event path.
+ */
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { loadOpenSearchConfig, requireEnv } from '../shared/config.js';
+import { ENV } from '../shared/env-names.js';
+import { logger } from '../shared/logger.js';
+import { openSearchClient } from '../shared/opensearch-client.js';
+import {
+  type CustomResourceResult,
+  installIndexTemplate,
+  type TemplateInstallerDeps,
+} from './template-installer-core.js';
+
+const deps: TemplateInstallerDeps = {
+  search: openSearchClient(loadOpenSearchConfig()),
+  indexPrefix: requireEnv(ENV.eventsIndexPrefix),
+  log: logger,
+};
+
+/** Lambda entry point of the index template installer. */
+export async function handler(
+  event: CloudFormationCustomResourceEvent,
+  context: Context,
+): Promise<CustomResourceResult> {
+  logger.addContext(context);
+  return installIndexTemplate(event, deps);
+}

@@ -1,0 +1,161 @@
+/**
+ * The deployment applies the events index template before any consumer indexes an event: a custom
+ * resource backed by the installer function, re-run whenever the template body changes.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS_INDEX_TEMPLATE_NAME } from '../../lambdas/indexer/index-template.js';
+import { eventsIndexTemplateHash } from '../../lambdas/indexer/template-installer-core.js';
+import { ENV } from '../../lambdas/shared/env-names.js';
+import { DEFAULT_SETTINGS } from '../../lib/stacks/pipeline-settings.js';
+import {
+  DEPLOY_FUNCTIONS,
+  FUNCTION_BINDINGS,
+  type FunctionId,
+  OPENSEARCH,
+  STREAM_MAPPINGS,
+} from '../../lib/topology.js';
+import { actionsOn, actionsOnAnyResource, allActions, logicalId, roleStatements } from './iam.js';
+import { type SynthResult, synthPipeline } from './synth.js';
+
+const INSTALLER = DEPLOY_FUNCTIONS['index-template-installer'];
+
+let synth: SynthResult;
+beforeAll(() => {
+  synth = synthPipeline();
+});
+
+const construct = () => synth.stack.eventsIndexTemplate;
+const installerId = () => logicalId(synth.stack, construct().installer.function);
+const installerRoleId = () => logicalId(synth.stack, construct().installer.role);
+const customResourceId = () => logicalId(synth.stack, construct().resource);
+const frameworkFunctionId = () =>
+  logicalId(synth.stack, construct().provider.node.findChild('framework-onEvent'));
+const domainId = () => logicalId(synth.stack, synth.stack.node.findChild('Search').node.findChild('Domain'));
+const fnId = (id: FunctionId) => logicalId(synth.stack, synth.stack.functions[id].function);
+
+/** The event source mapping of a consumer, with its DependsOn. */
+function mappingOf(id: FunctionId): { DependsOn?: string[] } {
+  const mappings = synth.template.findResources('AWS::Lambda::EventSourceMapping', {
+    Properties: { FunctionName: { Ref: fnId(id) } },
+  });
+  const [mapping, ...others] = Object.values(mappings);
+  if (!mapping || others.length > 0) throw new Error(`expected one mapping for ${id}`);
+  return mapping;
+}
+
+describe('the events index template custom resource', () => {
+  it('names the template and carries the hash of its body, served by the provider framework', () => {
+    synth.template.resourceCountIs('Custom::EventsIndexTemplate', 1);
+    synth.template.hasResourceProperties('Custom::EventsIndexTemplate', {
+      ServiceToken: { 'Fn::GetAtt': [frameworkFunctionId(), 'Arn'] },
+      TemplateName: EVENTS_INDEX_TEMPLATE_NAME,
+      TemplateHash: eventsIndexTemplateHash(OPENSEARCH.eventsIndexPrefix),
+    });
+  });
+
+  it('hands every request to the installer function', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'framework.onEvent',
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [installerId(), 'Arn'] } } },
+    });
+  });
+
+  it.each(STREAM_MAPPINGS.map((m) => m.functionId))(
+    'starts the %s mapping after the template only if that consumer writes to OpenSearch',
+    (id) => {
+      const dependsOn = mappingOf(id).DependsOn ?? [];
+      expect(dependsOn.includes(customResourceId())).toBe(FUNCTION_BINDINGS[id].opensearch !== undefined);
+    },
+  );
+
+  it('makes the indexer wait for the template', () => {
+    expect(mappingOf('indexer').DependsOn).toContain(customResourceId());
+  });
+});
+
+describe('the installer function', () => {
+  it('is a house function with the settings of its DEPLOY_FUNCTIONS entry', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: INSTALLER.description,
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: INSTALLER.memorySizeMb,
+      Timeout: INSTALLER.timeoutSeconds,
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        LogGroup: { Ref: logicalId(synth.stack, construct().installer.logGroup) },
+      },
+      Role: { 'Fn::GetAtt': [installerRoleId(), 'Arn'] },
+    });
+  });
+
+  it('is pointed at the domain over HTTPS, signed with SigV4, with the index prefix the indexer uses', () => {
+    const fn = synth.template.findResources('AWS::Lambda::Function')[installerId()];
+    const env = fn?.Properties.Environment.Variables;
+    expect(env[ENV.opensearchEndpoint]).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [domainId(), 'DomainEndpoint'] }]],
+    });
+    expect(env[ENV.opensearchAuth]).toBe('sigv4');
+    expect(env[ENV.eventsIndexPrefix]).toBe(OPENSEARCH.eventsIndexPrefix);
+  });
+
+  it('may only PUT the events index template in the domain', () => {
+    const statements = roleStatements(synth.template, installerRoleId());
+    expect(actionsOn(statements, domainId())).toEqual(['es:ESHttpPut']);
+    expect(allActions(statements).filter((action) => action.startsWith('es:'))).toEqual(['es:ESHttpPut']);
+    const esStatements = statements.filter((s) => JSON.stringify(s.Action).includes('es:'));
+    expect(esStatements.map((s) => s.Resource)).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [domainId(), 'Arn'] }, `/_index_template/${EVENTS_INDEX_TEMPLATE_NAME}`],
+        ],
+      },
+    ]);
+  });
+
+  it('is granted nothing else but its own logs and X-Ray', () => {
+    const statements = roleStatements(synth.template, installerRoleId());
+    expect(allActions(statements)).toEqual([
+      'es:ESHttpPut',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(actionsOnAnyResource(statements)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+});
+
+describe('the provider framework function', () => {
+  const frameworkRoleId = () => logicalId(synth.stack, construct().node.findChild('ProviderRole'));
+
+  it('runs with its own role (no AWS-managed policy) and a log group with the configured retention', () => {
+    synth.template.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('provider framework of the events index template'),
+      ManagedPolicyArns: Match.absent(),
+    });
+    const logGroupId = logicalId(synth.stack, construct().node.findChild('ProviderLogGroup'));
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'framework.onEvent',
+      Role: { 'Fn::GetAtt': [frameworkRoleId(), 'Arn'] },
+      LoggingConfig: Match.objectLike({ LogGroup: { Ref: logGroupId } }),
+    });
+    const logGroup = synth.template.findResources('AWS::Logs::LogGroup')[logGroupId];
+    expect(logGroup?.Properties.RetentionInDays).toBe(DEFAULT_SETTINGS.logRetentionDays);
+  });
+
+  it('may invoke and describe only the installer, and write only its own logs', () => {
+    const statements = roleStatements(synth.template, frameworkRoleId());
+    expect(actionsOn(statements, installerId())).toEqual(['lambda:GetFunction', 'lambda:InvokeFunction']);
+    expect(allActions(statements)).toEqual([
+      'lambda:GetFunction',
+      'lambda:InvokeFunction',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    expect(actionsOnAnyResource(statements)).toEqual([]);
+  });
+});
