@@ -8,8 +8,11 @@
  * the analysis-common analyzers and plugins such as ISM do not.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chown, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import {
   assertPortFree,
   FatalProbeError,
@@ -70,29 +73,51 @@ function jvmOptions(heapMb: number, dirs: { logsDir: string; dataDir: string; tm
   ].join('\n');
 }
 
-/**
- * As root, OpenSearch runs as an unprivileged user, which must be able to reach the distribution and
- * its folders: a checkout under a private home folder (mode 700) is not. Fail with the fix, not with
- * OpenSearch's own "permission denied" deep in its log.
- */
-function assertReadableBy(user: RunAs, paths: string[]): void {
-  for (const path of paths) {
-    try {
-      execFileSync('setpriv', [
-        `--reuid=${user.uid}`,
-        `--regid=${user.gid}`,
-        '--clear-groups',
-        'test',
-        '-r',
-        path,
-      ]);
-    } catch {
-      throw new Error(
-        `OpenSearch refuses to run as root, so it runs as uid ${user.uid}, which cannot read ${path}. ` +
-          'Make the checkout readable by others (chmod o+rx on it and its parent folders), or run the stack as a normal user.',
-      );
-    }
+/** True when `user` can do `test <flag> path` (read a file, traverse a folder). */
+function userCan(user: RunAs, flag: '-r' | '-x', path: string): boolean {
+  try {
+    execFileSync('setpriv', [
+      `--reuid=${user.uid}`,
+      `--regid=${user.gid}`,
+      '--clear-groups',
+      'test',
+      flag,
+      path,
+    ]);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Where the distribution and this instance's folders are. As root, OpenSearch runs as an unprivileged
+ * user, which cannot reach a checkout under a private folder (a home folder of mode 700, say); then both
+ * move under the system temp folder, the distribution copied once.
+ */
+async function placement(
+  runAs: RunAs | undefined,
+  dataDir: string,
+): Promise<{ home: string; instanceDir: string }> {
+  const home = VENDOR_PATHS.opensearchHome;
+  if (!runAs) return { home, instanceDir: dataDir };
+  await mkdir(dataDir, { recursive: true });
+  if (userCan(runAs, '-r', join(home, 'bin', 'opensearch')) && userCan(runAs, '-x', dataDir)) {
+    return { home, instanceDir: dataDir };
+  }
+  const root = join(tmpdir(), 'event-pipeline-opensearch');
+  const copy = join(root, basename(home));
+  if (!existsSync(join(copy, 'bin', 'opensearch'))) {
+    await rm(copy, { recursive: true, force: true });
+    await cp(home, copy, { recursive: true });
+    await chownTree(copy, runAs);
+  }
+  const instanceDir = join(
+    root,
+    'instances',
+    createHash('sha256').update(dataDir).digest('hex').slice(0, 12),
+  );
+  return { home: copy, instanceDir };
 }
 
 /** Starts OpenSearch with its HTTP API on `port` and resolves once the cluster is at least yellow. */
@@ -103,15 +128,16 @@ export async function startOpenSearch(options: OpenSearchOptions): Promise<Servi
   await assertPortFree('OpenSearch transport', transportPort, host);
   const runAs = unprivilegedUserIfRoot('OpenSearch');
 
-  const configDir = join(options.dataDir, 'config');
-  const dataDir = join(options.dataDir, 'data');
-  const logsDir = join(options.dataDir, 'logs');
-  const tmpDir = join(options.dataDir, 'tmp');
+  const { home, instanceDir } = await placement(runAs, options.dataDir);
+  const configDir = join(instanceDir, 'config');
+  const dataDir = join(instanceDir, 'data');
+  const logsDir = join(instanceDir, 'logs');
+  const tmpDir = join(instanceDir, 'tmp');
   if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
   await rm(configDir, { recursive: true, force: true });
   await Promise.all([dataDir, logsDir, tmpDir].map((dir) => mkdir(dir, { recursive: true })));
   // A private config folder per instance: two stacks (npm start and the tests) never share one.
-  await cp(join(VENDOR_PATHS.opensearchHome, 'config'), configDir, { recursive: true });
+  await cp(join(home, 'config'), configDir, { recursive: true });
   await writeFile(
     join(configDir, 'jvm.options'),
     jvmOptions(options.heapMb ?? 512, { logsDir, dataDir, tmpDir }),
@@ -133,16 +159,13 @@ export async function startOpenSearch(options: OpenSearchOptions): Promise<Servi
       '',
     ].join('\n'),
   );
-  if (runAs) {
-    await chownTree(options.dataDir, runAs);
-    assertReadableBy(runAs, [join(VENDOR_PATHS.opensearchHome, 'bin', 'opensearch'), configDir]);
-  }
+  if (runAs) await chownTree(instanceDir, runAs);
 
   const url = `http://${host}:${options.port}`;
   return spawnService({
     name: 'opensearch',
     url,
-    command: join(VENDOR_PATHS.opensearchHome, 'bin', 'opensearch'),
+    command: join(home, 'bin', 'opensearch'),
     args: [],
     env: {
       ...process.env,
@@ -152,7 +175,7 @@ export async function startOpenSearch(options: OpenSearchOptions): Promise<Servi
       OPENSEARCH_TMPDIR: tmpDir,
       OPENSEARCH_JAVA_OPTS: '',
     },
-    cwd: options.dataDir,
+    cwd: instanceDir,
     logFile: options.logFile ?? join(options.dataDir, 'opensearch.log'),
     runAs,
     startTimeoutMs: options.startTimeoutMs ?? 180_000,
