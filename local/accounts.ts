@@ -3,11 +3,9 @@
  * a browser) and a read key (secret: stats and WebSocket), stored hashed like in production.
  */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { hashApiKey } from '../lambdas/shared/api-keys.js';
-import { LOCAL_CREDENTIALS } from './function-environment.js';
+import { localDynamoDb } from './services/local-clients.js';
 
 export interface DevAccount {
   accountId: string;
@@ -30,15 +28,7 @@ export async function registerAccount(
   account: DevAccount,
 ): Promise<void> {
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: options.dynamodbUrl,
-      region: options.region,
-      credentials: {
-        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
-        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      },
-      requestHandler: new NodeHttpHandler(),
-    }),
+    localDynamoDb(options.dynamodbUrl, { region: options.region, maxAttempts: 3 }),
   );
   try {
     const createdAt = new Date().toISOString();

@@ -81,9 +81,9 @@ function createTableInput(name: string, table: TableDefinition): CreateTableComm
 
 /** Creates (or finds) every resource and returns their names, URLs and ARNs. */
 export async function provisionLocalResources(options: ProvisionOptions): Promise<LocalResources> {
-  const kinesis = localKinesis(options.kinesisEndpoint, options.region);
-  const dynamodb = localDynamoDb(options.dynamodbEndpoint, options.region);
-  const sqs = localSqs(options.sqsEndpoint, options.region);
+  const kinesis = localKinesis(options.kinesisEndpoint, { region: options.region });
+  const dynamodb = localDynamoDb(options.dynamodbEndpoint, { region: options.region });
+  const sqs = localSqs(options.sqsEndpoint, { region: options.region });
   try {
     const streamName = EVENT_STREAM.id;
     const [streamArn, tableNames, queue] = await Promise.all([

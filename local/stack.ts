@@ -8,9 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   API_STAGE,
   FUNCTIONS,
@@ -24,7 +22,7 @@ import {
   type OnFailureRecord,
   startKinesisEventSourceMapping,
 } from './event-source-mapping/kinesis-event-source-mapping.js';
-import { LOCAL_CREDENTIALS, localFunctionEnvironment } from './function-environment.js';
+import { localFunctionEnvironment } from './function-environment.js';
 import { startRestGateway } from './gateway/rest-gateway.js';
 import { startWebSocketGateway } from './gateway/websocket-gateway.js';
 import { provisionLocalResources } from './provision.js';
@@ -34,10 +32,9 @@ import { startDynamoDbLocal } from './services/dynamodb.js';
 import { startElasticMq } from './services/elasticmq.js';
 import { ensureEmulatorsInstalled } from './services/install.js';
 import { startKinesalite } from './services/kinesalite.js';
+import { LOCAL_REGION, localKinesis, localSqs } from './services/local-clients.js';
 import { startOpenSearch } from './services/opensearch.js';
 import { freePort, type ServiceHandle } from './services/process.js';
-
-export const LOCAL_REGION = 'us-east-1';
 
 // Lambda runs Node 22+; the SDK's warning about this machine's Node 20 is noise for the stack's own clients.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -259,24 +256,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The mappings poll kinesalite as Lambda's pollers poll Kinesis; on-failure records go to the
     // dead-letter queue, as the deployed mappings' SQS destination does.
-    const kinesisClient = new KinesisClient({
-      endpoint: kinesis.url,
-      region: LOCAL_REGION,
-      credentials: {
-        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
-        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      },
-      requestHandler: new NodeHttpHandler(),
-    });
-    const sqsClient = new SQSClient({
-      endpoint: sqs.url,
-      region: LOCAL_REGION,
-      credentials: {
-        accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
-        secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      },
-      requestHandler: new NodeHttpHandler(),
-    });
+    // Three attempts, the SDK's default: a blip in the emulator must not look like a failed batch.
+    const kinesisClient = localKinesis(kinesis.url, { maxAttempts: 3 });
+    const sqsClient = localSqs(sqs.url, { maxAttempts: 3 });
     stoppers.push(async () => {
       kinesisClient.destroy();
       sqsClient.destroy();

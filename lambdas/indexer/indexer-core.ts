@@ -139,8 +139,7 @@ export async function indexRecords(
       event: item.event,
     });
   }
-  const notDeadLettered =
-    letters.length > 0 ? await sendDeadLetters(deps.sqs, deps.deadLetterQueueUrl, letters, deps.log) : [];
+  const notDeadLettered = await sendDeadLetters(deps.sqs, deps.deadLetterQueueUrl, letters, deps.log);
   counts.deadLettered = letters.length - notDeadLettered.length;
 
   const failures = [...remaining.map((item) => item.sequenceNumber), ...notDeadLettered];

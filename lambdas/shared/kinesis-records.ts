@@ -50,11 +50,6 @@ export function decodeRecord(record: KinesisStreamRecord): RecordDecoding {
   return { ok: true, sequenceNumber, event: parsed.data };
 }
 
-/** Decodes every record of a batch, in order. */
-export function decodeRecords(event: KinesisStreamEvent): RecordDecoding[] {
-  return event.Records.map(decodeRecord);
-}
-
 /** The batch response naming the records Lambda must redeliver (it checkpoints at the lowest). */
 export function batchResponse(failedSequenceNumbers: Iterable<string>): KinesisStreamBatchResponse {
   return {

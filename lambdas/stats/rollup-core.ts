@@ -101,8 +101,7 @@ export async function applyRecords(
     }
   });
 
-  const notDeadLettered =
-    letters.length > 0 ? await sendDeadLetters(deps.sqs, deps.deadLetterQueueUrl, letters, deps.log) : [];
+  const notDeadLettered = await sendDeadLetters(deps.sqs, deps.deadLetterQueueUrl, letters, deps.log);
   counts.deadLettered = letters.length - notDeadLettered.length;
   failures.push(...notDeadLettered);
   counts.failed = new Set(failures).size;

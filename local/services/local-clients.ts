@@ -1,6 +1,7 @@
 /**
- * SDK clients for the stack's own use (health checks, provisioning), pointed at an emulator. HTTP/1.1
- * through NodeHttpHandler: kinesalite does not speak the HTTP/2 the Kinesis client defaults to.
+ * SDK clients for the stack's own use (health checks, provisioning, the event source mappings, test
+ * helpers), pointed at an emulator. HTTP/1.1 through NodeHttpHandler: kinesalite does not speak the
+ * HTTP/2 the Kinesis client defaults to.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -11,7 +12,13 @@ import { LOCAL_CREDENTIALS } from '../function-environment.js';
 /** Region of the local stack's resources (ARNs, ElasticMQ queue ARNs, SigV4 scopes). */
 export const LOCAL_REGION = 'us-east-1';
 
-function config(endpoint: string, region: string) {
+export interface LocalClientOptions {
+  region?: string;
+  /** SDK attempts per call; default 1, for callers that poll or must fail loudly. */
+  maxAttempts?: number;
+}
+
+function config(endpoint: string, { region = LOCAL_REGION, maxAttempts = 1 }: LocalClientOptions) {
   return {
     endpoint,
     region,
@@ -20,15 +27,16 @@ function config(endpoint: string, region: string) {
       secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
     },
     requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 10_000 }),
-    maxAttempts: 1,
+    maxAttempts,
   };
 }
 
-/** Kinesis client for kinesalite (HTTP/1.1, one attempt: callers poll or fail loudly). */
-export const localKinesis = (endpoint: string, region = LOCAL_REGION) =>
-  new KinesisClient(config(endpoint, region));
+/** Kinesis client for kinesalite. */
+export const localKinesis = (endpoint: string, options: LocalClientOptions = {}) =>
+  new KinesisClient(config(endpoint, options));
 /** DynamoDB client for DynamoDB Local. */
-export const localDynamoDb = (endpoint: string, region = LOCAL_REGION) =>
-  new DynamoDBClient(config(endpoint, region));
+export const localDynamoDb = (endpoint: string, options: LocalClientOptions = {}) =>
+  new DynamoDBClient(config(endpoint, options));
 /** SQS client for ElasticMQ. */
-export const localSqs = (endpoint: string, region = LOCAL_REGION) => new SQSClient(config(endpoint, region));
+export const localSqs = (endpoint: string, options: LocalClientOptions = {}) =>
+  new SQSClient(config(endpoint, options));

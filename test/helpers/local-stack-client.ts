@@ -3,12 +3,12 @@
  * so tests never depend on each other or on what ran before.
  */
 import { randomUUID } from 'node:crypto';
-import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { type DevAccount, newDevAccount, registerAccount } from '../../local/accounts.js';
+import { localKinesis, localSqs } from '../../local/services/local-clients.js';
 import type { LocalEndpoints } from '../../local/stack.js';
 
 /** The endpoints of the stack started by `local-stack-setup.ts`. */
@@ -161,19 +161,10 @@ export async function connectDashboard(readKey: string): Promise<DashboardConnec
   };
 }
 
-function localClientConfig(endpoint: string) {
-  return {
-    endpoint,
-    region: localStack().region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler(),
-  };
-}
-
 /** Puts raw bytes on the events stream, as a misbehaving producer could; returns the sequence number. */
 export async function putRawRecord(data: string, partitionKey = 'raw'): Promise<string> {
   const stack = localStack();
-  const kinesis = new KinesisClient(localClientConfig(stack.kinesisUrl));
+  const kinesis = localKinesis(stack.kinesisUrl, { region: stack.region, maxAttempts: 3 });
   try {
     const { SequenceNumber } = await kinesis.send(
       new PutRecordCommand({
@@ -195,7 +186,7 @@ export async function putRawRecord(data: string, partitionKey = 'raw'): Promise<
  */
 export async function deadLetters(): Promise<Json[]> {
   const stack = localStack();
-  const sqs = new SQSClient(localClientConfig(stack.sqsUrl));
+  const sqs = localSqs(stack.sqsUrl, { region: stack.region, maxAttempts: 3 });
   try {
     const bodies = new Map<string, Json>();
     for (let round = 0; round < 10; round += 1) {
