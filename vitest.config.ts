@@ -1,5 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Four projects, named after what their tests need:
+ * - `unit`: nothing but the code under test (no network, no child process, no server). Seconds.
+ * - `emulator`: the local stack's emulators (function host, gateways, event source mapping) against
+ *   in-process servers and child processes, one piece at a time.
+ * - `cdk`: synthesis of the CDK app and assertions on the template.
+ * - `stack`: integration and end-to-end tests against one real local stack.
+ *
+ * Timeouts fit a loaded 2-core machine (CI): hooks get the same room as tests, since a `beforeAll`
+ * that synthesizes or starts a server is the slowest part of a file.
+ */
 export default defineConfig({
   test: {
     projects: [
@@ -8,6 +19,17 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'emulator',
+          include: ['test/emulator/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {
@@ -15,8 +37,9 @@ export default defineConfig({
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           environment: 'node',
-          // Synthesizing the app takes a few seconds per stack.
-          testTimeout: 120_000,
+          // Synthesizing the app takes seconds per stack, several times that on a busy core.
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
       {
@@ -27,8 +50,8 @@ export default defineConfig({
           // One real local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, gateways) for all files.
           globalSetup: ['test/helpers/local-stack-setup.ts'],
           fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 300_000,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
     ],

@@ -11,12 +11,12 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamMappingDefinition } from '../../../lib/topology.js';
+import type { StreamMappingDefinition } from '../../lib/topology.js';
 import {
   type KinesisEventSourceMapping,
   type OnFailureRecord,
   startKinesisEventSourceMapping,
-} from '../../../local/event-source-mapping/kinesis-event-source-mapping.js';
+} from '../../local/event-source-mapping/kinesis-event-source-mapping.js';
 import { FunctionError, fakeFunction } from './fixtures/fake-function.js';
 
 const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RestRoute } from '../../../lib/topology.js';
-import { type RestGateway, startRestGateway } from '../../../local/gateway/rest-gateway.js';
+import type { RestRoute } from '../../lib/topology.js';
+import { type RestGateway, startRestGateway } from '../../local/gateway/rest-gateway.js';
 import { type FakeFunction, FunctionError, fakeFunction } from './fixtures/fake-function.js';
 
 const routes: RestRoute[] = [

@@ -10,7 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startWebSocketGateway, type WebSocketGateway } from '../../../local/gateway/websocket-gateway.js';
+import { startWebSocketGateway, type WebSocketGateway } from '../../local/gateway/websocket-gateway.js';
 import { type FakeFunction, fakeFunction } from './fixtures/fake-function.js';
 
 const routes = [

@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionDefinition } from '../../../lib/topology.js';
-import { bundleFunctions } from '../../../local/runtime/bundle.js';
-import { type LocalFunction, startFunction } from '../../../local/runtime/function-host.js';
+import type { FunctionDefinition } from '../../lib/topology.js';
+import { bundleFunctions } from '../../local/runtime/bundle.js';
+import { type LocalFunction, startFunction } from '../../local/runtime/function-host.js';
 
 const definition: FunctionDefinition = {
   id: 'ingest',
   description: 'fixture',
-  entry: 'test/unit/local/fixtures/handlers.ts',
+  entry: 'test/emulator/fixtures/handlers.ts',
   handler: 'handler',
   memorySizeMb: 128,
   timeoutSeconds: 1,
