@@ -112,11 +112,23 @@ export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
   },
 };
 
+/**
+ * Seven days of retention: a durable consumer waits out an outage instead of dropping records (see
+ * STREAM_MAPPINGS), and whatever is still discarded after `DURABLE_MAX_RECORD_AGE_SECONDS` stays
+ * readable for a day more, so the redrive tool can re-read it by sequence number.
+ */
 export const EVENT_STREAM = {
   id: 'events',
   shardCount: 1,
-  retentionHours: 24,
+  retentionHours: 7 * 24,
 } as const;
+
+/**
+ * How old a record may get while a durable consumer keeps retrying it: the stream's retention less one
+ * day, the window in which a discarded batch (its on-failure record names the shard and sequence
+ * numbers) can still be re-read from the stream and redriven.
+ */
+export const DURABLE_MAX_RECORD_AGE_SECONDS = (EVENT_STREAM.retentionHours - 24) * 3600;
 
 export type AttributeType = 'S' | 'N';
 export interface KeyAttribute {
@@ -188,6 +200,11 @@ export interface StreamMappingDefinition {
 /**
  * One mapping per consumer, so an OpenSearch outage holds back only the indexer while rollups and
  * live push carry on.
+ *
+ * The durable consumers (indexer, rollup writer) dead-letter what can never succeed for an event
+ * themselves, with its payload; what reaches the mapping as a failure is the infrastructure failing.
+ * So they retry without a count limit (-1): an outage makes the shard wait (the iterator-age alarm shows
+ * it) rather than discard a batch to the on-failure queue with metadata only.
  */
 export const STREAM_MAPPINGS: StreamMappingDefinition[] = [
   {
@@ -195,8 +212,8 @@ export const STREAM_MAPPINGS: StreamMappingDefinition[] = [
     batchSize: 500,
     maximumBatchingWindowInSeconds: 1,
     startingPosition: 'TRIM_HORIZON',
-    maximumRetryAttempts: 10,
-    maximumRecordAgeInSeconds: 6 * 3600,
+    maximumRetryAttempts: -1,
+    maximumRecordAgeInSeconds: DURABLE_MAX_RECORD_AGE_SECONDS,
     bisectBatchOnFunctionError: true,
     reportBatchItemFailures: true,
     parallelizationFactor: 1,
@@ -206,8 +223,8 @@ export const STREAM_MAPPINGS: StreamMappingDefinition[] = [
     batchSize: 500,
     maximumBatchingWindowInSeconds: 1,
     startingPosition: 'TRIM_HORIZON',
-    maximumRetryAttempts: 10,
-    maximumRecordAgeInSeconds: 6 * 3600,
+    maximumRetryAttempts: -1,
+    maximumRecordAgeInSeconds: DURABLE_MAX_RECORD_AGE_SECONDS,
     bisectBatchOnFunctionError: true,
     reportBatchItemFailures: true,
     parallelizationFactor: 1,

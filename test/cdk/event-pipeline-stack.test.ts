@@ -211,7 +211,7 @@ describe('encryption and data protection', () => {
   it('encrypts the stream with KMS and keeps records for the topology retention', () => {
     synth.template.hasResourceProperties('AWS::Kinesis::Stream', {
       StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
-      RetentionPeriodHours: 24,
+      RetentionPeriodHours: 168,
       ShardCount: 1,
     });
   });
