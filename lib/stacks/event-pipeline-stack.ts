@@ -13,6 +13,7 @@ import { LiveEventsApi } from '../constructs/live-events-api.js';
 import { pascal } from '../constructs/names.js';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.js';
 import { SearchDomain } from '../constructs/search-domain.js';
+import { STACK_OUTPUTS } from '../stack-outputs.js';
 import {
   type AttributeType,
   EVENT_STREAM,
@@ -171,14 +172,29 @@ export class EventPipelineStack extends Stack {
       alarmEmail: settings.alarmEmail,
     });
 
-    new CfnOutput(this, 'RestApiUrl', { value: restApi.api.url, description: 'Base URL of the REST API' });
-    new CfnOutput(this, 'WebSocketUrl', {
-      value: liveApi.stage.url,
-      description: 'wss:// URL for dashboards',
-    });
-    new CfnOutput(this, 'OpenSearchEndpoint', { value: `https://${search.domain.domainEndpoint}` });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'ApiKeysTableName', { value: this.tables.apiKeys.tableName });
+    // The command-line tools find a deployed stage's resources through these outputs (cli/target.ts).
+    const outputs: Record<keyof typeof STACK_OUTPUTS, { value: string; description: string }> = {
+      restApiUrl: { value: restApi.api.url, description: 'Base URL of the REST API' },
+      webSocketUrl: { value: liveApi.stage.url, description: 'wss:// URL for dashboards' },
+      openSearchEndpoint: {
+        value: `https://${search.domain.domainEndpoint}`,
+        description: 'OpenSearch domain endpoint',
+      },
+      streamName: { value: this.stream.streamName, description: 'Kinesis stream of accepted events' },
+      deadLetterQueueUrl: {
+        value: this.deadLetterQueue.queueUrl,
+        description: 'Dead letters (payload and reason) and on-failure records of the mappings',
+      },
+      apiKeysTableName: { value: this.tables.apiKeys.tableName, description: 'Hashed API keys' },
+      rollupsTableName: { value: this.tables.rollups.tableName, description: 'Per-account rollups' },
+      connectionsTableName: {
+        value: this.tables.connections.tableName,
+        description: 'Live WebSocket connections',
+      },
+    };
+    for (const [key, output] of Object.entries(outputs)) {
+      new CfnOutput(this, STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], output);
+    }
   }
 
   private table(key: TableKey, definition: TableDefinition, removalPolicy: RemovalPolicy): dynamodb.Table {

@@ -1,0 +1,60 @@
+/**
+ * The shape of a command of `npm run pipeline -- <command>`: a name, a one-line summary for the index, its
+ * own usage text, and a `run` that gets the parsed arguments and the output. A command that needs the
+ * deployment calls `resolveTarget` with the common `--stack`/`--region` options.
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Output } from './output.js';
+import type { TargetOptions } from './target.js';
+
+export interface CommandContext {
+  args: string[];
+  output: Output;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Resolves with the process exit code. */
+  run(context: CommandContext): Promise<number>;
+}
+
+/** A usage error: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Options every command that talks to a deployment accepts. */
+export const TARGET_OPTIONS = {
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  endpoints: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const TARGET_USAGE = `Target (default: the local stack of \`npm start\`):
+  --stack <name>       a deployed stack (its CloudFormation outputs name the resources)
+  --region <region>    the stack's region (default: AWS_REGION)
+  --endpoints <file>   the local stack's endpoints file (default: .local/endpoints.json)`;
+
+/** Parses `args` strictly: an unknown option or a missing value is a UsageError. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The target options out of parsed values. */
+export function targetOptions(values: {
+  stack?: string;
+  region?: string;
+  endpoints?: string;
+}): TargetOptions {
+  return { stack: values.stack, region: values.region, endpointsFile: values.endpoints };
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm run pipeline -- <command> [options]`: the one entry of the project's command-line tools. Each
+ * command works against the local stack (default) or a deployed stack (`--stack <name>`), shows progress
+ * on long work and ends with a plain summary. `npm run pipeline -- help` lists the commands.
+ */
+import { type Command, UsageError } from './command.js';
+import { statusCommand } from './commands/status.js';
+import { createOutput, type Output } from './output.js';
+
+/** Every command, in the order of the help index. */
+export const COMMANDS: Command[] = [statusCommand];
+
+function index(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    'Usage: npm run pipeline -- <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'npm run pipeline -- <command> --help shows the options of a command.',
+  ].join('\n');
+}
+
+/** Runs one command line; resolves with the exit code. */
+export async function runCli(argv: string[], output: Output = createOutput()): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    output.line(index());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    output.note(`unknown command "${name}"\n\n${index()}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    output.line(`Usage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    return await command.run({ args, output });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.note(`${error.message}\n\nUsage: ${command.usage}`);
+      return 2;
+    }
+    output.note(`${command.name} failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(process.argv[1], 'file://').href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

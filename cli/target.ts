@@ -1,0 +1,152 @@
+/**
+ * What a command works against: the local stack (`.local/endpoints.json`, written by `npm start`) or a
+ * deployed stage (the CloudFormation outputs of its stack). Both resolve to the same `Target`, so every
+ * command is written once and works in both places.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { openSearchClient } from '../lambdas/shared/opensearch-client.js';
+import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
+import { localDynamoDb, localKinesis, localSqs } from '../local/services/local-clients.js';
+import type { LocalEndpoints } from '../local/stack.js';
+
+/** The names and URLs of one deployment's resources. */
+export interface TargetResources {
+  restApiUrl: string;
+  websocketUrl: string;
+  opensearchEndpoint: string;
+  streamName: string;
+  deadLetterQueueUrl: string;
+  apiKeysTableName: string;
+  rollupsTableName: string;
+  connectionsTableName: string;
+}
+
+export interface Target {
+  /** `local` or `stack <name> (<region>)`, for the summary lines. */
+  label: string;
+  kind: 'local' | 'aws';
+  region: string;
+  resources: TargetResources;
+  dynamo: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  kinesis: KinesisClient;
+  opensearch: OpenSearchClient;
+  /** Releases the clients' sockets so the process can exit. */
+  close(): void;
+}
+
+export interface TargetOptions {
+  /** `local` (default) or the name of a deployed CloudFormation stack. */
+  stack?: string;
+  region?: string;
+  /** Where `npm start` wrote the local endpoints; default `.local/endpoints.json`. */
+  endpointsFile?: string;
+}
+
+export const DEFAULT_ENDPOINTS_FILE = resolve(import.meta.dirname, '..', '.local', 'endpoints.json');
+
+/** Resolves the target of a command; throws an error a user can act on when it cannot. */
+export async function resolveTarget(options: TargetOptions): Promise<Target> {
+  if (!options.stack || options.stack === 'local') return localTarget(options.endpointsFile);
+  return deployedTarget(options.stack, options.region);
+}
+
+async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
+  let endpoints: LocalEndpoints;
+  try {
+    endpoints = JSON.parse(await readFile(file, 'utf8')) as LocalEndpoints;
+  } catch (error) {
+    throw new Error(
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ` +
+        'start the local stack with `npm start`, or name a deployed stack with --stack <name>',
+    );
+  }
+  const options = { region: endpoints.region, maxAttempts: 3 };
+  return withClients({
+    label: 'local stack',
+    kind: 'local',
+    region: endpoints.region,
+    resources: {
+      restApiUrl: new URL('/', endpoints.ingestUrl).toString(),
+      websocketUrl: endpoints.websocketUrl,
+      opensearchEndpoint: endpoints.opensearchUrl,
+      streamName: endpoints.streamName,
+      deadLetterQueueUrl: endpoints.deadLetterQueueUrl,
+      apiKeysTableName: endpoints.apiKeysTableName,
+      rollupsTableName: endpoints.rollupsTableName,
+      connectionsTableName: endpoints.connectionsTableName,
+    },
+    dynamoClient: localDynamoDb(endpoints.dynamodbUrl, options),
+    sqs: localSqs(endpoints.sqsUrl, options),
+    kinesis: localKinesis(endpoints.kinesisUrl, options),
+    opensearch: openSearchClient({ endpoint: endpoints.opensearchUrl, auth: 'none', region: undefined }),
+  });
+}
+
+async function deployedTarget(stackName: string, regionOption: string | undefined): Promise<Target> {
+  const region = regionOption ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('no region: pass --region or set AWS_REGION');
+  const cloudFormation = new CloudFormationClient({ region });
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Object.fromEntries(
+      (Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']),
+    );
+  } catch (error) {
+    throw new Error(
+      `cannot read the outputs of stack ${stackName} in ${region}: ${(error as Error).message}`,
+    );
+  } finally {
+    cloudFormation.destroy();
+  }
+  const output = (key: string): string => {
+    const value = outputs[key];
+    if (!value) throw new Error(`stack ${stackName} has no output ${key}: deploy the current version first`);
+    return value;
+  };
+  const resources: TargetResources = {
+    restApiUrl: output(STACK_OUTPUTS.restApiUrl),
+    websocketUrl: output(STACK_OUTPUTS.webSocketUrl),
+    opensearchEndpoint: output(STACK_OUTPUTS.openSearchEndpoint),
+    streamName: output(STACK_OUTPUTS.streamName),
+    deadLetterQueueUrl: output(STACK_OUTPUTS.deadLetterQueueUrl),
+    apiKeysTableName: output(STACK_OUTPUTS.apiKeysTableName),
+    rollupsTableName: output(STACK_OUTPUTS.rollupsTableName),
+    connectionsTableName: output(STACK_OUTPUTS.connectionsTableName),
+  };
+  return withClients({
+    label: `stack ${stackName} (${region})`,
+    kind: 'aws',
+    region,
+    resources,
+    dynamoClient: new DynamoDBClient({ region }),
+    sqs: new SQSClient({ region }),
+    kinesis: new KinesisClient({ region }),
+    opensearch: openSearchClient({ endpoint: resources.opensearchEndpoint, auth: 'sigv4', region }),
+  });
+}
+
+/** A target over its clients, with the document client on top and one `close` for them all. */
+function withClients(parts: Omit<Target, 'dynamo' | 'close'> & { dynamoClient: DynamoDBClient }): Target {
+  const { dynamoClient, ...target } = parts;
+  return {
+    ...target,
+    dynamo: DynamoDBDocumentClient.from(dynamoClient, {
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    }),
+    close: () => {
+      dynamoClient.destroy();
+      target.sqs.destroy();
+      target.kinesis.destroy();
+      void target.opensearch.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The command line against the real local stack: `status` finds every resource through the endpoints
+ * file that `npm start` writes, and reports the pipeline's health.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
+import { createOutput } from '../../cli/output.js';
+import { localStack } from '../helpers/local-stack-client.js';
+
+describe('pipeline status', () => {
+  it('reports the local stack healthy, with its stream, dead letters and search', async () => {
+    // Given the endpoints file of a running local stack
+    const file = join(await mkdtemp(join(tmpdir(), 'cli-')), 'endpoints.json');
+    await writeFile(file, JSON.stringify(localStack()));
+    let stdout = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        stdout += String(chunk);
+        done();
+      },
+    });
+
+    // When the operator asks for the status
+    const code = await runCli(['status', '--endpoints', file], createOutput({ stdout: sink, stderr: sink }));
+
+    // Then every check answers
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/stream\s+ACTIVE, 1 open shard\(s\)/);
+    expect(stdout).toMatch(/dead letters waiting\s+\d+ \(\+\d+ in flight\)/);
+    expect(stdout).toMatch(/opensearch\s+(green|yellow)/);
+    expect(stdout).toMatch(/searchable events\s+\d+/);
+  });
+});

@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/main.js';
+import { createOutput, formatTable } from '../../../cli/output.js';
+
+/** An output whose stdout and stderr are captured, with a clock the test moves. */
+function capturedOutput(options: { tty?: boolean } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let clock = 0;
+  const sink = (into: string[], isTTY: boolean) =>
+    Object.assign(
+      new Writable({
+        write(chunk, _encoding, done) {
+          into.push(String(chunk));
+          done();
+        },
+      }),
+      { isTTY },
+    );
+  const output = createOutput({
+    stdout: sink(out, false),
+    stderr: sink(err, options.tty ?? false),
+    now: () => clock,
+  });
+  return {
+    output,
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+describe('the pipeline command line', () => {
+  it('lists its commands and exits 2 when called without one', async () => {
+    const io = capturedOutput();
+    const code = await runCli([], io.output);
+    expect(code).toBe(2);
+    expect(io.stdout()).toMatch(/Commands:\n\s+status\s+/);
+  });
+
+  it('names an unknown command on stderr and exits 2', async () => {
+    const io = capturedOutput();
+    expect(await runCli(['frobnicate'], io.output)).toBe(2);
+    expect(io.stderr()).toContain('unknown command "frobnicate"');
+  });
+
+  it('answers an unknown option with the usage and exit code 2', async () => {
+    const io = capturedOutput();
+    expect(await runCli(['status', '--bogus'], io.output)).toBe(2);
+    expect(io.stderr()).toMatch(/Unknown option '--bogus'[\s\S]*Usage: pipeline status/);
+  });
+
+  it('fails with a message a user can act on when the local stack is not running', async () => {
+    const io = capturedOutput();
+    const code = await runCli(['status', '--endpoints', '/nonexistent/endpoints.json'], io.output);
+    expect(code).toBe(1);
+    expect(io.stderr()).toContain('start the local stack with `npm start`');
+  });
+});
+
+describe('output', () => {
+  it('aligns table columns and right-aligns numbers', () => {
+    expect(
+      formatTable(
+        ['reason', 'letters'],
+        [
+          ['mapper_parsing_exception', 3],
+          ['too large', 120],
+        ],
+      ),
+    ).toBe(
+      [
+        'reason                    letters',
+        '------------------------  -------',
+        'mapper_parsing_exception        3',
+        'too large                     120',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints progress on a non-terminal at most every two seconds, then the final line', () => {
+    const io = capturedOutput();
+    const progress = io.output.progress('redrive');
+    progress.update(1, 10);
+    io.advance(500);
+    progress.update(2, 10);
+    io.advance(2_000);
+    progress.update(7, 10, '1 failed');
+    progress.finish('10 redriven');
+    expect(io.stderr().trim().split('\n')).toEqual([
+      'redrive: 1/10 (10%), 0.0 s',
+      'redrive: 7/10 (70%), 2.5 s, 1 failed',
+      'redrive: 10 redriven',
+    ]);
+  });
+
+  it('rewrites one line on a terminal', () => {
+    const io = capturedOutput({ tty: true });
+    const progress = io.output.progress('load');
+    progress.update(1);
+    progress.update(2);
+    progress.finish();
+    expect(io.stderr()).toBe('\r\x1b[2Kload: 1, 0.0 s\r\x1b[2Kload: 2, 0.0 s\r\x1b[2Kload: 2, 0.0 s\n');
+  });
+});
