@@ -6,15 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, MAX_EVENT_BYTES } from '../../lambdas/shared/event-limits.js';
 import { eventOfSize, invalidUtf8Json, nestedArraysJson } from '../helpers/hostile-events.js';
-import { accountDocuments, postRawBody } from '../helpers/ingest-client.js';
-import {
-  eventually,
-  givenAnAccount,
-  localStack,
-  postEvents,
-  someEvents,
-} from '../helpers/local-stack-client.js';
-import { countedEvents } from '../helpers/rollup-counts.js';
+import { documentsOnceIndexed, postRawBody } from '../helpers/ingest-client.js';
+import { givenAnAccount, localStack, postEvents, someEvents } from '../helpers/local-stack-client.js';
+import { countOnceCounted } from '../helpers/rollup-counts.js';
 
 describe('admission', () => {
   it('rejects events nested 4,100 and 4,110 levels deep alone, and indexes and counts the others', async () => {
@@ -47,22 +41,11 @@ describe('admission', () => {
     );
     // …and everything else is indexed and counted, so OpenSearch never saw them.
     expect(bystanderResponse.status).toBe(202);
-    const documents = await eventually(
-      () => accountDocuments(bystander.accountId),
-      (docs) => docs.length >= 5,
-    );
+    const documents = await documentsOnceIndexed(bystander.accountId, 5);
     expect(documents).toHaveLength(5);
-    const indexed = await eventually(
-      () => accountDocuments(account.accountId),
-      (docs) => docs.length >= 1,
-    );
+    const indexed = await documentsOnceIndexed(account.accountId, 1);
     expect(indexed.map((doc) => doc.source.event_id)).toEqual([valid?.event_id]);
-    expect(
-      await eventually(
-        () => countedEvents(account.accountId),
-        (count) => count >= 1,
-      ),
-    ).toBe(1);
+    expect(await countOnceCounted(account.accountId, 1)).toBe(1);
   });
 
   it('rejects lone surrogates in user_id and event_id, and keeps distinct ids distinct', async () => {
@@ -88,20 +71,12 @@ describe('admission', () => {
       response.body.rejected.map((rejection: { errors: { path: string }[] }) => rejection.errors[0]?.path),
     ).toEqual(['user_id', 'event_id']);
     // …and the two users stay two events, both indexed and counted.
-    const indexed = await eventually(
-      () => accountDocuments(account.accountId),
-      (docs) => docs.length >= 2,
-    );
+    const indexed = await documentsOnceIndexed(account.accountId, 2);
     expect(indexed.map((doc) => doc.source.user_id).sort()).toEqual([
       'user-\ud83d\ude00',
       'user-\ud83d\ude01',
     ]);
-    expect(
-      await eventually(
-        () => countedEvents(account.accountId),
-        (count) => count >= 2,
-      ),
-    ).toBe(2);
+    expect(await countOnceCounted(account.accountId, 2)).toBe(2);
   });
 
   it('answers 413 for a single event of 32 KB + 1 byte, and for one of exactly 32 KB once stored', async () => {
@@ -157,10 +132,7 @@ describe('admission', () => {
     // Given an indexed event
     const account = await givenAnAccount();
     await postEvents(account.writeKey, someEvents(1));
-    const [document] = await eventually(
-      () => accountDocuments(account.accountId),
-      (docs) => docs.length >= 1,
-    );
+    const [document] = await documentsOnceIndexed(account.accountId, 1);
 
     // When its index's settings are read
     const response = await fetch(

@@ -4,7 +4,7 @@
  * the only document, as the rollups count it once.
  */
 import { describe, expect, it } from 'vitest';
-import { accountDocuments } from '../helpers/ingest-client.js';
+import { accountDocuments, documentsOnceIndexed } from '../helpers/ingest-client.js';
 import {
   eventually,
   givenAnAccount,
@@ -12,7 +12,7 @@ import {
   postEvents,
   someEvents,
 } from '../helpers/local-stack-client.js';
-import { countedEvents } from '../helpers/rollup-counts.js';
+import { countOnceCounted } from '../helpers/rollup-counts.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -23,10 +23,7 @@ describe('one event, one document', () => {
     const [event] = someEvents(1, { timestamp: new Date(Date.now() - 2 * DAY_MS).toISOString() });
     const first = await postEvents(account.writeKey, [event]);
     expect(first.status).toBe(202);
-    await eventually(
-      () => accountDocuments(account.accountId),
-      (docs) => docs.length >= 1,
-    );
+    await documentsOnceIndexed(account.accountId, 1);
 
     // When the client resends it with today's timestamp and other properties, then sends another event
     const resend = { ...event, timestamp: new Date().toISOString(), properties: { version: 2 } };
@@ -48,12 +45,7 @@ describe('one event, one document', () => {
     expect(copies[0]?.source.properties).toEqual(event?.properties);
     expect(copies[0]?.index).toBe(`events-${String(event?.timestamp).slice(0, 10).replaceAll('-', '.')}`);
     // The rollups agree: two events.
-    expect(
-      await eventually(
-        () => countedEvents(account.accountId),
-        (count) => count >= 2,
-      ),
-    ).toBe(2);
+    expect(await countOnceCounted(account.accountId, 2)).toBe(2);
   });
 
   it('keeps its registrations outside the indices that searches read', async () => {
@@ -61,10 +53,7 @@ describe('one event, one document', () => {
     const account = await givenAnAccount();
     const [event] = someEvents(1);
     await postEvents(account.writeKey, [event]);
-    await eventually(
-      () => accountDocuments(account.accountId),
-      (docs) => docs.length >= 1,
-    );
+    await documentsOnceIndexed(account.accountId, 1);
 
     // When the registry is read
     const { opensearchUrl } = localStack();

@@ -2,7 +2,7 @@
  * Raw requests to the local stack's ingest endpoint: any body (text or bytes) with any content type, as
  * a hostile or careless client sends it, and the account's documents in OpenSearch with their index.
  */
-import { localStack } from './local-stack-client.js';
+import { eventually, localStack } from './local-stack-client.js';
 
 export interface RawResponse {
   status: number;
@@ -49,4 +49,12 @@ export async function accountDocuments(accountId: string): Promise<IndexedDocume
     hits?: { hits: { _index: string; _id: string; _source: Record<string, unknown> }[] };
   };
   return (result.hits?.hits ?? []).map((hit) => ({ index: hit._index, id: hit._id, source: hit._source }));
+}
+
+/** The account's documents once there are at least `count` (or what there is when time is up). */
+export function documentsOnceIndexed(accountId: string, count: number): Promise<IndexedDocument[]> {
+  return eventually(
+    () => accountDocuments(accountId),
+    (docs) => docs.length >= count,
+  );
 }

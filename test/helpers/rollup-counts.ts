@@ -5,7 +5,7 @@
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { accountPk, fromItem } from '../../lambdas/stats/rollup-model.js';
 import { localDynamoDb } from '../../local/services/local-clients.js';
-import { localStack } from './local-stack-client.js';
+import { eventually, localStack } from './local-stack-client.js';
 
 /** The number of events counted for an account, over all days (the sum of its daily rollups). */
 export async function countedEvents(accountId: string): Promise<number> {
@@ -31,4 +31,12 @@ export async function countedEvents(accountId: string): Promise<number> {
   } finally {
     client.destroy();
   }
+}
+
+/** The account's count once it reaches `count` (or what it is when time is up). */
+export function countOnceCounted(accountId: string, count: number): Promise<number> {
+  return eventually(
+    () => countedEvents(accountId),
+    (counted) => counted >= count,
+  );
 }
