@@ -178,7 +178,7 @@ async function indexAttempt(pending: Item[], context: AttemptContext): Promise<I
     if (lookup.kind === 'unregistered') toRegister.push(item);
     else if (lookup.kind === 'unknown') settle(item, { kind: 'transient', reason: lookup.reason });
     // Registered with this timestamp: this version is the first; create (again) in case a crash came between.
-    else if (lookup.timestamp === item.event.timestamp) toCreate.push(item);
+    else if (Date.parse(lookup.timestamp) === Date.parse(item.event.timestamp)) toCreate.push(item);
     else counts.alreadyIndexed += 1;
   });
 

@@ -58,6 +58,7 @@ describe('one event, one document', () => {
     // When the registry is read
     const { opensearchUrl } = localStack();
     const key = `${account.accountId}:${event?.event_id}`;
+    await fetch(`${opensearchUrl}/events_registry-*/_refresh`, { method: 'POST' });
     const response = await fetch(`${opensearchUrl}/events_registry-*/_search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
