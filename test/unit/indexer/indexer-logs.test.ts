@@ -14,7 +14,7 @@ import { indexerDeps } from '../../helpers/indexer-fixtures.js';
 
 const sqs = mockClient(SQSClient);
 /** "A few hundred bytes": a line holds a message, counts and a few bounded reasons. */
-const MAX_LINE_BYTES = 1_500;
+const MAX_LINE_BYTES = 500;
 
 const deadline = () => Date.parse('2026-01-15T10:30:00.000Z') + 2_000;
 
