@@ -20,6 +20,7 @@ const deps: IndexerDeps = {
   indexPrefix: config.indexPrefix,
   timing: realTiming,
   log: logger,
+  registryRetention: {},
 };
 
 /** Lambda entry point of the indexer function. */

@@ -9,16 +9,18 @@ import { createHash } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
 import { chunkBySize } from '../shared/concurrency.js';
+import { errorSummary } from '../shared/error-summary.js';
 import {
+  admitStoredEvent,
+  EVENT_ID_MAX_LENGTH,
   enrichEvent,
   eventKey,
   type FieldError,
-  MAX_BATCH_EVENTS,
-  MAX_BODY_BYTES,
   type StoredEvent,
   type TimestampBounds,
   validateIncomingEvent,
 } from '../shared/event-schema.js';
+import { isPlainObject, toWellFormed } from '../shared/event-storability.js';
 import {
   BadRequestError,
   ForbiddenError,
@@ -28,6 +30,7 @@ import {
 } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
 import { retryPending, type Timing } from '../shared/retry.js';
+import { eventsOfBody } from './request-body.js';
 
 /** PutRecords limits: 500 records and 5 MiB per request. */
 const PUT_RECORDS_MAX_ENTRIES = 500;
@@ -99,18 +102,23 @@ export async function ingestEvents(
   deadline: number,
 ): Promise<IngestResult> {
   const key = await authorize(deps.lookupApiKey, headerValue(request.headers, 'x-api-key'), 'write');
-  const rawEvents = parseBody(request);
+  const rawEvents = eventsOfBody(request);
   const receivedAt = deps.now();
 
   const rejected: Rejection[] = [];
   const entries: Entry[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
-  rawEvents.forEach((raw, index) => {
+  let tooLarge = 0;
+  for (const [index, raw] of rawEvents.entries()) {
+    const reject = (errors: FieldError[], bySize?: true) => {
+      if (bySize) tooLarge += 1;
+      rejected.push({ index, event_id: clientEventId(raw), errors });
+    };
     const validation = validateIncomingEvent(raw, receivedAt, deps.timestampBounds);
     if (!validation.ok) {
-      rejected.push({ index, event_id: clientEventId(raw), errors: validation.errors });
-      return;
+      reject(validation.errors, validation.tooLarge);
+      continue;
     }
     if (validation.event.account_id !== undefined && validation.event.account_id !== key.accountId) {
       throw new ForbiddenError(`event ${index}: account_id does not match the API key's account`);
@@ -122,22 +130,25 @@ export async function ingestEvents(
       userAgent: request.userAgent,
       newEventId: deps.newEventId,
     });
+    const admission = admitStoredEvent(event);
+    if (!admission.ok) {
+      reject(admission.errors, admission.tooLarge);
+      continue;
+    }
     if (seen.has(event.event_id)) {
       duplicates += 1;
-      return;
+      continue;
     }
     seen.add(event.event_id);
     entries.push({
       index,
       event,
-      data: Buffer.from(JSON.stringify(event), 'utf8'),
+      data: Buffer.from(admission.json, 'utf8'),
       partitionKey: partitionKeyFor(event),
     });
-  });
-
-  if (entries.length === 0) {
-    throw new BadRequestError(duplicates > 0 ? 'no events to write' : 'no valid events', { rejected });
   }
+
+  if (entries.length === 0) throw nothingToWrite(rejected, duplicates, tooLarge);
 
   const { remaining, attempts } = await retryPending(
     entries,
@@ -177,46 +188,23 @@ export async function ingestEvents(
   return { accepted, duplicates, rejected };
 }
 
-/** Decodes and parses the body: a single event object, or `{ "events": [...] }`. */
-function parseBody(request: IngestRequest): unknown[] {
-  if (request.body === null || request.body === '') throw new BadRequestError('request body is empty');
-  const bytes = request.isBase64Encoded
-    ? Buffer.from(request.body, 'base64')
-    : Buffer.from(request.body, 'utf8');
-  if (bytes.byteLength > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(
-      `request body is ${bytes.byteLength} bytes, over the 1 MB limit (${MAX_BODY_BYTES} bytes)`,
-      { limit_bytes: MAX_BODY_BYTES },
-    );
+/**
+ * The answer when no event can be written: 413 when every rejection is a size limit (a single event of
+ * 32 KB + 1 byte, say), 400 otherwise.
+ */
+function nothingToWrite(rejected: Rejection[], duplicates: number, tooLarge: number): Error {
+  if (rejected.length > 0 && tooLarge === rejected.length) {
+    const only = rejected.length === 1 ? rejected[0]?.errors[0]?.message : undefined;
+    return new PayloadTooLargeError(only ?? 'every event is over a size limit', { rejected });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!isPlainObject(parsed)) {
-    throw new BadRequestError('request body must be an event object or {"events": [...]}');
-  }
-  if (!('events' in parsed)) return [parsed];
-  const { events } = parsed;
-  if (!Array.isArray(events)) throw new BadRequestError('events must be an array');
-  if (events.length === 0) throw new BadRequestError('events must not be empty');
-  if (events.length > MAX_BATCH_EVENTS) {
-    throw new PayloadTooLargeError(
-      `request has ${events.length} events, over the limit of ${MAX_BATCH_EVENTS} events per request`,
-      { limit_events: MAX_BATCH_EVENTS },
-    );
-  }
-  return events;
+  return new BadRequestError(duplicates > 0 ? 'no events to write' : 'no valid events', { rejected });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+/** The client's event_id, echoed in a rejection so it can find the event: cut and made printable. */
 function clientEventId(raw: unknown): string | undefined {
-  return isPlainObject(raw) && typeof raw.event_id === 'string' ? raw.event_id.slice(0, 128) : undefined;
+  return isPlainObject(raw) && typeof raw.event_id === 'string'
+    ? toWellFormed(raw.event_id.slice(0, EVENT_ID_MAX_LENGTH))
+    : undefined;
 }
 
 /**
@@ -262,10 +250,11 @@ async function putRecords(pending: Entry[], deps: IngestDeps, deadline: number):
       });
     } catch (error) {
       // The SDK already retried what its strategy considers retryable; the whole chunk is unacknowledged.
-      deps.log.warn('PutRecords request failed', { error });
+      deps.log.warn('PutRecords request failed', { error: errorSummary(error), records: chunk.length });
       for (const entry of chunk) {
-        entry.lastErrorCode = (error as Error).name || 'RequestFailed';
-        entry.lastErrorMessage = (error as Error).message;
+        const { name, message } = errorSummary(error);
+        entry.lastErrorCode = name || 'RequestFailed';
+        entry.lastErrorMessage = message;
         failed.push(entry);
       }
     }

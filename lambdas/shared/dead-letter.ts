@@ -5,6 +5,7 @@
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chunkBySize } from './concurrency.js';
+import { errorSummary } from './error-summary.js';
 import type { UndecodableRecord } from './kinesis-records.js';
 import type { Log } from './logger.js';
 
@@ -89,7 +90,7 @@ export async function sendDeadLetters(
         log.error('dead-letter entry rejected by SQS', { code: failure.Code, detail: failure.Message });
       }
     } catch (error) {
-      log.error('dead-letter batch failed', { error });
+      log.error('dead-letter batch failed', { letters: chunk.length, error: errorSummary(error) });
       notSent.push(...chunk.map((entry) => entry.sequenceNumber));
     }
   }

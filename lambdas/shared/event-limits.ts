@@ -3,8 +3,20 @@
  * (config, docs, the small functions) does not bundle zod.
  */
 
-/** An event's serialized JSON may not exceed 32 KB (Segment's per-event limit). */
+/** An event's serialized JSON, as the client sent it, may not exceed 32 KB (Segment's per-event limit). */
 export const MAX_EVENT_BYTES = 32 * 1024;
+/** API Gateway WebSocket frame limit: every stored event must fit one live frame. */
+export const WEBSOCKET_FRAME_BYTES = 32 * 1024;
+/**
+ * Room kept in a live frame for its envelope, `{"type":"events","events":[...]}` (29 bytes), with margin.
+ * A frame over 32 KB closes the dashboard's connection (code 1009), so a stored event must leave this room.
+ */
+export const LIVE_FRAME_ENVELOPE_BYTES = 64;
+/**
+ * An event as stored (with the fields the server adds: account, receipt time, client IP, user agent) may
+ * not exceed what one live WebSocket frame carries. Kinesis (1 MiB), OpenSearch and SQS hold far more.
+ */
+export const MAX_STORED_EVENT_BYTES = WEBSOCKET_FRAME_BYTES - LIVE_FRAME_ENVELOPE_BYTES;
 /** A request may carry at most 500 events (the PutRecords record limit). */
 export const MAX_BATCH_EVENTS = 500;
 /** A request body may not exceed 1 MB. */
@@ -16,6 +28,29 @@ export const ACCOUNT_ID_MAX_LENGTH = 128;
 export const ID_MAX_LENGTH = 256;
 export const PATH_MAX_LENGTH = 2048;
 export const USER_AGENT_MAX_LENGTH = 1024;
+
+/**
+ * Nesting depth of `properties`: the object itself is level 1, each object or array inside adds one
+ * (`{"a": {"b": [1]}}` is 3 levels). OpenSearch 2.19's `flat_object` parses recursively with no limit of
+ * its own, and a document about 560 objects deep kills the node with a StackOverflowError; DynamoDB
+ * allows 32 levels. 16 is far inside both (see docs/decisions.md for the measurements).
+ */
+export const MAX_PROPERTIES_DEPTH = 16;
+/** Keys in `properties` in all, nested ones included: bounds the work of indexing one document. */
+export const MAX_PROPERTIES_KEYS = 1000;
+/** Elements of the arrays in `properties` in all, nested ones included (OpenSearch indexes each one). */
+export const MAX_PROPERTIES_ARRAY_ITEMS = 1000;
+/** Characters (UTF-16 code units) of one key in `properties`. */
+export const MAX_PROPERTY_KEY_LENGTH = 256;
+/**
+ * Lucene refuses a term over 32,766 bytes, and `flat_object` indexes every leaf as the term
+ * `properties.properties.<dotted path>=<value>` (measured), so a leaf's path and value together must stay
+ * under this. The event size limits guarantee it: the JSON of an event spends at least 34 bytes beyond
+ * any one leaf's path and value (braces, quotes, colons, `type`), and 32,768 - 34 < 32,743. A test pins it.
+ */
+export const MAX_PROPERTY_TERM_BYTES = 32_766 - 'properties.properties.='.length;
+/** OpenSearch refuses a document `_id` (here `account_id:event_id`) over 512 bytes. */
+export const MAX_DOCUMENT_ID_BYTES = 512;
 
 /** Event types: lower-case letters, digits and `_ . : -`. */
 export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;

@@ -1,7 +1,9 @@
 /**
  * The event contract: one zod schema, the single source of truth for ingest, indexer, rollups and
- * broadcast. Ingest validates client input with `incomingEventSchema` (plus the time bounds, which
- * depend on the receipt time); stream consumers decode what ingest wrote with `storedEventSchema`.
+ * broadcast. Ingest validates client input with `validateIncomingEvent` (structure first, then the
+ * schema, size and time bounds) and `admitStoredEvent`; stream consumers decode what ingest wrote with
+ * the same structural checks, `storedEventSchema` and `admitStoredEvent`, so a record that could not
+ * have been admitted never reaches a sink.
  */
 import { z } from 'zod';
 import {
@@ -12,13 +14,17 @@ import {
   EVENT_TYPE_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
   ID_MAX_LENGTH,
+  MAX_DOCUMENT_ID_BYTES,
   MAX_EVENT_BYTES,
+  MAX_STORED_EVENT_BYTES,
   PATH_MAX_LENGTH,
   type TimestampBounds,
   USER_AGENT_MAX_LENGTH,
 } from './event-limits.js';
+import { type FieldError, storabilityErrors, toWellFormed } from './event-storability.js';
 
 export * from './event-limits.js';
+export type { FieldError } from './event-storability.js';
 
 const boundedString = (field: string, max: number) =>
   z
@@ -77,12 +83,6 @@ export const storedEventSchema = z.object({
 });
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
-/** One validation problem, naming the field (`path`, dotted) and what is wrong with it. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
 /** Turns zod issues into `[{path, message}]`, the shape the API returns. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.map((issue) => {
@@ -97,26 +97,40 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): FieldError[] 
   });
 }
 
-/** Byte length of a value's JSON serialization, the measure of the event size limit. */
+/**
+ * Byte length of a value's JSON serialization, the measure of the event size limits. Only for values
+ * that passed `storabilityErrors`: JSON.stringify recurses, and their depth is bounded.
+ */
 export function serializedBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
-export type EventValidation = { ok: true; event: IncomingEvent } | { ok: false; errors: FieldError[] };
+/** A rejection says whether a size limit refused the event (a request refused only so is a 413). */
+export type EventValidation =
+  | { ok: true; event: IncomingEvent }
+  | { ok: false; errors: FieldError[]; tooLarge?: true };
 
 /**
- * Validates one client event: its size, its shape, and its timestamp against the bounds around
- * `receivedAt` (bounds keep a buggy client clock from writing into rollup hours long closed).
+ * Validates one client event: its structure (iteratively, before anything recursive), its shape, its
+ * size, and its timestamp against the bounds around `receivedAt` (bounds keep a buggy client clock
+ * from writing into rollup hours long closed). Never throws, whatever `raw` is.
  */
 export function validateIncomingEvent(
   raw: unknown,
   receivedAt: Date,
   bounds: TimestampBounds = { maxPastMs: DEFAULT_MAX_PAST_MS, maxFutureMs: DEFAULT_MAX_FUTURE_MS },
 ): EventValidation {
+  const structural = storabilityErrors(raw);
+  if (structural.length > 0) return { ok: false, errors: structural };
+  const parsed = incomingEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, errors: formatIssues(parsed.error.issues) };
+  }
   const bytes = serializedBytes(raw);
   if (bytes > MAX_EVENT_BYTES) {
     return {
       ok: false,
+      tooLarge: true,
       errors: [
         {
           path: '',
@@ -124,10 +138,6 @@ export function validateIncomingEvent(
         },
       ],
     };
-  }
-  const parsed = incomingEventSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, errors: formatIssues(parsed.error.issues) };
   }
   const { timestamp } = parsed.data;
   if (timestamp !== undefined) {
@@ -158,6 +168,46 @@ export function validateIncomingEvent(
   return { ok: true, event: parsed.data };
 }
 
+/** A stored event that every sink can hold, with its serialization (what goes on the stream). */
+export type StoredAdmission =
+  | { ok: true; json: string; bytes: number }
+  | { ok: false; errors: FieldError[]; tooLarge?: true };
+
+/**
+ * The limits only the stored event can be measured against: its document id (`account_id:event_id`)
+ * within OpenSearch's 512 bytes, and its size, server fields included, within one live WebSocket frame.
+ * Ingest checks them after enrichment; consumers check them again when decoding a record.
+ */
+export function admitStoredEvent(event: StoredEvent): StoredAdmission {
+  const idBytes = Buffer.byteLength(eventKey(event));
+  if (idBytes > MAX_DOCUMENT_ID_BYTES) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: 'event_id',
+          message: `account_id:event_id is ${idBytes} bytes (UTF-8), over the ${MAX_DOCUMENT_ID_BYTES}-byte limit of a document id`,
+        },
+      ],
+    };
+  }
+  const json = JSON.stringify(event);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_STORED_EVENT_BYTES) {
+    return {
+      ok: false,
+      tooLarge: true,
+      errors: [
+        {
+          path: '',
+          message: `event is ${bytes} bytes once stored with the fields the server adds, over the ${MAX_STORED_EVENT_BYTES}-byte limit of one live WebSocket frame`,
+        },
+      ],
+    };
+  }
+  return { ok: true, json, bytes };
+}
+
 function describeMs(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds % 86_400 === 0) return `${seconds / 86_400} day(s)`;
@@ -177,6 +227,7 @@ export interface ReceiptContext {
 /**
  * Turns a validated client event into the stored event: the key's account, a generated id when the
  * client sent none, the timestamp normalized to UTC (receipt time when absent), and the receipt facts.
+ * Check the result with `admitStoredEvent`: the server's fields count towards the stored size.
  */
 export function enrichEvent(event: IncomingEvent, receipt: ReceiptContext): StoredEvent {
   const stored: StoredEvent = {
@@ -186,8 +237,9 @@ export function enrichEvent(event: IncomingEvent, receipt: ReceiptContext): Stor
     timestamp: new Date(event.timestamp ?? receipt.receivedAt).toISOString(),
     received_at: receipt.receivedAt.toISOString(),
   };
-  if (receipt.clientIp) stored.client_ip = receipt.clientIp;
-  if (receipt.userAgent) stored.user_agent = receipt.userAgent.slice(0, USER_AGENT_MAX_LENGTH);
+  // Header values come from the network: made well-formed, so the stored event passes its own checks.
+  if (receipt.clientIp) stored.client_ip = toWellFormed(receipt.clientIp);
+  if (receipt.userAgent) stored.user_agent = toWellFormed(receipt.userAgent.slice(0, USER_AGENT_MAX_LENGTH));
   return stored;
 }
 

@@ -3,6 +3,7 @@
  * throw these; handlers map them; nothing else builds status codes.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { errorSummary } from './error-summary.js';
 import type { Log } from './logger.js';
 
 /** An error that is the client's answer: a status code and a JSON body. */
@@ -93,7 +94,7 @@ export function errorResult(error: unknown, log: Log): APIGatewayProxyResult {
   if (error instanceof HttpError) {
     return jsonResult(error.statusCode, { message: error.message, ...error.details }, error.headers);
   }
-  log.error('unhandled error', { error });
+  log.error('unhandled error', { error: errorSummary(error) });
   return jsonResult(500, { message: 'internal error' });
 }
 

@@ -104,7 +104,9 @@ describe('installIndexTemplate', () => {
     });
 
     // Assess
-    expect(search.calls[0]?.body).toMatchObject({ index_patterns: ['staging-events-*'] });
+    expect(search.calls[0]?.body).toMatchObject({
+      index_patterns: ['staging-events-*', 'staging-events_registry-*'],
+    });
   });
 
   it('keeps the template on Delete: no request, and the physical id it was given', async () => {

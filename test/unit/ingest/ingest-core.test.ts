@@ -1,60 +1,20 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type IngestDeps, type IngestRequest, ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
-import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
-import { HttpError } from '../../../lambdas/shared/http.js';
-import { apiRequest, fakeTiming, silentLog } from '../../helpers/factories.js';
+import { ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
+import {
+  acknowledgeAll as acknowledgeAllOf,
+  httpErrorOf,
+  ingestDeadline,
+  ingestDeps,
+  ingestRequest,
+} from '../../helpers/ingest-fixtures.js';
 
 const kinesis = mockClient(KinesisClient);
-const KEYS: Record<string, ApiKeyRecord> = {
-  'wk-1': { accountId: 'acct-1', scope: 'write' },
-  'rk-1': { accountId: 'acct-1', scope: 'read' },
-};
-
-function deps(overrides: Partial<IngestDeps> = {}): IngestDeps {
-  let id = 0;
-  return {
-    kinesis: new KinesisClient({ region: 'eu-west-1' }),
-    streamName: 'events',
-    lookupApiKey: async (key) => KEYS[key],
-    timestampBounds: { maxPastMs: 7 * 24 * 3600 * 1000, maxFutureMs: 3600 * 1000 },
-    now: () => new Date('2026-01-15T10:30:00.000Z'),
-    newEventId: () => `gen-${++id}`,
-    timing: fakeTiming(),
-    log: silentLog,
-    ...overrides,
-  };
-}
-
-function request(body: unknown, headers: Record<string, string> = { 'X-Api-Key': 'wk-1' }): IngestRequest {
-  const event = apiRequest({ body, headers });
-  return {
-    headers: event.headers,
-    body: event.body,
-    isBase64Encoded: event.isBase64Encoded,
-    sourceIp: '203.0.113.7',
-    userAgent: 'test-agent/1.0',
-  };
-}
-
-async function httpErrorOf(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
-  return error;
-}
-
-function acknowledgeAll() {
-  kinesis.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
-    FailedRecordCount: 0,
-    Records: input.Records.map((_, index) => ({ SequenceNumber: String(index), ShardId: 'shardId-0' })),
-  }));
-}
-
-const deadline = () => Date.parse('2026-01-15T10:30:00.000Z') + 5_000;
+const deps = ingestDeps;
+const request = ingestRequest;
+const deadline = ingestDeadline;
+const acknowledgeAll = () => acknowledgeAllOf(kinesis);
 
 describe('ingestEvents', () => {
   beforeEach(() => {

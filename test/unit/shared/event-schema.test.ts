@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  admitStoredEvent,
   enrichEvent,
   MAX_EVENT_BYTES,
+  MAX_PROPERTY_KEY_LENGTH,
+  MAX_PROPERTY_TERM_BYTES,
+  MAX_STORED_EVENT_BYTES,
   storedEventSchema,
   validateIncomingEvent,
 } from '../../../lambdas/shared/event-schema.js';
+import { storedEvent } from '../../helpers/factories.js';
+import { eventOfSize, jsonBytes, nestedArrays } from '../../helpers/hostile-events.js';
 
 const receivedAt = new Date('2026-01-15T10:30:00.000Z');
 
@@ -63,6 +69,59 @@ describe('validateIncomingEvent', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(!result.ok && result.errors[0]?.message).toMatch(/over the 32 KB limit \(32768 bytes\)/);
+  });
+
+  it('accepts an event of exactly 32 KB serialized and refuses 32 KB + 1 byte as too large', () => {
+    // Prepare
+    const exact = eventOfSize(MAX_EVENT_BYTES, { type: 'page_view' });
+    const overByOne = eventOfSize(MAX_EVENT_BYTES + 1, { type: 'page_view' });
+
+    // Act
+    const accepted = validateIncomingEvent(exact, receivedAt);
+    const refused = validateIncomingEvent(overByOne, receivedAt);
+
+    // Assess
+    expect(accepted.ok).toBe(true);
+    expect(refused).toEqual({
+      ok: false,
+      tooLarge: true,
+      errors: [{ path: '', message: 'event is 32769 bytes serialized, over the 32 KB limit (32768 bytes)' }],
+    });
+  });
+
+  it.each([
+    ['a one-letter key', ['k']],
+    ['a key of the longest length', ['k'.repeat(MAX_PROPERTY_KEY_LENGTH)]],
+    ['a path 15 keys deep', Array.from({ length: 15 }, () => 'k'.repeat(MAX_PROPERTY_KEY_LENGTH))],
+  ])(
+    "keeps the indexed term of a leaf under %s within Lucene's limit at the largest event size",
+    (_, path) => {
+      // Prepare: the longest value that still fits the event limit at that path.
+      const at = (length: number) => {
+        let properties: unknown = 'v'.repeat(length);
+        for (const key of [...path].reverse()) properties = { [key]: properties };
+        return { type: 'x', properties };
+      };
+      const overhead = jsonBytes(at(0));
+      const largest = at(MAX_EVENT_BYTES - overhead);
+
+      // Act
+      const result = validateIncomingEvent(largest, receivedAt);
+
+      // Assess: path bytes (dotted) plus value bytes, the term flat_object writes.
+      expect(result.ok).toBe(true);
+      const termBytes = path.join('.').length + (MAX_EVENT_BYTES - overhead);
+      expect(termBytes).toBeLessThanOrEqual(MAX_PROPERTY_TERM_BYTES);
+    },
+  );
+
+  it('checks structure before anything recursive: 100,000 levels are refused, not a stack overflow', () => {
+    // Act
+    const result = validateIncomingEvent({ type: 'x', properties: { a: nestedArrays(100_000) } }, receivedAt);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors[0]?.message).toMatch(/nested more than 16 levels/);
   });
 
   it('rejects unknown top-level fields and points to properties', () => {
@@ -147,5 +206,68 @@ describe('enrichEvent', () => {
       user_agent: 'ua',
     });
     expect(storedEventSchema.safeParse(stored).success).toBe(true);
+  });
+
+  it('makes the user agent well-formed, even when the cut falls inside a surrogate pair', () => {
+    // Act
+    const stored = enrichEvent(
+      { type: 'login' },
+      {
+        accountId: 'acct-1',
+        receivedAt,
+        userAgent: `${'a'.repeat(1023)}\ud83d\ude00`,
+        newEventId: () => 'id',
+      },
+    );
+
+    // Assess
+    expect(stored.user_agent).toBe(`${'a'.repeat(1023)}\ufffd`);
+  });
+});
+
+describe('admitStoredEvent', () => {
+  it('accepts a stored event that fits one live frame exactly, and refuses one byte more', () => {
+    // Prepare
+    const exact = eventOfSize(MAX_STORED_EVENT_BYTES, storedEvent()) as ReturnType<typeof storedEvent>;
+    const overByOne = eventOfSize(MAX_STORED_EVENT_BYTES + 1, storedEvent()) as ReturnType<
+      typeof storedEvent
+    >;
+
+    // Act
+    const accepted = admitStoredEvent(exact);
+    const refused = admitStoredEvent(overByOne);
+
+    // Assess
+    expect(accepted).toEqual({ ok: true, json: JSON.stringify(exact), bytes: MAX_STORED_EVENT_BYTES });
+    expect(refused).toEqual({
+      ok: false,
+      tooLarge: true,
+      errors: [
+        {
+          path: '',
+          message: `event is ${MAX_STORED_EVENT_BYTES + 1} bytes once stored with the fields the server adds, over the 32704-byte limit of one live WebSocket frame`,
+        },
+      ],
+    });
+    expect(jsonBytes(exact)).toBe(MAX_STORED_EVENT_BYTES);
+  });
+
+  it('refuses an event whose document id, account_id:event_id, is over 512 bytes of UTF-8', () => {
+    // Prepare: 128 characters, but 3 bytes each.
+    const event = storedEvent({ account_id: 'a'.repeat(128), event_id: '\u20ac'.repeat(128) });
+
+    // Act
+    const result = admitStoredEvent(event);
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'event_id',
+          message: 'account_id:event_id is 513 bytes (UTF-8), over the 512-byte limit of a document id',
+        },
+      ],
+    });
   });
 });

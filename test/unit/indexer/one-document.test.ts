@@ -1,0 +1,171 @@
+/**
+ * One event, one document: whatever timestamp a resend carries, the first version indexed stays the only
+ * document of its key, under redelivery and across a crash between registering and writing.
+ */
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  expiredRegistryIndices,
+  registryIndexName,
+  registryIndicesToRead,
+  registryPeriod,
+} from '../../../lambdas/indexer/event-registry.js';
+import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
+import { kinesisEvent, storedEvent } from '../../helpers/factories.js';
+import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
+import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
+
+const sqs = mockClient(SQSClient);
+const deadline = indexerDeadline;
+
+const deps = indexerDeps;
+
+const first = storedEvent({
+  event_id: 'resent',
+  timestamp: '2026-01-14T08:00:00.000Z',
+  received_at: '2026-01-14T08:00:01.000Z',
+  properties: { version: 1 },
+});
+const resend = {
+  ...first,
+  timestamp: '2026-01-15T09:00:00.000Z',
+  received_at: '2026-01-15T09:00:02.000Z',
+  properties: { version: 2 },
+};
+
+describe('one event, one document', () => {
+  beforeEach(() => {
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+
+  it('keeps the first version when a resend carries a timestamp on another day', async () => {
+    // Prepare
+    const search = new FakeOpenSearch();
+    await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
+
+    // Act
+    const outcome = await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
+
+    // Assess
+    expect(search.documents('events-')).toEqual([
+      { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
+    ]);
+    expect(outcome.counts).toEqual({ indexed: 0, alreadyIndexed: 1, deadLettered: 0, failed: 0 });
+  });
+
+  it('keeps the first of two versions in one batch', async () => {
+    // Prepare
+    const search = new FakeOpenSearch();
+
+    // Act
+    const outcome = await indexRecords(kinesisEvent([first, resend]).Records, deps(search), deadline());
+
+    // Assess
+    expect(search.documents('events-').map((doc) => doc.source)).toEqual([first]);
+    expect(outcome.counts).toMatchObject({ indexed: 1, alreadyIndexed: 1 });
+  });
+
+  it('completes a document whose registration a crash left behind, in the registered day', async () => {
+    // Prepare: the first delivery registered the event, then the process died before writing it.
+    const search = new FakeOpenSearch();
+    search.failRequest = (kind, call) =>
+      kind === 'bulk' && call === 2 ? new Error('process killed') : undefined;
+    const noTimeForRetries = Date.parse('2026-01-15T10:30:00.000Z');
+    const crashed = await indexRecords(kinesisEvent([first]).Records, deps(search), noTimeForRetries);
+    expect(crashed.counts.failed).toBe(1);
+    expect(search.documents('events-')).toEqual([]);
+    search.failRequest = () => undefined;
+
+    // Act: the same record is redelivered, then the client's resend arrives.
+    const redelivery = await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
+    await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
+
+    // Assess
+    expect(redelivery.counts).toMatchObject({ indexed: 1, failed: 0 });
+    expect(search.documents('events-')).toEqual([
+      { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
+    ]);
+  });
+
+  it('re-reads the registry when another delivery registered the key in the meantime', async () => {
+    // Prepare: between this batch's lookup and its registration, another version registers the key.
+    const search = new FakeOpenSearch();
+    const lookUp = search.mget.bind(search);
+    search.mget = async (params, options) => {
+      const answer = await lookUp(params, options);
+      if (search.mgetCalls.length === 1) {
+        await search.bulk({
+          body: [
+            {
+              create: {
+                _index: registryIndexName('events', registryPeriod(first.received_at)),
+                _id: 'acct-1:resent',
+              },
+            },
+            { timestamp: first.timestamp },
+          ],
+        });
+      }
+      return answer;
+    };
+
+    // Act
+    const outcome = await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
+
+    // Assess
+    expect(outcome.counts).toEqual({ indexed: 0, alreadyIndexed: 1, deadLettered: 0, failed: 0 });
+    expect(search.documents('events-')).toEqual([]);
+  });
+
+  it('deletes registry periods past retention once per period', async () => {
+    // Prepare
+    const search = new FakeOpenSearch();
+    const state = {};
+
+    // Act
+    await indexRecords(
+      kinesisEvent([storedEvent()]).Records,
+      deps(search, { registryRetention: state }),
+      deadline(),
+    );
+    await indexRecords(
+      kinesisEvent([storedEvent()]).Records,
+      deps(search, { registryRetention: state }),
+      deadline(),
+    );
+
+    // Assess
+    expect(search.deleted).toHaveLength(1);
+    expect(search.deleted[0]?.[0]).toBe('events_registry-2025.12.18');
+  });
+});
+
+describe('the registry periods', () => {
+  it('read the period of the receipt and the one before, so a resend within 8 days is always found', () => {
+    // Act
+    const read = registryIndicesToRead('events', '2026-01-15T09:00:00.000Z');
+    const registeredAt = (at: string) => registryIndexName('events', registryPeriod(at));
+
+    // Assess
+    expect(read).toEqual(['events_registry-2026.01.03', 'events_registry-2026.01.11']);
+    for (const earlier of [
+      '2026-01-07T09:00:00.000Z',
+      '2026-01-11T00:00:00.000Z',
+      '2026-01-15T08:59:59.999Z',
+    ]) {
+      expect(read).toContain(registeredAt(earlier));
+    }
+  });
+
+  it('keep three periods and name the older ones for deletion', () => {
+    // Act
+    const expired = expiredRegistryIndices('events', Date.parse('2026-01-15T09:00:00.000Z'));
+
+    // Assess
+    expect(expired[0]).toBe('events_registry-2025.12.18');
+    expect(expired).not.toContain('events_registry-2025.12.26');
+    expect(expired).toHaveLength(12);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * Admission = storable, at the ingest endpoint: an event every sink can store is accepted; any other is
+ * rejected alone with the field and the limit, and no input makes ingest throw anything but an answer.
+ */
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
+import { MAX_EVENT_BYTES, MAX_STORED_EVENT_BYTES } from '../../../lambdas/shared/event-limits.js';
+import { eventOfSize, jsonBytes, nestedArraysJson } from '../../helpers/hostile-events.js';
+import {
+  acknowledgeAll,
+  httpErrorOf,
+  ingestDeadline,
+  ingestDeps,
+  ingestRequest,
+  mockedKinesis,
+} from '../../helpers/ingest-fixtures.js';
+
+const kinesis = mockedKinesis();
+
+/** The events put on the stream, parsed. */
+function written(): Record<string, unknown>[] {
+  return kinesis
+    .commandCalls(PutRecordsCommand)
+    .flatMap((call) => call.args[0].input.Records ?? [])
+    .map((record) => JSON.parse(Buffer.from(record.Data ?? []).toString()));
+}
+
+/** What ingest adds to the test request's events (account, receipt time, client ip, user agent). */
+function serverBytes(): number {
+  const stored = { account_id: 'acct-1', received_at: '2026-01-15T10:30:00.000Z' };
+  return jsonBytes({ ...stored, client_ip: '203.0.113.7', user_agent: 'test-agent/1.0' }) - 1;
+}
+
+describe('admission at ingest', () => {
+  beforeEach(() => {
+    kinesis.reset();
+    acknowledgeAll(kinesis);
+  });
+
+  it('rejects events nested 4,100 and 4,110 levels deep alone, naming the path and the limit', async () => {
+    // Prepare
+    // The body as text: JSON.stringify itself overflows the stack at this depth.
+    const deep = (id: string, depth: number) =>
+      `{"type":"deep","event_id":"${id}","properties":{"a":${nestedArraysJson(depth)}}}`;
+    const body = `{"events":[${deep('d1', 4_100)},{"type":"fine","event_id":"ok"},${deep('d2', 4_110)}]}`;
+
+    // Act
+    const result = await ingestEvents(ingestRequest(body), ingestDeps(), ingestDeadline());
+
+    // Assess
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual(
+      ['d1', 'd2'].map((id, position) => ({
+        index: position * 2,
+        event_id: id,
+        errors: [
+          {
+            path: `properties.a${'.0'.repeat(15)}`,
+            message: 'nested more than 16 levels deep (the limit)',
+          },
+        ],
+      })),
+    );
+    expect(written().map((event) => event.event_id)).toEqual(['ok']);
+  });
+
+  it('answers a 400, not a crash, for a single event nested 100,000 levels deep', async () => {
+    // Prepare
+    const body = `{"type":"deep","properties":{"a":${nestedArraysJson(100_000)}}}`;
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(ingestRequest(body), ingestDeps(), ingestDeadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.details).toMatchObject({ rejected: [{ index: 0, errors: [{ message: /16 levels/ }] }] });
+  });
+
+  it('rejects lone surrogates in user_id and event_id, which would collapse distinct ids in the rollups', async () => {
+    // Prepare
+    const body = {
+      events: [
+        { type: 'x', event_id: 'e1', user_id: 'user-\ud800' },
+        { type: 'x', event_id: 'e2-\udfff' },
+        { type: 'x', event_id: 'e3', user_id: 'user-\ud83d\ude00' },
+      ],
+    };
+
+    // Act
+    const result = await ingestEvents(ingestRequest(body), ingestDeps(), ingestDeadline());
+
+    // Assess
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      {
+        index: 0,
+        event_id: 'e1',
+        errors: [{ path: 'user_id', message: expect.stringMatching(/well-formed/) }],
+      },
+      {
+        index: 1,
+        event_id: 'e2-\ufffd',
+        errors: [{ path: 'event_id', message: expect.stringMatching(/lone UTF-16 surrogate \\uDFFF/) }],
+      },
+    ]);
+  });
+
+  it('answers 413 naming the limit for a single event of 32 KB + 1 byte', async () => {
+    // Prepare
+    const event = eventOfSize(MAX_EVENT_BYTES + 1, { type: 'x' });
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(ingestRequest(event), ingestDeps(), ingestDeadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(413);
+    expect(error.message).toBe('event is 32769 bytes serialized, over the 32 KB limit (32768 bytes)');
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('answers 413 for an event of exactly 32 KB: with the server fields it no longer fits a live frame', async () => {
+    // Prepare
+    const event = eventOfSize(MAX_EVENT_BYTES, { type: 'x' });
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(ingestRequest(event), ingestDeps(), ingestDeadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(413);
+    expect(error.message).toMatch(/over the 32704-byte limit of one live WebSocket frame$/);
+  });
+
+  it('accepts the largest event whose stored form fits a live frame exactly, and no byte more', async () => {
+    // Prepare: the event as sent, sized so that once stored it is exactly at the limit.
+    const base = { type: 'x', event_id: 'largest', timestamp: '2026-01-15T10:30:00.000Z' };
+    const largest = eventOfSize(MAX_STORED_EVENT_BYTES - serverBytes(), base);
+    const overByOne = eventOfSize(MAX_STORED_EVENT_BYTES - serverBytes() + 1, { ...base, event_id: 'over' });
+
+    // Act
+    const result = await ingestEvents(
+      ingestRequest({ events: [largest, overByOne] }),
+      ingestDeps(),
+      ingestDeadline(),
+    );
+
+    // Assess
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      {
+        index: 1,
+        event_id: 'over',
+        errors: [{ path: '', message: expect.stringMatching(/^event is 32705 bytes/) }],
+      },
+    ]);
+    const [stored] = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.Records ?? [];
+    expect(stored?.Data?.byteLength).toBe(MAX_STORED_EVENT_BYTES);
+  });
+
+  it('answers 400 when nothing is valid and not every rejection is about size', async () => {
+    // Prepare
+    const body = {
+      events: [eventOfSize(MAX_EVENT_BYTES + 1, { type: 'x' }), { type: 'x', user_id: '\ud800' }],
+    };
+
+    // Act
+    const error = await httpErrorOf(ingestEvents(ingestRequest(body), ingestDeps(), ingestDeadline()));
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.details).toMatchObject({ rejected: [{ index: 0 }, { index: 1 }] });
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['a number', '7'],
+    ['a string', '"page_view"'],
+    ['an array', '[{"type":"x"}]'],
+    ['deeply nested arrays', nestedArraysJson(5_000)],
+  ])('rejects an event that is %s, alone', async (_, event) => {
+    // Act
+    const result = await ingestEvents(
+      ingestRequest(`{"events":[${event},{"type":"x"}]}`),
+      ingestDeps(),
+      ingestDeadline(),
+    );
+
+    // Assess
+    expect(result).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [{ index: 0, errors: [{ path: '', message: 'event must be a JSON object' }] }],
+    });
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { eventsOfBody } from '../../../lambdas/ingest/request-body.js';
+import { MAX_BODY_BYTES } from '../../../lambdas/shared/event-limits.js';
+import { HttpError } from '../../../lambdas/shared/http.js';
+import { invalidUtf8Json, nestedArraysJson } from '../../helpers/hostile-events.js';
+
+/** The HTTP error `eventsOfBody` throws for the body (fails the test on any other outcome). */
+function refusal(body: string | null, isBase64Encoded = false): HttpError {
+  try {
+    eventsOfBody({ body, isBase64Encoded });
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw new Error(`expected an HttpError, got ${String(error)}`);
+  }
+  throw new Error('expected the body to be refused');
+}
+
+/** A body of exactly `bytes` bytes: one event whose property fills the rest. */
+function bodyOfBytes(bytes: number): string {
+  const head = '{"type":"x","properties":{"pad":"';
+  const tail = '"}}';
+  return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
+}
+
+describe('eventsOfBody', () => {
+  it('reads a single event or a batch', () => {
+    // Act & Assess
+    expect(eventsOfBody({ body: '{"type":"a"}', isBase64Encoded: false })).toEqual([{ type: 'a' }]);
+    expect(eventsOfBody({ body: '{"events":[{"type":"a"},7]}', isBase64Encoded: false })).toEqual([
+      { type: 'a' },
+      7,
+    ]);
+  });
+
+  it('decodes a base64 body as strict UTF-8, multi-byte characters included', () => {
+    // Prepare
+    const body = Buffer.from('{"type":"a","user_id":"Zoë 😀"}').toString('base64');
+
+    // Act
+    const events = eventsOfBody({ body, isBase64Encoded: true });
+
+    // Assess
+    expect(events).toEqual([{ type: 'a', user_id: 'Zoë 😀' }]);
+  });
+
+  it('refuses invalid UTF-8 bytes with a 400 instead of replacing them', () => {
+    // Prepare
+    const body = invalidUtf8Json({ type: 'a' }).toString('base64');
+
+    // Act
+    const error = refusal(body, true);
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toBe('request body is not valid UTF-8: invalid bytes are refused, not replaced');
+  });
+
+  it('refuses a text body holding a lone surrogate', () => {
+    // Act
+    const error = refusal('{"type":"a","user_id":"\ud800"}');
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(/lone UTF-16 surrogate/);
+  });
+
+  it.each([false, true])(
+    'accepts a body of exactly 1 MB and refuses one byte more (base64: %s)',
+    (base64) => {
+      // Prepare
+      const encode = (text: string) => (base64 ? Buffer.from(text).toString('base64') : text);
+
+      // Act
+      const atLimit = eventsOfBody({ body: encode(bodyOfBytes(MAX_BODY_BYTES)), isBase64Encoded: base64 });
+      const error = refusal(encode(bodyOfBytes(MAX_BODY_BYTES + 1)), base64);
+
+      // Assess
+      expect(atLimit).toHaveLength(1);
+      expect(error.statusCode).toBe(413);
+      expect(error.message).toBe('request body is 1048577 bytes, over the 1 MB limit (1048576 bytes)');
+    },
+  );
+
+  it('measures the limit on the bytes received, not on characters', () => {
+    // Prepare: 2 bytes per character in UTF-8.
+    const head = '{"type":"x","properties":{"pad":"';
+    const body = `${head}${'é'.repeat(MAX_BODY_BYTES / 2)}"}}`;
+
+    // Act
+    const error = refusal(body);
+
+    // Assess
+    expect(body.length).toBeLessThan(MAX_BODY_BYTES);
+    expect(error.statusCode).toBe(413);
+  });
+
+  it('answers 400 for a megabyte of nested arrays, balanced or not, without overflowing the stack', () => {
+    // Prepare
+    const balanced = nestedArraysJson(MAX_BODY_BYTES / 2 - 1);
+    const unbalanced = '['.repeat(MAX_BODY_BYTES);
+
+    // Act
+    const errors = [refusal(balanced), refusal(unbalanced)];
+    const deepEvent = eventsOfBody({
+      body: `{"events":${nestedArraysJson(400_000)}}`,
+      isBase64Encoded: false,
+    });
+
+    // Assess: a deep event inside a batch is the admission's to refuse, alone (see admission.test.ts).
+    expect(errors.map((error) => error.statusCode)).toEqual([400, 400]);
+    expect(deepEvent).toHaveLength(1);
+    expect(errors[0]?.message).toBe('request body must be an event object or {"events": [...]}');
+    expect(errors[1]?.message).toMatch(/^request body is not valid JSON/);
+  });
+
+  it.each([
+    ['null', 'request body must be an event object or {"events": [...]}'],
+    ['[{"type":"a"}]', 'request body must be an event object or {"events": [...]}'],
+    ['"event"', 'request body must be an event object or {"events": [...]}'],
+    ['42', 'request body must be an event object or {"events": [...]}'],
+    ['{"events":{"type":"a"}}', 'events must be an array'],
+    ['{"events":[]}', 'events must not be empty'],
+    ['{"type":', expect.stringMatching(/^request body is not valid JSON/)],
+  ])('answers 400 for the body %s', (body, message) => {
+    // Act
+    const error = refusal(body);
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toEqual(message);
+  });
+
+  it('answers 400 for an empty body', () => {
+    // Act & Assess
+    expect(refusal(null).message).toBe('request body is empty');
+    expect(refusal('').message).toBe('request body is empty');
+  });
+});
