@@ -5,18 +5,19 @@
 
 /** An event's serialized JSON, as the client sent it, may not exceed 32 KB (Segment's per-event limit). */
 export const MAX_EVENT_BYTES = 32 * 1024;
-/** API Gateway WebSocket frame limit: every stored event must fit one live frame. */
+/** API Gateway WebSocket frame limit: the live push cuts larger events to fit (flagged as truncated). */
 export const WEBSOCKET_FRAME_BYTES = 32 * 1024;
 /**
- * Room kept in a live frame for its envelope, `{"type":"events","events":[...]}` (29 bytes), with margin.
- * A frame over 32 KB closes the dashboard's connection (code 1009), so a stored event must leave this room.
+ * Room for what the server adds to an event (account, generated id, timestamp, receipt time, client IP,
+ * user agent of at most 1,024 characters), even with every character escaped in JSON (6 bytes each).
  */
-export const LIVE_FRAME_ENVELOPE_BYTES = 64;
+export const SERVER_FIELDS_MAX_BYTES = 8 * 1024;
 /**
- * An event as stored (with the fields the server adds: account, receipt time, client IP, user agent) may
- * not exceed what one live WebSocket frame carries. Kinesis (1 MiB), OpenSearch and SQS hold far more.
+ * An event as stored may not exceed this. No event within MAX_EVENT_BYTES as sent can reach it (the server
+ * adds at most SERVER_FIELDS_MAX_BYTES), so it is an invariant that stream consumers re-check on decode, not
+ * a second limit for clients. Kinesis (1 MiB), OpenSearch and SQS (256 KB) hold it with room to spare.
  */
-export const MAX_STORED_EVENT_BYTES = WEBSOCKET_FRAME_BYTES - LIVE_FRAME_ENVELOPE_BYTES;
+export const MAX_STORED_EVENT_BYTES = MAX_EVENT_BYTES + SERVER_FIELDS_MAX_BYTES;
 /** A request may carry at most 500 events (the PutRecords record limit). */
 export const MAX_BATCH_EVENTS = 500;
 /** A request body may not exceed 1 MB. */

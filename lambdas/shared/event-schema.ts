@@ -200,7 +200,7 @@ export function admitStoredEvent(event: StoredEvent): StoredAdmission {
       errors: [
         {
           path: '',
-          message: `event is ${bytes} bytes once stored with the fields the server adds, over the ${MAX_STORED_EVENT_BYTES}-byte limit of one live WebSocket frame`,
+          message: `event is ${bytes} bytes once stored with the fields the server adds, over the ${MAX_STORED_EVENT_BYTES}-byte limit of a stored event`,
         },
       ],
     };

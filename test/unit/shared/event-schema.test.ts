@@ -226,7 +226,7 @@ describe('enrichEvent', () => {
 });
 
 describe('admitStoredEvent', () => {
-  it('accepts a stored event that fits one live frame exactly, and refuses one byte more', () => {
+  it('accepts a stored event at the stored-size limit exactly, and refuses one byte more', () => {
     // Prepare
     const exact = eventOfSize(MAX_STORED_EVENT_BYTES, storedEvent()) as ReturnType<typeof storedEvent>;
     const overByOne = eventOfSize(MAX_STORED_EVENT_BYTES + 1, storedEvent()) as ReturnType<
@@ -245,7 +245,7 @@ describe('admitStoredEvent', () => {
       errors: [
         {
           path: '',
-          message: `event is ${MAX_STORED_EVENT_BYTES + 1} bytes once stored with the fields the server adds, over the 32704-byte limit of one live WebSocket frame`,
+          message: `event is ${MAX_STORED_EVENT_BYTES + 1} bytes once stored with the fields the server adds, over the ${MAX_STORED_EVENT_BYTES}-byte limit of a stored event`,
         },
       ],
     });
