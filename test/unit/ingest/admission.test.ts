@@ -6,7 +6,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
 import { MAX_EVENT_BYTES, MAX_STORED_EVENT_BYTES } from '../../../lambdas/shared/event-limits.js';
-import { eventOfSize, jsonBytes, nestedArraysJson } from '../../helpers/hostile-events.js';
+import { eventOfSize, nestedArraysJson } from '../../helpers/hostile-events.js';
 import {
   acknowledgeAll,
   httpErrorOf,
