@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Any process, connection, server or name lookup throws (test/setup/unit-no-io.ts).
+          setupFiles: ['test/setup/unit-no-io.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
