@@ -39,9 +39,10 @@ export default defineConfig({
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           environment: 'node',
-          // Synthesizes the stack once for every file (test/setup/cdk-pipeline.ts).
+          // Synthesizes the stack once for every file (test/setup/cdk-pipeline.ts); only the mutation
+          // tests synthesize again, the first time in a worker taking seconds, several times that on a
+          // busy core.
           globalSetup: ['test/setup/cdk-pipeline.ts'],
-          // Synthesizing the app takes seconds per stack, several times that on a busy core.
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },
