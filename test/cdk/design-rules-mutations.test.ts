@@ -4,7 +4,7 @@
  * entry controls are made wrong on a copy of the shared template. Each time the rule must name the
  * broken resource (test/cdk/mutations).
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { edited, TEMPLATE_EDITS } from './mutations/template-edits.js';
 import {
   type Alarms,
@@ -20,7 +20,10 @@ const TOPOLOGY = '../../lib/topology.js';
 const ALARMS = '../../lib/constructs/pipeline-alarms.js';
 
 /** Synthesizes the real stack with `lib/topology.ts` (and optionally the alarms construct) replaced. */
-async function synthesizeWith({ topology, alarms }: TopologyMutation): Promise<Subject> {
+async function synthesizeWith({
+  topology,
+  alarms,
+}: Pick<TopologyMutation, 'topology' | 'alarms'>): Promise<Subject> {
   vi.resetModules();
   if (topology) {
     vi.doMock(TOPOLOGY, async (importOriginal) => {
@@ -39,6 +42,12 @@ async function synthesizeWith({ topology, alarms }: TopologyMutation): Promise<S
   const { stack, template } = synthPipeline({}, { checkCycles: false });
   return { template, ids: pipelineIds(stack) };
 }
+
+beforeAll(async () => {
+  // A worker's first synthesis loads aws-cdk-lib's constructs, seconds on a busy core: pay it here,
+  // once, with the unchanged topology, so each mutation below costs only its own synthesis.
+  await synthesizeWith({});
+});
 
 afterEach(() => {
   vi.doUnmock(TOPOLOGY);
