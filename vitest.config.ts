@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Any process, connection, server or name lookup throws (test/setup/unit-no-io.ts).
+          setupFiles: ['test/setup/unit-no-io.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -37,7 +39,10 @@ export default defineConfig({
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           environment: 'node',
-          // Synthesizing the app takes seconds per stack, several times that on a busy core.
+          // Synthesizes the stack once for every file (test/setup/cdk-pipeline.ts); only the mutation
+          // tests synthesize again, the first time in a worker taking seconds, several times that on a
+          // busy core.
+          globalSetup: ['test/setup/cdk-pipeline.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },

@@ -3,7 +3,7 @@
  * resource backed by the installer function, re-run whenever the template body changes.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVENTS_INDEX_TEMPLATE_NAME } from '../../lambdas/indexer/index-template.js';
 import { eventsIndexTemplateHash } from '../../lambdas/indexer/template-installer-core.js';
 import { ENV } from '../../lambdas/shared/env-names.js';
@@ -15,28 +15,22 @@ import {
   OPENSEARCH,
   STREAM_MAPPINGS,
 } from '../../lib/topology.js';
-import { actionsOn, actionsOnAnyResource, allActions, logicalId, roleStatements } from './iam.js';
-import { type SynthResult, synthPipeline } from './synth.js';
+import { actionsOn, actionsOnAnyResource, allActions, roleStatements } from './iam.js';
+import { pipeline } from './pipeline.js';
 
 const INSTALLER = DEPLOY_FUNCTIONS['index-template-installer'];
 
-let synth: SynthResult;
-beforeAll(() => {
-  synth = synthPipeline();
-});
-
-const construct = () => synth.stack.eventsIndexTemplate;
-const installerId = () => logicalId(synth.stack, construct().installer.function);
-const installerRoleId = () => logicalId(synth.stack, construct().installer.role);
-const customResourceId = () => logicalId(synth.stack, construct().resource);
-const frameworkFunctionId = () =>
-  logicalId(synth.stack, construct().provider.node.findChild('framework-onEvent'));
-const domainId = () => logicalId(synth.stack, synth.stack.node.findChild('Search').node.findChild('Domain'));
-const fnId = (id: FunctionId) => logicalId(synth.stack, synth.stack.functions[id].function);
+const { template, ids } = pipeline();
+const installerId = () => ids.indexTemplate.installer.function;
+const installerRoleId = () => ids.indexTemplate.installer.role;
+const customResourceId = () => ids.indexTemplate.resource;
+const frameworkFunctionId = () => ids.indexTemplate.providerFunction;
+const domainId = () => ids.domain;
+const fnId = (id: FunctionId) => ids.functions[id].function;
 
 /** The event source mapping of a consumer, with its DependsOn. */
 function mappingOf(id: FunctionId): { DependsOn?: string[] } {
-  const mappings = synth.template.findResources('AWS::Lambda::EventSourceMapping', {
+  const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
     Properties: { FunctionName: { Ref: fnId(id) } },
   });
   const [mapping, ...others] = Object.values(mappings);
@@ -46,8 +40,8 @@ function mappingOf(id: FunctionId): { DependsOn?: string[] } {
 
 describe('the events index template custom resource', () => {
   it('names the template and carries the hash of its body, served by the provider framework', () => {
-    synth.template.resourceCountIs('Custom::EventsIndexTemplate', 1);
-    synth.template.hasResourceProperties('Custom::EventsIndexTemplate', {
+    template.resourceCountIs('Custom::EventsIndexTemplate', 1);
+    template.hasResourceProperties('Custom::EventsIndexTemplate', {
       ServiceToken: { 'Fn::GetAtt': [frameworkFunctionId(), 'Arn'] },
       TemplateName: EVENTS_INDEX_TEMPLATE_NAME,
       TemplateHash: eventsIndexTemplateHash(OPENSEARCH.eventsIndexPrefix),
@@ -55,7 +49,7 @@ describe('the events index template custom resource', () => {
   });
 
   it('hands every request to the installer function', () => {
-    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'framework.onEvent',
       Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [installerId(), 'Arn'] } } },
     });
@@ -76,7 +70,7 @@ describe('the events index template custom resource', () => {
 
 describe('the installer function', () => {
   it('is a house function with the settings of its DEPLOY_FUNCTIONS entry', () => {
-    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Description: INSTALLER.description,
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -85,14 +79,14 @@ describe('the installer function', () => {
       Timeout: INSTALLER.timeoutSeconds,
       LoggingConfig: {
         LogFormat: 'JSON',
-        LogGroup: { Ref: logicalId(synth.stack, construct().installer.logGroup) },
+        LogGroup: { Ref: ids.indexTemplate.installer.logGroup },
       },
       Role: { 'Fn::GetAtt': [installerRoleId(), 'Arn'] },
     });
   });
 
   it('is pointed at the domain over HTTPS, signed with SigV4, with the index prefix the indexer uses', () => {
-    const fn = synth.template.findResources('AWS::Lambda::Function')[installerId()];
+    const fn = template.findResources('AWS::Lambda::Function')[installerId()];
     const env = fn?.Properties.Environment.Variables;
     expect(env[ENV.opensearchEndpoint]).toEqual({
       'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [domainId(), 'DomainEndpoint'] }]],
@@ -102,7 +96,7 @@ describe('the installer function', () => {
   });
 
   it('may only PUT the events index template in the domain', () => {
-    const statements = roleStatements(synth.template, installerRoleId());
+    const statements = roleStatements(template, installerRoleId());
     expect(actionsOn(statements, domainId())).toEqual(['es:ESHttpPut']);
     expect(allActions(statements).filter((action) => action.startsWith('es:'))).toEqual(['es:ESHttpPut']);
     const esStatements = statements.filter((s) => JSON.stringify(s.Action).includes('es:'));
@@ -117,7 +111,7 @@ describe('the installer function', () => {
   });
 
   it('is granted nothing else but its own logs and X-Ray', () => {
-    const statements = roleStatements(synth.template, installerRoleId());
+    const statements = roleStatements(template, installerRoleId());
     expect(allActions(statements)).toEqual([
       'es:ESHttpPut',
       'logs:CreateLogStream',
@@ -130,25 +124,25 @@ describe('the installer function', () => {
 });
 
 describe('the provider framework function', () => {
-  const frameworkRoleId = () => logicalId(synth.stack, construct().node.findChild('ProviderRole'));
+  const frameworkRoleId = () => ids.indexTemplate.providerRole;
 
   it('runs with its own role (no AWS-managed policy) and a log group with the configured retention', () => {
-    synth.template.hasResourceProperties('AWS::IAM::Role', {
+    template.hasResourceProperties('AWS::IAM::Role', {
       Description: Match.stringLikeRegexp('provider framework of the events index template'),
       ManagedPolicyArns: Match.absent(),
     });
-    const logGroupId = logicalId(synth.stack, construct().node.findChild('ProviderLogGroup'));
-    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+    const logGroupId = ids.indexTemplate.providerLogGroup;
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'framework.onEvent',
       Role: { 'Fn::GetAtt': [frameworkRoleId(), 'Arn'] },
       LoggingConfig: Match.objectLike({ LogGroup: { Ref: logGroupId } }),
     });
-    const logGroup = synth.template.findResources('AWS::Logs::LogGroup')[logGroupId];
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[logGroupId];
     expect(logGroup?.Properties.RetentionInDays).toBe(DEFAULT_SETTINGS.logRetentionDays);
   });
 
   it('may invoke and describe only the installer, and write only its own logs', () => {
-    const statements = roleStatements(synth.template, frameworkRoleId());
+    const statements = roleStatements(template, frameworkRoleId());
     expect(actionsOn(statements, installerId())).toEqual(['lambda:GetFunction', 'lambda:InvokeFunction']);
     expect(allActions(statements)).toEqual([
       'lambda:GetFunction',

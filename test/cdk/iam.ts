@@ -1,23 +1,13 @@
 /**
- * Reads the IAM statements attached to a function's role out of a synthesized template, so tests can
+ * Reads the IAM statements attached to a role out of a synthesized template, so tests and rules can
  * state what a function may and may not do.
  */
-import { CfnElement, type Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { Construct } from 'constructs';
 
 export interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
-}
-
-/** The logical id of a construct's CloudFormation resource. */
-export function logicalId(stack: Stack, construct: Construct): string {
-  const child = construct.node.defaultChild;
-  if (!CfnElement.isCfnElement(child))
-    throw new Error(`${construct.node.path} has no CloudFormation resource`);
-  return stack.resolve(stack.getLogicalId(child)) as string;
 }
 
 /** Every Allow statement of every policy attached to the role with this logical id. */
@@ -31,18 +21,17 @@ export function roleStatements(template: Template, roleLogicalId: string): State
     .filter((statement) => statement.Effect === 'Allow');
 }
 
-const actionsOf = (statement: Statement): string[] =>
+export const actionsOf = (statement: Statement): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 
-/** Whether a statement's resources mention the resource with this logical id (by Ref or GetAtt). */
-export function mentions(statement: Statement, resourceLogicalId: string): boolean {
-  return JSON.stringify(statement.Resource).includes(`"${resourceLogicalId}"`);
-}
+/** Whether a CloudFormation value (a Ref, GetAtt or Join) mentions the resource with this logical id. */
+export const mentions = (value: unknown, logicalId: string): boolean =>
+  JSON.stringify(value ?? null).includes(`"${logicalId}"`);
 
-/** All actions the statements allow on the resource with this logical id. */
+/** All actions the statements allow on the resource with this logical id (or a path under it). */
 export function actionsOn(statements: Statement[], resourceLogicalId: string): string[] {
   return statements
-    .filter((s) => mentions(s, resourceLogicalId))
+    .filter((s) => mentions(s.Resource, resourceLogicalId))
     .flatMap(actionsOf)
     .sort();
 }

@@ -4,7 +4,7 @@
  * function's resource variables with what `local/function-environment.ts` gives it), so what is tested
  * locally and what is deployed cannot drift apart silently.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/env-names.js';
 import {
   type AnyFunctionDefinition,
@@ -19,8 +19,7 @@ import {
   type TableKey,
 } from '../../lib/topology.js';
 import { type LocalResourceEndpoints, localFunctionEnvironment } from '../../local/function-environment.js';
-import { logicalId } from './iam.js';
-import { type SynthResult, synthPipeline } from './synth.js';
+import { pipeline } from './pipeline.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -37,24 +36,19 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
 };
 
-let synth: SynthResult;
-let resources: Record<string, Resource>;
-beforeAll(() => {
-  synth = synthPipeline();
-  resources = synth.template.toJSON().Resources;
-});
+// The template the cdk project's global setup synthesized (test/setup/cdk-pipeline.ts).
+const { template, ids } = pipeline();
+const resources: Record<string, Resource> = template.toJSON().Resources;
 
 function functionIdOfLogicalId(id: string): FunctionId {
-  const match = (Object.keys(FUNCTIONS) as FunctionId[]).find(
-    (fnId) => logicalId(synth.stack, synth.stack.functions[fnId].function) === id,
-  );
+  const match = (Object.keys(FUNCTIONS) as FunctionId[]).find((fnId) => ids.functions[fnId].function === id);
   if (!match) throw new Error(`No topology function is synthesized as ${id}`);
   return match;
 }
 
 /** The topology id of a synthesized function, whether it serves events or runs during deployment. */
 function topologyIdOfLogicalId(id: string): AnyFunctionDefinition['id'] {
-  if (id === logicalId(synth.stack, synth.stack.eventsIndexTemplate.installer.function)) {
+  if (id === ids.indexTemplate.installer.function) {
     return 'index-template-installer';
   }
   return functionIdOfLogicalId(id);
@@ -62,7 +56,7 @@ function topologyIdOfLogicalId(id: string): AnyFunctionDefinition['id'] {
 
 /** The function the custom resource provider framework adds (aws-cdk-lib's, not ours, so not in the topology). */
 function providerFrameworkFunctionId(): string {
-  return logicalId(synth.stack, synth.stack.eventsIndexTemplate.provider.node.findChild('framework-onEvent'));
+  return ids.indexTemplate.providerFunction;
 }
 
 /** A mapping's settings as the topology names them, read from its CloudFormation properties. */
@@ -112,7 +106,7 @@ describe('deployed settings equal the topology the local stack runs', () => {
     'the %s table has the keys, TTL and indexes of TABLES',
     (key) => {
       const definition: TableDefinition = TABLES[key];
-      const table = resources[logicalId(synth.stack, synth.stack.tables[key])];
+      const table = resources[ids.tables[key]];
       if (!table) throw new Error(`${key} table not synthesized`);
       const p = table.Properties as {
         KeySchema: { AttributeName: string; KeyType: string }[];
@@ -161,7 +155,7 @@ describe('deployed settings equal the topology the local stack runs', () => {
     '%s gets the same resource variables as in the local stack',
     (id) => {
       const resourceVariables: string[] = Object.values(ENV);
-      const fn = resources[logicalId(synth.stack, synth.stack.functions[id].function)];
+      const fn = resources[ids.functions[id].function];
       if (!fn) throw new Error(`${id} function not synthesized`);
       const deployed = Object.keys(
         (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,

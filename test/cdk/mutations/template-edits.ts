@@ -1,0 +1,137 @@
+/**
+ * Wrong settings that no topology entry controls (encryption, runtime, grants, alarms built by a
+ * construct): each is made on a copy of the shared template and breaks one design rule, which must
+ * then name the broken resource.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import type { Resource, Subject } from '../rules/facts.js';
+import type { Mutation } from './topology-mutations.js';
+
+export interface TemplateEdit extends Mutation {
+  edit: (resources: Record<string, Resource>, subject: Subject) => void;
+}
+
+/** A copy of `subject` with one wrong edit. */
+export function edited(subject: Subject, edit: TemplateEdit['edit']): Subject {
+  const json = structuredClone(subject.template.toJSON());
+  edit(json.Resources, subject);
+  return { template: Template.fromJSON(json), ids: subject.ids };
+}
+
+export const TEMPLATE_EDITS: TemplateEdit[] = [
+  {
+    wrong: 'the stream is unencrypted',
+    edit: (r, { ids }) => delete r[ids.stream]?.Properties.StreamEncryption,
+    breaks: 'stream-encrypted',
+    names: /not KMS-encrypted/,
+  },
+  {
+    wrong: 'the API keys table has no point-in-time recovery',
+    edit: (r, { ids }) => delete r[ids.tables.apiKeys]?.Properties.PointInTimeRecoverySpecification,
+    breaks: 'tables-protected',
+    names: /^apiKeys table has no point-in-time recovery/,
+  },
+  {
+    wrong: 'the alarm topic key does not rotate',
+    edit: (r) => {
+      for (const key of Object.values(r).filter((x) => x.Type === 'AWS::KMS::Key'))
+        key.Properties.EnableKeyRotation = false;
+    },
+    breaks: 'kms-keys-rotated',
+    names: /does not rotate/,
+  },
+  {
+    wrong: 'the ingest log group never expires',
+    edit: (r, { ids }) => delete r[ids.functions.ingest.logGroup]?.Properties.RetentionInDays,
+    breaks: 'logs-expire',
+    names: /^log group IngestLogGroup[0-9A-F]{8} never expires/,
+  },
+  {
+    wrong: 'the WebSocket access log records the query string (where $connect carries the key)',
+    edit: (r, { ids }) => {
+      const stage = Object.values(r).find(
+        (x) => x.Type === 'AWS::ApiGatewayV2::Stage' && JSON.stringify(x).includes(ids.webSocketApi),
+      );
+      if (stage) stage.Properties.AccessLogSettings.Format = '{"query":"$request.querystring.key"}';
+    },
+    breaks: 'keys-never-logged',
+    names: /logs a key-bearing field/,
+  },
+  {
+    wrong: 'the indexer runs Node.js 20 on x86_64',
+    edit: (r, { ids }) => {
+      const fn = r[ids.functions.indexer.function];
+      if (fn) Object.assign(fn.Properties, { Runtime: 'nodejs20.x', Architectures: ['x86_64'] });
+    },
+    breaks: 'house-function',
+    names: /^indexer (runs nodejs20.x|is not arm64)/,
+  },
+  {
+    wrong: 'stats-api is granted the rollups table without being named it',
+    edit: (r, { ids }) =>
+      delete r[ids.functions['stats-api'].function]?.Properties.Environment.Variables.ROLLUPS_TABLE_NAME,
+    breaks: 'grants-carry-names',
+    names: /^stats-api may .* on the rollups table without being named it/,
+  },
+  {
+    wrong: 'ingest may do anything to DynamoDB anywhere',
+    edit: (r, { ids }) => {
+      r.WideOpen = {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          Roles: [{ Ref: ids.functions.ingest.role }],
+          PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] },
+        },
+      };
+    },
+    breaks: 'least-privilege',
+    names: /^ingest may dynamodb:\* on "\*"/,
+  },
+  {
+    wrong: "live push's iterator-age alarm fires only at an hour (its records are discarded at 5 min)",
+    edit: (r, { ids }) => {
+      const alarm = Object.values(r).find(
+        (x) =>
+          x.Properties?.MetricName === 'IteratorAge' &&
+          JSON.stringify(x).includes(ids.functions['ws-broadcast'].function),
+      );
+      if (alarm) alarm.Properties.Threshold = 3_600_000;
+    },
+    breaks: 'iterator-age-alarm-per-mapping',
+    names: /^ws-broadcast iterator-age alarm fires too late/,
+  },
+  {
+    wrong: 'the REST 5xx alarm is removed',
+    edit: (r) => {
+      for (const [id, x] of Object.entries(r)) if (x.Properties?.MetricName === '5XXError') delete r[id];
+    },
+    breaks: 'rest-api-5xx-alarm',
+    names: /no 5XXError alarm on the REST API/,
+  },
+  {
+    wrong: 'the indexer mapping starts before the index template',
+    edit: (r, subject) => {
+      const mapping = Object.values(r).find(
+        (x) =>
+          x.Type === 'AWS::Lambda::EventSourceMapping' &&
+          JSON.stringify(x).includes(subject.ids.functions.indexer.function),
+      );
+      if (mapping) mapping.DependsOn = [];
+    },
+    breaks: 'search-consumers-after-index-template',
+    names: /^indexer mapping: writes OpenSearch but does not wait/,
+  },
+  {
+    wrong: 'the rollup writer mapping has no on-failure destination',
+    edit: (r, subject) => {
+      const mapping = Object.values(r).find(
+        (x) =>
+          x.Type === 'AWS::Lambda::EventSourceMapping' &&
+          JSON.stringify(x).includes(subject.ids.functions['rollup-writer'].function),
+      );
+      if (mapping) delete mapping.Properties.DestinationConfig;
+    },
+    breaks: 'on-failure-to-dead-letter-queue',
+    names: /^rollup-writer mapping: on-failure destination is not the dead-letter queue/,
+  },
+];

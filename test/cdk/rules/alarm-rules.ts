@@ -1,0 +1,121 @@
+/**
+ * DESIGN.md correctness rule 2 and issue 6 items 3 and 6, for alarms: a waiting shard is seen (iterator
+ * age, per mapping), and so is every dead letter, every failed invocation and every 5xx a client gets.
+ * An alarm counts only if it notifies someone.
+ */
+import {
+  type DesignRule,
+  type Properties,
+  resource,
+  resourcesOf,
+  type Subject,
+  sameJson,
+  streamMappings,
+} from './facts.js';
+
+/** A shard that has stopped (an outage, a poison record) is seen within a quarter of an hour. */
+export const WAITING_SHARD_SEEN_WITHIN_SECONDS = 15 * 60;
+
+function alarmsOn(subject: Subject, namespace: string, metric: string, dimension: [string, unknown]) {
+  return resourcesOf(subject, 'AWS::CloudWatch::Alarm')
+    .map(([, r]) => r.Properties)
+    .filter(
+      (p) =>
+        p.Namespace === namespace &&
+        p.MetricName === metric &&
+        (p.Dimensions ?? []).some(
+          (d: { Name: string; Value: unknown }) => d.Name === dimension[0] && sameJson(d.Value, dimension[1]),
+        ),
+    );
+}
+
+const notifies = (alarm: Properties) => (alarm.AlarmActions ?? []).length > 0;
+
+/** Fires on the first occurrence: more than zero (or at least one) in a period. */
+const firesOnFirst = (alarm: Properties) =>
+  (alarm.ComparisonOperator === 'GreaterThanThreshold' && alarm.Threshold < 1) ||
+  (alarm.ComparisonOperator === 'GreaterThanOrEqualToThreshold' && alarm.Threshold <= 1);
+
+/** Seconds from a record reaching the threshold age to the alarm firing (datapoints of one period each). */
+function secondsToFire(alarm: Properties): number {
+  const datapoints = alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods ?? 1;
+  return alarm.Threshold / 1000 + (datapoints - 1) * (alarm.Period ?? 60);
+}
+
+/** Violations unless some alarm on the metric fires on the first occurrence and notifies. */
+function firstOccurrenceAlarm(
+  subject: Subject,
+  what: string,
+  metric: [namespace: string, name: string],
+  dimension: [string, unknown],
+): string[] {
+  const alarms = alarmsOn(subject, metric[0], metric[1], dimension);
+  if (alarms.length === 0) return [`no ${metric[1]} alarm on ${what}`];
+  return alarms.some((a) => firesOnFirst(a) && notifies(a))
+    ? []
+    : [`the ${metric[1]} alarm on ${what} does not fire on the first one, or notifies nobody`];
+}
+
+export const ALARM_RULES: DesignRule[] = [
+  {
+    id: 'iterator-age-alarm-per-mapping',
+    says: `Every mapping has an iterator-age alarm that notifies before its records could be discarded, and within ${WAITING_SHARD_SEEN_WITHIN_SECONDS / 60} min of a shard starting to wait.`,
+    check: (subject) =>
+      streamMappings(subject).flatMap((m) => {
+        const alarms = alarmsOn(subject, 'AWS/Lambda', 'IteratorAge', [
+          'FunctionName',
+          { Ref: m.functionLogicalId },
+        ]);
+        const maxAge = m.properties.MaximumRecordAgeInSeconds ?? -1;
+        const inTime = (a: Properties) =>
+          a.Statistic === 'Maximum' &&
+          notifies(a) &&
+          secondsToFire(a) <= WAITING_SHARD_SEEN_WITHIN_SECONDS &&
+          (maxAge === -1 || secondsToFire(a) < maxAge);
+        if (alarms.length === 0) return [`${m.consumer} mapping has no iterator-age alarm`];
+        return alarms.some(inTime)
+          ? []
+          : [
+              `${m.consumer} iterator-age alarm fires too late (after records are discarded or a shard waited 15 min), or notifies nobody`,
+            ];
+      }),
+  },
+  {
+    id: 'dead-letter-alarm',
+    says: 'An alarm notifies as soon as the dead-letter queue holds a message.',
+    check: (subject) =>
+      firstOccurrenceAlarm(
+        subject,
+        'the dead-letter queue',
+        ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+        ['QueueName', { 'Fn::GetAtt': [subject.ids.deadLetterQueue, 'QueueName'] }],
+      ),
+  },
+  {
+    id: 'function-error-alarms',
+    says: 'Every function on the event path has an alarm on its errors that notifies on the first one.',
+    check: (subject) =>
+      Object.entries(subject.ids.functions).flatMap(([name, ids]) =>
+        firstOccurrenceAlarm(
+          subject,
+          name,
+          ['AWS/Lambda', 'Errors'],
+          ['FunctionName', { Ref: ids.function }],
+        ),
+      ),
+  },
+  {
+    id: 'rest-api-5xx-alarm',
+    says: 'An alarm notifies when the REST API answers 5xx (clients are told to retry, or events are not accepted).',
+    check: (subject) => {
+      const api = resource(subject, subject.ids.restApi);
+      if (!api) return ['no REST API'];
+      return firstOccurrenceAlarm(
+        subject,
+        'the REST API',
+        ['AWS/ApiGateway', '5XXError'],
+        ['ApiName', api.Properties.Name],
+      );
+    },
+  },
+];
