@@ -12,9 +12,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamMappingDefinition } from '../../lib/topology.js';
+import type { OnFailureRecord } from '../../local/event-source-mapping/kinesis-event.js';
 import {
   type KinesisEventSourceMapping,
-  type OnFailureRecord,
   startKinesisEventSourceMapping,
 } from '../../local/event-source-mapping/kinesis-event-source-mapping.js';
 import { FunctionError, fakeFunction } from './fixtures/fake-function.js';
