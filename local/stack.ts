@@ -9,19 +9,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { API_STAGE, FUNCTIONS, type FunctionId, REST_ROUTES, WEBSOCKET_ROUTES } from '../lib/topology.js';
+import { API_STAGE, FUNCTIONS, type FunctionId } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
 import { startControlServer } from './control-server.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
-import { startRestGateway } from './gateway/rest-gateway.js';
-import { startWebSocketGateway } from './gateway/websocket-gateway.js';
 import { LOCAL_REGION } from './local-aws.js';
-import { openLogFile, teeLog } from './logs.js';
 import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import { ensureEmulatorsInstalled } from './services/install.js';
 import { freePort } from './services/ports.js';
+import { startGateways } from './stack-gateways.js';
 import { startFunctions, startMappings } from './stack-pipeline.js';
 import { type LocalServers, startServers } from './stack-servers.js';
 
@@ -128,11 +126,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return result;
   };
   const stopAll = async () => {
+    // The servers' processes and timers are unref'd; once the gateways are closed nothing else would keep
+    // Node running until the servers have stopped cleanly.
+    const keepAlive = setInterval(() => undefined, 1000);
     // Reverse order: mappings and gateways before the functions they call, functions before servers.
     for (const stop of stoppers.reverse()) {
       await stop().catch((error: unknown) => progress(`  ! stop failed: ${String(error)}`));
     }
     stoppers.length = 0;
+    clearInterval(keepAlive);
   };
 
   try {
@@ -185,30 +187,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     stoppers.push(() => Promise.all(Object.values(functions).map((fn) => fn.stop())).then(() => {}));
 
-    const gatewayLog = openLogFile(join(logsDir, 'rest-gateway.log'));
-    const rest = await timed('REST gateway', () =>
-      startRestGateway({
-        port: ports.rest,
-        host,
-        routes: REST_ROUTES,
-        functions,
-        stage: API_STAGE,
-        log: teeLog(gatewayLog, '[rest-gateway]', functionLog),
-      }),
-    );
-    stoppers.push(() => rest.close().finally(() => gatewayLog.close()));
-    const websocketLog = openLogFile(join(logsDir, 'websocket-gateway.log'));
-    const websocket = await timed('WebSocket gateway', () =>
-      startWebSocketGateway({
-        port: ports.websocket,
-        host,
-        routes: WEBSOCKET_ROUTES,
-        functions,
-        stage: API_STAGE,
-        log: teeLog(websocketLog, '[websocket-gateway]', functionLog),
-      }),
-    );
-    stoppers.push(() => websocket.close().finally(() => websocketLog.close()));
+    const gateways = await startGateways({
+      ports,
+      host,
+      functions,
+      logsDir,
+      console: functionLog,
+      timed,
+    });
+    stoppers.push(() => gateways.stop());
 
     const mappings = startMappings({ functions, resources, ...urls, logsDir, functionLog });
     stoppers.push(() => mappings.stop());
@@ -224,9 +211,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     timings.total = Math.round(performance.now() - startedAt);
     const endpoints: LocalEndpoints = {
-      ingestUrl: `${rest.url}/v1/events`,
-      statsUrl: `${rest.url}/v1/accounts/${options.account.accountId}/summary`,
-      websocketUrl: websocket.url,
+      ingestUrl: `${gateways.rest.url}/v1/events`,
+      statsUrl: `${gateways.rest.url}/v1/accounts/${options.account.accountId}/summary`,
+      websocketUrl: gateways.websocket.url,
       ...urls,
       controlUrl: control.url,
       writeKey: options.account.writeKey,

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DevAccount, newDevAccount } from './accounts.js';
+import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
 import { type LocalEndpoints, type LocalStack, startLocalStack, writeEndpointsFile } from './stack.js';
 
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // `kill -9` of npm (or of tsx) kills no child: stop when a launcher disappears.
+  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`));
 
   const portsSetting = process.env.LOCAL_STACK_PORTS;
   if (portsSetting && portsSetting !== 'random') {
