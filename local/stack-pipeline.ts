@@ -24,6 +24,7 @@ export async function startFunctions(options: {
   resources: LocalResourceEndpoints;
   logsDir: string;
   functionLog: (line: string) => void;
+  concurrency?: number;
 }): Promise<Record<FunctionId, FunctionHost>> {
   const started = await Promise.allSettled(
     Object.values(FUNCTIONS).map((definition) =>
@@ -33,6 +34,7 @@ export async function startFunctions(options: {
         env: localFunctionEnvironment(definition.id, options.resources),
         log: options.functionLog,
         logFile: join(options.logsDir, `${definition.id}.log`),
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       }),
     ),
   );

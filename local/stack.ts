@@ -81,6 +81,8 @@ export interface LocalStackOptions {
   progress?: (line: string) => void;
   /** Function, gateway and mapping log lines, prefixed with their name (each also has its own file). */
   functionLog?: (line: string) => void;
+  /** Execution environments per function at most; default `LOCAL_FUNCTION_CONCURRENCY`. */
+  functionConcurrency?: number;
 }
 
 export interface LocalStack {
@@ -183,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         resources: { region: LOCAL_REGION, ...urls, ...resources, websocketManagementEndpoint },
         logsDir,
         functionLog,
+        ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
       }),
     );
     stoppers.push(() => Promise.all(Object.values(functions).map((fn) => fn.stop())).then(() => {}));

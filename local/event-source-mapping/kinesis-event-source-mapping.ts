@@ -49,7 +49,8 @@ export interface KinesisEventSourceMappingStats extends ShardCounters {
   shards: ShardStats[];
   /** The largest iterator age of the shards: how far behind the mapping is. */
   iteratorAgeMs: number;
-  lastError?: string;
+  /** The last line the mapping logged (a retry, a discard, a read failure or its end), if any. */
+  lastLogLine?: string;
 }
 
 export interface KinesisEventSourceMapping {
@@ -68,9 +69,9 @@ export function startKinesisEventSourceMapping(
   const lifetime = new Lifetime();
   const pollers = new Map<string, ShardPoller>();
   const loops = new Set<Promise<void>>();
-  let lastError: string | undefined;
+  let lastLogLine: string | undefined;
   const log = (line: string) => {
-    lastError = line;
+    lastLogLine = line;
     options.log(line);
   };
   const context: BatchContext = {
@@ -167,7 +168,7 @@ export function startKinesisEventSourceMapping(
         ...totals,
         shards,
         iteratorAgeMs: Math.max(0, ...shards.map((shard) => shard.iteratorAgeMs)),
-        ...(lastError !== undefined ? { lastError } : {}),
+        ...(lastLogLine !== undefined ? { lastLogLine } : {}),
       };
     },
   };

@@ -5,12 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  deadLetters,
   eventually,
   functionEnvironments,
   givenAnAccount,
   localStack,
   mappingStats,
   postEvents,
+  putRawRecord,
   searchAccountEvents,
   servers,
   signalFunction,
@@ -98,6 +100,47 @@ describe('the local stack supervises its servers', () => {
     );
     const stats = await mappingStats();
     expect(stats.indexer).toMatchObject({ discardedBatches: 0 });
+  });
+
+  it('restarts DynamoDB Local, kinesalite and ElasticMQ on their data: keys, stream and dead letters survive', async () => {
+    // Given an account with indexed events, and a dead letter in the queue
+    const account = await givenAnAccount();
+    const before = someEvents(20);
+    expect((await postEvents(account.writeKey, before)).status).toBe(202);
+    const garbage = await putRawRecord('not json, to be dead-lettered');
+    await eventually(
+      async () => (await deadLetters()).filter((letter) => letter.sequenceNumber === garbage),
+      (letters) => letters.length >= 1,
+    );
+    const startsBefore = await servers();
+
+    // When all three are killed, and a client keeps posting (retrying on 503) until they are back
+    for (const name of ['dynamodb', 'kinesis', 'sqs']) await signalServer(name, 'SIGKILL');
+    const during = someEvents(20);
+    await eventually(
+      () => postEvents(account.writeKey, during),
+      (response) => response.status === 202,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    const back = await eventually(
+      () => servers(),
+      (all) => ['dynamodb', 'kinesis', 'sqs'].every((name) => all[name]?.state === 'running'),
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    const after = someEvents(20);
+    expect((await postEvents(account.writeKey, after)).status).toBe(202);
+
+    // Then each was restarted (the account's key still works), the dead letter is still there…
+    for (const name of ['dynamodb', 'kinesis', 'sqs']) {
+      expect(back[name]?.starts).toBe((startsBefore[name]?.starts ?? 0) + 1);
+    }
+    expect((await deadLetters()).some((letter) => letter.sequenceNumber === garbage)).toBe(true);
+
+    // …and every event is indexed exactly once.
+    await expectIndexedExactlyOnce(
+      account.accountId,
+      [...before, ...during, ...after].map((event) => event.event_id as string),
+    );
   });
 
   it('answers 400, not 500, to a path with malformed percent-encoding', async () => {
