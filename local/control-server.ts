@@ -10,6 +10,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requestUrl } from './gateway/http-event.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import type { SupervisedService } from './services/supervisor.js';
@@ -33,7 +34,8 @@ export async function startControlServer(
 ): Promise<ControlServer> {
   const server = createServer((request, response) => {
     request.resume();
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request);
+    if (!url) return send(response, 400, { message: 'Malformed request URL' });
     const [, collection, name, action] = url.pathname.split('/');
     const signal = url.searchParams.get('signal') as NodeJS.Signals | null;
     if (request.method === 'GET' && !name) {
