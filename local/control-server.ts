@@ -10,8 +10,8 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requestUrl } from './gateway/http-event.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
+import { requestUrl } from './gateway/http-event.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import type { SupervisedService } from './services/supervisor.js';
 

@@ -7,7 +7,7 @@
  * `local/event-source-mapping` (`stack-pipeline.ts` wires them). Everything is built from
  * `lib/topology.ts`, the definitions the CDK stack deploys.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_STAGE, FUNCTIONS, type FunctionId } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
@@ -245,9 +245,4 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopAll();
     throw error;
   }
-}
-
-/** Writes the endpoints where scripts, tests and the README's sample curl find them. */
-export async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
-  await writeFile(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
 }

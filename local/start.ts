@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type DevAccount, newDevAccount } from './accounts.js';
 import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
-import { type LocalEndpoints, type LocalStack, startLocalStack, writeEndpointsFile } from './stack.js';
+import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
 
 const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
 const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
@@ -24,6 +24,11 @@ async function loadOrCreateDevAccount(): Promise<DevAccount> {
   const account = newDevAccount('acct_dev');
   await writeFile(ACCOUNT_FILE, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
   return account;
+}
+
+/** Writes the endpoints where scripts, tests and the README's sample curl find them (keys: owner only). */
+async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
+  await writeFile(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
 }
 
 function sampleCurl(endpoints: LocalEndpoints): string {
