@@ -6,7 +6,15 @@
  *
  * No aws-cdk-lib import here on purpose: `local/` loads this file without the CDK.
  */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ENV } from '../lambdas/shared/env-names.js';
+
+/**
+ * The repository root: function entries are relative to it, the CDK bundles from it (its lock file) and
+ * the local stack keeps its data under it (`.local/`).
+ */
+export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 export type FunctionId =
   | 'ingest'

@@ -11,6 +11,7 @@ import {
   OPENSEARCH,
   type TableKey,
 } from '../lib/topology.js';
+import { LOCAL_CREDENTIALS } from './local-aws.js';
 
 export interface LocalResourceEndpoints {
   region: string;
@@ -24,11 +25,8 @@ export interface LocalResourceEndpoints {
   websocketManagementEndpoint: string;
 }
 
-/** Credentials the emulators accept; never real ones, so a misrouted call cannot reach AWS. */
-export const LOCAL_CREDENTIALS = {
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-} as const;
+// Part of this module's API since before `local-aws.ts` named the local identity in one place.
+export { LOCAL_CREDENTIALS };
 
 /** Environment variables for one function, bound only to the resources it is granted. */
 export function localFunctionEnvironment(

@@ -16,7 +16,7 @@ import {
   ResourceInUseException as StreamInUseException,
 } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { EVENTS_INDEX_TEMPLATE_NAME, eventsIndexTemplate } from '../lambdas/indexer/index-template.js';
+import { applyEventsIndexTemplate } from '../lambdas/indexer/template-installer-core.js';
 import {
   EVENT_STREAM,
   OPENSEARCH,
@@ -25,7 +25,7 @@ import {
   type TableDefinition,
   type TableKey,
 } from '../lib/topology.js';
-import { localDynamoDb, localKinesis, localSqs } from './services/local-clients.js';
+import { localDynamoDb, localKinesis, localOpenSearch, localSqs } from './services/local-clients.js';
 
 /** Names, URLs and ARNs of the provisioned resources, for function environments and tests. */
 export interface LocalResources {
@@ -84,6 +84,7 @@ export async function provisionLocalResources(options: ProvisionOptions): Promis
   const kinesis = localKinesis(options.kinesisEndpoint, { region: options.region });
   const dynamodb = localDynamoDb(options.dynamodbEndpoint, { region: options.region });
   const sqs = localSqs(options.sqsEndpoint, { region: options.region });
+  const search = localOpenSearch(options.opensearchEndpoint);
   try {
     const streamName = EVENT_STREAM.id;
     const [streamArn, tableNames, queue] = await Promise.all([
@@ -145,21 +146,8 @@ export async function provisionLocalResources(options: ProvisionOptions): Promis
         );
         return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
       })(),
-      (async () => {
-        const response = await fetch(
-          `${options.opensearchEndpoint}/_index_template/${EVENTS_INDEX_TEMPLATE_NAME}`,
-          {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(eventsIndexTemplate(OPENSEARCH.eventsIndexPrefix)),
-          },
-        );
-        if (!response.ok) {
-          throw new Error(
-            `OpenSearch rejected the index template (${response.status}): ${await response.text()}`,
-          );
-        }
-      })(),
+      // The installer the deployed stack runs as a custom resource, with the same client library.
+      applyEventsIndexTemplate(search, OPENSEARCH.eventsIndexPrefix),
     ]);
     return {
       streamName,
@@ -172,5 +160,6 @@ export async function provisionLocalResources(options: ProvisionOptions): Promis
     kinesis.destroy();
     dynamodb.destroy();
     sqs.destroy();
+    await search.close();
   }
 }

@@ -1,17 +1,20 @@
 /**
  * `npm start`: brings the local stack up, writes `.local/endpoints.json`, prints the endpoints and a
  * sample curl, and runs until Ctrl-C or SIGTERM, then stops every process it started.
+ *
+ * `LOCAL_STACK_PORTS=random npm start` runs it on free ports instead of the defaults (3000, 3001, 9200,
+ * 8000, 4567, 9324), beside another stack; the endpoints file says which.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type DevAccount, newDevAccount } from './accounts.js';
-import { type LocalEndpoints, type LocalStack, startLocalStack, writeEndpointsFile } from './stack.js';
+import { watchLaunchers } from './launcher-watch.js';
+import { LOCAL_DIR } from './local-aws.js';
+import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = join(ROOT, '.local');
-const ACCOUNT_FILE = join(DATA_DIR, 'dev-account.json');
-const ENDPOINTS_FILE = join(DATA_DIR, 'endpoints.json');
+const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
+const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
 
 /** The development account is kept across restarts so a dashboard or script keeps its keys. */
 async function loadOrCreateDevAccount(): Promise<DevAccount> {
@@ -21,6 +24,11 @@ async function loadOrCreateDevAccount(): Promise<DevAccount> {
   const account = newDevAccount('acct_dev');
   await writeFile(ACCOUNT_FILE, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
   return account;
+}
+
+/** Writes the endpoints where scripts, tests and the README's sample curl find them (keys: owner only). */
+async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
+  await writeFile(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
 }
 
 function sampleCurl(endpoints: LocalEndpoints): string {
@@ -36,7 +44,7 @@ function sampleCurl(endpoints: LocalEndpoints): string {
 }
 
 async function main(): Promise<void> {
-  await mkdir(DATA_DIR, { recursive: true });
+  await mkdir(LOCAL_DIR, { recursive: true });
   const account = await loadOrCreateDevAccount();
   console.log(
     'Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…',
@@ -59,9 +67,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // `kill -9` of npm (or of tsx) kills no child: stop when a launcher disappears.
+  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`));
 
+  const portsSetting = process.env.LOCAL_STACK_PORTS;
+  if (portsSetting && portsSetting !== 'random') {
+    throw new Error(`LOCAL_STACK_PORTS may only be "random" (free ports), not "${portsSetting}"`);
+  }
   stack = await startLocalStack({
-    dataDir: DATA_DIR,
+    dataDir: LOCAL_DIR,
+    ...(portsSetting === 'random' ? { ports: 'random' as const } : {}),
     account,
     progress: (line) => console.log(line),
     functionLog: (line) => console.log(line),
@@ -83,6 +98,7 @@ Local stack ready in ${((stack.timings.total ?? 0) / 1000).toFixed(1)} s. Endpoi
   dynamodb        ${endpoints.dynamodbUrl}
   kinesis         ${endpoints.kinesisUrl}
   sqs             ${endpoints.sqsUrl}
+  control         ${endpoints.controlUrl}/services (also /functions, /mappings)
   account         ${endpoints.accountId}
   write key       ${endpoints.writeKey}
   read key        ${endpoints.readKey}
@@ -93,7 +109,7 @@ ${sampleCurl(endpoints)}
 Functions (bundled as Lambda gets them): ${Object.entries(stack.bundleSizes)
     .map(([id, bytes]) => `${id} ${(bytes / 1024 / 1024).toFixed(2)} MB`)
     .join(', ')}
-Logs: ${join(DATA_DIR, 'logs')}. Ctrl-C stops everything.`);
+Logs: ${join(LOCAL_DIR, 'logs')} (one file per server, function, gateway and mapping). Ctrl-C stops everything.`);
 }
 
 main().catch(async (error: unknown) => {

@@ -83,11 +83,27 @@ export async function installIndexTemplate(
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  const body = eventsIndexTemplate(deps.indexPrefix);
-  const hash = eventsIndexTemplateHash(deps.indexPrefix);
+  const applied = await applyEventsIndexTemplate(deps.search, deps.indexPrefix);
+  deps.log.info('Applied the index template', { requestType: event.RequestType, ...applied });
+  return {
+    PhysicalResourceId: name,
+    Data: { TemplateName: name, TemplateHash: applied.templateHash },
+  };
+}
+
+/**
+ * PUTs the events index template and checks that OpenSearch acknowledged it; throws otherwise. The one
+ * way the template is applied: by this installer on deployment, and by the local stack's provisioning.
+ */
+export async function applyEventsIndexTemplate(
+  search: IndexTemplateApi,
+  indexPrefix: string,
+): Promise<{ templateName: string; indexPatterns: string[]; templateHash: string }> {
+  const name = EVENTS_INDEX_TEMPLATE_NAME;
+  const body = eventsIndexTemplate(indexPrefix);
   let response: Awaited<ReturnType<IndexTemplateApi['http']['put']>>;
   try {
-    response = await deps.search.http.put({ path: `/_index_template/${encodeURIComponent(name)}`, body });
+    response = await search.http.put({ path: `/_index_template/${encodeURIComponent(name)}`, body });
   } catch (error) {
     if (isResponseError(error)) throw new IndexTemplateRejectedError(name, error.statusCode, error.body);
     const reason = error instanceof Error ? error.message : String(error);
@@ -99,13 +115,11 @@ export async function installIndexTemplate(
   if (!isAcknowledged(response.body)) {
     throw new IndexTemplateRejectedError(name, response.statusCode ?? undefined, response.body);
   }
-  deps.log.info('Applied the index template', {
-    requestType: event.RequestType,
+  return {
     templateName: name,
     indexPatterns: body.index_patterns,
-    templateHash: hash,
-  });
-  return { PhysicalResourceId: name, Data: { TemplateName: name, TemplateHash: hash } };
+    templateHash: eventsIndexTemplateHash(indexPrefix),
+  };
 }
 
 /** The client's `ResponseError`: OpenSearch answered with a status >= 400 (after its own retries). */

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -21,13 +20,14 @@ import {
   type FunctionDefinition,
   LAMBDA_RUNTIME,
   OPENSEARCH,
+  REPO_ROOT,
   TABLES,
   type TableDefinition,
   type TableKey,
 } from '../topology.js';
 
-/** Repository root: topology entries are relative to it, and it holds the lock file esbuild resolves from. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Re-exported for the CDK tests, which resolve entries against it. */
+export { REPO_ROOT };
 
 export interface HouseFunctionProps<D extends AnyFunctionDefinition = FunctionDefinition> {
   /**

@@ -38,7 +38,7 @@ export type Decision<R extends DecisionRecord = DecisionRecord> =
   /** Retry `batch`; records before it (a partial failure's successes) are checkpointed. */
   | { action: 'retry'; batch: PendingBatch<R>; reason: RetryReason }
   /** Function error with BisectBatchOnFunctionError: retry the halves, first then second. */
-  | { action: 'bisect'; batches: [PendingBatch<R>, PendingBatch<R>] }
+  | { action: 'bisect'; batches: [PendingBatch<R>, PendingBatch<R>]; reason: RetryReason }
   /** Give up on `batch`: send its metadata to the on-failure destination and move past it. */
   | {
       action: 'discard';
@@ -158,6 +158,7 @@ export function decideAfterInvocation<R extends DecisionRecord>(
         { ...failed, records: failed.records.slice(0, middle) },
         { ...failed, records: failed.records.slice(middle) },
       ],
+      reason,
     };
   }
 
@@ -181,12 +182,4 @@ export function isTooOld(
   if (maximumRecordAgeInSeconds < 0 || records.length === 0) return false;
   const oldest = Math.min(...records.map((record) => record.approximateArrivalTimestampMs));
   return nowMs - oldest > maximumRecordAgeInSeconds * 1000;
-}
-
-/**
- * Delay before retrying, so a broken function does not spin: doubles from 100 ms per retry spent,
- * capped at 2 s (AWS does not document its backoff; this keeps local feedback fast).
- */
-export function retryBackoffMs(retriesSpent: number, baseMs = 100, capMs = 2000): number {
-  return Math.min(capMs, baseMs * 2 ** Math.max(0, retriesSpent - 1));
 }

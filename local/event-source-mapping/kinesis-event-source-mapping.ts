@@ -1,58 +1,27 @@
 /**
- * A local Kinesis event source mapping: polls every shard of a stream, batches records as Lambda does
- * (BatchSize, MaximumBatchingWindowInSeconds), invokes the function with a `KinesisStreamEvent`, one
- * batch in flight per shard, and carries out the decisions of `batch-decision.ts` (partial batch
- * failures, bisecting, bounded retries, on-failure records).
+ * A local Kinesis event source mapping: finds the shards of a stream (and, after a reshard, their
+ * children once the parents are drained), runs a `ShardPoller` per shard, and sums their stats. The
+ * rules live in the pieces: `batching.ts` (when a batch is ready), `batch-decision.ts` (what to do after
+ * an invocation), `batch-runner.ts` (carrying it out), `checkpoint.ts` (where a shard stands).
  *
  * Reference: "Using AWS Lambda with Amazon Kinesis" in the Lambda developer guide (polling and batching,
  * error handling, ReportBatchItemFailures, on-failure destinations).
  */
-import { randomUUID } from 'node:crypto';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type Shard,
-  type ShardIteratorType,
-} from '@aws-sdk/client-kinesis';
-import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { StartingPosition, StreamMappingDefinition } from '../../lib/topology.js';
+import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { type Backoff, jitteredDelay } from '../../lambdas/shared/retry.js';
+import type { StreamMappingDefinition } from '../../lib/topology.js';
+import { Lifetime } from '../lifetime.js';
 import type { LocalFunction } from '../runtime/function-host.js';
-import {
-  type Decision,
-  decideAfterInvocation,
-  type FailureCondition,
-  type InvocationOutcome,
-  type PendingBatch,
-  retryBackoffMs,
-} from './batch-decision.js';
+import { type BatchContext, describeError, noCounts, type ShardCounters } from './batch-runner.js';
+import type { OnFailureRecord } from './kinesis-event.js';
+import { ShardPoller, type ShardStats } from './shard-poller.js';
+import { ShardReader } from './shard-reader.js';
 
-/** The record Lambda sends to an SQS or SNS on-failure destination for a discarded Kinesis batch. */
-export interface OnFailureRecord {
-  requestContext: {
-    requestId: string;
-    functionArn: string;
-    condition: FailureCondition;
-    approximateInvokeCount: number;
-  };
-  responseContext: {
-    statusCode: number;
-    executedVersion: string;
-    functionError?: string;
-  };
-  version: '1.0';
-  timestamp: string;
-  KinesisBatchInfo: {
-    shardId: string;
-    startSequenceNumber: string;
-    endSequenceNumber: string;
-    approximateArrivalOfFirstRecord: string;
-    approximateArrivalOfLastRecord: string;
-    batchSize: number;
-    streamArn: string;
-  };
-}
+/**
+ * Backoff between retries of a batch: from 100 ms, doubling, capped at 2 s (jittered). AWS does not
+ * document its own; a cap this low lets a shard that waits out an outage resume within seconds of the end.
+ */
+export const MAPPING_RETRY_BACKOFF: Backoff = { baseDelayMs: 100, maxDelayMs: 2000 };
 
 export interface KinesisEventSourceMappingOptions {
   kinesis: KinesisClient;
@@ -68,34 +37,20 @@ export interface KinesisEventSourceMappingOptions {
   pollIntervalMs?: number;
   /** How often new shards (after resharding) are looked for; default 5 s. */
   shardDiscoveryIntervalMs?: number;
-  /** Delay before a retry, given the retries spent so far; default `retryBackoffMs` (100 ms .. 2 s). */
+  /** Delay before a retry, given the retries spent so far; default `MAPPING_RETRY_BACKOFF`, jittered. */
   retryDelayMs?: (retriesSpent: number) => number;
-  /** Account id in the ARNs of the event; default `000000000000`. */
-  accountId?: string;
   /** Clock for record ages, injectable for tests; default `Date.now`. */
   now?: () => number;
 }
 
-export interface ShardStats {
-  shardId: string;
-  /** Last sequence number the mapping is done with (succeeded or discarded). */
-  checkpoint?: string;
-  /** Records read from the shard and not yet invoked. */
-  bufferedRecords: number;
-  /** The shard was closed (resharding) and every record of it handled. */
-  finished: boolean;
-}
-
-export interface KinesisEventSourceMappingStats {
+export interface KinesisEventSourceMappingStats extends ShardCounters {
+  functionId: string;
+  /** Per shard: checkpoint, iterator age, buffered and in-flight records, and its own counters. */
   shards: ShardStats[];
-  invocations: number;
-  recordsInvoked: number;
-  batchesSucceeded: number;
-  retries: number;
-  bisections: number;
-  discardedBatches: number;
-  discardedRecords: number;
-  lastError?: string;
+  /** The largest iterator age of the shards: how far behind the mapping is. */
+  iteratorAgeMs: number;
+  /** The last line the mapping logged (a retry, a discard, a read failure or its end), if any. */
+  lastLogLine?: string;
 }
 
 export interface KinesisEventSourceMapping {
@@ -106,381 +61,128 @@ export interface KinesisEventSourceMapping {
   stats(): KinesisEventSourceMappingStats;
 }
 
-/** A record read from the shard, with what the event and the decisions need. */
-interface StreamRecord {
-  sequenceNumber: string;
-  approximateArrivalTimestampMs: number;
-  partitionKey: string;
-  data: Uint8Array;
-}
-
-const STOPPED = Symbol('stopped');
-
 /** Starts polling `streamName` for `fn` with the settings of `mapping`. */
 export function startKinesisEventSourceMapping(
   options: KinesisEventSourceMappingOptions,
 ): KinesisEventSourceMapping {
-  const { kinesis, mapping, fn, log } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
-  const discoveryIntervalMs = options.shardDiscoveryIntervalMs ?? 5000;
-  const retryDelayMs = options.retryDelayMs ?? retryBackoffMs;
-  const now = options.now ?? Date.now;
-  const accountId = options.accountId ?? '000000000000';
-  const functionArn = `arn:aws:lambda:${options.region}:${accountId}:function:${fn.id}`;
-  const invokeIdentityArn = `arn:aws:iam::${accountId}:role/${fn.id}-role`;
-  const settings = {
-    maximumRetryAttempts: mapping.maximumRetryAttempts,
-    maximumRecordAgeInSeconds: mapping.maximumRecordAgeInSeconds,
-    bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError,
-    reportBatchItemFailures: mapping.reportBatchItemFailures,
-  };
-
-  const stats: Omit<KinesisEventSourceMappingStats, 'shards'> = {
-    invocations: 0,
-    recordsInvoked: 0,
-    batchesSucceeded: 0,
-    retries: 0,
-    bisections: 0,
-    discardedBatches: 0,
-    discardedRecords: 0,
-  };
-  const shards = new Map<string, ShardStats>();
+  const { kinesis, mapping, fn } = options;
+  const lifetime = new Lifetime();
+  const pollers = new Map<string, ShardPoller>();
   const loops = new Set<Promise<void>>();
-  let stopped = false;
-  let signalStop: () => void = () => undefined;
-  const stopSignal = new Promise<typeof STOPPED>((resolve) => {
-    signalStop = () => resolve(STOPPED);
-  });
-
-  /** Waits for `promise` unless the mapping stops first. */
-  const untilStopped = <T>(promise: Promise<T>): Promise<T | typeof STOPPED> => {
-    promise.catch(() => undefined);
-    return Promise.race([promise, stopSignal]);
+  let lastLogLine: string | undefined;
+  const log = (line: string) => {
+    lastLogLine = line;
+    options.log(line);
   };
-  const sleep = async (ms: number): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    await untilStopped(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))));
-    clearTimeout(timer);
+  const context: BatchContext = {
+    fn,
+    source: { region: options.region, streamArn: options.streamArn, functionId: fn.id },
+    settings: {
+      maximumRetryAttempts: mapping.maximumRetryAttempts,
+      maximumRecordAgeInSeconds: mapping.maximumRecordAgeInSeconds,
+      bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+    },
+    lifetime,
+    retryDelayMs:
+      options.retryDelayMs ?? ((retries) => jitteredDelay(retries, MAPPING_RETRY_BACKOFF, Math.random)),
+    onFailure: options.onFailure,
+    now: options.now ?? Date.now,
+    log,
   };
-  const recordError = (message: string) => {
-    stats.lastError = message;
-    log(message);
-  };
-
-  const toEvent = (shardId: string, records: StreamRecord[]): KinesisStreamEvent => ({
-    Records: records.map(
-      (record): KinesisStreamRecord => ({
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: record.partitionKey,
-          sequenceNumber: record.sequenceNumber,
-          data: Buffer.from(record.data).toString('base64'),
-          approximateArrivalTimestamp: record.approximateArrivalTimestampMs / 1000,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${shardId}:${record.sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn,
-        awsRegion: options.region,
-        eventSourceARN: options.streamArn,
-      }),
-    ),
-  });
-
-  const onFailureRecord = (
-    shardId: string,
-    decision: Extract<Decision<StreamRecord>, { action: 'discard' }>,
-  ): OnFailureRecord => {
-    const records = decision.batch.records;
-    const first = records[0] as StreamRecord;
-    const last = records[records.length - 1] as StreamRecord;
-    return {
-      requestContext: {
-        requestId: randomUUID(),
-        functionArn,
-        condition: decision.condition,
-        approximateInvokeCount: decision.batch.invokeCount,
-      },
-      // The Invoke API answers 200 even for a function error; the error shows in functionError.
-      responseContext: {
-        statusCode: 200,
-        executedVersion: '$LATEST',
-        ...(decision.functionError ? { functionError: decision.functionError } : {}),
-      },
-      version: '1.0',
-      timestamp: new Date(now()).toISOString(),
-      KinesisBatchInfo: {
-        shardId,
-        startSequenceNumber: first.sequenceNumber,
-        endSequenceNumber: last.sequenceNumber,
-        approximateArrivalOfFirstRecord: new Date(first.approximateArrivalTimestampMs).toISOString(),
-        approximateArrivalOfLastRecord: new Date(last.approximateArrivalTimestampMs).toISOString(),
-        batchSize: records.length,
-        streamArn: options.streamArn,
-      },
-    };
+  const pollerSettings = {
+    batchSize: mapping.batchSize,
+    maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
+    pollIntervalMs: options.pollIntervalMs ?? 250,
   };
 
-  /** Delivers to the destination until it accepts: a discarded batch must leave a trace. */
-  const deliverOnFailure = async (record: OnFailureRecord): Promise<boolean> => {
-    for (let attempt = 1; !stopped; attempt += 1) {
-      try {
-        await options.onFailure(record);
-        return true;
-      } catch (error) {
-        recordError(`on-failure destination rejected a record (attempt ${attempt}): ${describe(error)}`);
-        await sleep(retryDelayMs(attempt));
-      }
-    }
-    return false;
-  };
-
-  /** Runs one batch to completion: success, or retries/bisections until done or discarded. */
-  const processBatch = async (shard: ShardStats, records: StreamRecord[]): Promise<void> => {
-    const work: PendingBatch<StreamRecord>[] = [{ records, retries: 0, invokeCount: 0 }];
-    while (work.length > 0 && !stopped) {
-      const current = work[0] as PendingBatch<StreamRecord>;
-      stats.invocations += 1;
-      stats.recordsInvoked += current.records.length;
-      const result = await untilStopped(fn.invoke(toEvent(shard.shardId, current.records)));
-      if (result === STOPPED) return;
-      const outcome: InvocationOutcome =
-        result.status === 'ok'
-          ? { kind: 'response', payload: result.payload }
-          : { kind: 'function-error', errorType: result.errorType, errorMessage: result.errorMessage };
-      const invoked = { ...current, invokeCount: current.invokeCount + 1 };
-      const decision = decideAfterInvocation(invoked, outcome, settings, now());
-      const range = `${shard.shardId} ${current.records.length} record(s) from ${current.records[0]?.sequenceNumber}`;
-      switch (decision.action) {
-        case 'checkpoint':
-          stats.batchesSucceeded += 1;
-          shard.checkpoint = current.records[current.records.length - 1]?.sequenceNumber;
-          work.shift();
-          break;
-        case 'retry': {
-          stats.retries += 1;
-          const succeeded = current.records.length - decision.batch.records.length;
-          if (succeeded > 0) shard.checkpoint = current.records[succeeded - 1]?.sequenceNumber;
-          recordError(`${range}: ${describeReason(decision.reason)}; retry ${decision.batch.retries}`);
-          work[0] = decision.batch;
-          await sleep(retryDelayMs(decision.batch.retries));
-          break;
-        }
-        case 'bisect':
-          stats.bisections += 1;
-          recordError(
-            `${range}: ${outcome.kind === 'function-error' ? `${outcome.errorType}: ${outcome.errorMessage}` : ''}; ` +
-              `bisecting into ${decision.batches[0].records.length} + ${decision.batches[1].records.length}`,
-          );
-          work.splice(0, 1, ...decision.batches);
-          await sleep(retryDelayMs(Math.max(1, current.retries)));
-          break;
-        case 'discard': {
-          const discarded = decision.batch.records;
-          const skipped = current.records.length - discarded.length;
-          if (skipped > 0) shard.checkpoint = current.records[skipped - 1]?.sequenceNumber;
-          recordError(
-            `${range}: ${describeReason(decision.reason)}; ${decision.condition}, sending ${discarded.length} ` +
-              'record(s) to the on-failure destination',
-          );
-          if (!(await deliverOnFailure(onFailureRecord(shard.shardId, decision)))) return;
-          stats.discardedBatches += 1;
-          stats.discardedRecords += discarded.length;
-          shard.checkpoint = discarded[discarded.length - 1]?.sequenceNumber;
-          work.shift();
-          break;
-        }
-      }
-    }
-  };
-
-  const iteratorFor = async (
-    shardId: string,
-    type: ShardIteratorType,
-    afterSequenceNumber?: string,
-  ): Promise<string | undefined> => {
-    const output = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: options.streamName,
-        ShardId: shardId,
-        ShardIteratorType: type,
-        ...(afterSequenceNumber ? { StartingSequenceNumber: afterSequenceNumber } : {}),
-      }),
-    );
-    return output.ShardIterator;
-  };
-
-  /** One shard: read, batch, invoke in order, until the shard is closed and drained or the mapping stops. */
-  const pollShard = async (
-    shard: ShardStats,
-    initialIterator: string | undefined,
-    position: StartingPosition,
-  ) => {
-    let iterator = initialIterator;
-    let lastRead: string | undefined;
-    const buffer: StreamRecord[] = [];
-    let bufferSince = 0;
-    const windowMs = mapping.maximumBatchingWindowInSeconds * 1000;
-    while (!stopped) {
-      if (iterator && buffer.length < mapping.batchSize) {
-        try {
-          const output = await untilStopped(
-            kinesis.send(
-              new GetRecordsCommand({ ShardIterator: iterator, Limit: mapping.batchSize - buffer.length }),
-            ),
-          );
-          if (output === STOPPED) return;
-          iterator = output.NextShardIterator;
-          const records = output.Records ?? [];
-          if (buffer.length === 0 && records.length > 0) bufferSince = now();
-          for (const record of records) {
-            buffer.push({
-              sequenceNumber: record.SequenceNumber ?? '',
-              approximateArrivalTimestampMs: record.ApproximateArrivalTimestamp?.getTime() ?? now(),
-              partitionKey: record.PartitionKey ?? '',
-              data: record.Data ?? new Uint8Array(),
-            });
-            lastRead = record.SequenceNumber;
-          }
-          shard.bufferedRecords = buffer.length;
-        } catch (error) {
-          const name = (error as { name?: string }).name;
-          if (name === 'ExpiredIteratorException') {
-            // Iterators live 5 minutes; continue where reading stopped.
-            const renewed = await untilStopped(
-              lastRead
-                ? iteratorFor(shard.shardId, 'AFTER_SEQUENCE_NUMBER', lastRead)
-                : iteratorFor(shard.shardId, position),
-            ).catch(() => iterator);
-            if (renewed === STOPPED) return;
-            if (renewed === iterator) await sleep(Math.max(pollIntervalMs, 1000));
-            iterator = renewed;
-            continue;
-          }
-          // Throughput errors and outages alike: back off and read again with the same iterator.
-          const throttled =
-            name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException';
-          if (!throttled) recordError(`GetRecords on ${shard.shardId} failed: ${describe(error)}`);
-          await sleep(throttled ? 1000 : Math.max(pollIntervalMs, 1000));
-          continue;
-        }
-      }
-
-      const ready =
-        buffer.length > 0 &&
-        (buffer.length >= mapping.batchSize ||
-          !iterator ||
-          windowMs === 0 ||
-          now() - bufferSince >= windowMs);
-      if (ready) {
-        const batch = buffer.splice(0, mapping.batchSize);
-        shard.bufferedRecords = buffer.length;
-        if (buffer.length > 0) bufferSince = now();
-        await processBatch(shard, batch);
-        continue;
-      }
-      if (!iterator && buffer.length === 0) {
-        // A closed shard (split or merged) is done; its children may start now.
-        shard.finished = true;
-        return;
-      }
-      await sleep(pollIntervalMs);
-    }
-  };
-
-  const startShard = async (shard: Shard, position: StartingPosition): Promise<void> => {
-    const shardId = shard.ShardId ?? '';
-    const state: ShardStats = { shardId, bufferedRecords: 0, finished: false };
-    shards.set(shardId, state);
+  const startShard = async (shardId: string, initial: boolean): Promise<void> => {
+    // Shards present at start use the mapping's starting position; later ones are children of a
+    // reshard, read from TRIM_HORIZON after their parents are drained, as Lambda does to keep key order.
+    const position = initial ? mapping.startingPosition : 'TRIM_HORIZON';
+    const reader = new ShardReader(kinesis, options.streamName, shardId, position, context.now);
+    const poller = new ShardPoller(reader, pollerSettings, context);
+    pollers.set(shardId, poller);
     try {
-      const iterator = await iteratorFor(shardId, position);
-      const loop = pollShard(state, iterator, position).catch((error: unknown) => {
-        recordError(`polling ${shardId} stopped: ${describe(error)}`);
-        shards.delete(shardId);
-      });
-      loops.add(loop);
+      await reader.open();
     } catch (error) {
       // Forget the shard so the next discovery tries it again.
-      shards.delete(shardId);
-      recordError(`GetShardIterator on ${shardId} failed: ${describe(error)}`);
+      pollers.delete(shardId);
+      log(`GetShardIterator on ${shardId} failed: ${describeError(error)}`);
+      return;
     }
+    const loop = poller.run().catch((error: unknown) => {
+      log(`polling ${shardId} stopped: ${describeError(error)}`);
+      pollers.delete(shardId);
+    });
+    loops.add(loop);
   };
 
-  const listShards = async (): Promise<Shard[]> => {
-    const all: Shard[] = [];
-    let nextToken: string | undefined;
-    do {
-      const output = await kinesis.send(
-        new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: options.streamName }),
-      );
-      all.push(...(output.Shards ?? []));
-      nextToken = output.NextToken;
-    } while (nextToken);
-    return all;
-  };
-
-  /**
-   * Starts pollers for shards not yet polled. Shards present at start use the mapping's starting
-   * position; shards that appear later are children of a reshard and are read from TRIM_HORIZON after
-   * their parents are drained, as Lambda does to keep per-key order.
-   */
   const discover = async (initial: boolean): Promise<void> => {
-    const listed = await listShards();
     const starts: Promise<void>[] = [];
-    for (const shard of listed) {
+    for (const shard of await listShards(kinesis, options.streamName)) {
       const shardId = shard.ShardId;
-      if (!shardId || shards.has(shardId)) continue;
+      if (!shardId || pollers.has(shardId)) continue;
       const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => !!id);
-      if (parents.some((id) => shards.has(id) && !shards.get(id)?.finished)) continue;
-      starts.push(startShard(shard, initial ? mapping.startingPosition : 'TRIM_HORIZON'));
+      if (parents.some((id) => pollers.has(id) && !pollers.get(id)?.finished)) continue;
+      starts.push(startShard(shardId, initial));
     }
     await Promise.all(starts);
   };
 
   const ready = (async () => {
-    for (let attempt = 1; !stopped; attempt += 1) {
+    for (let attempt = 1; !lifetime.ended; attempt += 1) {
       try {
         await discover(true);
         return;
       } catch (error) {
-        recordError(`ListShards on ${options.streamName} failed (attempt ${attempt}): ${describe(error)}`);
-        await sleep(Math.min(5000, 200 * attempt));
+        log(`ListShards on ${options.streamName} failed (attempt ${attempt}): ${describeError(error)}`);
+        await lifetime.sleep(context.retryDelayMs(attempt));
       }
     }
   })();
 
   const discovery = (async () => {
     await ready;
-    while (!stopped) {
-      await sleep(discoveryIntervalMs);
-      if (stopped) return;
-      await discover(false).catch((error: unknown) => recordError(`ListShards failed: ${describe(error)}`));
+    while (!lifetime.ended) {
+      await lifetime.sleep(options.shardDiscoveryIntervalMs ?? 5000);
+      if (lifetime.ended) return;
+      await discover(false).catch((error: unknown) => log(`ListShards failed: ${describeError(error)}`));
     }
   })();
 
   return {
     ready,
     async stop() {
-      stopped = true;
-      signalStop();
+      lifetime.end();
       await Promise.allSettled([ready, discovery, ...loops]);
     },
-    stats: () => ({ ...stats, shards: [...shards.values()].map((shard) => ({ ...shard })) }),
+    stats: () => {
+      const shards = [...pollers.values()].map((poller) => poller.stats());
+      const totals = noCounts();
+      for (const shard of shards) {
+        for (const key of Object.keys(totals) as (keyof ShardCounters)[]) totals[key] += shard[key];
+      }
+      return {
+        functionId: fn.id,
+        ...totals,
+        shards,
+        iteratorAgeMs: Math.max(0, ...shards.map((shard) => shard.iteratorAgeMs)),
+        ...(lastLogLine !== undefined ? { lastLogLine } : {}),
+      };
+    },
   };
 }
 
-function describeReason(reason: Extract<Decision, { action: 'retry' }>['reason']): string {
-  switch (reason.kind) {
-    case 'function-error':
-      return `function error ${reason.errorType}: ${reason.errorMessage}`;
-    case 'partial-failure':
-      return `batch item failure from ${reason.failedSequenceNumber}`;
-    case 'invalid-response':
-      return `invalid batchItemFailures (${reason.detail}), the whole batch failed`;
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  const all: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const output = await kinesis.send(
+      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
+    );
+    all.push(...(output.Shards ?? []));
+    nextToken = output.NextToken;
+  } while (nextToken);
+  return all;
 }

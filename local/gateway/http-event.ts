@@ -4,9 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-
-/** Account id in local ARNs and request contexts. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
+import type { Duplex } from 'node:stream';
 
 export interface HeaderMaps {
   /** Last value of each header, names as the client spelled them (API Gateway keeps the case). */
@@ -62,6 +60,15 @@ export function requestTime(date: Date): string {
   );
 }
 
+/** The request's URL, or undefined when it cannot be parsed (the gateways answer 400). */
+export function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A request id in API Gateway's UUID form. */
 export function newRequestId(): string {
   return randomUUID();
@@ -98,4 +105,22 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The `clientError` handler of a gateway's server: what Node answers by default (431 for oversized
+ * headers, else 400), and a log line, since a request that never parsed reaches no other handler.
+ */
+export function answerClientError(log: (line: string) => void) {
+  return (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    // A client that hung up is no error of the gateway's.
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    log(`unparsable HTTP request (${error.code ?? error.message}): answered ${status}`);
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
 }

@@ -5,12 +5,8 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { BUNDLING, type FunctionDefinition, type FunctionId } from '../../lib/topology.js';
-
-/** The repository root, against which `FunctionDefinition.entry` is resolved. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { BUNDLING, type FunctionDefinition, type FunctionId, REPO_ROOT } from '../../lib/topology.js';
 
 export interface BundledFunction {
   /** Absolute path of `<outDir>/<id>/index.cjs`. */

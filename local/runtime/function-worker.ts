@@ -23,6 +23,8 @@ const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 // ppid poll catches a host that died without closing it.
 const parentPid = process.ppid;
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal signals the whole foreground group; the host, not the terminal, ends this process.
+process.on('SIGINT', () => undefined);
 setInterval(() => {
   if (process.ppid !== parentPid) process.exit(0);
 }, 1000).unref();

@@ -1,22 +1,27 @@
 /**
- * DynamoDB Local (Maven Central), in memory, with its sqlite4java native library.
+ * DynamoDB Local (Maven Central), with its tables on disk (`-dbPath`), so a restart after a crash finds
+ * the rollups, keys and connections where they were, and its sqlite4java native library.
  *
  * `-sharedDb`: without it DynamoDB Local keeps one database per access key and region, so a function
  * whose credentials differ by a character from the provisioner's would see no tables.
  * DynamoDB Local has no bind-address option; it listens on every interface.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDb } from './local-clients.js';
-import { assertPortFree, type ServiceHandle, type ServiceOptions, spawnService } from './process.js';
+import { assertPortFree } from './ports.js';
+import { spawnService } from './process.js';
+import type { ServiceHandle, ServiceOptions } from './service-handle.js';
 import { javaBinary, VENDOR_PATHS } from './vendor.js';
 
 /** Starts DynamoDB Local on `port` and resolves once `ListTables` answers. */
 export async function startDynamoDbLocal(options: ServiceOptions): Promise<ServiceHandle> {
   const host = options.host ?? '127.0.0.1';
   await assertPortFree('DynamoDB Local', options.port, host);
-  await mkdir(options.dataDir, { recursive: true });
+  const dbDir = join(options.dataDir, 'db');
+  if (!options.keepData) await rm(dbDir, { recursive: true, force: true });
+  await mkdir(dbDir, { recursive: true });
   const url = `http://${host}:${options.port}`;
   const client = localDynamoDb(url);
   try {
@@ -32,7 +37,8 @@ export async function startDynamoDbLocal(options: ServiceOptions): Promise<Servi
         '-cp',
         `${VENDOR_PATHS.dynamodbLib}/*`,
         'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
-        '-inMemory',
+        '-dbPath',
+        dbDir,
         '-sharedDb',
         '-disableTelemetry',
         '-port',

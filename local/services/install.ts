@@ -11,19 +11,19 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LOCAL_DIR } from '../local-aws.js';
 import {
   EMULATOR_VERSIONS,
   javaHome,
   javaMajorVersion,
   MAVEN_POM,
   MIN_JAVA_MAJOR,
-  REPO_ROOT,
   VENDOR_DIR,
   VENDOR_PATHS,
 } from './vendor.js';
 
 /** Where the Maven output of the last install goes. */
-export const INSTALL_LOG = join(REPO_ROOT, '.local', 'logs', 'setup-emulators.log');
+export const INSTALL_LOG = join(LOCAL_DIR, 'logs', 'setup-emulators.log');
 
 /** The files each emulator cannot start without; checked before and after fetching. */
 function requiredFiles(): string[] {

@@ -1,16 +1,14 @@
 /**
- * SDK clients for the stack's own use (health checks, provisioning, the event source mappings, test
+ * SDK (and OpenSearch) clients for the stack's own use (health checks, provisioning, the event source mappings, test
  * helpers), pointed at an emulator. HTTP/1.1 through NodeHttpHandler: kinesalite does not speak the
  * HTTP/2 the Kinesis client defaults to.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS } from '../function-environment.js';
-
-/** Region of the local stack's resources (ARNs, ElasticMQ queue ARNs, SigV4 scopes). */
-export const LOCAL_REGION = 'us-east-1';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-aws.js';
 
 export interface LocalClientOptions {
   region?: string;
@@ -40,3 +38,6 @@ export const localDynamoDb = (endpoint: string, options: LocalClientOptions = {}
 /** SQS client for ElasticMQ. */
 export const localSqs = (endpoint: string, options: LocalClientOptions = {}) =>
   new SQSClient(config(endpoint, options));
+/** OpenSearch client for the local node (no security plugin, so unsigned). */
+export const localOpenSearch = (endpoint: string) =>
+  new OpenSearchClient({ node: endpoint, requestTimeout: 10_000, maxRetries: 3 });

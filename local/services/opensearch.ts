@@ -7,22 +7,15 @@
  * `flat_object`, `_bulk`, search and the core aggregations work; painless scripts, ingest pipelines,
  * the analysis-common analyzers and plugins such as ISM do not.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import {
-  assertPortFree,
-  FatalProbeError,
-  freePort,
-  type RunAs,
-  type ServiceHandle,
-  type ServiceOptions,
-  spawnService,
-  unprivilegedUserIfRoot,
-} from './process.js';
+import { assertPortFree, freePort } from './ports.js';
+import { spawnService } from './process.js';
+import { type RunAs, unprivilegedUserIfRoot, userCan } from './run-as.js';
+import { FatalProbeError, type ServiceHandle, type ServiceOptions } from './service-handle.js';
 import { javaHome, VENDOR_PATHS } from './vendor.js';
 
 /** OpenSearch options beyond the common ones. */
@@ -31,11 +24,6 @@ export interface OpenSearchOptions extends ServiceOptions {
   heapMb?: number;
   /** Transport port (node-to-node); a free one is picked when absent. */
   transportPort?: number;
-  /**
-   * Keep indices from the previous run. Off by default: every other emulator runs in memory, so
-   * indexed events that outlived their stream and rollups would only confuse.
-   */
-  keepData?: boolean;
 }
 
 async function chownTree(path: string, owner: RunAs): Promise<void> {
@@ -71,23 +59,6 @@ function jvmOptions(heapMb: number, dirs: { logsDir: string; dataDir: string; tm
     '-Djava.util.concurrent.ForkJoinPool.common.threadFactory=org.opensearch.secure_sm.SecuredForkJoinWorkerThreadFactory',
     '',
   ].join('\n');
-}
-
-/** True when `user` can do `test <flag> path` (read a file, traverse a folder). */
-function userCan(user: RunAs, flag: '-r' | '-x', path: string): boolean {
-  try {
-    execFileSync('setpriv', [
-      `--reuid=${user.uid}`,
-      `--regid=${user.gid}`,
-      '--clear-groups',
-      'test',
-      flag,
-      path,
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

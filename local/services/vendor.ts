@@ -4,11 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { REPO_ROOT } from '../../lib/topology.js';
+import { LOCAL_DIR } from '../local-aws.js';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const MAVEN_POM = join(REPO_ROOT, 'local/maven/pom.xml');
-export const VENDOR_DIR = join(REPO_ROOT, '.local/vendor');
+export const VENDOR_DIR = join(LOCAL_DIR, 'vendor');
 
 function pomProperty(name: string): string {
   const pom = readFileSync(MAVEN_POM, 'utf8');

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionDefinition } from '../../lib/topology.js';
 import { bundleFunctions } from '../../local/runtime/bundle.js';
-import { type LocalFunction, startFunction } from '../../local/runtime/function-host.js';
+import { type FunctionHost, startFunction } from '../../local/runtime/function-host.js';
 
 const definition: FunctionDefinition = {
   id: 'ingest',
@@ -17,15 +17,20 @@ const definition: FunctionDefinition = {
 
 let outDir: string;
 let bundleFile: string;
-const started: LocalFunction[] = [];
+const started: FunctionHost[] = [];
 let logLines: string[] = [];
 
-async function start(overrides: Partial<FunctionDefinition> = {}, file = bundleFile): Promise<LocalFunction> {
+async function start(
+  overrides: Partial<FunctionDefinition> = {},
+  file = bundleFile,
+  concurrency?: number,
+): Promise<FunctionHost> {
   const fn = await startFunction({
     definition: { ...definition, ...overrides },
     bundleFile: file,
     env: { CUSTOM_SETTING: 'from-env', AWS_REGION: 'eu-west-1' },
     log: (line) => logLines.push(line),
+    ...(concurrency ? { concurrency } : {}),
   });
   started.push(fn);
   return fn;
@@ -164,9 +169,46 @@ describe('startFunction', () => {
     ).toBe(true);
   });
 
-  it('serializes concurrent invocations in one environment', async () => {
+  it('serves concurrent invocations concurrently, each in an environment of its own', async () => {
     // Prepare
-    const fn = await start();
+    const fn = await start({ timeoutSeconds: 10 });
+    const slowMs = 1500;
+
+    // Act
+    const started = performance.now();
+    const results = await Promise.all([1, 2, 3, 4].map(() => fn.invoke({ action: 'sleep', value: slowMs })));
+    const elapsedMs = performance.now() - started;
+
+    // Assess: four slow invocations take about one slow time, not four (cold starts included).
+    const pids = results.map((result) => (result as { payload: { pid: number } }).payload.pid);
+    expect(new Set(pids).size).toBe(4);
+    expect(elapsedMs).toBeLessThan(2 * slowMs);
+    expect(fn.environments()).toHaveLength(4);
+  });
+
+  it('queues invocations beyond the concurrency limit and reuses the warm environments', async () => {
+    // Prepare
+    const fn = await start({ timeoutSeconds: 10 }, bundleFile, 2);
+    const slowMs = 800;
+
+    // Act
+    const started = performance.now();
+    const results = await Promise.all([1, 2, 3, 4].map(() => fn.invoke({ action: 'sleep', value: slowMs })));
+    const elapsedMs = performance.now() - started;
+
+    // Assess: two at a time, so two slow times; the second wave ran warm in the first wave's environments.
+    const payloads = results.map(
+      (result) => (result as { payload: { pid: number; invocations: number } }).payload,
+    );
+    expect(new Set(payloads.map((payload) => payload.pid)).size).toBe(2);
+    expect(payloads.map((payload) => payload.invocations).sort()).toEqual([1, 1, 2, 2]);
+    expect(elapsedMs).toBeGreaterThanOrEqual(2 * slowMs);
+    expect(elapsedMs).toBeLessThan(3 * slowMs);
+  });
+
+  it('serializes invocations with a concurrency of 1', async () => {
+    // Prepare
+    const fn = await start({}, bundleFile, 1);
 
     // Act
     const results = await Promise.all([1, 2, 3].map((value) => fn.invoke({ action: 'echo', value })));
@@ -175,6 +217,44 @@ describe('startFunction', () => {
     expect(
       results.map((result) => (result as { payload: { invocations: number } }).payload.invocations),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('retires only the environment that crashed; the others stay warm', async () => {
+    // Prepare
+    const fn = await start({ timeoutSeconds: 10 });
+    const slow = fn.invoke({ action: 'sleep', value: 600 });
+    const crashed = fn.invoke({ action: 'crash' });
+
+    // Act
+    const [slowResult, crashResult] = await Promise.all([slow, crashed]);
+    const next = await fn.invoke({ action: 'sleep', value: 0 });
+
+    // Assess
+    expect(crashResult).toMatchObject({ status: 'error', errorType: 'Runtime.ExitError' });
+    const survivor = (slowResult as { payload: { pid: number } }).payload.pid;
+    expect(isAlive(survivor)).toBe(true);
+    expect(next).toMatchObject({ status: 'ok', payload: { pid: survivor, invocations: 2 } });
+    expect(logLines.some((line) => line.includes('exited (exit status 1)'))).toBe(true);
+  });
+
+  it('writes the function output to its own log file, unprefixed', async () => {
+    // Prepare
+    const logFile = join(outDir, 'logs', 'ingest.log');
+    const fn = await startFunction({
+      definition,
+      bundleFile,
+      env: {},
+      log: (line) => logLines.push(line),
+      logFile,
+    });
+    started.push(fn);
+
+    // Act
+    await fn.invoke({ action: 'log' });
+    await fn.stop();
+
+    // Assess
+    expect(await readFile(logFile, 'utf8')).toContain('hello from ingest\n');
   });
 
   it('forwards the function output to the log, prefixed with its id', async () => {

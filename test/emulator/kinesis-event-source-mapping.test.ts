@@ -12,9 +12,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamMappingDefinition } from '../../lib/topology.js';
+import type { OnFailureRecord } from '../../local/event-source-mapping/kinesis-event.js';
 import {
   type KinesisEventSourceMapping,
-  type OnFailureRecord,
   startKinesisEventSourceMapping,
 } from '../../local/event-source-mapping/kinesis-event-source-mapping.js';
 import { FunctionError, fakeFunction } from './fixtures/fake-function.js';
@@ -306,5 +306,75 @@ describe('startKinesisEventSourceMapping against kinesalite', () => {
 
     // Assess
     await expect(stopping).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['reports every record failed', 'partial'],
+    ['throws', 'error'],
+  ] as const)(
+    'waits out an outage in which the function %s, with MaximumRetryAttempts -1, and discards nothing',
+    async (_label, failure) => {
+      // Prepare
+      const { streamName, sequenceNumbers } = await givenStreamWith(['e1', 'e2', 'e3', 'e4', 'e5']);
+      const outageEndsAt = Date.now() + 1500;
+      const succeeded: string[] = [];
+      let ageDuringOutage = 0;
+
+      // Act
+      const { esm, failures } = start(
+        streamName,
+        (event) => {
+          const records = (event as KinesisStreamEvent).Records;
+          if (Date.now() < outageEndsAt) {
+            ageDuringOutage = Math.max(ageDuringOutage, esm.stats().iteratorAgeMs);
+            if (failure === 'error') throw new FunctionError('ConnectionError', 'connect ECONNREFUSED');
+            return {
+              batchItemFailures: records.map((record) => ({ itemIdentifier: record.kinesis.sequenceNumber })),
+            };
+          }
+          succeeded.push(...namesIn(event));
+          return { batchItemFailures: [] };
+        },
+        mappingSettings({ maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 6 * 24 * 3600 }),
+      );
+
+      // Assess
+      await eventually(() => expect(esm.stats().shards[0]?.checkpoint).toBe(sequenceNumbers[4]), 10_000);
+      expect(succeeded).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+      expect(failures).toEqual([]);
+      const stats = esm.stats();
+      expect(stats).toMatchObject({ discardedBatches: 0, discardedRecords: 0, iteratorAgeMs: 0 });
+      expect(stats.retries).toBeGreaterThan(10);
+      expect(ageDuringOutage).toBeGreaterThan(500);
+    },
+  );
+
+  it('shows per shard the checkpoint, the iterator age and what is in flight', async () => {
+    // Prepare
+    const { streamName, sequenceNumbers } = await givenStreamWith(['a', 'b']);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+
+    // Act
+    const { esm } = start(streamName, () => held.then(() => null));
+    await eventually(() => expect(esm.stats().shards[0]?.inFlightRecords).toBe(2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const whileHeld = esm.stats();
+    release();
+
+    // Assess
+    expect(whileHeld.shards[0]).toMatchObject({ shardId: 'shardId-000000000000', inFlightRecords: 2 });
+    expect(whileHeld.shards[0]?.checkpoint).toBeUndefined();
+    expect(whileHeld.iteratorAgeMs).toBeGreaterThanOrEqual(200);
+    await eventually(() =>
+      expect(esm.stats().shards[0]).toMatchObject({
+        checkpoint: sequenceNumbers[1],
+        inFlightRecords: 0,
+        iteratorAgeMs: 0,
+        millisBehindLatest: 0,
+      }),
+    );
   });
 });

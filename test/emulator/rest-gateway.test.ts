@@ -10,10 +10,12 @@ const routes: RestRoute[] = [
 ];
 
 let gateway: RestGateway | undefined;
+let gatewayLog: string[] = [];
 
 afterEach(async () => {
   await gateway?.close();
   gateway = undefined;
+  gatewayLog = [];
 });
 
 async function given(
@@ -28,6 +30,7 @@ async function given(
     functions,
     stage: 'prod',
     ...(integrationTimeoutMs ? { integrationTimeoutMs } : {}),
+    log: (line) => gatewayLog.push(line),
   });
   return { url: gateway.url, ingest: functions.ingest, stats: functions['stats-api'] };
 }
@@ -200,5 +203,41 @@ describe('startRestGateway', () => {
     // Assess
     expect(response.status).toBe(413);
     expect(ingest.events).toHaveLength(0);
+  });
+
+  it.each([
+    ['a lone %', '/v1/accounts/%/summary', '%'],
+    ['a % without two hex digits', '/v1/accounts/%zz/summary', '%zz'],
+    ['a truncated escape', '/v1/accounts/acc%2/summary', 'acc%2'],
+    ['an escape that is not UTF-8', '/v1/accounts/%C3%28/summary', '%C3%28'],
+    ['a malformed stage path', '/prod/v1/accounts/%E0%A4%A/summary', '%E0%A4%A'],
+  ])(
+    'answers 400 naming the segment to a path with %s, without invoking the function',
+    async (_label, path, segment) => {
+      // Prepare
+      const { url, stats } = await given(() => null);
+
+      // Act
+      const response = await fetch(`${url}${path}`);
+
+      // Assess
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { message: string };
+      expect(body.message).toContain('Malformed percent-encoding');
+      expect(body.message).toContain(`"${segment}"`);
+      expect(stats.events).toHaveLength(0);
+    },
+  );
+
+  it('logs why it answered 502, with the request id the client got', async () => {
+    // Prepare
+    const { url } = await given(() => Promise.reject(new FunctionError('TypeError', 'x is undefined')));
+
+    // Act
+    const response = await fetch(`${url}/v1/events`, { method: 'POST', body: '{}' });
+
+    // Assess
+    const requestId = response.headers.get('x-amzn-requestid');
+    expect(gatewayLog).toEqual([`${requestId} ingest failed: TypeError: x is undefined`]);
   });
 });

@@ -11,7 +11,7 @@ import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWebSocketGateway, type WebSocketGateway } from '../../local/gateway/websocket-gateway.js';
-import { type FakeFunction, fakeFunction } from './fixtures/fake-function.js';
+import { type FakeFunction, FunctionError, fakeFunction } from './fixtures/fake-function.js';
 
 const routes = [
   { routeKey: '$connect', functionId: 'ws-connect' },
@@ -21,6 +21,8 @@ const routes = [
 
 interface Given {
   gateway: WebSocketGateway;
+  /** The gateway's own log lines. */
+  log: string[];
   connect: FakeFunction;
   disconnect: FakeFunction;
   message: FakeFunction;
@@ -47,12 +49,14 @@ async function given(
     'ws-disconnect': fakeFunction('ws-disconnect', () => ({ statusCode: 200 })),
     'ws-default': fakeFunction('ws-default', onMessage),
   };
+  const log: string[] = [];
   const gateway = await startWebSocketGateway({
     port: 0,
     routes: [...routes],
     functions,
     stage: 'prod',
     sendRouteResponses,
+    log: (line) => log.push(line),
   });
   const management = new ApiGatewayManagementApiClient({
     endpoint: gateway.managementEndpoint,
@@ -63,6 +67,7 @@ async function given(
   });
   current = {
     gateway,
+    log,
     connect: functions['ws-connect'],
     disconnect: functions['ws-disconnect'],
     message: functions['ws-default'],
@@ -274,5 +279,32 @@ describe('startWebSocketGateway', () => {
       // Assess
       await expect(posting).rejects.toBeInstanceOf(PayloadTooLargeException);
     });
+
+    it('answers 400 to a connection id with malformed percent-encoding, never 500', async () => {
+      // Prepare
+      const { gateway } = await given();
+
+      // Act
+      const response = await fetch(`${gateway.managementEndpoint}/@connections/%zz`, {
+        method: 'POST',
+        body: 'x',
+      });
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    });
+  });
+
+  it('logs a failed $connect in its own log', async () => {
+    // Prepare
+    const { gateway, log } = await given(() => Promise.reject(new FunctionError('Error', 'table missing')));
+
+    // Act
+    const refused = open(gateway.url);
+
+    // Assess
+    await expect(refused).rejects.toThrow(/500/);
+    expect(log).toContain('$connect failed: Error: table missing');
   });
 });

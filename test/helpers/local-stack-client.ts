@@ -205,3 +205,50 @@ export async function deadLetters(): Promise<Json[]> {
     sqs.destroy();
   }
 }
+
+/** A server of the stack as its control API reports it (`local/control-server.ts`). */
+export interface ServerState {
+  name: string;
+  url: string;
+  pid: number | undefined;
+  state: 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
+  starts: number;
+}
+
+async function control<T>(method: 'GET' | 'POST', path: string): Promise<T> {
+  const response = await fetch(`${localStack().controlUrl}${path}`, { method });
+  if (!response.ok)
+    throw new Error(`control API ${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** The stack's servers: `opensearch`, `dynamodb`, `kinesis`, `sqs`. */
+export function servers(): Promise<Record<string, ServerState>> {
+  return control('GET', '/services');
+}
+
+/** Sends `signal` to a server's process group (SIGKILL crashes it, SIGSTOP/SIGCONT pause and resume it). */
+export function signalServer(name: string, signal: NodeJS.Signals): Promise<{ pid: number }> {
+  return control('POST', `/services/${name}/signal?signal=${signal}`);
+}
+
+/** Sends `signal` to a function's execution environments (only the busy ones with `busyOnly`). */
+export function signalFunction(
+  id: string,
+  signal: NodeJS.Signals,
+  busyOnly = false,
+): Promise<{ pids: number[] }> {
+  return control('POST', `/functions/${id}/signal?signal=${signal}${busyOnly ? '&state=busy' : ''}`);
+}
+
+/** The execution environments of each function. */
+export function functionEnvironments(): Promise<
+  Record<string, { queued: number; environments: { pid: number; state: string; invocations: number }[] }>
+> {
+  return control('GET', '/functions');
+}
+
+/** Stats of each event source mapping, by function id (checkpoints, iterator age, retries, discards). */
+export function mappingStats(): Promise<Record<string, Json>> {
+  return control('GET', '/mappings');
+}

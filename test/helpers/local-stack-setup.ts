@@ -5,9 +5,10 @@
  * the run fails: these tests never skip for want of a server.
  */
 import { readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newDevAccount } from '../../local/accounts.js';
+import { LOCAL_DIR } from '../../local/local-aws.js';
 import { type LocalEndpoints, startLocalStack } from '../../local/stack.js';
 
 declare module 'vitest' {
@@ -17,9 +18,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const root = resolve(import.meta.dirname, '../..');
-  const dataDir = join(root, '.local', `test-stack-${process.pid}`);
-  await removeFinishedRuns(join(root, '.local'));
+  const dataDir = join(LOCAL_DIR, `test-stack-${process.pid}`);
+  await removeFinishedRuns(LOCAL_DIR);
   const started = performance.now();
   const stack = await startLocalStack({
     dataDir,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { jitteredDelay } from '../../../lambdas/shared/retry.js';
+import { DURABLE_MAX_RECORD_AGE_SECONDS } from '../../../lib/topology.js';
 import {
   type DecisionRecord,
   type DecisionSettings,
@@ -7,8 +9,8 @@ import {
   mayRetry,
   type PendingBatch,
   readBatchItemFailures,
-  retryBackoffMs,
 } from '../../../local/event-source-mapping/batch-decision.js';
+import { MAPPING_RETRY_BACKOFF } from '../../../local/event-source-mapping/kinesis-event-source-mapping.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -274,7 +276,65 @@ describe('retry bounds', () => {
     expect(isTooOld(records(1, 10 ** 7), -1, NOW)).toBe(false);
   });
 
-  it('backs off from 100 ms, doubling, up to 2 s', () => {
-    expect([0, 1, 2, 3, 10].map((spent) => retryBackoffMs(spent))).toEqual([100, 100, 200, 400, 2000]);
+  it('never lets the backoff between retries grow past its cap, however many were spent', () => {
+    // Prepare
+    const alwaysTheMost = () => 0.999_999;
+
+    // Act
+    const delays = [1, 2, 5, 10, 1_000, 1_000_000].map((spent) =>
+      jitteredDelay(spent, MAPPING_RETRY_BACKOFF, alwaysTheMost),
+    );
+
+    // Assess
+    expect(delays.every((delay) => Number.isFinite(delay) && delay < MAPPING_RETRY_BACKOFF.maxDelayMs)).toBe(
+      true,
+    );
+    expect(delays.at(-1)).toBeGreaterThan(MAPPING_RETRY_BACKOFF.maxDelayMs / 2);
+  });
+});
+
+describe('a durable mapping (MaximumRetryAttempts -1, the durable record age)', () => {
+  const durable = settings({
+    maximumRetryAttempts: -1,
+    maximumRecordAgeInSeconds: DURABLE_MAX_RECORD_AGE_SECONDS,
+    bisectBatchOnFunctionError: true,
+  });
+
+  it.each([
+    ['a minute', 60, 30],
+    ['a day', 24 * 3600, 40_000],
+    ['five days', 5 * 24 * 3600, 200_000],
+  ])('keeps retrying through an outage of %s, never discarding', (_label, outageSeconds, retriesSpent) => {
+    // Prepare: a partial failure (the indexer reports its records failed while OpenSearch is down).
+    const batch = {
+      records: records(3, outageSeconds),
+      retries: retriesSpent,
+      invokeCount: retriesSpent + 1,
+    };
+    const failure = ok({ batchItemFailures: [{ itemIdentifier: batch.records[0]?.sequenceNumber }] });
+
+    // Act
+    const afterPartial = decideAfterInvocation(batch, failure, durable, NOW);
+    const afterError = decideAfterInvocation(
+      { ...batch, records: batch.records.slice(0, 1) },
+      thrown,
+      durable,
+      NOW,
+    );
+
+    // Assess
+    expect(afterPartial).toMatchObject({ action: 'retry', batch: { retries: retriesSpent + 1 } });
+    expect(afterError).toMatchObject({ action: 'retry' });
+  });
+
+  it('discards only once the records are older than the durable record age, a day before the stream drops them', () => {
+    // Prepare
+    const batch = invoked(1, { records: records(1, DURABLE_MAX_RECORD_AGE_SECONDS + 1) });
+
+    // Act
+    const decision = decideAfterInvocation(batch, thrown, durable, NOW);
+
+    // Assess
+    expect(decision).toMatchObject({ action: 'discard', condition: 'RecordAgeExceeded' });
   });
 });
