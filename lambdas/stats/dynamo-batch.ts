@@ -45,8 +45,14 @@ export interface BatchGetResult {
 /** Gets every key (strongly consistent when `consistent`), retrying unprocessed keys. */
 export async function batchGetAll(
   keys: TableKey[],
-  options: BatchOptions & { consistent: boolean },
+  options: BatchOptions & { consistent: boolean; attributes?: string[] },
 ): Promise<BatchGetResult> {
+  const projection = options.attributes && {
+    ProjectionExpression: options.attributes.map((_, index) => `#a${index}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(
+      options.attributes.map((name, index) => [`#a${index}`, name]),
+    ),
+  };
   const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
   const items = new Map<string, Record<string, unknown>>();
   const unprocessed: TableKey[] = [];
@@ -62,6 +68,7 @@ export async function batchGetAll(
                 [options.tableName]: {
                   Keys: pending.map(({ pk, sk }) => ({ pk, sk })),
                   ConsistentRead: options.consistent,
+                  ...projection,
                 },
               },
             }),

@@ -9,6 +9,7 @@ import { loadStatsApiConfig } from '../shared/config.js';
 import { errorResult, headerValue, jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
 import { openSearchClient } from '../shared/opensearch-client.js';
+import { RollupStateCache } from './rollup-cache.js';
 import { type StatsDeps, serveStats } from './stats-core.js';
 
 const config = loadStatsApiConfig();
@@ -19,6 +20,7 @@ const deps: StatsDeps = {
     dynamo,
     tableName: config.rollupsTableName,
     maxFutureMs: config.timestampBounds.maxFutureMs,
+    cache: new RollupStateCache(),
     now: () => Date.now(),
   },
   search: { search, indexPrefix: config.indexPrefix, log: logger },

@@ -50,7 +50,7 @@ export async function summarize(
   const limit = integerParam(query, 'limit', 1, HEAVY_HITTERS_CAPACITY, DEFAULT_TOP_LIMIT);
   const end = window.openEnd ? window.to + deps.maxFutureMs : window.to;
   const rollups = await readBuckets(accountId, coverWindow(window.from, end, window.openEnd), deps);
-  const merged = mergeAll(rollups.values());
+  const merged = mergeAll(rollups);
   const total = merged.total();
   if (total === 0)
     throw new NotFoundError(

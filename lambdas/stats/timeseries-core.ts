@@ -6,7 +6,7 @@ import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN } from '../shared/event-limit
 import { NotFoundError } from '../shared/http.js';
 import { choiceParam, iso, type Query, stringParam } from './query-params.js';
 import { bucketLabel } from './rollup-model.js';
-import { type RollupReadDeps, readBuckets } from './rollup-reader.js';
+import { type BucketRollup, mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
 import type { ValueStats } from './summary-core.js';
 import { seriesBuckets } from './time-buckets.js';
 import { resolveSeriesRange, SERIES_INTERVALS, type SeriesInterval } from './windows.js';
@@ -41,10 +41,15 @@ export async function timeseries(
   const type = stringParam(query, 'type', EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN);
   const { from, to } = resolveSeriesRange(query, interval, deps.now());
   const buckets = seriesBuckets(from, to, interval);
-  const rollups = await readBuckets(accountId, buckets, deps);
+  const byBucket = new Map<string, BucketRollup[]>();
+  for (const rollup of await readBuckets(accountId, buckets, deps)) {
+    const label = bucketLabel(rollup.bucket);
+    byBucket.set(label, [...(byBucket.get(label) ?? []), rollup]);
+  }
   let total = 0;
   const points = buckets.map((bucket): SeriesPoint => {
-    const state = rollups.get(bucketLabel(bucket))?.state;
+    const shards = byBucket.get(bucketLabel(bucket));
+    const state = shards && mergeAll(shards);
     const point: SeriesPoint = { start: iso(bucket.start), events: 0 };
     if (!state) return point;
     if (type === undefined) {

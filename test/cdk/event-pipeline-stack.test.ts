@@ -11,6 +11,7 @@ import {
   FUNCTIONS,
   type FunctionId,
   OPENSEARCH,
+  REST_ROUTES,
   STREAM_MAPPINGS,
   TABLES,
   type TableDefinition,
@@ -33,6 +34,19 @@ const tableId = (key: TableKey) => logicalId(synth.stack, synth.stack.tables[key
 const streamId = () => logicalId(synth.stack, synth.stack.stream);
 const queueId = () => logicalId(synth.stack, synth.stack.deadLetterQueue);
 const domainId = () => logicalId(synth.stack, synth.stack.node.findChild('Search').node.findChild('Domain'));
+
+/** Logical id of the API Gateway resource at `path` (e.g. `/v1/accounts/{accountId}/events`). */
+function resourceIdOf(path: string): string {
+  const resources = synth.template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const { PathPart, ParentId } = resources[id]?.Properties ?? {};
+    const parent = ParentId?.Ref as string | undefined;
+    return `${parent && resources[parent] ? pathOf(parent) : ''}/${PathPart}`;
+  };
+  const matches = Object.keys(resources).filter((id) => pathOf(id) === path);
+  expect(matches, path).toHaveLength(1);
+  return matches[0] as string;
+}
 
 function environmentOf(id: FunctionId): Record<string, unknown> {
   const fn = synth.template.findResources('AWS::Lambda::Function')[fnId(id)];
@@ -339,26 +353,22 @@ describe('REST API', () => {
     });
   });
 
-  it.each([
-    ['POST', 'events', 'ingest'],
-    ['GET', 'summary', 'stats-api'],
-  ] as const)('routes %s .../%s to %s through a Lambda proxy integration', (method, pathPart, id) => {
-    const resources = synth.template.findResources('AWS::ApiGateway::Resource', {
-      Properties: { PathPart: pathPart },
-    });
-    expect(Object.keys(resources)).toHaveLength(1);
-    synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: method,
-      ResourceId: { Ref: Object.keys(resources)[0] },
-      RequestValidatorId: Match.anyValue(),
-      Integration: Match.objectLike({
-        Type: 'AWS_PROXY',
-        Uri: Match.objectLike({
-          'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(id), 'Arn'] }])],
+  it.each(REST_ROUTES.map((route) => [route.method, route.path, route.functionId] as const))(
+    'routes %s %s to %s through a Lambda proxy integration',
+    (method, path, id) => {
+      synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: method,
+        ResourceId: { Ref: resourceIdOf(path) },
+        RequestValidatorId: Match.anyValue(),
+        Integration: Match.objectLike({
+          Type: 'AWS_PROXY',
+          Uri: Match.objectLike({
+            'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(id), 'Arn'] }])],
+          }),
         }),
-      }),
-    });
-  });
+      });
+    },
+  );
 
   it('requires the account id path parameter of the summary route', () => {
     synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
