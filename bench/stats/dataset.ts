@@ -14,6 +14,16 @@ const TYPES = [
   { type: 'purchase', weight: 0.1 },
 ] as const;
 
+/** The type whose cumulative weight first exceeds `draw` (uniform in [0, 1)). */
+function pickType(draw: number): string {
+  let cumulative = 0;
+  for (const { type, weight } of TYPES) {
+    cumulative += weight;
+    if (draw < cumulative) return type;
+  }
+  return 'page_view';
+}
+
 export interface Dataset {
   accountId: string;
   events: StoredEvent[];
@@ -32,8 +42,7 @@ export function generateDataset(accountId: string, count: number, end: number, s
   times.sort();
   const events: StoredEvent[] = new Array(count);
   for (let index = 0; index < count; index += 1) {
-    let pick = random();
-    const type = TYPES.find((candidate) => (pick -= candidate.weight) < 0)?.type ?? 'page_view';
+    const type = pickType(random());
     const timestamp = new Date(times[index] as number).toISOString();
     const event: StoredEvent = {
       event_id: `e${seed}-${index}`,

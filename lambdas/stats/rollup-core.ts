@@ -27,7 +27,7 @@ import type { Log } from '../shared/logger.js';
 import { retryPending, type Timing } from '../shared/retry.js';
 import { type Resolution, resolveCandidates } from './dedupe.js';
 import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
-import { fromItem, type RollupRecord, RollupState, shardRegistryUpdate, toItem } from './rollup-model.js';
+import { fromItem, type RollupRecord, RollupState, toItem } from './rollup-model.js';
 import {
   type BatchPlan,
   pendingRecords,
