@@ -206,6 +206,9 @@ describe('GET /v1/accounts/{id}/events and /users/{user_id}/events', () => {
     expect(
       pages.flatMap((page) => page.body.events.map((event: { event_id: string }) => event.event_id)),
     ).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
+    // …through one point in time (the opaque cursor carries it)
+    const firstCursor = JSON.parse(Buffer.from(pages[0]?.body.next_cursor, 'base64url').toString('utf8'));
+    expect(firstCursor.p).toEqual(expect.any(String));
     // …and another account's key cannot use its cursor
     const intruder = await givenAnAccount();
     const first = await getStats(path, { limit: '3' }, account.readKey);
