@@ -22,7 +22,7 @@ export class RollupStateCache {
     return entry.state;
   }
 
-  /** Whether some version of `pk` is cached (then reading versions first is likely to pay). */
+  /** Whether some version of `pk` is cached (then reading versions first may pay). */
   knows(pk: string): boolean {
     return this.states.has(pk);
   }

@@ -15,19 +15,19 @@
  * could not be written are reported as batch item failures, so Lambda redelivers from the lowest and
  * the fences skip what was applied.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { type DeadLetter, sendDeadLetters, undecodableLetter } from '../shared/dead-letter.js';
 import type { StoredEvent } from '../shared/event-schema.js';
 import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from '../shared/kinesis-records.js';
 import type { Log } from '../shared/logger.js';
-import { retryPending, type Timing } from '../shared/retry.js';
+import type { Timing } from '../shared/retry.js';
 import { type Resolution, resolveCandidates } from './dedupe.js';
 import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
-import { fromItem, type RollupRecord, RollupState, toItem } from './rollup-model.js';
+import { writeItem } from './rollup-item-writer.js';
+import { fromItem, type RollupRecord } from './rollup-model.js';
 import {
   type BatchPlan,
   pendingRecords,
@@ -219,69 +219,4 @@ async function resolveRecords(
   }
   for (const record of repeats) resolutions.set(record.recordId, 'duplicate');
   return resolutions;
-}
-
-/**
- * Merges the counted pending records into the sub-item and puts it if its version is unchanged; on a
- * conflict re-reads it and merges again. Returns whether the sub-item now holds every pending record.
- */
-async function writeItem(
-  item: TouchedItem,
-  initial: RollupRecord,
-  resolutions: Map<string, Resolution>,
-  deps: RollupDeps,
-  deadline: number,
-): Promise<boolean> {
-  let current = initial;
-  let stale = false;
-  const { remaining } = await retryPending(
-    [item],
-    async () => {
-      try {
-        if (stale) {
-          const { Item } = await deps.dynamo.send(
-            new GetCommand({ TableName: deps.tableName, Key: item.key, ConsistentRead: true }),
-          );
-          current = fromItem(item.key, item.bucket, Item);
-          stale = false;
-        }
-        const pending = pendingRecords(item, current);
-        const counted = pending.filter((record) => resolutions.get(record.recordId) === 'count');
-        // Nothing new, or only duplicates: leaving the fence behind costs nothing, since a redelivery
-        // resolves them as duplicates again while their markers live.
-        if (counted.length === 0) return [];
-        const state = new RollupState();
-        for (const record of counted) state.add(record.facts);
-        const next: RollupRecord = {
-          ...current,
-          version: current.version + 1,
-          sequence: (pending[pending.length - 1] as ShardRecord).sequenceNumber,
-          state: state.merge(current.state),
-        };
-        await deps.dynamo.send(new PutCommand({ TableName: deps.tableName, ...versionedPut(current, next) }));
-        return [];
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
-          deps.log.warn('rollup item changed under its writer, merging again', { item: item.key.pk });
-          stale = true;
-        } else {
-          deps.log.warn('rollup item not written, retrying', { error });
-        }
-        return [item];
-      }
-    },
-    { deadline, timing: deps.timing },
-  );
-  return remaining.length === 0;
-}
-
-/** The put of `next` on condition that the stored item is still `current` (optimistic version check). */
-function versionedPut(current: RollupRecord, next: RollupRecord) {
-  if (current.version === 0) return { Item: toItem(next), ConditionExpression: 'attribute_not_exists(pk)' };
-  return {
-    Item: toItem(next),
-    ConditionExpression: '#v = :v',
-    ExpressionAttributeNames: { '#v': 'v' },
-    ExpressionAttributeValues: { ':v': current.version },
-  };
 }
