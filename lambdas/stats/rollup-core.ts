@@ -103,7 +103,9 @@ export async function applyRecords(
       continue;
     }
     const shard = shardOf(record);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), decoded]);
+    const group = byShard.get(shard) ?? [];
+    group.push(decoded);
+    byShard.set(shard, group);
   }
   for (const [shardId, decoded] of byShard) {
     failures.push(...(await applyShardBatch(shardId, decoded, deps, deadline, counts)));
