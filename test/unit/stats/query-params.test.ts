@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../lambdas/shared/http.js';
-import { readQuery } from '../../../lambdas/stats/query-params.js';
+import { choiceParam, integerParam, readQuery, stringParam } from '../../../lambdas/stats/query-params.js';
 import { SUMMARY_PARAMS } from '../../../lambdas/stats/summary-core.js';
-import { resolveSeriesRange, resolveSummaryWindow } from '../../../lambdas/stats/windows.js';
+import {
+  resolveSeriesRange,
+  resolveSummaryWindow,
+  SERIES_INTERVALS,
+} from '../../../lambdas/stats/windows.js';
 
 const NOW = Date.parse('2026-01-15T10:37:20.000Z');
 
@@ -125,5 +129,36 @@ describe('timeseries range', () => {
     const error = badRequest(() => resolveSeriesRange(query, interval, NOW));
     expect(error.parameter).toBe(parameter);
     expect(error.message).toContain(message);
+  });
+});
+
+describe('scalar parameters', () => {
+  it.each([
+    [{ limit: '0' }, 'limit', 'must be an integer from 1 to 100'],
+    [{ limit: '101' }, 'limit', 'must be an integer from 1 to 100'],
+    [{ limit: 'ten' }, 'limit', 'must be an integer from 1 to 100'],
+    [{ limit: '' }, 'limit', 'must be an integer from 1 to 100'],
+  ])('rejects %j naming %s', (query, parameter, message) => {
+    const error = badRequest(() => integerParam(query, 'limit', 1, 100, 10));
+    expect(error.parameter).toBe(parameter);
+    expect(error.message).toContain(message);
+  });
+
+  it('rejects an interval it does not know, listing the allowed ones', () => {
+    const error = badRequest(() => choiceParam({ interval: 'week' }, 'interval', SERIES_INTERVALS, 'hour'));
+    expect(error).toEqual({
+      message: 'interval: must be one of minute, hour, day; got "week"',
+      parameter: 'interval',
+    });
+  });
+
+  it('rejects an empty or over-long string and one off its pattern', () => {
+    expect(badRequest(() => stringParam({ type: '' }, 'type', 64)).parameter).toBe('type');
+    expect(badRequest(() => stringParam({ q: 'x'.repeat(257) }, 'q', 256)).message).toBe(
+      'q: must be 1 to 256 characters',
+    );
+    expect(
+      badRequest(() => stringParam({ type: 'Page View' }, 'type', 64, /^[a-z0-9_.:-]+$/)).parameter,
+    ).toBe('type');
   });
 });
