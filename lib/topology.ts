@@ -9,6 +9,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../lambdas/shared/env-names.js';
+import { STATS_ROUTES } from '../lambdas/stats/routes.js';
 
 /**
  * The repository root: function entries are relative to it, the CDK bundles from it (its lock file) and
@@ -80,7 +81,7 @@ export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
   },
   'stats-api': {
     id: 'stats-api',
-    description: 'Serves per-account summaries from the rollups',
+    description: 'Serves per-account summaries and timeseries from the rollups, event search and health',
     entry: 'lambdas/stats/handler.ts',
     handler: 'handler',
     memorySizeMb: 256,
@@ -260,7 +261,11 @@ export interface RestRoute {
 
 export const REST_ROUTES: RestRoute[] = [
   { method: 'POST', path: '/v1/events', functionId: 'ingest' },
-  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api' },
+  ...Object.values(STATS_ROUTES).map((path) => ({
+    method: 'GET' as const,
+    path,
+    functionId: 'stats-api' as const,
+  })),
 ];
 
 export const WEBSOCKET_ROUTES: {
@@ -289,7 +294,7 @@ export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
   ingest: { stream: 'write', tables: { apiKeys: 'read' } },
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
-  'stats-api': { tables: { rollups: 'read', apiKeys: 'read' } },
+  'stats-api': { tables: { rollups: 'read', apiKeys: 'read' }, opensearch: 'read' },
   'ws-connect': { tables: { connections: 'readwrite', apiKeys: 'read' } },
   'ws-disconnect': { tables: { connections: 'readwrite' } },
   'ws-default': { tables: { connections: 'readwrite' }, websocketManagement: true },

@@ -55,7 +55,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
 }
 
-function createTableInput(name: string, table: TableDefinition): CreateTableCommandInput {
+/** The CreateTable input of a topology table, as the deployed stack defines it. */
+export function createTableInput(name: string, table: TableDefinition): CreateTableCommandInput {
   const keys = [
     table.partitionKey,
     table.sortKey,

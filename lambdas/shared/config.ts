@@ -5,7 +5,12 @@
  */
 
 import { ENV, TUNING_ENV } from './env-names.js';
-import { DEFAULT_MAX_FUTURE_MS, DEFAULT_MAX_PAST_MS, type TimestampBounds } from './event-limits.js';
+import {
+  DEFAULT_MAX_FUTURE_MS,
+  DEFAULT_MAX_PAST_MS,
+  MAX_BACKFILL_HORIZON_MS,
+  type TimestampBounds,
+} from './event-limits.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -40,15 +45,30 @@ export interface IngestConfig {
   timestampBounds: TimestampBounds;
 }
 
+/**
+ * The accepted timestamp range around the receipt time: the backfill horizon in the past (at most 365
+ * days, which the rollups' 400-day retention can hold) and the clock skew in the future. One setting
+ * for every function that reads it (ingest, rollup writer, stats API).
+ */
+export function loadTimestampBounds(env: Env = process.env): TimestampBounds {
+  const maxPastMs = positiveSeconds(TUNING_ENV.eventMaxPastSeconds, DEFAULT_MAX_PAST_MS, env);
+  if (maxPastMs > MAX_BACKFILL_HORIZON_MS) {
+    throw new Error(
+      `${TUNING_ENV.eventMaxPastSeconds} environment variable must be at most ${MAX_BACKFILL_HORIZON_MS / 1000} seconds (365 days: rollups keep 400 days), got "${env[TUNING_ENV.eventMaxPastSeconds]}"`,
+    );
+  }
+  return {
+    maxPastMs,
+    maxFutureMs: positiveSeconds(TUNING_ENV.eventMaxFutureSeconds, DEFAULT_MAX_FUTURE_MS, env),
+  };
+}
+
 /** Config of the ingest function. */
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return {
     streamName: requireEnv(ENV.eventsStreamName, env),
     apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
-    timestampBounds: {
-      maxPastMs: positiveSeconds(TUNING_ENV.eventMaxPastSeconds, DEFAULT_MAX_PAST_MS, env),
-      maxFutureMs: positiveSeconds(TUNING_ENV.eventMaxFutureSeconds, DEFAULT_MAX_FUTURE_MS, env),
-    },
+    timestampBounds: loadTimestampBounds(env),
   };
 }
 
@@ -102,6 +122,9 @@ export function loadRollupWriterConfig(env: Env = process.env): RollupWriterConf
 export interface StatsApiConfig {
   rollupsTableName: string;
   apiKeysTableName: string;
+  opensearch: OpenSearchConfig;
+  indexPrefix: string;
+  timestampBounds: TimestampBounds;
 }
 
 /** Config of the stats API function. */
@@ -109,6 +132,9 @@ export function loadStatsApiConfig(env: Env = process.env): StatsApiConfig {
   return {
     rollupsTableName: requireEnv(ENV.rollupsTableName, env),
     apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
+    opensearch: loadOpenSearchConfig(env),
+    indexPrefix: optionalEnv(ENV.eventsIndexPrefix, 'events', env),
+    timestampBounds: loadTimestampBounds(env),
   };
 }
 

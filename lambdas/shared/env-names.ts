@@ -32,8 +32,14 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
  * `ENV` because they name no resource and carry no grant.
  */
 export const TUNING_ENV = {
-  /** How far in the past an event's `timestamp` may lie, in seconds (default 7 days). */
+  /**
+   * How far in the past an event's `timestamp` may lie, in seconds (default 90 days, at most 365): the
+   * backfill horizon, read by ingest and by the rollup writer.
+   */
   eventMaxPastSeconds: 'EVENT_MAX_PAST_SECONDS',
-  /** How far in the future an event's `timestamp` may lie, in seconds (default 1 hour). */
+  /**
+   * How far in the future an event's `timestamp` may lie, in seconds (default 1 hour): the accepted
+   * clock skew, read by ingest and by the stats API (windows ending now include it).
+   */
   eventMaxFutureSeconds: 'EVENT_MAX_FUTURE_SECONDS',
 } as const;

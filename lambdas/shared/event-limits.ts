@@ -56,9 +56,15 @@ export const MAX_DOCUMENT_ID_BYTES = 512;
 /** Event types: lower-case letters, digits and `_ . : -`. */
 export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
 
-/** Default bounds on a client-supplied timestamp, relative to the receipt time. */
-export const DEFAULT_MAX_PAST_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Default bounds on a client-supplied timestamp, relative to the receipt time. The past bound is the
+ * backfill horizon: an event up to 90 days old is accepted and counted in the rollup buckets of its own
+ * time (ingest and the rollup writer read the same setting, `EVENT_MAX_PAST_SECONDS`).
+ */
+export const DEFAULT_MAX_PAST_MS = 90 * 24 * 3600 * 1000;
 export const DEFAULT_MAX_FUTURE_MS = 3600 * 1000;
+/** The longest backfill horizon that can be configured: the rollups keep hour and day buckets 400 days. */
+export const MAX_BACKFILL_HORIZON_MS = 365 * 24 * 3600 * 1000;
 
 export interface TimestampBounds {
   maxPastMs: number;

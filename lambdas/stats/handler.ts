@@ -1,6 +1,6 @@
 /**
- * GET /v1/accounts/{accountId}/summary (API Gateway REST proxy integration): thin adapter over
- * `stats-core.ts`. Needs a read key of the account in the path.
+ * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search and
+ * health, as a thin adapter over `stats-core.ts`.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiKeyLookup } from '../shared/api-keys.js';
@@ -8,29 +8,41 @@ import { dynamoDocumentClient } from '../shared/clients.js';
 import { loadStatsApiConfig } from '../shared/config.js';
 import { errorResult, headerValue, jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
-import { getSummary } from './stats-core.js';
+import { openSearchClient } from '../shared/opensearch-client.js';
+import { RollupStateCache } from './rollup-cache.js';
+import { type StatsDeps, serveStats } from './stats-core.js';
 
 const config = loadStatsApiConfig();
-const deps = {
-  dynamo: dynamoDocumentClient(),
-  tableName: config.rollupsTableName,
-  lookupApiKey: createApiKeyLookup({ client: dynamoDocumentClient(), tableName: config.apiKeysTableName }),
-  now: () => new Date(),
+const dynamo = dynamoDocumentClient();
+const search = openSearchClient(config.opensearch);
+const deps: StatsDeps = {
+  rollups: {
+    dynamo,
+    tableName: config.rollupsTableName,
+    maxFutureMs: config.timestampBounds.maxFutureMs,
+    cache: new RollupStateCache(),
+    now: () => Date.now(),
+  },
+  search: { search, indexPrefix: config.indexPrefix, log: logger },
+  health: { dynamo, tableName: config.rollupsTableName, search, log: logger },
+  lookupApiKey: createApiKeyLookup({ client: dynamo, tableName: config.apiKeysTableName }),
 };
 
 /** Lambda entry point of the stats API function. */
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   logger.addContext(context);
   try {
-    const summary = await getSummary(
+    const response = await serveStats(
       {
-        accountId: event.pathParameters?.accountId,
+        resource: event.resource,
+        pathParameters: event.pathParameters,
+        query: event.queryStringParameters,
+        multiValueQuery: event.multiValueQueryStringParameters,
         apiKey: headerValue(event.headers, 'x-api-key'),
-        window: event.queryStringParameters?.window,
       },
       deps,
     );
-    return jsonResult(200, summary);
+    return jsonResult(response.statusCode, response.body);
   } catch (error) {
     return errorResult(error, logger);
   }

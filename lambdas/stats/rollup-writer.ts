@@ -6,7 +6,7 @@ import { dynamoDocumentClient, sqsClient } from '../shared/clients.js';
 import { loadRollupWriterConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
-import { applyRecords, type RollupDeps } from './rollup-core.js';
+import { applyRecords, type RollupDeps, type ShardRegistryCache } from './rollup-core.js';
 
 /** Time kept back to report batch item failures after the last retry. */
 const ANSWER_MARGIN_MS = 5_000;
@@ -19,6 +19,7 @@ const deps: RollupDeps = {
   deadLetterQueueUrl: config.deadLetterQueueUrl,
   timing: realTiming,
   log: logger,
+  registry: new Map() satisfies ShardRegistryCache,
 };
 
 /** Lambda entry point of the rollup writer function. */

@@ -1,107 +1,76 @@
 /**
- * Stats API core: per-account summaries over a window, read from the hourly rollups.
+ * The stats API: one entry per route, each authenticating first (a read key of the account in the
+ * path: 401 without a known key, 403 for a write key or another account's), then checking every query
+ * parameter (400 naming it), then answering (404 when there is no data). `/v1/health` needs no key.
  */
-import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
+import { ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { BadRequestError, NotFoundError } from '../shared/http.js';
-import { accountPk, fromItem, hourlySortKeyRange } from './rollup-model.js';
+import { checkHealth, type HealthDeps } from './health-core.js';
+import { readQuery } from './query-params.js';
+import type { RollupReadDeps } from './rollup-reader.js';
+import { STATS_ROUTES } from './routes.js';
+import { EVENTS_PARAMS, type SearchDeps, searchEvents, USER_EVENTS_PARAMS } from './search-core.js';
+import { SUMMARY_PARAMS, summarize } from './summary-core.js';
+import { TIMESERIES_PARAMS, timeseries } from './timeseries-core.js';
 
-const HOUR_MS = 3600 * 1000;
-
-/** The windows a summary may cover, and their length. */
-export const SUMMARY_WINDOWS = {
-  last_1h: HOUR_MS,
-  last_24h: 24 * HOUR_MS,
-  last_7d: 7 * 24 * HOUR_MS,
-  last_30d: 30 * 24 * HOUR_MS,
-} as const;
-
-export type SummaryWindow = keyof typeof SUMMARY_WINDOWS;
-
-export const DEFAULT_WINDOW: SummaryWindow = 'last_24h';
-
-/** Parses `?window=`; absent means `last_24h`, anything unknown is a 400 naming the allowed values. */
-export function parseWindow(value: string | undefined | null): SummaryWindow {
-  if (value === undefined || value === null || value === '') return DEFAULT_WINDOW;
-  if (Object.hasOwn(SUMMARY_WINDOWS, value)) return value as SummaryWindow;
-  throw new BadRequestError(
-    `window must be one of ${Object.keys(SUMMARY_WINDOWS).join(', ')}; got "${value.slice(0, 64)}"`,
-    { allowed_windows: Object.keys(SUMMARY_WINDOWS) },
-  );
-}
-
-/** The summary body. */
-export interface Summary {
-  account_id: string;
-  /** `from` is the start of the first hourly bucket read, so the window is covered whole. */
-  window: { from: string; to: string };
-  total: number;
-  by_type: Record<string, number>;
-  unique_users: number;
+/** A request as the handler passes it on (the parts of an API Gateway proxy event the API reads). */
+export interface StatsRequest {
+  resource: string;
+  pathParameters: Record<string, string | undefined> | null;
+  query: Record<string, string | undefined> | null;
+  multiValueQuery: Record<string, string[] | undefined> | null;
+  apiKey: string | undefined;
 }
 
 export interface StatsDeps {
-  dynamo: DynamoDBDocumentClient;
-  tableName: string;
-  now: () => Date;
+  rollups: RollupReadDeps & { now: () => number };
+  search: SearchDeps;
+  health: HealthDeps;
+  lookupApiKey: ApiKeyLookup;
 }
 
-/**
- * Sums the hourly rollups of the hours that overlap `[now - window, now]`. Throws `NotFoundError` when
- * the account has no rollups in that range.
- */
-export async function summarize(accountId: string, window: SummaryWindow, deps: StatsDeps): Promise<Summary> {
-  const to = deps.now();
-  const from = new Date(Math.floor((to.getTime() - SUMMARY_WINDOWS[window]) / HOUR_MS) * HOUR_MS);
-  const range = hourlySortKeyRange(from, to);
-  let found = 0;
-  let total = 0;
-  const byType: Record<string, number> = {};
-  const users = new Set<string>();
-  const pages = paginateQuery(
-    { client: deps.dynamo },
-    {
-      TableName: deps.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':low': range.low, ':high': range.high },
-    },
-  );
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      const rollup = fromItem(item);
-      if (!rollup) continue;
-      found += 1;
-      total += rollup.total;
-      for (const [type, count] of Object.entries(rollup.byType)) byType[type] = (byType[type] ?? 0) + count;
-      for (const user of rollup.users) users.add(user);
-    }
+export interface StatsResponse {
+  statusCode: number;
+  body: unknown;
+}
+
+/** Serves one request of any stats route. */
+export async function serveStats(request: StatsRequest, deps: StatsDeps): Promise<StatsResponse> {
+  const query = (allowed: readonly string[]) => readQuery(request.query, request.multiValueQuery, allowed);
+  if (request.resource === STATS_ROUTES.health) {
+    query([]);
+    return checkHealth(deps.health);
   }
-  if (found === 0) throw new NotFoundError(`no events for account ${accountId} in ${window}`);
-  return {
-    account_id: accountId,
-    window: { from: from.toISOString(), to: to.toISOString() },
-    total,
-    by_type: byType,
-    unique_users: users.size,
-  };
+  const accountId = await authorizedAccount(request, deps.lookupApiKey);
+  switch (request.resource) {
+    case STATS_ROUTES.summary:
+      return ok(await summarize(accountId, query(SUMMARY_PARAMS), deps.rollups));
+    case STATS_ROUTES.timeseries:
+      return ok(await timeseries(accountId, query(TIMESERIES_PARAMS), deps.rollups));
+    case STATS_ROUTES.events:
+      return ok(await searchEvents(accountId, query(EVENTS_PARAMS), deps.search));
+    case STATS_ROUTES.userEvents: {
+      const userId = request.pathParameters?.userId;
+      if (!userId || userId.length > ID_MAX_LENGTH) {
+        throw new BadRequestError(`userId must be 1 to ${ID_MAX_LENGTH} characters`, { parameter: 'userId' });
+      }
+      return ok(await searchEvents(accountId, query(USER_EVENTS_PARAMS), deps.search, userId));
+    }
+    default:
+      throw new NotFoundError(`no stats route ${request.resource.slice(0, 128)}`);
+  }
 }
 
-/** A summary request as the handler sees it. */
-export interface SummaryRequest {
-  accountId: string | undefined;
-  apiKey: string | undefined;
-  window: string | undefined | null;
+function ok(body: unknown): StatsResponse {
+  return { statusCode: 200, body };
 }
 
-/**
- * Serves one summary request: 401 without a known key, 403 for a write key or another account's key,
- * 400 for an unknown window, 404 without data.
- */
-export async function getSummary(
-  request: SummaryRequest,
-  deps: StatsDeps & { lookupApiKey: ApiKeyLookup },
-): Promise<Summary> {
-  if (!request.accountId) throw new BadRequestError('accountId path parameter is missing');
-  await authorize(deps.lookupApiKey, request.apiKey, 'read', request.accountId);
-  return summarize(request.accountId, parseWindow(request.window), deps);
+/** The account of the path, once the key is known to be a read key of it. */
+async function authorizedAccount(request: StatsRequest, lookup: ApiKeyLookup): Promise<string> {
+  const accountId = request.pathParameters?.accountId;
+  if (!accountId)
+    throw new BadRequestError('accountId path parameter is missing', { parameter: 'accountId' });
+  await authorize(lookup, request.apiKey, 'read', accountId);
+  return accountId;
 }

@@ -190,7 +190,7 @@ export function bindQueue(fn: HouseFunction, queue: sqs.IQueue, _access: 'send')
  * `OPENSEARCH_ENDPOINT`, with the index prefix and the signing mode the function expects.
  */
 export function bindOpenSearch(fn: HouseFunction, domain: opensearch.IDomain, access: Access): void {
-  if (access === 'read') domain.grantRead(fn.role);
+  if (access === 'read') grantSearch(fn, domain);
   else if (access === 'write') domain.grantWrite(fn.role);
   else domain.grantReadWrite(fn.role);
   nameOpenSearch(fn, domain);
@@ -199,6 +199,33 @@ export function bindOpenSearch(fn: HouseFunction, domain: opensearch.IDomain, ac
     `AwsSolutions-IAM5[Resource::${nagRef(domain, 'Arn')}/*]`,
     'OpenSearch HTTP permissions name index paths under this one domain (time-based indices are created daily); no other domain is reachable.',
   );
+}
+
+/**
+ * Read access for searching the event indices: GET and HEAD anywhere in the domain (`grantRead`), plus
+ * the POSTs a search needs (a query body, opening a point in time) on the search endpoints of the event
+ * indices only, and the DELETE that closes a point in time. Never `_bulk`, `_doc` or an index write.
+ */
+function grantSearch(fn: HouseFunction, domain: opensearch.IDomain): void {
+  domain.grantRead(fn.role);
+  const events = `${domain.domainArn}/${OPENSEARCH.eventsIndexPrefix}-*`;
+  iam.Grant.addToPrincipal({
+    grantee: fn.role,
+    actions: ['es:ESHttpPost'],
+    resourceArns: [`${events}/_search`, `${events}/_search/point_in_time`, `${domain.domainArn}/_search`],
+  });
+  iam.Grant.addToPrincipal({
+    grantee: fn.role,
+    actions: ['es:ESHttpDelete'],
+    resourceArns: [`${domain.domainArn}/_search/point_in_time`],
+  });
+  for (const path of ['_search', '_search/point_in_time']) {
+    acknowledge(
+      fn,
+      `AwsSolutions-IAM5[Resource::${nagRef(domain, 'Arn')}/${OPENSEARCH.eventsIndexPrefix}-*/${path}]`,
+      'Searches span the time-based event indices (one per day), so the index part of the path is a pattern; only the search endpoints are granted.',
+    );
+  }
 }
 
 /**

@@ -15,8 +15,15 @@ import { spawnService } from './process.js';
 import type { ServiceHandle, ServiceOptions } from './service-handle.js';
 import { javaBinary, VENDOR_PATHS } from './vendor.js';
 
+export interface DynamoDbLocalOptions extends ServiceOptions {
+  /** Keep the tables in memory instead of on disk (benchmarks: faster, gone on exit). */
+  inMemory?: boolean;
+  /** Maximum JVM heap; default 512 MB (a benchmark loading millions of items wants more). */
+  maxHeapMb?: number;
+}
+
 /** Starts DynamoDB Local on `port` and resolves once `ListTables` answers. */
-export async function startDynamoDbLocal(options: ServiceOptions): Promise<ServiceHandle> {
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<ServiceHandle> {
   const host = options.host ?? '127.0.0.1';
   await assertPortFree('DynamoDB Local', options.port, host);
   const dbDir = join(options.dataDir, 'db');
@@ -31,14 +38,13 @@ export async function startDynamoDbLocal(options: ServiceOptions): Promise<Servi
       command: javaBinary(),
       args: [
         '-Xms64m',
-        '-Xmx512m',
+        `-Xmx${options.maxHeapMb ?? 512}m`,
         `-Djava.library.path=${VENDOR_PATHS.dynamodbNative}`,
         `-Dsqlite4java.library.path=${VENDOR_PATHS.dynamodbNative}`,
         '-cp',
         `${VENDOR_PATHS.dynamodbLib}/*`,
         'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
-        '-dbPath',
-        dbDir,
+        ...(options.inMemory ? ['-inMemory'] : ['-dbPath', dbDir]),
         '-sharedDb',
         '-disableTelemetry',
         '-port',

@@ -7,13 +7,26 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/env-names.js';
 import { DEFAULT_SETTINGS, settingsFromContext } from '../../lib/stacks/pipeline-settings.js';
-import { API_STAGE, FUNCTIONS, type FunctionId, OPENSEARCH } from '../../lib/topology.js';
+import { API_STAGE, FUNCTIONS, type FunctionId, OPENSEARCH, REST_ROUTES } from '../../lib/topology.js';
 import { pipeline } from './pipeline.js';
 import { OVERRIDDEN_SETTINGS, synthPipeline } from './synth.js';
 
 const { template, ids } = pipeline();
 const overridden = pipeline('overridden');
 const fnId = (id: FunctionId) => ids.functions[id].function;
+
+/** Logical id of the API Gateway resource at `path` (e.g. `/v1/accounts/{accountId}/events`). */
+function resourceIdOf(path: string): string {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const { PathPart, ParentId } = resources[id]?.Properties ?? {};
+    const parent = ParentId?.Ref as string | undefined;
+    return `${parent && resources[parent] ? pathOf(parent) : ''}/${PathPart}`;
+  };
+  const matches = Object.keys(resources).filter((id) => pathOf(id) === path);
+  expect(matches, path).toHaveLength(1);
+  return matches[0] as string;
+}
 
 function environmentOf(id: FunctionId): Record<string, unknown> {
   const fn = template.findResources('AWS::Lambda::Function')[fnId(id)];
@@ -133,24 +146,22 @@ describe('REST API', () => {
     });
   });
 
-  it.each([
-    ['POST', 'events', 'ingest'],
-    ['GET', 'summary', 'stats-api'],
-  ] as const)('routes %s .../%s to %s through a Lambda proxy integration', (method, pathPart, id) => {
-    const resources = template.findResources('AWS::ApiGateway::Resource', {
-      Properties: { PathPart: pathPart },
-    });
-    expect(Object.keys(resources)).toHaveLength(1);
-    template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: method,
-      ResourceId: { Ref: Object.keys(resources)[0] },
-      RequestValidatorId: Match.anyValue(),
-      Integration: Match.objectLike({
-        Type: 'AWS_PROXY',
-        Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(id), 'Arn'] }])] }),
-      }),
-    });
-  });
+  it.each(REST_ROUTES.map((route) => [route.method, route.path, route.functionId] as const))(
+    'routes %s %s to %s through a Lambda proxy integration',
+    (method, path, id) => {
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: method,
+        ResourceId: { Ref: resourceIdOf(path) },
+        RequestValidatorId: Match.anyValue(),
+        Integration: Match.objectLike({
+          Type: 'AWS_PROXY',
+          Uri: Match.objectLike({
+            'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(id), 'Arn'] }])],
+          }),
+        }),
+      });
+    },
+  );
 
   it('requires the account id path parameter of the summary route', () => {
     template.hasResourceProperties('AWS::ApiGateway::Method', {

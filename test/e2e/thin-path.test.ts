@@ -39,10 +39,14 @@ describe('a batch of events, end to end', () => {
     // …counted in the rollups…
     const summary = await eventually(
       () => getSummary(account.accountId, account.readKey),
-      (result) => result.status === 200 && result.body.total >= 25,
+      (result) => result.status === 200 && result.body.total_events >= 25,
     );
     expect(summary.status).toBe(200);
-    expect(summary.body).toMatchObject({ total: 25, by_type: { login: 9, page_view: 16 }, unique_users: 5 });
+    expect(summary.body).toMatchObject({
+      total_events: 25,
+      totals_by_type: { login: 9, page_view: 16 },
+      unique_users: 5,
+    });
 
     // …and pushed to the dashboard.
     const pushed = await eventually(
@@ -74,10 +78,10 @@ describe('a batch of events, end to end', () => {
     );
     const summary = await eventually(
       () => getSummary(account.accountId, account.readKey),
-      (result) => result.status === 200 && result.body.total >= 11,
+      (result) => result.status === 200 && result.body.total_events >= 11,
     );
     expect(indexed).toHaveLength(11);
-    expect(summary.body.total).toBe(11);
+    expect(summary.body.total_events).toBe(11);
   });
 
   it('accepts the valid events of a batch and names the field of each rejected one', async () => {

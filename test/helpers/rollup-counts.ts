@@ -1,33 +1,35 @@
 /**
- * What the rollups counted, read straight from DynamoDB Local. The only test code that knows the rollup
- * layout (through `lambdas/stats/rollup-model.ts`): when the model changes, this file changes with it.
+ * What the rollups counted, read straight from DynamoDB Local through the stats reader. The only test
+ * code that reads the rollups outside the stats API: when the model changes, this file changes with it.
  */
-import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { accountPk, fromItem } from '../../lambdas/stats/rollup-model.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_MAX_FUTURE_MS } from '../../lambdas/shared/event-limits.js';
+import { NotFoundError } from '../../lambdas/shared/http.js';
+import { summarize } from '../../lambdas/stats/summary-core.js';
 import { localDynamoDb } from '../../local/services/local-clients.js';
 import { eventually, localStack } from './local-stack-client.js';
 
-/** The number of events counted for an account, over all days (the sum of its daily rollups). */
+/** The number of events counted for an account, over all time. */
 export async function countedEvents(accountId: string): Promise<number> {
   const stack = localStack();
   const client = DynamoDBDocumentClient.from(
     localDynamoDb(stack.dynamodbUrl, { region: stack.region, maxAttempts: 3 }),
   );
   try {
-    let total = 0;
-    const pages = paginateQuery(
-      { client },
+    const summary = await summarize(
+      accountId,
+      { window: 'all' },
       {
-        TableName: stack.rollupsTableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
-        ExpressionAttributeValues: { ':pk': accountPk(accountId), ':day': 'D#' },
-        ConsistentRead: true,
+        dynamo: client,
+        tableName: stack.rollupsTableName,
+        maxFutureMs: DEFAULT_MAX_FUTURE_MS,
+        now: Date.now,
       },
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) total += fromItem(item)?.total ?? 0;
-    }
-    return total;
+    return summary.total_events;
+  } catch (error) {
+    if (error instanceof NotFoundError) return 0;
+    throw error;
   } finally {
     client.destroy();
   }

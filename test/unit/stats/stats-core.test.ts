@@ -1,27 +1,63 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
+import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
-import { fromItem, toItem } from '../../../lambdas/stats/rollup-model.js';
-import { getSummary, parseWindow } from '../../../lambdas/stats/stats-core.js';
+import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
+import { STATS_ROUTES } from '../../../lambdas/stats/routes.js';
+import type { SearchApi } from '../../../lambdas/stats/search-core.js';
+import { type StatsDeps, type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
+import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
+import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+const NOW = Date.parse('2026-01-15T10:37:20.000Z');
 const KEYS: Record<string, ApiKeyRecord> = {
   'rk-1': { accountId: 'acct-1', scope: 'read' },
   'wk-1': { accountId: 'acct-1', scope: 'write' },
   'rk-2': { accountId: 'acct-2', scope: 'read' },
 };
+const client = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 
-const deps = () => ({
-  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
-  tableName: 'rollups',
-  lookupApiKey: async (key: string) => KEYS[key],
-  now: () => new Date('2026-01-15T10:30:00.000Z'),
-});
+function deps(search: Partial<SearchApi> = {}, healthy = true): StatsDeps {
+  return {
+    rollups: {
+      dynamo: client(),
+      tableName: 'rollups',
+      maxFutureMs: 3_600_000,
+      now: () => NOW,
+      timing: fakeTiming(NOW),
+    },
+    search: { search: search as SearchApi, indexPrefix: 'events', log: silentLog },
+    health: {
+      dynamo: client(),
+      tableName: 'rollups',
+      search: { cluster: { health: async () => ({ body: { status: healthy ? 'green' : 'red' } }) } },
+      log: silentLog,
+    },
+    lookupApiKey: async (key) => KEYS[key],
+  };
+}
 
-async function httpErrorOf(promise: Promise<unknown>): Promise<HttpError> {
+function request(
+  resource: string,
+  query: Record<string, string> = {},
+  apiKey = 'rk-1',
+  userId?: string,
+): StatsRequest {
+  return {
+    resource,
+    pathParameters: { accountId: 'acct-1', ...(userId ? { userId } : {}) },
+    query,
+    multiValueQuery: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
+    apiKey,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<HttpError> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
@@ -30,123 +66,332 @@ async function httpErrorOf(promise: Promise<unknown>): Promise<HttpError> {
   return error;
 }
 
-describe('parseWindow', () => {
-  it('defaults to last_24h and names the allowed values when unknown', () => {
+/** Counts the events through the real writer core into the fake table. */
+async function given(events: StoredEvent[]): Promise<void> {
+  const records = events.map((event, index) => kinesisRecord(event, String(index + 1).padStart(20, '0')));
+  const outcome = await applyRecords(
+    records,
+    {
+      dynamo: client(),
+      tableName: 'rollups',
+      sqs: new SQSClient({ region: 'eu-west-1' }),
+      deadLetterQueueUrl: 'http://sqs/dlq',
+      timing: fakeTiming(NOW),
+      log: silentLog,
+      registry: new Map(),
+    },
+    NOW + 30_000,
+  );
+  expect(outcome.counts.applied).toBe(events.length);
+}
+
+const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
+
+describe('summary', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    fakeRollupsTable(dynamo);
+  });
+
+  it('answers totals, types, values, unique users and top lists of the window', async () => {
+    // Prepare
+    await given([
+      storedEvent({ type: 'page_view', user_id: 'u1', path: '/', timestamp: minutesAgo(5) }),
+      storedEvent({ type: 'page_view', user_id: 'u1', path: '/pricing', timestamp: minutesAgo(50) }),
+      storedEvent({ type: 'page_view', user_id: 'u2', path: '/', timestamp: minutesAgo(600) }),
+      storedEvent({ type: 'purchase', user_id: 'u2', value: 30, timestamp: minutesAgo(700) }),
+      storedEvent({ type: 'purchase', anonymous_id: 'anon-1', value: 10, timestamp: minutesAgo(3 * 1440) }),
+    ]);
+
     // Act
-    const fallback = parseWindow(undefined);
-    const error = (() => {
-      try {
-        parseWindow('last_year');
-      } catch (caught) {
-        return caught as HttpError;
-      }
-    })();
+    const response = await serveStats(
+      request(STATS_ROUTES.summary, { window: 'last_24h', limit: '1' }),
+      deps(),
+    );
 
     // Assess
-    expect(fallback).toBe('last_24h');
-    expect(parseWindow('last_7d')).toBe('last_7d');
-    expect(error?.statusCode).toBe(400);
-    expect(error?.message).toBe(
-      'window must be one of last_1h, last_24h, last_7d, last_30d; got "last_year"',
+    expect(response).toEqual({
+      statusCode: 200,
+      body: {
+        account_id: 'acct-1',
+        window: 'last_24h',
+        from: '2026-01-14T10:38:00.000Z',
+        to: '2026-01-15T10:37:20.000Z',
+        total_events: 4,
+        totals_by_type: { page_view: 3, purchase: 1 },
+        values_by_type: { purchase: { count: 1, sum: 30, min: 30, max: 30 } },
+        unique_users: 2,
+        unique_users_error: 0.02,
+        top_users: [{ user_id: 'u1', events: 2 }],
+        top_paths: [{ path: '/', views: 2 }],
+        top_error: { users: 0, paths: 0 },
+        limit: 1,
+      },
+    });
+  });
+
+  it('counts in last_1h an event of 59 minutes ago and one stamped 30 minutes ahead, not one of 61 minutes ago', async () => {
+    // Prepare
+    await given([
+      storedEvent({ event_id: 'old', timestamp: minutesAgo(61) }),
+      storedEvent({ event_id: 'recent', timestamp: minutesAgo(59) }),
+      storedEvent({ event_id: 'early', timestamp: minutesAgo(-30) }),
+    ]);
+
+    // Act
+    const response = await serveStats(request(STATS_ROUTES.summary, { window: 'last_1h' }), deps());
+
+    // Assess
+    expect(response.body).toMatchObject({ total_events: 2, from: '2026-01-15T09:38:00.000Z' });
+  });
+
+  it('answers an exact minute range and a whole day', async () => {
+    // Prepare
+    await given([
+      storedEvent({ timestamp: '2026-01-14T23:59:59.000Z' }),
+      storedEvent({ timestamp: '2026-01-15T00:00:00.000Z' }),
+      storedEvent({ timestamp: '2026-01-15T09:16:59.999Z' }),
+      storedEvent({ timestamp: '2026-01-15T09:17:00.000Z' }),
+    ]);
+
+    // Act
+    const range = await serveStats(
+      request(STATS_ROUTES.summary, { from: '2026-01-15T00:00Z', to: '2026-01-15T09:17Z' }),
+      deps(),
     );
+    const day = await serveStats(request(STATS_ROUTES.summary, { date: '2026-01-14' }), deps());
+
+    // Assess
+    expect(range.body).toMatchObject({ window: 'range', total_events: 2, to: '2026-01-15T09:17:00.000Z' });
+    expect(day.body).toMatchObject({ window: 'date', total_events: 1 });
+  });
+
+  it('answers 404 without data, and 401/403 before reading anything', async () => {
+    // Act
+    const empty = await rejection(serveStats(request(STATS_ROUTES.summary), deps()));
+    dynamo.resetHistory();
+    const statuses = await Promise.all(
+      ['wk-1', 'rk-2', ''].map(
+        async (key) =>
+          (await rejection(serveStats(request(STATS_ROUTES.summary, {}, key), deps()))).statusCode,
+      ),
+    );
+
+    // Assess
+    expect(empty.statusCode).toBe(404);
+    expect(statuses).toEqual([403, 403, 401]);
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('checks the key before the parameters', async () => {
+    const error = await rejection(
+      serveStats(request(STATS_ROUTES.summary, { nonsense: '1' }, 'rk-2'), deps()),
+    );
+    expect(error.statusCode).toBe(403);
   });
 });
 
-describe('getSummary', () => {
+describe('timeseries', () => {
   beforeEach(() => {
     dynamo.reset();
+    fakeRollupsTable(dynamo);
   });
 
-  it('sums the hourly rollups of the window', async () => {
+  it('answers one point per bucket, empty ones included, with value aggregates of a type', async () => {
     // Prepare
-    dynamo.on(QueryCommand).resolves({
-      Items: [
-        toItem({
-          accountId: 'acct-1',
-          granularity: 'hour',
-          bucket: '2026-01-15T09',
-          total: 3,
-          byType: { login: 1, page_view: 2 },
-          users: new Set(['u1', 'u2']),
-        }),
-        toItem({
-          accountId: 'acct-1',
-          granularity: 'hour',
-          bucket: '2026-01-15T10',
-          total: 1,
-          byType: { page_view: 1 },
-          users: new Set(['u2', 'u3']),
-        }),
-      ],
-    });
+    await given([
+      storedEvent({ type: 'purchase', value: 5, user_id: 'u1', timestamp: '2026-01-15T08:10:00.000Z' }),
+      storedEvent({ type: 'purchase', value: 7, user_id: 'u2', timestamp: '2026-01-15T08:20:00.000Z' }),
+      storedEvent({ type: 'login', user_id: 'u1', timestamp: '2026-01-15T10:00:00.000Z' }),
+    ]);
+    const query = { interval: 'hour', from: '2026-01-15T08:00Z', to: '2026-01-15T11:00Z' };
 
     // Act
-    const summary = await getSummary({ accountId: 'acct-1', apiKey: 'rk-1', window: 'last_1h' }, deps());
+    const all = await serveStats(request(STATS_ROUTES.timeseries, query), deps());
+    const purchases = await serveStats(
+      request(STATS_ROUTES.timeseries, { ...query, type: 'purchase' }),
+      deps(),
+    );
 
     // Assess
-    expect(summary).toEqual({
-      account_id: 'acct-1',
-      window: { from: '2026-01-15T09:00:00.000Z', to: '2026-01-15T10:30:00.000Z' },
-      total: 4,
-      by_type: { login: 1, page_view: 3 },
-      unique_users: 3,
+    expect(all.body).toMatchObject({
+      interval: 'hour',
+      buckets: [
+        {
+          start: '2026-01-15T08:00:00.000Z',
+          events: 2,
+          unique_users: 2,
+          value: { count: 2, sum: 12, min: 5, max: 7 },
+        },
+        { start: '2026-01-15T09:00:00.000Z', events: 0 },
+        { start: '2026-01-15T10:00:00.000Z', events: 1, unique_users: 1 },
+      ],
     });
-    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
-      ':pk': 'ACC#acct-1',
-      ':low': 'H#2026-01-15T09',
-      ':high': 'H#2026-01-15T10',
+    expect(purchases.body).toMatchObject({
+      type: 'purchase',
+      buckets: [{ events: 2, value: { sum: 12 } }, { events: 0 }, { events: 0 }],
     });
   });
 
-  it('answers 404 when the account has no data in the window', async () => {
+  it('answers 404 when no event of the type is in the range, and 400 for a bad type', async () => {
     // Prepare
-    dynamo.on(QueryCommand).resolves({ Items: [] });
+    await given([storedEvent({ type: 'login', timestamp: '2026-01-15T10:00:00.000Z' })]);
 
     // Act
-    const error = await httpErrorOf(
-      getSummary({ accountId: 'acct-1', apiKey: 'rk-1', window: null }, deps()),
+    const none = await rejection(serveStats(request(STATS_ROUTES.timeseries, { type: 'purchase' }), deps()));
+    const bad = await rejection(serveStats(request(STATS_ROUTES.timeseries, { type: 'Not A Type' }), deps()));
+
+    // Assess
+    expect(none.statusCode).toBe(404);
+    expect([bad.statusCode, bad.details.parameter]).toEqual([400, 'type']);
+  });
+});
+
+describe('event search', () => {
+  const hit = (id: string, at: string) => ({
+    _source: { event_id: id, account_id: 'acct-1', timestamp: at },
+    sort: [Date.parse(at), id],
+  });
+
+  function fakeSearch(pages: ReturnType<typeof hit>[][]) {
+    const calls: { index?: string; body: Record<string, unknown> }[] = [];
+    const deleted: string[][] = [];
+    const api: SearchApi = {
+      search: async (params) => {
+        calls.push(params);
+        return {
+          body: {
+            hits: { hits: pages[calls.length - 1] ?? [] },
+            ...(params.body.pit ? { pit_id: 'pit-2' } : {}),
+          },
+        };
+      },
+      createPit: async () => ({ body: { pit_id: 'pit-1' } }),
+      deletePit: async (params) => {
+        deleted.push(params.body.pit_id);
+        return {};
+      },
+    };
+    return { api, calls, deleted };
+  }
+
+  it('pages newest first with a cursor bound to the account, the query and a point in time', async () => {
+    // Prepare
+    const search = fakeSearch([
+      [hit('c', '2026-01-15T10:03:00Z'), hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')],
+      [hit('a', '2026-01-15T10:01:00Z')],
+    ]);
+
+    // Act
+    const first = await serveStats(
+      request(STATS_ROUTES.events, { type: 'page_view', limit: '2' }),
+      deps(search.api),
+    );
+    const cursor = (first.body as { next_cursor: string }).next_cursor;
+    const second = await serveStats(
+      request(STATS_ROUTES.events, { type: 'page_view', limit: '2', cursor }),
+      deps(search.api),
+    );
+
+    // Assess
+    expect(first.body).toMatchObject({ events: [{ event_id: 'c' }, { event_id: 'b' }], limit: 2 });
+    expect(search.calls[0]).toMatchObject({
+      index: 'events-*',
+      body: {
+        size: 3,
+        sort: [{ timestamp: { order: 'desc' } }, { event_id: { order: 'desc' } }],
+        query: { bool: { filter: [{ term: { account_id: 'acct-1' } }, { term: { type: 'page_view' } }] } },
+      },
+    });
+    expect(search.calls[1]?.index).toBeUndefined();
+    expect(search.calls[1]?.body).toMatchObject({
+      pit: { id: 'pit-1' },
+      search_after: [Date.parse('2026-01-15T10:02:00Z'), 'b'],
+    });
+    expect(second.body).toMatchObject({ events: [{ event_id: 'a' }], next_cursor: null });
+    expect(search.deleted).toEqual([['pit-2']]);
+  });
+
+  it('rejects a cursor of another account or another query, and one it did not issue', async () => {
+    // Prepare
+    const search = fakeSearch([[hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')]]);
+    const first = await serveStats(request(STATS_ROUTES.events, { limit: '1' }), deps(search.api));
+    const cursor = (first.body as { next_cursor: string }).next_cursor;
+
+    // Act
+    const otherAccount = await rejection(
+      serveStats(
+        {
+          ...request(STATS_ROUTES.events, { limit: '1', cursor }, 'rk-2'),
+          pathParameters: { accountId: 'acct-2' },
+        },
+        deps(search.api),
+      ),
+    );
+    const otherQuery = await rejection(
+      serveStats(request(STATS_ROUTES.events, { limit: '1', cursor, type: 'login' }), deps(search.api)),
+    );
+    const forged = await rejection(
+      serveStats(request(STATS_ROUTES.events, { cursor: 'eyJ2IjoyfQ' }), deps(search.api)),
+    );
+
+    // Assess
+    expect(otherAccount.message).toBe('cursor: was issued for another account');
+    expect(otherQuery.message).toContain('cursor: was issued for a different query');
+    expect(forged.message).toBe('cursor: is not a cursor returned by this API');
+  });
+
+  it("searches one user's history from the path, and answers 404 when nothing matches", async () => {
+    // Prepare
+    const search = fakeSearch([[]]);
+
+    // Act
+    const error = await rejection(
+      serveStats(request(STATS_ROUTES.userEvents, {}, 'rk-1', 'user-7'), deps(search.api)),
+    );
+    const userParam = await rejection(
+      serveStats(request(STATS_ROUTES.userEvents, { user_id: 'x' }, 'rk-1', 'user-7'), deps(search.api)),
     );
 
     // Assess
     expect(error.statusCode).toBe(404);
-  });
-
-  it("answers 403 for a write key and for another account's key, 401 without a key", async () => {
-    // Act
-    const writeKey = await httpErrorOf(
-      getSummary({ accountId: 'acct-1', apiKey: 'wk-1', window: null }, deps()),
-    );
-    const otherAccount = await httpErrorOf(
-      getSummary({ accountId: 'acct-1', apiKey: 'rk-2', window: null }, deps()),
-    );
-    const noKey = await httpErrorOf(
-      getSummary({ accountId: 'acct-1', apiKey: undefined, window: null }, deps()),
-    );
-
-    // Assess
-    expect([writeKey.statusCode, otherAccount.statusCode, noKey.statusCode]).toEqual([403, 403, 401]);
-    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(search.calls[0]?.body).toMatchObject({
+      query: { bool: { filter: [{}, { term: { user_id: 'user-7' } }] } },
+    });
+    expect([userParam.statusCode, userParam.details.parameter]).toEqual([400, 'user_id']);
   });
 });
 
-describe('rollup model', () => {
-  it('round-trips a rollup through toItem and fromItem', () => {
-    // Prepare
-    const rollup = {
-      accountId: 'acct-1',
-      granularity: 'day' as const,
-      bucket: '2026-01-15',
-      total: 2,
-      byType: { 'checkout.done': 2 },
-      users: new Set(['u1']),
-    };
+describe('health', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    fakeRollupsTable(dynamo);
+  });
 
+  it('answers without a key and without data, 503 when a store does not answer', async () => {
     // Act
-    const item = toItem(rollup);
+    const healthy = await serveStats(
+      { ...request(STATS_ROUTES.health, {}, ''), pathParameters: null },
+      deps(),
+    );
+    const red = await serveStats(
+      { ...request(STATS_ROUTES.health, {}, ''), pathParameters: null },
+      deps({}, false),
+    );
 
     // Assess
-    expect(item).toMatchObject({ pk: 'ACC#acct-1', sk: 'D#2026-01-15', total: 2, 'type:checkout.done': 2 });
-    expect(fromItem(item)).toEqual(rollup);
-    expect(fromItem({ pk: 'ACC#acct-1', sk: 'EVT#e1', expiresAt: 1 })).toBeUndefined();
+    expect(healthy).toEqual({
+      statusCode: 200,
+      body: { status: 'ok', checks: { rollups: 'ok', search: 'ok' } },
+    });
+    expect(red).toEqual({
+      statusCode: 503,
+      body: { status: 'degraded', checks: { rollups: 'ok', search: 'red' } },
+    });
+  });
+
+  it('takes no parameters', async () => {
+    const error = await rejection(serveStats(request(STATS_ROUTES.health, { verbose: '1' }, ''), deps()));
+    expect([error.statusCode, error.details.parameter]).toEqual([400, 'verbose']);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * `GET /v1/accounts/{accountId}/summary`: totals, types, unique users and top lists of a window, from
+ * the fewest rollup buckets that cover it (see `coverWindow`).
+ */
+import { NotFoundError } from '../shared/http.js';
+import { integerParam, iso, type Query } from './query-params.js';
+import { mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
+import { HEAVY_HITTERS_CAPACITY } from './sketches/heavy-hitters.js';
+import { HLL_ERROR_BOUND } from './sketches/hyperloglog.js';
+import { coverWindow } from './time-buckets.js';
+import { type ResolvedWindow, resolveSummaryWindow } from './windows.js';
+
+export const SUMMARY_PARAMS = ['window', 'from', 'to', 'date', 'limit'] as const;
+export const DEFAULT_TOP_LIMIT = 10;
+
+export interface ValueStats {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** The summary body (README "Stats API" documents each field). */
+export interface Summary {
+  account_id: string;
+  window: ResolvedWindow['name'];
+  from: string;
+  to: string;
+  total_events: number;
+  totals_by_type: Record<string, number>;
+  values_by_type: Record<string, ValueStats>;
+  unique_users: number;
+  /** Relative error bound of `unique_users` (HyperLogLog, about 2.5 standard errors). */
+  unique_users_error: number;
+  top_users: { user_id: string; events: number }[];
+  top_paths: { path: string; views: number }[];
+  /** How far below the true count any count of a top list may be (0: exact). */
+  top_error: { users: number; paths: number };
+  limit: number;
+}
+
+/** Serves a summary request whose parameters are in `query`. */
+export async function summarize(
+  accountId: string,
+  query: Query,
+  deps: RollupReadDeps & { now: () => number },
+): Promise<Summary> {
+  const now = deps.now();
+  const window = resolveSummaryWindow(query, now);
+  const limit = integerParam(query, 'limit', 1, HEAVY_HITTERS_CAPACITY, DEFAULT_TOP_LIMIT);
+  const end = window.openEnd ? window.to + deps.maxFutureMs : window.to;
+  const rollups = await readBuckets(accountId, coverWindow(window.from, end, window.openEnd), deps);
+  const merged = mergeAll(rollups);
+  const total = merged.total();
+  if (total === 0)
+    throw new NotFoundError(
+      `no events for account ${accountId} from ${iso(window.from)} to ${iso(window.to)}`,
+    );
+
+  const types = [...merged.types.types].sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : 1));
+  const valuesByType: Record<string, ValueStats> = {};
+  for (const [type, entry] of types) {
+    const values = entry.value.toResponse();
+    if (values) valuesByType[type] = values;
+  }
+  return {
+    account_id: accountId,
+    window: window.name,
+    from: iso(window.from),
+    to: iso(window.to),
+    total_events: total,
+    totals_by_type: Object.fromEntries(types.map(([type, entry]) => [type, entry.count])),
+    values_by_type: valuesByType,
+    unique_users: merged.users.estimate(),
+    unique_users_error: HLL_ERROR_BOUND,
+    top_users: merged.topUsers.top(limit).map(({ key, count }) => ({ user_id: key, events: count })),
+    top_paths: merged.topPaths.top(limit).map(({ key, count }) => ({ path: key, views: count })),
+    top_error: { users: merged.topUsers.error, paths: merged.topPaths.error },
+    limit,
+  };
+}
