@@ -4,7 +4,13 @@
  * against the topology the stack was built from, so a wrong topology shows up as a broken rule.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { mentions, roleStatements, type Statement, actionsOn as statementActionsOn } from '../iam.js';
+import {
+  allActions,
+  mentions,
+  roleStatements,
+  type Statement,
+  actionsOn as statementActionsOn,
+} from '../iam.js';
 import type { PipelineIds } from '../synth.js';
 
 /** What a rule looks at: a template and the logical ids of the parts the design names. */
@@ -72,8 +78,20 @@ const WRITE_ACTION =
 
 export const isWrite = (action: string) => WRITE_ACTION.test(action);
 
+/**
+ * Whether the function may change data in the resource. OpenSearch searches are POSTs (and a point in
+ * time is closed with a DELETE), so a statement whose every resource is a `_search` endpoint reads.
+ */
 export function writesTo(subject: Subject, functionLogicalId: string, resourceLogicalId: string): boolean {
-  return actionsOn(subject, functionLogicalId, resourceLogicalId).some(isWrite);
+  return statementsOf(subject, functionLogicalId)
+    .filter((statement) => mentions(statement.Resource, resourceLogicalId) && !searchesOnly(statement))
+    .flatMap((statement) => allActions([statement]))
+    .some(isWrite);
+}
+
+function searchesOnly(statement: Statement): boolean {
+  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  return resources.every((resource) => /\/_search(\/point_in_time)?"/.test(JSON.stringify(resource)));
 }
 
 /** A Kinesis event source mapping on the event stream. */
