@@ -5,6 +5,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import { sqsClient } from '../shared/clients.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
+import { metrics } from '../shared/metrics.js';
 import { openSearchClient } from '../shared/opensearch-client.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
 import { type IndexerDeps, indexRecords } from './indexer-core.js';
@@ -20,6 +21,7 @@ const deps: IndexerDeps = {
   indexPrefix: config.indexPrefix,
   timing: realTiming,
   log: logger,
+  metrics,
   registryRetention: {},
 };
 
@@ -29,10 +31,14 @@ export async function handler(
   context: Context,
 ): Promise<KinesisStreamBatchResponse> {
   logger.addContext(context);
-  const outcome = await indexRecords(
-    event.Records,
-    deps,
-    invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
-  );
-  return outcome.response;
+  try {
+    const outcome = await indexRecords(
+      event.Records,
+      deps,
+      invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
+    );
+    return outcome.response;
+  } finally {
+    metrics.flush();
+  }
 }

@@ -26,8 +26,9 @@ export class FakeOpenSearch implements SearchApi {
   readonly bulkCalls: BulkTarget[][] = [];
   readonly mgetCalls: MgetDoc[][] = [];
   readonly deleted: string[][] = [];
-  /** Makes a whole request fail (thrown), e.g. an unreachable node. */
-  failRequest: (kind: 'bulk' | 'mget' | 'delete', call: number) => Error | undefined = () => undefined;
+  /** Makes a whole request fail (thrown), e.g. an unreachable node; `ids` are the `_id`s it carries. */
+  failRequest: (kind: 'bulk' | 'mget' | 'delete', call: number, ids: string[]) => Error | undefined = () =>
+    undefined;
   /** Answers one `create` with this item instead of writing it. */
   failItem: (target: BulkTarget) => BulkResponseItem | undefined = () => undefined;
 
@@ -35,7 +36,11 @@ export class FakeOpenSearch implements SearchApi {
     const call = this.bulkCalls.length + 1;
     const targets: BulkTarget[] = [];
     this.bulkCalls.push(targets);
-    const failure = this.failRequest('bulk', call);
+    const ids = params.body.flatMap((line) => {
+      const target = (line as { create?: { _id: string } }).create;
+      return target ? [target._id] : [];
+    });
+    const failure = this.failRequest('bulk', call, ids);
     if (failure) throw failure;
     const items: BulkResponseBody['items'] = [];
     for (let line = 0; line < params.body.length; line += 2) {
@@ -49,7 +54,11 @@ export class FakeOpenSearch implements SearchApi {
 
   async mget(params: { body: { docs: MgetDoc[] } }, _options?: RequestOptions) {
     this.mgetCalls.push(params.body.docs);
-    const failure = this.failRequest('mget', this.mgetCalls.length);
+    const failure = this.failRequest(
+      'mget',
+      this.mgetCalls.length,
+      params.body.docs.map((doc) => doc._id),
+    );
     if (failure) throw failure;
     const body: MgetResponseBody = {
       docs: params.body.docs.map(({ _index, _id, _source }) => {
@@ -68,7 +77,7 @@ export class FakeOpenSearch implements SearchApi {
   readonly indices = {
     delete: async (params: { index: string[]; ignore_unavailable?: boolean }) => {
       this.deleted.push(params.index);
-      const failure = this.failRequest('delete', this.deleted.length);
+      const failure = this.failRequest('delete', this.deleted.length, []);
       if (failure) throw failure;
       for (const name of params.index) this.store.delete(name);
       return { acknowledged: true };

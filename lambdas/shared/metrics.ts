@@ -1,0 +1,100 @@
+/**
+ * The pipeline's metrics: counts of what happened to events, as CloudWatch Embedded Metric Format lines
+ * written by Powertools Metrics (no API call, no latency; CloudWatch extracts them from the log).
+ *
+ * One EMF line per flush holds every count of the invocation under the `service` dimension (the
+ * function's id, from `POWERTOOLS_SERVICE_NAME`); counts by reason (dead-lettered, rejected) get one
+ * more line per reason, with a `reasonCode` dimension: a short stable code, never the free text, so the
+ * number of metrics stays bounded. The alarms (`lib/constructs/pipeline-alarms.ts`) read the totals.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** Namespace when the deployment names none (`POWERTOOLS_METRICS_NAMESPACE`): the local stack. */
+export const DEFAULT_METRICS_NAMESPACE = 'EventPipeline';
+
+/** Namespace of a deployed stack's metrics: one per stack, so two stages never share an alarm. */
+export function metricsNamespace(stackName: string): string {
+  return `${DEFAULT_METRICS_NAMESPACE}/${stackName}`;
+}
+
+/** The environment variable Powertools reads the namespace from. */
+export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
+
+/** Dimension of the counts by reason. */
+export const REASON_DIMENSION = 'reasonCode';
+
+/** Every metric the pipeline emits; names are part of the alarms' contract, never renamed. */
+export const METRIC = {
+  /** Ingest: events Kinesis acknowledged. */
+  accepted: 'EventsAccepted',
+  /** Ingest: events refused with a 4xx reason (by `reasonCode`). */
+  rejected: 'EventsRejected',
+  /** Indexer: documents created. */
+  indexed: 'EventsIndexed',
+  /** Indexer: already a document (redelivery, resend, later version). */
+  alreadyIndexed: 'EventsAlreadyIndexed',
+  /** Rollup writer: events counted in their rollups. */
+  counted: 'EventsCounted',
+  /** Rollup writer: already counted (redelivery, resend). */
+  alreadyCounted: 'EventsAlreadyCounted',
+  /** Live push: events handed to the account's connections (or to none, when none listens). */
+  pushed: 'EventsPushed',
+  /** Live push: events of a batch already pushed. */
+  alreadyPushed: 'EventsAlreadyPushed',
+  /** A consumer gave up on the event and sent it, with its payload, to the dead-letter queue (by `reasonCode`). */
+  deadLettered: 'EventsDeadLettered',
+  /** Events tried again within an invocation after a transient failure. */
+  retried: 'EventsRetried',
+  /** Events reported to the mapping as batch item failures, for redelivery. */
+  failed: 'EventsFailed',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** What the cores depend on: counts, and a flush at the end of an invocation. */
+export interface EventMetrics {
+  /** Adds `value` to a count (a zero is not recorded); `reasonCode` also counts it under that reason. */
+  count(name: MetricName, value: number, reasonCode?: string): void;
+  /** Writes what was counted since the last flush (nothing when nothing was counted). */
+  flush(): void;
+}
+
+/** Counts backed by Powertools Metrics. */
+export class PowertoolsEventMetrics implements EventMetrics {
+  readonly #metrics: Metrics;
+  readonly #byReason = new Map<string, number>();
+  #counted = false;
+
+  constructor(
+    metrics: Metrics = new Metrics({
+      namespace: process.env[METRICS_NAMESPACE_ENV] || DEFAULT_METRICS_NAMESPACE,
+    }),
+  ) {
+    this.#metrics = metrics;
+  }
+
+  count(name: MetricName, value: number, reasonCode?: string): void {
+    if (value <= 0) return;
+    this.#metrics.addMetric(name, MetricUnit.Count, value);
+    this.#counted = true;
+    if (reasonCode === undefined) return;
+    const key = `${name}\u0000${reasonCode}`;
+    this.#byReason.set(key, (this.#byReason.get(key) ?? 0) + value);
+  }
+
+  flush(): void {
+    // Powertools warns on an empty flush; an idle invocation has nothing to say.
+    if (this.#counted) this.#metrics.publishStoredMetrics();
+    for (const [key, value] of this.#byReason) {
+      const [name, reasonCode] = key.split('\u0000') as [MetricName, string];
+      const single = this.#metrics.singleMetric();
+      single.addDimension(REASON_DIMENSION, reasonCode);
+      single.addMetric(name, MetricUnit.Count, value);
+    }
+    this.#byReason.clear();
+    this.#counted = false;
+  }
+}
+
+/** The process's metrics, flushed by each handler at the end of an invocation. */
+export const metrics: EventMetrics = new PowertoolsEventMetrics();
