@@ -19,6 +19,7 @@
  * Logs carry counts, ids and bounded reasons, never documents, request bodies or client error objects
  * (`errorSummary`).
  */
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { chunkBySize } from '../shared/concurrency.js';
 import { errorSummary } from '../shared/error-summary.js';
@@ -50,6 +51,8 @@ import type { RequestOptions, SearchApi } from './search-api.js';
 export type { BulkResponseBody, BulkResponseItem, SearchApi } from './search-api.js';
 
 export interface IndexerDeps extends ConsumerDeps {
+  sqs: SQSClient;
+  deadLetterQueueUrl: string;
   search: SearchApi;
   indexPrefix: string;
   /** Upper bound of one `_bulk` body; OpenSearch Service rejects bodies over 10 MiB on small instances. */

@@ -59,11 +59,11 @@ export interface EventMetrics {
   flush(): void;
 }
 
-/** Counts backed by Powertools Metrics. */
+/** Counts backed by Powertools Metrics, summed per invocation so each name appears once per line. */
 export class PowertoolsEventMetrics implements EventMetrics {
   readonly #metrics: Metrics;
+  readonly #totals = new Map<MetricName, number>();
   readonly #byReason = new Map<string, number>();
-  #counted = false;
 
   constructor(
     metrics: Metrics = new Metrics({
@@ -75,8 +75,7 @@ export class PowertoolsEventMetrics implements EventMetrics {
 
   count(name: MetricName, value: number, reasonCode?: string): void {
     if (value <= 0) return;
-    this.#metrics.addMetric(name, MetricUnit.Count, value);
-    this.#counted = true;
+    this.#totals.set(name, (this.#totals.get(name) ?? 0) + value);
     if (reasonCode === undefined) return;
     const key = `${name}\u0000${reasonCode}`;
     this.#byReason.set(key, (this.#byReason.get(key) ?? 0) + value);
@@ -84,16 +83,57 @@ export class PowertoolsEventMetrics implements EventMetrics {
 
   flush(): void {
     // Powertools warns on an empty flush; an idle invocation has nothing to say.
-    if (this.#counted) this.#metrics.publishStoredMetrics();
+    if (this.#totals.size > 0) {
+      for (const [name, value] of this.#totals) this.#metrics.addMetric(name, MetricUnit.Count, value);
+      this.#metrics.publishStoredMetrics();
+    }
     for (const [key, value] of this.#byReason) {
       const [name, reasonCode] = key.split('\u0000') as [MetricName, string];
       const single = this.#metrics.singleMetric();
       single.addDimension(REASON_DIMENSION, reasonCode);
       single.addMetric(name, MetricUnit.Count, value);
     }
+    this.#totals.clear();
     this.#byReason.clear();
-    this.#counted = false;
   }
+}
+
+/** Top-level fields a rejection can name (others are folded into `invalid-event`). */
+const EVENT_FIELDS = new Set([
+  'event_id',
+  'type',
+  'timestamp',
+  'account_id',
+  'user_id',
+  'anonymous_id',
+  'session_id',
+  'path',
+  'value',
+  'properties',
+]);
+
+/** The reason code of a refused event: `too-large`, or `invalid-<field>` of its first error. */
+export function rejectionReasonCode(errors: { path: string; message: string }[]): string {
+  const [first] = errors;
+  if (first?.path === '' && /\bbytes\b/.test(first.message)) return 'too-large';
+  const field = first?.path.split('.')[0] ?? '';
+  return EVENT_FIELDS.has(field) ? `invalid-${field}` : 'invalid-event';
+}
+
+/**
+ * Counts what ingest did with a request's events and flushes at once: ingest answers every request by
+ * itself, so its counts cannot wait for a handler to flush them.
+ */
+export function countAdmission(
+  metrics: EventMetrics,
+  outcome: { accepted: number; rejected: { errors: { path: string; message: string }[] }[]; failed?: number },
+): void {
+  metrics.count(METRIC.accepted, outcome.accepted);
+  for (const rejection of outcome.rejected) {
+    metrics.count(METRIC.rejected, 1, rejectionReasonCode(rejection.errors));
+  }
+  metrics.count(METRIC.failed, outcome.failed ?? 0);
+  metrics.flush();
 }
 
 /** The process's metrics, flushed by each handler at the end of an invocation. */

@@ -39,12 +39,16 @@ import {
   isolateFailures,
 } from './stream-consumer-isolation.js';
 
+export type { KinesisStreamBatchResponse } from './kinesis-records.js';
 export type { BatchEvent, EventOutcome } from './stream-consumer-isolation.js';
 
 /** What a consumer does with events: the part that differs between consumers. */
 export interface Sink {
-  /** Which function dead-letters (DeadLetter.source). */
-  source: DeadLetter['source'];
+  /**
+   * Which function dead-letters (DeadLetter.source). Absent for a best-effort sink (live push): what it
+   * cannot use is skipped with a log line, since the durable consumers dead-letter the same records.
+   */
+  source?: DeadLetter['source'];
   /** Metric names of its `done` and `duplicate` outcomes. */
   metrics: { done: MetricName; duplicate: MetricName };
   /**
@@ -63,8 +67,9 @@ export interface Sink {
 }
 
 export interface ConsumerDeps {
-  sqs: SQSClient;
-  deadLetterQueueUrl: string;
+  /** The dead-letter queue; required by every sink that has a `source`. */
+  sqs?: SQSClient;
+  deadLetterQueueUrl?: string;
   timing: Timing;
   log: Log;
   metrics: EventMetrics;
@@ -103,7 +108,7 @@ export async function consumeBatch(
   for (const record of records) {
     const decoded = decodeRecord(record);
     if (decoded.ok) events.push(decoded);
-    else undecodable.push(undecodableLetter(sink.source, decoded, run.failedAt()));
+    else undecodable.push(undecodableLetter(sink.source ?? 'indexer', decoded, run.failedAt()));
   }
   await run.deadLetter(undecodable);
 
@@ -180,15 +185,24 @@ class BatchRun {
     await this.deadLetter(
       permanent
         .filter(([event]) => !unprepared.has(event))
-        .map(([event, failure]) => eventLetter(this.sink.source, event, failure, this.failedAt())),
+        .map(([event, failure]) =>
+          eventLetter(this.sink.source ?? 'indexer', event, failure, this.failedAt()),
+        ),
     );
   }
 
   async deadLetter(letters: DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    const notSent = new Set(
-      await sendDeadLetters(this.deps.sqs, this.deps.deadLetterQueueUrl, letters, this.deps.log),
-    );
+    const { sqs, deadLetterQueueUrl } = this.deps;
+    if (!this.sink.source || !sqs || !deadLetterQueueUrl) {
+      // A best-effort sink: the durable consumers dead-letter these records.
+      this.deps.log.warn('records skipped', {
+        skipped: letters.length,
+        reasons: loggable(letters.map((l) => l.reason)),
+      });
+      return;
+    }
+    const notSent = new Set(await sendDeadLetters(sqs, deadLetterQueueUrl, letters, this.deps.log));
     this.#failures.push(...notSent);
     for (const letter of letters) {
       if (notSent.has(letter.sequenceNumber)) continue;

@@ -19,6 +19,7 @@ import {
   postEvents,
   someEvents,
 } from '../helpers/local-stack-client.js';
+import { RecordedMetrics } from '../helpers/recorded-metrics.js';
 import { getStats, stackDynamo, streamRecordsOf } from '../helpers/stats-client.js';
 
 function writerDeps(dynamo: DynamoDBDocumentClient): RollupDeps {
@@ -30,6 +31,7 @@ function writerDeps(dynamo: DynamoDBDocumentClient): RollupDeps {
     deadLetterQueueUrl: stack.deadLetterQueueUrl,
     timing: realTiming,
     log: silentLog,
+    metrics: new RecordedMetrics(),
     registry: new Map(),
   };
 }
