@@ -91,7 +91,7 @@ describe('exactly-once rollups', () => {
     try {
       for (let delivery = 0; delivery < 2; delivery += 1) {
         const outcome = await applyRecords(records, writerDeps(dynamo), Date.now() + 20_000);
-        expect(outcome.counts).toMatchObject({ applied: 0, alreadyApplied: 15, failed: 0 });
+        expect(outcome.counts).toMatchObject({ done: 0, duplicate: 15, failed: 0 });
       }
     } finally {
       dynamo.destroy();
@@ -149,7 +149,7 @@ describe('exactly-once rollups', () => {
 
       // Then every event is counted once, in every bucket
       expect(second.response.batchItemFailures).toEqual([]);
-      expect(third.counts).toMatchObject({ applied: 0, failed: 0 });
+      expect(third.counts).toMatchObject({ done: 0, failed: 0 });
     } finally {
       dynamo.destroy();
     }
