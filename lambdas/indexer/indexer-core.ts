@@ -32,6 +32,7 @@ import {
   type EventOutcome,
   type Sink,
 } from '../shared/stream-consumer.js';
+import { openSearchCrashJournal } from './crash-journal.js';
 import {
   type Lookup,
   lookUpRegistrations,
@@ -81,6 +82,7 @@ export function indexerSink(deps: IndexerDeps): Sink {
     source: 'indexer',
     metrics: { done: METRIC.indexed, duplicate: METRIC.alreadyIndexed },
     apply: (events, deadline) => indexEvents(events, deps, deadline),
+    crashJournal: openSearchCrashJournal(deps.search, deps.indexPrefix, deps.timing.now),
   };
 }
 

@@ -9,12 +9,14 @@
  *    `permanent` (can never succeed for this event), `transient` (the infrastructure failed), or
  *    `group-failed` (a request failed as a whole for a reason that may be one event's fault).
  * 3. `group-failed` groups are bisected at once, within the deadline, until the event at fault is alone
- *    (`isolation.ts`); the events of the halves that succeed are done.
+ *    (`stream-consumer-isolation.ts`); the events of the halves that succeed are done.
  * 4. `permanent` events are dead-lettered AT ONCE, with their payload and reason, after the attempt that
  *    found them; the rest of the batch proceeds. A letter SQS does not take is a batch item failure.
  * 5. `transient` events are retried with the one backoff (`retryPending`) until the deadline; those
  *    still failing are reported as batch item failures (Lambda redelivers from the lowest), never
  *    dead-lettered, never dropped.
+ * 6. A record that comes back alone and old, after crashing the function again and again in ways it
+ *    cannot catch, is dead-lettered without being applied (`stream-consumer-crashes.ts`).
  *
  * Counts go out as metrics (`metrics.ts`) and one log line with counts, ids and reasons.
  */
@@ -32,6 +34,7 @@ import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from './
 import type { Log } from './logger.js';
 import { type EventMetrics, METRIC, type MetricName } from './metrics.js';
 import { type Backoff, retryPending, type Timing } from './retry.js';
+import { type CrashJournal, checkForCrashes } from './stream-consumer-crashes.js';
 import {
   type BatchEvent,
   type EventOutcome,
@@ -64,6 +67,8 @@ export interface Sink {
    * are reported as batch item failures instead of dead-lettered.
    */
   beforeDeadLetter?(events: BatchEvent[], deadline: number): Promise<BatchEvent[]>;
+  /** Where the sink notes records that may crash the function (`stream-consumer-crashes.ts`). */
+  crashJournal?: CrashJournal;
 }
 
 export interface ConsumerDeps {
@@ -112,6 +117,16 @@ export async function consumeBatch(
   }
   await run.deadLetter(undecodable);
 
+  const crashes = await checkForCrashes(events, records.length, sink.crashJournal, {
+    now: deps.timing.now(),
+    deadline,
+    log: deps.log,
+  });
+  if (crashes.poison) {
+    const { event, reason } = crashes.poison;
+    await run.deadLetterEvents([[event, { reasonCode: 'repeated-crash', reason }]]);
+    events.length = 0;
+  }
   const { remaining, attempts } = await retryPending(
     events,
     async (pending, attempt) => {
@@ -120,6 +135,7 @@ export async function consumeBatch(
     },
     { deadline, timing: deps.timing, backoff: deps.backoff },
   );
+  await crashes.finished();
   return run.finish(records.length, remaining, attempts);
 }
 

@@ -22,10 +22,12 @@ import {
   type EventOutcome,
   type Sink,
 } from '../shared/stream-consumer.js';
+import type { CrashJournal } from '../shared/stream-consumer-crashes.js';
 import { type Claim, releaseClaims } from './dedupe.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
 import { type AppliedLogEntry, writeAppliedEntry } from './rollup-applied-log.js';
 import { applyShard, type ShardApplyDeps } from './rollup-apply.js';
+import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
 import type { ShardRegistryCache } from './shard-registry.js';
 
@@ -68,7 +70,11 @@ class RollupSink implements Sink {
   /** Shards with an event dead-lettered half-way: their entry must be written whatever the age. */
   readonly #mustLog = new Set<string>();
 
-  constructor(private readonly deps: RollupDeps) {}
+  readonly crashJournal: CrashJournal;
+
+  constructor(private readonly deps: RollupDeps) {
+    this.crashJournal = dynamoCrashJournal(deps);
+  }
 
   async apply(events: BatchEvent[], deadline: number): Promise<EventOutcome[]> {
     const byShard = new Map<string, BatchEvent[]>();

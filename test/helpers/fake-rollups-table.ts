@@ -1,7 +1,7 @@
 /**
  * An in-memory stand-in for the rollups table behind aws-sdk-client-mock, for unit tests of the rollup
  * writer and the stats reads: it answers GetItem, BatchGetItem, BatchWriteItem (puts), PutItem, UpdateItem
- * `SET a = :v, ...` or `REMOVE a, ...`, DeleteItem and Query (`pk = :pk AND sk <= :sk`), with the conditions the writer
+ * `SET a = :v, ...`, `REMOVE a, ...` or `ADD n :v SET ...`, DeleteItem and Query (`pk = :pk AND sk <= :sk`), with the conditions the writer
  * uses, and can be told to fail, so exactly-once can be checked over whole sequences of deliveries
  * without a server.
  */
@@ -105,16 +105,24 @@ export function fakeRollupsTable(stub: DocumentStub): FakeTable {
     const existing = items.get(id(input.Key));
     if (!conditionHolds(input.ConditionExpression, existing, input))
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    const assignments = /^SET (.+)$/.exec(input.UpdateExpression ?? '')?.[1]?.split(/,\s*/) ?? [];
-    if (assignments.length === 0)
-      throw new Error(`the fake table does not understand ${input.UpdateExpression}`);
+    const expression = input.UpdateExpression ?? '';
     const next: Item = { ...(existing ?? input.Key) };
+    const added = /^ADD (\w+) (:\w+)/.exec(expression);
+    if (added) {
+      const [, name, value] = added as unknown as [string, string, string];
+      next[name] = Number(next[name] ?? 0) + Number(input.ExpressionAttributeValues?.[value]);
+    }
+    const removals = /^REMOVE (.+)$/.exec(expression)?.[1]?.split(/,\s*/) ?? [];
+    for (const name of removals) delete next[attributeName(name, input)];
+    const assignments = /(?:^| )SET (.+)$/.exec(expression)?.[1]?.split(/,\s*/) ?? [];
+    if (!added && removals.length === 0 && assignments.length === 0)
+      throw new Error(`the fake table does not understand ${expression}`);
     for (const assignment of assignments) {
       const [name, value] = assignment.split(/\s*=\s*/) as [string, string];
       next[attributeName(name, input)] = input.ExpressionAttributeValues?.[value];
     }
     items.set(id(input.Key), next);
-    return {};
+    return added ? { Attributes: { [added[1] as string]: next[added[1] as string] } } : {};
   });
   stub.on(DeleteCommand).callsFake((input) => {
     rejectAny([input.Key]);

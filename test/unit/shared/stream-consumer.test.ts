@@ -229,3 +229,95 @@ describe('consumeBatch', () => {
     expect(metrics.byReason).toEqual({ 'EventsDeadLettered/undecodable': 1 });
   });
 });
+
+describe('a record that crashes the function again and again', () => {
+  beforeEach(() => {
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+
+  /** A journal that says the record was started `starts` times without an end (or throws). */
+  function journal(starts: number | Error) {
+    const calls: string[] = [];
+    return {
+      calls,
+      async begin(event: BatchEvent) {
+        calls.push(`begin ${event.event.event_id}`);
+        if (starts instanceof Error) throw starts;
+        return starts;
+      },
+      async end(event: BatchEvent) {
+        calls.push(`end ${event.event.event_id}`);
+      },
+    };
+  }
+
+  /** One record, alone in its batch, that arrived `ageMs` before the clock's start. */
+  const alone = (ageMs: number) => {
+    const [record] = batch('x');
+    if (record) record.kinesis.approximateArrivalTimestamp = (START - ageMs) / 1000;
+    return record ? [record] : [];
+  };
+
+  it('is dead-lettered without being applied again once it came back alone and old after 3 crashes', async () => {
+    // Prepare
+    const crashes = journal(4);
+    const sink = { ...scriptedSink(() => ({ kind: 'done' })), crashJournal: crashes };
+
+    // Act
+    const outcome = await consumeBatch(alone(5 * 60_000), sink, deps(), deadline);
+
+    // Assess
+    expect(sink.calls).toEqual([]);
+    expect(crashes.calls).toEqual(['begin x', 'end x']);
+    expect(outcome.counts).toMatchObject({ deadLettered: 1, failed: 0 });
+    expect(letters()).toEqual([
+      expect.objectContaining({
+        reasonCode: 'repeated-crash',
+        reason: expect.stringMatching(/crashed or timed out on this record 3 times/),
+      }),
+    ]);
+  });
+
+  it('is applied, and its journal cleared, while it crashed fewer times', async () => {
+    // Prepare
+    const crashes = journal(2);
+    const sink = { ...scriptedSink(() => ({ kind: 'done' })), crashJournal: crashes };
+
+    // Act
+    const outcome = await consumeBatch(alone(5 * 60_000), sink, deps(), deadline);
+
+    // Assess
+    expect(sink.calls).toEqual([['x']]);
+    expect(crashes.calls).toEqual(['begin x', 'end x']);
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 0 });
+  });
+
+  it('is applied as usual when the journal cannot be written (the sink may be down)', async () => {
+    // Prepare
+    const sink = {
+      ...scriptedSink(() => ({ kind: 'done' })),
+      crashJournal: journal(new Error('unreachable')),
+    };
+
+    // Act
+    const outcome = await consumeBatch(alone(5 * 60_000), sink, deps(), deadline);
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 0 });
+  });
+
+  it('costs nothing for a young record, or a batch of more than one', async () => {
+    // Prepare
+    const crashes = journal(9);
+    const sink = { ...scriptedSink(() => ({ kind: 'done' })), crashJournal: crashes };
+
+    // Act
+    await consumeBatch(alone(10_000), sink, deps(), deadline);
+    await consumeBatch(batch('a', 'b'), sink, deps(), deadline);
+
+    // Assess
+    expect(crashes.calls).toEqual([]);
+    expect(sink.calls).toEqual([['x'], ['a', 'b']]);
+  });
+});
