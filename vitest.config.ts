@@ -21,6 +21,8 @@ export default defineConfig({
           environment: 'node',
           // Any process, connection, server or name lookup throws (test/setup/unit-no-io.ts).
           setupFiles: ['test/setup/unit-no-io.ts'],
+          // Cores that fall back to the process's metrics would print EMF lines between test results.
+          env: { POWERTOOLS_METRICS_DISABLED: 'true' },
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
