@@ -38,6 +38,8 @@ export interface Target {
   sqs: SQSClient;
   kinesis: KinesisClient;
   opensearch: OpenSearchClient;
+  /** The local stack's endpoints file (its development account, servers), when the target is local. */
+  local?: LocalEndpoints;
   /** Releases the clients' sockets so the process can exit. */
   close(): void;
 }
@@ -72,6 +74,7 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
   return withClients({
     label: 'local stack',
     kind: 'local',
+    local: endpoints,
     region: endpoints.region,
     resources: {
       restApiUrl: new URL('/', endpoints.ingestUrl).toString(),
