@@ -59,6 +59,19 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        test: {
+          // The chaos test (test/chaos): faults one after another under load, on a local stack of its own
+          // (the faults would disturb other tests). Minutes long: `npm run test:chaos`.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/helpers/local-stack-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });
