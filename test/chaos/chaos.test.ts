@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { runLoad, type SentEvent } from '../../cli/load/load-core.js';
 import { FUNCTIONS } from '../../lib/topology.js';
-import { localStack, mappingStats } from '../helpers/local-stack-client.js';
+import { eventually, localStack, mappingStats } from '../helpers/local-stack-client.js';
 import { chaosTable, reconcileRun } from './chaos-report.js';
 import { killMidBatch, killOpenSearch, pauseOpenSearch, setIndexClosed, setWriteBlock } from './faults.js';
 import { LagProbe } from './lag-probe.js';
@@ -22,8 +22,8 @@ import { distinctUsers, givenAccounts, loadDuring, RunLog, sleep } from './scena
 const BYSTANDER_RATE = 24;
 /** Longer than the indexer's function timeout, so an invocation dies waiting on the paused node. */
 const PAUSE_MS = (FUNCTIONS.indexer.timeoutSeconds + 10) * 1000;
-/** Load without a fault after each fault. */
-const RECOVERY_MS = 8_000;
+/** Load without a fault after each fault has been caught up with. */
+const RECOVERY_MS = 3_000;
 /** How long events may take to be searchable after an OpenSearch outage ends, on a loaded 2-core machine. */
 const CATCH_UP_S = 60;
 /** The longest a bystander waits for its count: the rollup writer never waits for OpenSearch. */
@@ -44,12 +44,18 @@ describe('chaos: faults one after another under load from several accounts', () 
     probe.start();
     const plan = { accounts: bystanders, rate: BYSTANDER_RATE };
     const faultSeconds: Record<string, number> = {};
-    // Each fault is followed by a short recovery under the same load, so that a fault's events are not
-    // held up by the next fault as well: each row of the table is one fault's effect.
+    // Each fault is followed by a recovery under the same load, until the bystanders' events sent so far
+    // are searchable and counted, so that no fault's events are held up by the next fault as well: each
+    // row of the table is one fault's effect.
     const during = async (name: string, fault: () => Promise<void>) => {
       const at = Date.now();
       await loadDuring(log, name, plan, async () => {
         await fault();
+        const ended = Date.now();
+        await eventually(async () => probe.settledBefore(ended), Boolean, {
+          timeoutMs: CATCH_UP_S * 1000,
+          intervalMs: 1000,
+        });
         await sleep(RECOVERY_MS);
       });
       faultSeconds[name] = (Date.now() - at) / 1000;

@@ -72,9 +72,11 @@ export class LagProbe {
     this.dynamo.destroy();
   }
 
-  /** Whether every tracked event has been seen searchable and counted. */
-  settled(): boolean {
-    return [...this.tracked.values()].every((event) => event.indexedAt && event.countedAt);
+  /** Whether every tracked event answered by `at` has been seen searchable and counted. */
+  settledBefore(at: number): boolean {
+    return [...this.tracked.values()].every(
+      (event) => event.answeredAt > at || (event.indexedAt && event.countedAt),
+    );
   }
 
   /** Lag statistics of `what`, in seconds, for the events of `tag` (all tags when omitted). */
