@@ -3,15 +3,10 @@
  * stack's endpoints file, on a file of the run's events) until the pipeline has caught up, and the table
  * per fault with the bystanders' lag.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { SentEvent } from '../../cli/load/load-core.js';
-import { runCli } from '../../cli/main.js';
-import { createOutput, formatTable } from '../../cli/output.js';
+import { formatTable } from '../../cli/output.js';
 import type { ReconcileReport } from '../../cli/reconcile/reconcile-core.js';
-import { localStack } from '../helpers/local-stack-client.js';
+import { pipeline, runFile } from '../helpers/pipeline-cli.js';
 import type { LagProbe } from './lag-probe.js';
 import { sleep } from './scenario.js';
 
@@ -29,38 +24,21 @@ export async function reconcileRun(
   events: SentEvent[],
   options: { settleMs: number },
 ): Promise<ReconcileRun> {
-  const folder = await mkdtemp(join(tmpdir(), 'chaos-'));
-  const endpoints = join(folder, 'endpoints.json');
-  const ids = join(folder, 'run.jsonl');
-  await writeFile(endpoints, JSON.stringify(localStack()));
-  await writeFile(ids, events.map((event) => JSON.stringify(event)).join('\n'));
+  const ids = await runFile(events);
   const deadline = Date.now() + options.settleMs;
-  let last = await cli(['reconcile', '--ids', ids, '--endpoints', endpoints, '--json']);
+  let last = await pipeline('reconcile', '--ids', ids, '--json');
   while (last.code !== 0 && Date.now() < deadline) {
     await sleep(5_000);
-    last = await cli(['reconcile', '--ids', ids, '--endpoints', endpoints, '--json']);
+    last = await pipeline('reconcile', '--ids', ids, '--json');
   }
   const settledAt = Date.now();
-  const plain = await cli(['reconcile', '--ids', ids, '--endpoints', endpoints, '--show', '20']);
+  const plain = await pipeline('reconcile', '--ids', ids, '--show', '20');
   return {
     report: JSON.parse(last.stdout) as ReconcileReport,
     exitCode: plain.code,
-    output: plain.stdout,
+    output: plain.code === 0 ? plain.stdout : `${plain.stdout}\n${plain.stderr}`,
     settledAt,
   };
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const captured = { stdout: '', stderr: '' };
-  const sink = (stream: 'stdout' | 'stderr') =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        captured[stream] += String(chunk);
-        done();
-      },
-    });
-  const code = await runCli(args, createOutput({ stdout: sink('stdout'), stderr: sink('stderr') }));
-  return { code, ...captured };
 }
 
 /** The table per fault: what was sent, where it ended, and the bystanders' lag in seconds. */

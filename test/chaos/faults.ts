@@ -3,42 +3,27 @@
  * OpenSearch's own API, signals to servers and function environments through the stack's control API.
  * Each fault is a start and an end, so the scenario can run load between them.
  */
-import { eventsIndexName } from '../../lambdas/indexer/index-template.js';
-import { OPENSEARCH } from '../../lib/topology.js';
 import {
   eventually,
   functionEnvironments,
-  localStack,
   servers,
   signalFunction,
   signalServer,
 } from '../helpers/local-stack-client.js';
+import {
+  eventsIndex,
+  setIndexClosed as setClosed,
+  setWriteBlock as setIndexWriteBlock,
+} from '../helpers/opensearch-admin.js';
 
-/** Today's event index: where events stamped now are written. */
-export function todaysIndex(): string {
-  return eventsIndexName(OPENSEARCH.eventsIndexPrefix, new Date());
-}
-
-async function openSearch(method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${localStack().opensearchUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok)
-    throw new Error(`OpenSearch ${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-}
-
-/** `index.blocks.write` on (or off) today's index: every write to it fails with a cluster block (403). */
+/** `index.blocks.write` on (or off) today's index. */
 export function setWriteBlock(on: boolean): Promise<void> {
-  return openSearch('PUT', `/${todaysIndex()}/_settings`, { 'index.blocks.write': on });
+  return setIndexWriteBlock(eventsIndex(), on);
 }
 
-/** Closes (or reopens) today's index: every write to it fails with `index_closed_exception` (400). */
-export async function setIndexClosed(closed: boolean): Promise<void> {
-  await openSearch('POST', `/${todaysIndex()}/${closed ? '_close' : '_open'}`);
-  if (!closed)
-    await openSearch('GET', `/_cluster/health/${todaysIndex()}?wait_for_status=yellow&timeout=60s`);
+/** Closes (or reopens) today's index. */
+export function setIndexClosed(closed: boolean): Promise<void> {
+  return setClosed(eventsIndex(), closed);
 }
 
 /** SIGSTOP / SIGCONT of the OpenSearch process: requests hang instead of failing. */
