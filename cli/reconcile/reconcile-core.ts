@@ -186,8 +186,8 @@ async function checkAccounts(
     if (exclusive && rollupTotal !== counted.length) {
       check.problem =
         rollupTotal > counted.length
-          ? `the rollups count ${rollupTotal} events but only ${counted.length} were claimed: ${rollupTotal - counted.length} counted twice`
-          : `the rollups count ${rollupTotal} events but ${counted.length} were claimed: ${counted.length - rollupTotal} not (yet) applied`;
+          ? `the rollups count ${rollupTotal} events, markers claim ${counted.length}: ${rollupTotal - counted.length} more than claimed (counted twice, or a marker lost)`
+          : `the rollups count ${rollupTotal} events, markers claim ${counted.length}: ${counted.length - rollupTotal} claimed but not (yet) applied`;
     }
     checks.push(check);
   }
