@@ -8,10 +8,12 @@
  * every rollup total equals what OpenSearch holds (plus what the indexer dead-lettered), only the poison
  * was dead-lettered, and the bystander accounts' lag stayed bounded. It prints the table per fault.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type SentEvent } from '../../cli/load/load-core.js';
 import { FUNCTIONS } from '../../lib/topology.js';
-import { eventually, localStack, mappingStats } from '../helpers/local-stack-client.js';
+import type { LocalStack } from '../../local/stack.js';
+import { eventually, localStack, mappingStats, useLocalStack } from '../helpers/local-stack-client.js';
+import { startTestStack } from '../helpers/local-stack-setup.js';
 import { chaosTable, reconcileRun } from './chaos-report.js';
 import { killMidBatch, killOpenSearch, pauseOpenSearch, setIndexClosed, setWriteBlock } from './faults.js';
 import { LagProbe } from './lag-probe.js';
@@ -30,6 +32,18 @@ const CATCH_UP_S = 60;
 const COUNTED_LAG_BOUND_S = 30;
 
 describe('chaos: faults one after another under load from several accounts', () => {
+  // A stack of its own, started here rather than in a global setup: the project runs after the others
+  // (vitest.config.ts), and its stack should not sit idle while they run.
+  let stack: LocalStack | undefined;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    useLocalStack(stack.endpoints);
+  });
+  afterAll(async () => {
+    useLocalStack(undefined);
+    await stack?.stop();
+  });
+
   it('loses nothing, doubles nothing, dead-letters only the poison, and keeps bystanders moving', async () => {
     const started = Date.now();
     // Given four bystander accounts, a poison account and a flood account
