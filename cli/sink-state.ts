@@ -4,7 +4,7 @@
  * rollups table (BatchGetItem, 100 keys a request, through the rollup model's own key function). Used by
  * `reconcile` (what arrived) and `dead-letters redrive` (what a copy of an event would do).
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { forEachWithConcurrency } from '../lambdas/shared/concurrency.js';
 import { realTiming } from '../lambdas/shared/retry.js';
@@ -111,29 +111,6 @@ export async function markersOf(
     }
   }
   return markers;
-}
-
-/**
- * Deletes an event's marker if, and only if, it still names `countedBy`: the rollup writer gave up on that
- * record, so it never applied it, and a redriven copy must be free to claim the event. Resolves false when
- * the marker names another record by now (then that record counted the event).
- */
-export async function releaseMarker(
-  dynamo: DynamoDBDocumentClient,
-  tableName: string,
-  event: EventRef,
-  countedBy: string,
-): Promise<boolean> {
-  return conditional(
-    dynamo.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: markerKey(event.accountId, event.eventId),
-        ConditionExpression: 'countedBy = :countedBy',
-        ExpressionAttributeValues: { ':countedBy': countedBy },
-      }),
-    ),
-  );
 }
 
 /**

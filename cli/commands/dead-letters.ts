@@ -55,6 +55,14 @@ Options:
 
 ${TARGET_USAGE}`;
 
+/** How a dry run names what a redrive would do with each letter. */
+const DRY_RUN_OUTCOMES = {
+  redriven: 'would redrive',
+  duplicate: 'would skip',
+  kept: 'would keep',
+  failed: 'cannot redrive',
+} as const;
+
 export const deadLettersCommand: Command = {
   name: 'dead-letters',
   summary: 'list, show, redrive or delete dead letters (events and discarded batches)',
@@ -118,7 +126,13 @@ export const deadLettersCommand: Command = {
       else {
         output.table(
           ['letter', 'source', 'reason code', 'outcome', 'detail'],
-          report.letters.map((l) => [l.id, l.source, l.reasonCode, l.outcome, l.detail]),
+          report.letters.map((l) => [
+            l.id,
+            l.source,
+            l.reasonCode,
+            report.dryRun ? DRY_RUN_OUTCOMES[l.outcome] : l.outcome,
+            l.detail,
+          ]),
         );
         const { redriven, duplicates, refused, failed } = report.events;
         output.line(

@@ -85,8 +85,7 @@ export async function gatherCases(
         event,
         data: record.data,
         partitionKey: record.partitionKey,
-        rollupGaveUp: existing?.rollupGaveUp ?? [],
-        rollupDiscarded: existing?.rollupDiscarded ?? [],
+        rollupFailed: existing?.rollupFailed ?? [],
         letterIds: existing?.letterIds ?? [],
       });
     }
@@ -107,12 +106,17 @@ export async function gatherCases(
       notes.push({ letterId: letter.id, needs: [], refused });
     }
   }
-  // Every letter of a selected event counts, selected or not: a rollup-writer letter says its record was never applied.
+  // Every letter of a selected event counts, selected or not: a rollup-writer letter names a record the
+  // writer gave up on, which may hold the event's marker.
   for (const letter of letters) {
     if (letter.kind !== 'event') continue;
     const entry = cases.get(letter.key);
     if (!entry) continue;
-    if (letter.source === 'rollup-writer') entry.rollupGaveUp.push(letter.sequenceNumber);
+    if (letter.source === 'rollup-writer') {
+      entry.rollupFailed.push(
+        letter.shardId ? `${letter.shardId}:${letter.sequenceNumber}` : letter.sequenceNumber,
+      );
+    }
     if (!entry.letterIds.includes(letter.id)) entry.letterIds.push(letter.id);
   }
   return { cases, raw, notes };
@@ -150,7 +154,7 @@ async function gatherBatch(
     }
     const key = eventKey(decoded.event);
     const entry = add(key, decoded.event, record, letter.id);
-    if (letter.source === 'rollup-writer') entry.rollupDiscarded.push(recordId);
+    if (letter.source === 'rollup-writer') entry.rollupFailed.push(recordId);
     needs.push(key);
   }
   return read.ok ? { letterId: letter.id, needs } : { letterId: letter.id, needs, refused: read.reason };

@@ -3,18 +3,19 @@
  *
  * A redrive puts a copy of the record back on the stream with its original partition key, and every
  * consumer's own dedupe decides what the copy does: the indexer's registry and `create` with the event
- * key as `_id` index it at most once, the rollup writer's dedupe marker counts it at most once. That holds
- * while the dedupe state exists, so before putting a copy the plan checks the sinks itself:
+ * key as `_id` index it at most once; the rollup writer's marker counts it at most once, and a copy of an
+ * event whose counting record was applied in part only (a batch the mapping discarded, a record the
+ * writer gave up on half-way) fills exactly the buckets the writer's applied log says it lacks. That
+ * holds while the dedupe state exists, so before putting a copy the plan checks the sinks itself:
  *
  * - indexed: a document of the key exists in the event indices; the copy is then a 409 at the indexer.
- * - counted: the event's marker names a record that the rollup writer applied. A marker naming the very
- *   record the writer gave up on (a rollup-writer letter) was not applied: it is released first, so the
- *   copy can claim it. A marker naming a record of a discarded batch may or may not have been applied:
- *   only the writer's record of applied records can say (`applied`); without it the event is refused.
+ * - counted: the event's marker names a record the writer applied. A marker naming a record the writer
+ *   gave up on or whose batch was discarded may have been applied in part: the copy goes back, and the
+ *   writer fills what that record lacks (or takes it for a duplicate).
  * - the dedupe window: a marker lives `MARKER_TTL_SECONDS` (8 days) from counting. An event received
  *   less than that (less a margin) ago with no marker was never counted, and a copy is counted once. An
- *   older event with no marker may have been counted and its marker expired: if nothing says the rollup
- *   writer gave up on it, the plan claims the marker for the redrive first, so the copy reaches only the
+ *   older event with no marker may have been counted and its marker expired: unless the rollup writer
+ *   gave up on it, the plan claims the marker for the redrive first, so the copy reaches only the
  *   indexer. A marker about to expire is extended so that it outlives the copy.
  *
  * An event already indexed and counted needs nothing: its letters are resolved as duplicates.
@@ -32,10 +33,11 @@ export const DEDUPE_MARGIN_MS = 3_600_000;
 export interface EventCase {
   key: string;
   event: StoredEvent;
-  /** Sequence numbers of records the rollup writer dead-lettered (it never applied them). */
-  rollupGaveUp: string[];
-  /** `<shard>:<sequence>` of the event's records in batches the rollup writer's mapping discarded. */
-  rollupDiscarded: string[];
+  /**
+   * Records of the event the rollup writer gave up on (its letters) or whose batch its mapping discarded:
+   * `<shard>:<sequence>`, or the bare sequence number when a letter does not name its shard.
+   */
+  rollupFailed: string[];
 }
 
 /** What the sinks hold of it. */
@@ -43,16 +45,12 @@ export interface SinkFacts {
   /** Indices holding a document of the key. */
   documents: string[];
   marker?: Marker;
-  /** Whether the rollup writer applied a record of a discarded batch, when it can say. */
-  applied?: (recordId: string) => 'applied' | 'not-applied' | 'unknown';
 }
 
 export type Decision =
   | {
       action: 'redrive';
       why: string;
-      /** Delete the marker first if it still names this record. */
-      release?: string;
       /** Claim the marker for the redrive first, so the rollups do not count the copy. */
       block?: true;
       /** Extend the marker naming this record first, so it outlives the copy. */
@@ -63,19 +61,19 @@ export type Decision =
 
 type RollupSide =
   | { state: 'counted'; extend?: string }
-  | { state: 'not-counted'; release?: string }
+  | { state: 'not-counted' }
+  /** Claimed by a record the writer gave up on or lost: applied in part, or not at all. */
+  | { state: 'partial' }
   /** Not counted yet, but the writer has the original ahead of any copy: the copy will be a duplicate. */
   | { state: 'pending' }
   /** Past the dedupe window with no marker: counted long ago, as far as anyone can tell. */
-  | { state: 'expired' }
-  | { state: 'unknown'; why: string };
+  | { state: 'expired' };
 
 /** Decides what a redrive does for one event at `now`. */
 export function decide(item: EventCase, facts: SinkFacts, now: number): Decision {
   const rollups = rollupSide(item, facts, now);
-  if (rollups.state === 'unknown') return { action: 'refuse', why: rollups.why };
   const indexed = facts.documents.length > 0;
-  const needsCount = rollups.state === 'not-counted';
+  const needsCount = rollups.state === 'not-counted' || rollups.state === 'partial';
   if (indexed && !needsCount) {
     return {
       action: 'done',
@@ -92,13 +90,18 @@ export function decide(item: EventCase, facts: SinkFacts, now: number): Decision
       why: `a version of the event is indexed in ${facts.documents.join(', ')}; past the registry's window a copy could be indexed a second time`,
     };
   }
-  const why = [indexed ? undefined : 'not indexed', needsCount ? 'not counted' : undefined]
+  const why = [
+    indexed ? undefined : 'not indexed',
+    rollups.state === 'not-counted' ? 'not counted' : undefined,
+    rollups.state === 'partial'
+      ? 'counted in part at most: the rollup writer fills what its record lacks'
+      : undefined,
+  ]
     .filter(Boolean)
     .join(', ');
   return {
     action: 'redrive',
     why,
-    ...(rollups.state === 'not-counted' && rollups.release ? { release: rollups.release } : {}),
     ...(rollups.state === 'expired' ? { block: true as const } : {}),
     ...(rollups.state === 'counted' && rollups.extend ? { extend: rollups.extend } : {}),
   };
@@ -107,23 +110,14 @@ export function decide(item: EventCase, facts: SinkFacts, now: number): Decision
 function rollupSide(item: EventCase, facts: SinkFacts, now: number): RollupSide {
   const { marker } = facts;
   if (!marker) {
-    if (item.rollupGaveUp.length > 0 || item.rollupDiscarded.length > 0) return { state: 'not-counted' };
+    if (item.rollupFailed.length > 0) return { state: 'not-counted' };
     return withinWindow(item.event, now) ? { state: 'pending' } : { state: 'expired' };
   }
   const claimer = marker.countedBy;
-  if (item.rollupGaveUp.some((sequence) => claimer.endsWith(`:${sequence}`))) {
-    return { state: 'not-counted', release: claimer };
-  }
-  if (item.rollupDiscarded.includes(claimer)) {
-    const applied = facts.applied?.(claimer) ?? 'unknown';
-    if (applied === 'applied') return counted(marker, now);
-    if (applied === 'not-applied') return { state: 'not-counted', release: claimer };
-    return {
-      state: 'unknown',
-      why: `record ${claimer} claimed the event's marker before its batch was discarded, and nothing records whether the rollup writer applied it`,
-    };
-  }
-  return counted(marker, now);
+  const failedClaimer = item.rollupFailed.some((record) =>
+    record.includes(':') ? record === claimer : claimer.endsWith(`:${record}`),
+  );
+  return failedClaimer ? { state: 'partial' } : counted(marker, now);
 }
 
 function counted(marker: Marker, now: number): RollupSide {

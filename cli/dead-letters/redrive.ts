@@ -6,14 +6,7 @@
  */
 import { OPENSEARCH } from '../../lib/topology.js';
 import type { Output } from '../output.js';
-import {
-  claimMarker,
-  documentsOf,
-  type EventRef,
-  extendMarker,
-  markersOf,
-  releaseMarker,
-} from '../sink-state.js';
+import { claimMarker, documentsOf, type EventRef, extendMarker, markersOf } from '../sink-state.js';
 import type { Target } from '../target.js';
 import type { Letter } from './letters.js';
 import type { HeldQueue } from './queue.js';
@@ -42,8 +35,6 @@ export interface RedriveOptions {
   now: number;
   /** Time allowed for PutRecords retries. */
   budgetMs?: number;
-  /** The rollup writer's record of which records of a discarded batch it applied, when it keeps one. */
-  applied?: SinkFacts['applied'];
 }
 
 const PUT_BUDGET_MS = 60_000;
@@ -79,7 +70,6 @@ export async function redrive(
     const facts: SinkFacts = {
       documents: (documents.get(item.key) ?? []).map((document) => document.index),
       ...(markers.has(item.key) ? { marker: markers.get(item.key) } : {}),
-      ...(options.applied ? { applied: options.applied } : {}),
     };
     const decision = decide(item, facts, options.now);
     outcomes.set(item.key, decision);
@@ -130,7 +120,7 @@ export async function redrive(
   };
 }
 
-/** Releases, claims or extends the event's marker as the plan says; false when it changed meanwhile. */
+/** Claims or extends the event's marker as the plan says; false when it changed meanwhile. */
 async function prepareMarker(
   target: Target,
   item: RedriveCase,
@@ -140,7 +130,6 @@ async function prepareMarker(
   if (decision.action !== 'redrive') return true;
   const table = target.resources.rollupsTableName;
   const ref = { accountId: item.event.account_id, eventId: item.event.event_id, key: item.key };
-  if (decision.release) return releaseMarker(target.dynamo, table, ref, decision.release);
   if (decision.extend) return extendMarker(target.dynamo, table, ref, decision.extend, now);
   // A marker that appeared meanwhile blocks the copy just as well.
   if (decision.block)

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { onFailureRecord } from '../helpers/dead-letter-factories.js';
 import {
   givenADeadLetter,
-  givenAMarker,
   givenASideStream,
   putStoredEvents,
   storedEvents,
@@ -149,17 +148,18 @@ describe('pipeline dead-letters', () => {
     expect(await countedEvents(account.accountId)).toBe(1);
   });
 
-  it('redrives a rollup-writer letter exactly once, freeing the marker its own record had claimed', async () => {
-    // Given an event the rollup writer gave up on after its record claimed the event's marker
+  it('redrives a rollup-writer letter: indexed once, counted once', async () => {
+    // Given an event the rollup writer gave up on before counting it (so it released the event's marker),
+    // and that nothing indexed either
     const account = await givenAnAccount();
     const [event] = storedEvents(account.accountId, 1);
     if (!event) throw new Error('no event');
-    const sequenceNumber = '49680000000000000000000000000000000000000000000000000042';
-    await givenAMarker(event, `shardId-000000000000:${sequenceNumber}`);
     const id = await givenADeadLetter({
       source: 'rollup-writer',
       reason: 'ValidationException: Item size has exceeded the maximum allowed size',
-      sequenceNumber,
+      reasonCode: 'dynamodb-validation',
+      sequenceNumber: '49680000000000000000000000000000000000000000000000000042',
+      shardId: 'shardId-000000000000',
       failedAt: new Date().toISOString(),
       event,
     });

@@ -1,8 +1,7 @@
 /**
  * Given-helpers for the dead-letter CLI's tests against the real stack: stored events put straight on a
  * stream (the main one, or a side stream the consumers never read, standing in for records a mapping
- * discarded), messages placed in the dead-letter queue as a consumer or a mapping writes them, and the
- * rollup writer's dedupe marker set as a consumer left it.
+ * discarded), and messages placed in the dead-letter queue as a consumer or a mapping writes them.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,10 +10,8 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { claimMarker } from '../../cli/sink-state.js';
 import type { StoredEvent } from '../../lambdas/shared/event-schema.js';
-import { localDynamoDb, localKinesis, localSqs } from '../../local/services/local-clients.js';
+import { localKinesis, localSqs } from '../../local/services/local-clients.js';
 import { eventually, localStack } from './local-stack-client.js';
 
 /** `count` events of `accountId` as ingest stores them, stamped now. */
@@ -92,25 +89,5 @@ export async function givenADeadLetter(body: unknown): Promise<string> {
     return MessageId;
   } finally {
     sqs.destroy();
-  }
-}
-
-/** Claims the event's dedupe marker for `countedBy`, as the rollup writer does when it first counts an event. */
-export async function givenAMarker(event: StoredEvent, countedBy: string): Promise<void> {
-  const stack = localStack();
-  const dynamo = DynamoDBDocumentClient.from(
-    localDynamoDb(stack.dynamodbUrl, { region: stack.region, maxAttempts: 3 }),
-  );
-  try {
-    const ref = {
-      accountId: event.account_id,
-      eventId: event.event_id,
-      key: `${event.account_id}:${event.event_id}`,
-    };
-    if (!(await claimMarker(dynamo, stack.rollupsTableName, ref, countedBy, Date.now()))) {
-      throw new Error('the marker exists already');
-    }
-  } finally {
-    dynamo.destroy();
   }
 }

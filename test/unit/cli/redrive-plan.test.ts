@@ -10,7 +10,7 @@ const DAY_MS = 24 * 3600 * 1000;
 function eventCase(ageMs: number, overrides: Partial<EventCase> = {}): EventCase {
   const at = new Date(NOW - ageMs).toISOString();
   const event = storedEvent({ account_id: 'acct-1', event_id: 'e-1', timestamp: at, received_at: at });
-  return { key: 'acct-1:e-1', event, rollupGaveUp: [], rollupDiscarded: [], ...overrides };
+  return { key: 'acct-1:e-1', event, rollupFailed: [], ...overrides };
 }
 const ownIndex = (item: EventCase) => `events-${item.event.timestamp.slice(0, 10).replaceAll('-', '.')}`;
 const marker = (countedBy: string, expiresInMs = 5 * DAY_MS) => ({
@@ -39,22 +39,31 @@ describe('what a redrive does for an event', () => {
     expect(decide(item, { documents: [ownIndex(item)] }, NOW)).toMatchObject({ action: 'done' });
   });
 
-  it('releases the marker that the very record the rollup writer gave up on had claimed, then redrives', () => {
-    const item = eventCase(DAY_MS, { rollupGaveUp: ['100'] });
-    const decision = decide(item, { documents: [ownIndex(item)], marker: marker('shard-0:100') }, NOW);
-    expect(decision).toEqual({ action: 'redrive', why: 'not counted', release: 'shard-0:100' });
-  });
-
-  it('redrives a rollup-writer letter whose writer already released the marker, at any age', () => {
-    const item = eventCase(12 * DAY_MS, { rollupGaveUp: ['100'] });
+  it('redrives a rollup-writer letter whose writer released the marker, at any age', () => {
+    const item = eventCase(12 * DAY_MS, { rollupFailed: ['shard-0:100'] });
     expect(decide(item, { documents: [ownIndex(item)] }, NOW)).toEqual({
       action: 'redrive',
       why: 'not counted',
     });
   });
 
+  it('redrives an event whose marker a record the writer gave up on or lost still holds: the writer fills what it lacks', () => {
+    const partial = 'counted in part at most: the rollup writer fills what its record lacks';
+    const letter = eventCase(DAY_MS, { rollupFailed: ['100'] });
+    const batch = eventCase(5 * DAY_MS, { rollupFailed: ['shard-0:100'] });
+
+    expect(decide(letter, { documents: [ownIndex(letter)], marker: marker('shard-0:100') }, NOW)).toEqual({
+      action: 'redrive',
+      why: partial,
+    });
+    expect(decide(batch, { documents: [], marker: marker('shard-0:100') }, NOW)).toEqual({
+      action: 'redrive',
+      why: `not indexed, ${partial}`,
+    });
+  });
+
   it('does not count twice an event another record counted, whatever letter the writer wrote', () => {
-    const item = eventCase(DAY_MS, { rollupGaveUp: ['100'] });
+    const item = eventCase(DAY_MS, { rollupFailed: ['shard-0:100'] });
     const decision = decide(item, { documents: [ownIndex(item)], marker: marker('shard-0:77') }, NOW);
     expect(decision).toMatchObject({ action: 'done' });
   });
@@ -78,24 +87,8 @@ describe('what a redrive does for an event', () => {
     expect(decision).toEqual({ action: 'redrive', why: 'not indexed', extend: 'shard-0:100' });
   });
 
-  it('refuses a record of a discarded rollup batch that claimed its marker, unless the writer says whether it applied it', () => {
-    const item = eventCase(5 * DAY_MS, { rollupDiscarded: ['shard-0:100'] });
-    const facts = { documents: [ownIndex(item)], marker: marker('shard-0:100') };
-
-    expect(decide(item, facts, NOW)).toMatchObject({
-      action: 'refuse',
-      why: expect.stringMatching(/applied/),
-    });
-    expect(decide(item, { ...facts, applied: () => 'applied' }, NOW)).toMatchObject({ action: 'done' });
-    expect(decide(item, { ...facts, applied: () => 'not-applied' }, NOW)).toEqual({
-      action: 'redrive',
-      why: 'not counted',
-      release: 'shard-0:100',
-    });
-  });
-
   it('redrives a record of a discarded rollup batch that never claimed a marker', () => {
-    const item = eventCase(6 * DAY_MS, { rollupDiscarded: ['shard-0:100'] });
+    const item = eventCase(6 * DAY_MS, { rollupFailed: ['shard-0:100'] });
     expect(decide(item, { documents: [ownIndex(item)] }, NOW)).toEqual({
       action: 'redrive',
       why: 'not counted',
@@ -103,7 +96,7 @@ describe('what a redrive does for an event', () => {
   });
 
   it('refuses, past the window, to count an event whose other version is indexed in another daily index', () => {
-    const item = eventCase(12 * DAY_MS, { rollupGaveUp: ['100'] });
+    const item = eventCase(12 * DAY_MS, { rollupFailed: ['100'] });
     const decision = decide(item, { documents: ['events-2025.12.01'] }, NOW);
     expect(decision).toMatchObject({ action: 'refuse', why: expect.stringMatching(/events-2025.12.01/) });
   });
