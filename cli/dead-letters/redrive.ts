@@ -133,7 +133,7 @@ async function prepareMarker(
   if (decision.extend) return extendMarker(target.dynamo, table, ref, decision.extend, now);
   // A marker that appeared meanwhile blocks the copy just as well.
   if (decision.block)
-    await claimMarker(target.dynamo, table, ref, `redrive:${new Date(now).toISOString()}`, now);
+    await claimMarker(target.dynamo, table, ref, `redrive:${now}`, now);
   return true;
 }
 

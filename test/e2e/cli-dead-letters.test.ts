@@ -177,6 +177,36 @@ describe('pipeline dead-letters', () => {
     expect(report.accounts[0]).toMatchObject({ rollupTotal: 1, openSearchTotal: 1 });
   });
 
+  it('past the dedupe window, redrives an indexer letter to the indexer only: the rollups never count it twice', async () => {
+    // Given an indexer letter for an event received 9 days ago, whose marker (if the rollups counted it) has
+    // expired by now: nothing can tell whether it was counted, so the tool must not let it be counted again
+    const account = await givenAnAccount();
+    const nineDaysAgo = new Date(Date.now() - 9 * DAY_MS).toISOString();
+    const [event] = storedEvents(account.accountId, 1, { timestamp: nineDaysAgo, received_at: nineDaysAgo });
+    if (!event) throw new Error('no event');
+    const id = await givenADeadLetter({
+      source: 'indexer',
+      reason: '400 mapper_parsing_exception: failed to parse field [user_id]',
+      sequenceNumber: '49680000000000000000000000000000000000000000000000000043',
+      failedAt: nineDaysAgo,
+      event,
+    });
+
+    // When it is redriven
+    const redrive = await pipeline('dead-letters', 'redrive', '--id', id);
+
+    // Then it is indexed once, and the rollup writer took the copy for a duplicate
+    expect(redrive.code, redrive.stdout + redrive.stderr).toBe(0);
+    expect(redrive.stdout).toMatch(/redriven\s+put 1 record\(s\) back on the stream \(not indexed\)/);
+    const docs = await eventually(
+      () => accountDocuments(account.accountId),
+      (found) => found.length === 1,
+    );
+    expect(docs.map((doc) => doc.id)).toEqual([`${account.accountId}:${event.event_id}`]);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await countedEvents(account.accountId)).toBe(0);
+  });
+
   it('re-reads the records of discarded batches from the stream and redrives only what they lack', async () => {
     // Given a batch both durable mappings discarded (its records never reached a sink)…
     const lost = await givenAnAccount();
