@@ -61,6 +61,21 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        test: {
+          // The chaos test (test/chaos): faults one after another under load, on a local stack of its own
+          // (its faults would disturb other tests), started by the test file. About five minutes; it runs
+          // after the other projects, alone, so that its lag bounds measure the pipeline and not a machine
+          // busy with another stack. `npm run test:chaos` runs it alone.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });
