@@ -132,8 +132,7 @@ async function prepareMarker(
   const ref = { accountId: item.event.account_id, eventId: item.event.event_id, key: item.key };
   if (decision.extend) return extendMarker(target.dynamo, table, ref, decision.extend, now);
   // A marker that appeared meanwhile blocks the copy just as well.
-  if (decision.block)
-    await claimMarker(target.dynamo, table, ref, `redrive:${now}`, now);
+  if (decision.block) await claimMarker(target.dynamo, table, ref, `redrive:${now}`, now);
   return true;
 }
 
