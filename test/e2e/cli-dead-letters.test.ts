@@ -3,8 +3,8 @@
  * an index mapped wrong) or placed as a consumer or a mapping writes them (a rollup-writer letter, a
  * discarded batch), listed, shown and redriven through the stream, to zero loss and zero duplicates.
  */
-import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { REASON_CODES } from '../../lambdas/shared/dead-letter.js';
 import { onFailureRecord } from '../helpers/dead-letter-factories.js';
 import {
   givenADeadLetter,
@@ -15,10 +15,10 @@ import {
 import { accountDocuments } from '../helpers/ingest-client.js';
 import { eventually, givenAnAccount, postEvents, someEvents } from '../helpers/local-stack-client.js';
 import {
+  anUnusedPastDay,
   createMisMappedIndex,
   deleteIndex,
   eventsIndex,
-  indexExists,
   setWriteBlock,
 } from '../helpers/opensearch-admin.js';
 import { pipeline, runFile } from '../helpers/pipeline-cli.js';
@@ -50,14 +50,6 @@ async function reconciled(events: { account_id: string; event_id: string }[], se
   );
 }
 
-/** An unused day 35-85 days ago (inside ingest's backfill horizon) whose event index does not exist yet. */
-async function anUnusedPastDay(): Promise<Date> {
-  for (;;) {
-    const day = new Date(Date.now() - randomInt(35, 86) * DAY_MS);
-    if (!(await indexExists(eventsIndex(day)))) return day;
-  }
-}
-
 describe('pipeline dead-letters', () => {
   it("redrives a write-block episode's letters after the fix: every event indexed once and counted once", async () => {
     // Given an account posting while today's index is write-blocked and a past day's index is mapped wrong
@@ -73,7 +65,7 @@ describe('pipeline dead-letters', () => {
       const misMapped = await eventually(
         async () =>
           (await lettersOf(account.accountId)).filter(
-            (letter) => letter.reasonCode === 'mapper_parsing_exception',
+            (letter) => letter.reasonCode === REASON_CODES.documentRejected,
           ),
         (found) => found.length >= backfill.length,
         { timeoutMs: 60_000, intervalMs: 1_000 },
@@ -92,7 +84,7 @@ describe('pipeline dead-letters', () => {
     }));
     expect((await reconciled(sent, false)).code).toBe(0);
     const list = await pipeline('dead-letters', 'list', '--account', account.accountId);
-    expect(list.stdout).toMatch(/indexer\s+mapper_parsing_exception\s+15/);
+    expect(list.stdout).toMatch(new RegExp(`indexer\\s+${REASON_CODES.documentRejected}\\s+15`));
     const [first] = await lettersOf(account.accountId);
     const show = await pipeline('dead-letters', 'show', first?.id as string);
     expect(show.stdout).toMatch(new RegExp(`event key:\\s+${account.accountId}:evt-`));

@@ -2,6 +2,7 @@
  * What an operator (or a fault) does to the local OpenSearch through its own API: index settings and
  * state, and indices made wrong on purpose.
  */
+import { randomInt } from 'node:crypto';
 import { eventsIndexName } from '../../lambdas/indexer/index-template.js';
 import { OPENSEARCH } from '../../lib/topology.js';
 import { localStack } from './local-stack-client.js';
@@ -58,4 +59,36 @@ export async function deleteIndex(index: string): Promise<void> {
 /** Whether the index exists. */
 export async function indexExists(index: string): Promise<boolean> {
   return (await openSearchRequest('HEAD', `/${index}`, undefined, true)) !== 404;
+}
+
+/** Every index the indexer writes: `events-<day>` and `events_registry-<period>`. */
+const EVENT_INDICES = 'events*';
+
+/** Sets `index.blocks.write` on every event and registry index; returns how to lift it. */
+export async function blockWrites(): Promise<() => Promise<void>> {
+  await openSearchRequest('PUT', `/${EVENT_INDICES}/_settings`, { 'index.blocks.write': true });
+  return async () => {
+    await openSearchRequest('PUT', `/${EVENT_INDICES}/_settings`, { 'index.blocks.write': null });
+  };
+}
+
+/** Closes every event and registry index; returns how to open them again. */
+export async function closeIndices(): Promise<() => Promise<void>> {
+  await openSearchRequest('POST', `/${EVENT_INDICES}/_close`);
+  return async () => {
+    await openSearchRequest('POST', `/${EVENT_INDICES}/_open?wait_for_active_shards=1`);
+  };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * A day 35-85 days ago (inside ingest's backfill horizon, before any day other tests post to) whose
+ * event index does not exist yet, so a test may make it wrong on purpose without touching another's.
+ */
+export async function anUnusedPastDay(): Promise<Date> {
+  for (;;) {
+    const day = new Date(Date.now() - randomInt(35, 86) * DAY_MS);
+    if (!(await indexExists(eventsIndex(day)))) return day;
+  }
 }

@@ -14,7 +14,7 @@ import {
   searchAccountEvents,
   someEvents,
 } from '../helpers/local-stack-client.js';
-import { blockWrites, closeIndices } from '../helpers/search-faults.js';
+import { blockWrites, closeIndices } from '../helpers/opensearch-admin.js';
 import { getStats } from '../helpers/stats-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

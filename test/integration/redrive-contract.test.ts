@@ -16,10 +16,13 @@ import {
   searchAccountEvents,
   someEvents,
 } from '../helpers/local-stack-client.js';
-import { refuseValuesOn } from '../helpers/search-faults.js';
+import {
+  anUnusedPastDay,
+  createMisMappedIndex,
+  deleteIndex,
+  eventsIndex,
+} from '../helpers/opensearch-admin.js';
 import { getStats } from '../helpers/stats-client.js';
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /** What the dead-letter tool does with a letter: the event, back on the stream, under its partition key. */
 async function redrive(letter: Json): Promise<void> {
@@ -28,12 +31,11 @@ async function redrive(letter: Json): Promise<void> {
 
 describe('redriving what the indexer dead-lettered', () => {
   it('indexes the events once after the fix, and the rollups still count each once', async () => {
-    // Given a daily index that refuses `value`, and an account whose events of that day carry one
-    const day = new Date(Date.now() - 3 * DAY_MS);
-    const label = day.toISOString().slice(0, 10).replaceAll('-', '.');
-    const restore = await refuseValuesOn(label);
+    // Given a daily index mapped wrong (no other test writes that day), and an account's events of that day
+    const day = await anUnusedPastDay();
+    await createMisMappedIndex(eventsIndex(day));
     const account = await givenAnAccount();
-    const events = someEvents(3, { timestamp: day.toISOString(), value: 12.5 });
+    const events = someEvents(3, { timestamp: day.toISOString() });
     let letters: Json[] = [];
     try {
       expect((await postEvents(account.writeKey, events)).status).toBe(202);
@@ -47,10 +49,10 @@ describe('redriving what the indexer dead-lettered', () => {
       expect(letters.every((letter) => letter.source === 'indexer')).toBe(true);
     } finally {
       // When the operator fixes the mapping (the template makes the index again on the next write)…
-      await restore();
+      await deleteIndex(eventsIndex(day));
     }
     const counted = () =>
-      getStats(`/v1/accounts/${account.accountId}/summary`, { window: 'last_7d' }, account.readKey);
+      getStats(`/v1/accounts/${account.accountId}/summary`, { window: 'all' }, account.readKey);
     expect((await eventually(counted, (result) => result.body?.total_events === 3)).body.total_events).toBe(
       3,
     );
