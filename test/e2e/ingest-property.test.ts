@@ -27,6 +27,8 @@ const BODIES_PER_RUN = 50;
 const ACCOUNTS = 3;
 const CONCURRENCY = 8;
 const RESENDS = 150;
+// Posting takes about 80 s and settling up to four minutes on a busy 2-core machine.
+const TEST_TIMEOUT_MS = 600_000;
 const DAY_MS = 24 * 3600 * 1000;
 
 /** What was accepted, per account: event id -> the timestamp of its first version (if the client set one). */
@@ -130,7 +132,7 @@ describe('ingest under generated bodies', () => {
         settlingSeconds: Math.round((performance.now() - posted) / 1000),
       })}`,
     );
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 /** Posts a generated body: events as a batch (a lone object sometimes bare), refused bodies as bytes. */
