@@ -135,7 +135,7 @@ export function printReport(report: ReconcileReport, show: number, withSent: boo
       account.counted,
       account.rollupTotal,
       account.openSearchTotal,
-      account.problem ?? (account.exclusive ? 'ok' : 'other events in these hours: totals not compared'),
+      account.problem ?? accountVerdict(account),
     ]),
   );
   for (const batch of report.unreadBatches)
@@ -174,4 +174,12 @@ function timeRange(from: string, to: string | undefined): { from: number; to: nu
   if (!Number.isFinite(end)) throw new UsageError(`--to is not a time: "${String(to).slice(0, 40)}"`);
   if (end <= start) throw new UsageError('--to must be after --from');
   return { from: start, to: end };
+}
+
+/** Why an account without a problem is fine, or why its totals could not be compared. */
+function accountVerdict(account: ReconcileReport['accounts'][number]): string {
+  if (!account.exclusive) return 'other events in these hours: totals not compared';
+  if (account.unplaced > 0)
+    return `${account.unplaced} counted event(s) of unknown time: totals not compared`;
+  return 'ok';
 }

@@ -11,6 +11,8 @@ import { decodeStreamRecord, readBatch } from './stream-reader.js';
 export interface LetterIndex {
   /** Event key -> the consumers that gave up on it. */
   keys: Map<string, Set<string>>;
+  /** Event key -> the event's timestamp, where a letter holds the event (it places the event in time). */
+  timestamps: Map<string, string>;
   /** Discarded batches whose records could not all be read, with why. */
   unread: { letterId: string; reason: string }[];
 }
@@ -21,6 +23,7 @@ export async function indexLetters(
   stream: { kinesis: KinesisClient; streamName: string },
 ): Promise<LetterIndex> {
   const keys = new Map<string, Set<string>>();
+  const timestamps = new Map<string, string>();
   const unread: LetterIndex['unread'] = [];
   const add = (key: string, source: string) => {
     const sources = keys.get(key) ?? new Set<string>();
@@ -28,16 +31,22 @@ export async function indexLetters(
     keys.set(key, sources);
   };
   for (const letter of letters) {
-    if (letter.kind === 'event') add(letter.key, letter.source);
-    else if (letter.kind === 'raw' && letter.partitionKey) add(letter.partitionKey, letter.source);
+    if (letter.kind === 'event') {
+      add(letter.key, letter.source);
+      timestamps.set(letter.key, letter.event.timestamp);
+    } else if (letter.kind === 'raw' && letter.partitionKey) add(letter.partitionKey, letter.source);
     else if (letter.kind === 'batch' && (letter.source === 'indexer' || letter.source === 'rollup-writer')) {
       const read = await readBatch(stream.kinesis, stream.streamName, letter);
       if (!read.ok) unread.push({ letterId: letter.id, reason: read.reason });
       for (const record of read.records) {
         const decoded = decodeStreamRecord(record);
-        add(decoded.ok ? eventKey(decoded.event) : record.partitionKey, letter.source);
+        if (!decoded.ok) add(record.partitionKey, letter.source);
+        else {
+          add(eventKey(decoded.event), letter.source);
+          timestamps.set(eventKey(decoded.event), decoded.event.timestamp);
+        }
       }
     }
   }
-  return { keys, unread };
+  return { keys, timestamps, unread };
 }

@@ -82,7 +82,8 @@ describe('pipeline dead-letters', () => {
       account_id: account.accountId,
       event_id: event.event_id as string,
     }));
-    expect((await reconciled(sent, false)).code).toBe(0);
+    const settled = await reconciled(sent, false);
+    expect(settled.code, JSON.stringify(settled.report)).toBe(0);
     const list = await pipeline('dead-letters', 'list', '--account', account.accountId);
     expect(list.stdout).toMatch(new RegExp(`indexer\\s+${REASON_CODES.documentRejected}\\s+15`));
     const [first] = await lettersOf(account.accountId);

@@ -85,6 +85,7 @@ describe('the reconcile report', () => {
           rollupTotal: 21,
           openSearchTotal: 19,
           exclusive: true,
+          unplaced: 0,
           problem: 'the rollups count 21 events, markers claim 20',
         },
       ],
