@@ -2,11 +2,11 @@
  * Kinesis event source mapping of the indexer: thin adapter over `indexer-core.ts`.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { sqsClient } from '../shared/clients.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
-import { openSearchClient } from '../shared/opensearch-client.js';
+import { openSearchApi } from '../shared/opensearch-api.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { sqsClient } from '../shared/sqs-client.js';
 import { type IndexerDeps, indexRecords } from './indexer-core.js';
 
 /** Time kept back to report batch item failures after the last retry. */
@@ -14,7 +14,7 @@ const ANSWER_MARGIN_MS = 5_000;
 
 const config = loadIndexerConfig();
 const deps: IndexerDeps = {
-  search: openSearchClient(config.opensearch),
+  search: openSearchApi(config.opensearch),
   sqs: sqsClient(),
   deadLetterQueueUrl: config.deadLetterQueueUrl,
   indexPrefix: config.indexPrefix,

@@ -2,10 +2,11 @@
  * Kinesis event source mapping of the rollup writer: thin adapter over `rollup-core.ts`.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { dynamoDocumentClient, sqsClient } from '../shared/clients.js';
 import { loadRollupWriterConfig } from '../shared/config.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { sqsClient } from '../shared/sqs-client.js';
 import { applyRecords, type RollupDeps, type ShardRegistryCache } from './rollup-core.js';
 
 /** Time kept back to report batch item failures after the last retry. */

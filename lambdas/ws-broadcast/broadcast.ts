@@ -2,9 +2,10 @@
  * Kinesis event source mapping of the live push: thin adapter over `broadcast-core.ts`.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { apiGatewayManagementClient, dynamoDocumentClient } from '../shared/clients.js';
 import { loadConnectionsTableName, loadWebSocketManagementEndpoint } from '../shared/config.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
+import { apiGatewayManagementClient } from '../shared/websocket-management-client.js';
 import { type BroadcastDeps, broadcastRecords } from './broadcast-core.js';
 
 const deps: BroadcastDeps = {

@@ -112,6 +112,9 @@ export class HouseFunction<D extends AnyFunctionDefinition = FunctionDefinition>
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,
         externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
+        // Rendered by the CDK as `--alias:<package>=<replacement>`, one per entry.
+        esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
         // esbuild is a dev dependency: bundle on this machine, never in Docker.
         forceDockerBundling: false,
       },
