@@ -4,11 +4,13 @@
  * on long work and ends with a plain summary. `npm run pipeline -- help` lists the commands.
  */
 import { type Command, UsageError } from './command.js';
+import { accountsCommand } from './commands/accounts.js';
+import { keysCommand } from './commands/keys.js';
 import { statusCommand } from './commands/status.js';
 import { createOutput, type Output } from './output.js';
 
 /** Every command, in the order of the help index. */
-export const COMMANDS: Command[] = [statusCommand];
+export const COMMANDS: Command[] = [statusCommand, accountsCommand, keysCommand];
 
 function index(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -328,14 +328,22 @@ export interface ApiSettings {
   /** Requests per second and burst of keys that have no limits of their own. */
   keyRateLimit: number;
   keyBurstLimit: number;
+  /** Seconds a function trusts a key it looked up: the longest a revoked key keeps working. */
+  apiKeyCacheSeconds: number;
 }
+
+/** The functions that look keys up (and cache them): the authorizer, the stats API, `$connect`. */
+const KEY_LOOKUP_FUNCTIONS: FunctionId[] = ['api-authorizer', 'stats-api', 'ws-connect'];
 
 /**
  * The settings variables a function gets, from one table so the stack and the local stack agree: the
- * REST functions answer CORS, the authorizer names the default limits of keys.
+ * REST functions answer CORS, the authorizer names the default limits of keys, and every function
+ * that looks keys up trusts them for the same time.
  */
 export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<string, string> {
   const env: Record<string, string> = {};
+  if (KEY_LOOKUP_FUNCTIONS.includes(id))
+    env[TUNING_ENV.apiKeyCacheSeconds] = String(settings.apiKeyCacheSeconds);
   if (REST_ROUTES.some((route) => route.functionId === id)) {
     env[TUNING_ENV.corsAllowedOrigins] = settings.corsAllowedOrigins.join(',');
   }

@@ -36,6 +36,7 @@ export const LOCAL_API_SETTINGS: ApiSettings = {
   corsAllowedOrigins: DEFAULT_SETTINGS.corsAllowedOrigins,
   keyRateLimit: DEFAULT_SETTINGS.keyRateLimit,
   keyBurstLimit: DEFAULT_SETTINGS.keyBurstLimit,
+  apiKeyCacheSeconds: DEFAULT_SETTINGS.apiKeyCacheSeconds,
 };
 
 /**

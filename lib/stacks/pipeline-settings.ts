@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { DEFAULT_KEY_LIMITS } from '../../lambdas/shared/config.js';
+import { DEFAULT_KEY_CACHE_TTL_MS, DEFAULT_KEY_LIMITS } from '../../lambdas/shared/config.js';
 import { ANY_ORIGIN, parseAllowedOrigins } from '../../lambdas/shared/cors.js';
 
 /**
@@ -40,6 +40,11 @@ export interface PipelineSettings {
    * write keys are meant for pages) or a comma-separated list such as `https://app.example.com`.
    */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * `apiKeyCacheSeconds`: how long a function trusts a key it looked up, the longest a revoked key keeps
+   * working (API Gateway itself refuses a revoked key at once: `keys revoke` deletes its API key).
+   */
+  readonly apiKeyCacheSeconds: number;
   /** `alarmEmail`: when set, alarm notifications are emailed to this address. */
   readonly alarmEmail: string | undefined;
 }
@@ -58,6 +63,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   keyRateLimit: DEFAULT_KEY_LIMITS.rateLimit,
   keyBurstLimit: DEFAULT_KEY_LIMITS.burstLimit,
   corsAllowedOrigins: [ANY_ORIGIN],
+  apiKeyCacheSeconds: DEFAULT_KEY_CACHE_TTL_MS / 1000,
   alarmEmail: undefined,
 };
 
@@ -111,6 +117,7 @@ export function settingsFromContext(node: Node): PipelineSettings {
     keyRateLimit: positive('keyRateLimit'),
     keyBurstLimit: positive('keyBurstLimit'),
     corsAllowedOrigins: origins('corsAllowedOrigins'),
+    apiKeyCacheSeconds: positive('apiKeyCacheSeconds'),
     alarmEmail: string('alarmEmail'),
   };
 }

@@ -18,7 +18,8 @@ export interface AuthorizationInput {
   proxyEvent: Record<string, unknown>;
   methodArn: string;
   throttle: UsagePlanThrottle;
-  nowMs: number;
+  /** The throttle's clock, read once the authorizer has answered (requests overlap in the authorizer). */
+  now: () => number;
 }
 
 /** Authorizes and throttles one request. */
@@ -36,7 +37,7 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<Autho
   const rateLimit = Number(verdict.context[RATE_LIMIT_CONTEXT_KEY]);
   const burstLimit = Number(verdict.context.burstLimit);
   if (rateLimit > 0 && burstLimit > 0) {
-    const decision = input.throttle.take(verdict.usageIdentifierKey, { rateLimit, burstLimit }, input.nowMs);
+    const decision = input.throttle.take(verdict.usageIdentifierKey, { rateLimit, burstLimit }, input.now());
     if (!decision.allowed) {
       return {
         ok: false,

@@ -166,7 +166,7 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
         proxyEvent: event,
         methodArn: arn,
         throttle,
-        nowMs: now(),
+        now,
       });
       if (!authorization.ok) {
         log(

@@ -32,11 +32,10 @@ export class UsagePlanThrottle {
   take(identifier: string, limits: PlanLimits, nowMs: number): ThrottleDecision {
     const capacity = Math.max(1, limits.burstLimit);
     const bucket = this.#buckets.get(identifier) ?? { tokens: capacity, updatedAt: nowMs };
-    const refilled = Math.min(
-      capacity,
-      bucket.tokens + ((nowMs - bucket.updatedAt) / 1000) * limits.rateLimit,
-    );
-    bucket.updatedAt = nowMs;
+    // A clock read earlier than the bucket's last update (overlapping requests) refills nothing.
+    const elapsedMs = Math.max(0, nowMs - bucket.updatedAt);
+    const refilled = Math.min(capacity, bucket.tokens + (elapsedMs / 1000) * limits.rateLimit);
+    bucket.updatedAt = Math.max(nowMs, bucket.updatedAt);
     if (refilled >= 1) {
       bucket.tokens = refilled - 1;
       this.#buckets.set(identifier, bucket);
