@@ -11,7 +11,8 @@ import {
   targetOptions,
   UsageError,
 } from '../command.js';
-import { resolveTarget } from '../target.js';
+import type { Output } from '../output.js';
+import { resolveTarget, type Target } from '../target.js';
 import { newKeyStored } from './keys.js';
 import { keyTablesOf, listAccounts, putAccount } from './keys-store.js';
 
@@ -48,51 +49,55 @@ export const accountsCommand: Command = {
     const { values } = parseOptions(rest, OPTIONS);
     const target = await resolveTarget(targetOptions(values));
     try {
-      const tables = keyTablesOf(target);
-      if (action === 'list') {
-        const accounts = await listAccounts(tables);
-        output.line(`${accounts.length} account(s) in ${target.label}:`);
-        output.line();
-        output.table(
-          ['account id', 'name', 'created'],
-          accounts
-            .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-            .map((account) => [
-              account.accountId,
-              account.name,
-              account.createdAt.slice(0, 19).replace('T', ' '),
-            ]),
-        );
-        return 0;
-      }
-      const accountId = values.id ?? newAccountId();
-      if (!ACCOUNT_ID.test(accountId)) {
-        throw new UsageError(`--id must be 1 to 64 letters, digits, "_", "." or "-", got "${accountId}"`);
-      }
-      if (!(await putAccount(tables, accountItem(accountId, { name: values.name, now: new Date() })))) {
-        output.note(`account ${accountId} already exists in ${target.label}`);
-        return 1;
-      }
-      output.line(
-        `Created account ${accountId}${values.name ? ` (${values.name})` : ''} in ${target.label}.`,
-      );
-      if (values['no-keys']) return 0;
-      const write = await newKeyStored(tables, { accountId, scope: 'write' }, target);
-      const read = await newKeyStored(tables, { accountId, scope: 'read' }, target);
-      output.line();
-      output.table(
-        ['scope', 'key id', 'secret'],
-        [
-          ['write', write.item.keyId, write.secret],
-          ['read', read.item.keyId, read.secret],
-        ],
-      );
-      output.line();
-      output.line('Store the secrets now: they are not shown again (the table keeps only their hashes).');
-      output.line('The write key may sit in a web page; the read key is secret (stats, live events).');
-      return 0;
+      return action === 'list' ? await listAll(target, output) : await createAccount(values, target, output);
     } finally {
       target.close();
     }
   },
 };
+
+async function listAll(target: Target, output: Output): Promise<number> {
+  const accounts = await listAccounts(keyTablesOf(target));
+  output.line(`${accounts.length} account(s) in ${target.label}:`);
+  output.line();
+  output.table(
+    ['account id', 'name', 'created'],
+    accounts
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map((account) => [account.accountId, account.name, account.createdAt.slice(0, 19).replace('T', ' ')]),
+  );
+  return 0;
+}
+
+/** `accounts create`: the account, and unless `--no-keys` a write key and a read key, shown once. */
+export async function createAccount(
+  values: { id?: string; name?: string; 'no-keys'?: boolean },
+  target: Target,
+  output: Output,
+): Promise<number> {
+  const tables = keyTablesOf(target);
+  const accountId = values.id ?? newAccountId();
+  if (!ACCOUNT_ID.test(accountId)) {
+    throw new UsageError(`--id must be 1 to 64 letters, digits, "_", "." or "-", got "${accountId}"`);
+  }
+  if (!(await putAccount(tables, accountItem(accountId, { name: values.name, now: new Date() })))) {
+    output.note(`account ${accountId} already exists in ${target.label}`);
+    return 1;
+  }
+  output.line(`Created account ${accountId}${values.name ? ` (${values.name})` : ''} in ${target.label}.`);
+  if (values['no-keys']) return 0;
+  const write = await newKeyStored(tables, { accountId, scope: 'write' }, target);
+  const read = await newKeyStored(tables, { accountId, scope: 'read' }, target);
+  output.line();
+  output.table(
+    ['scope', 'key id', 'secret'],
+    [
+      ['write', write.item.keyId, write.secret],
+      ['read', read.item.keyId, read.secret],
+    ],
+  );
+  output.line();
+  output.line('Store the secrets now: they are not shown again (the table keeps only their hashes).');
+  output.line('The write key may sit in a web page; the read key is secret (stats, live events).');
+  return 0;
+}

@@ -76,7 +76,7 @@ export const keysCommand: Command = {
   },
 };
 
-async function create(
+export async function create(
   values: { account?: string; scope?: string; rate?: string; burst?: string },
   tables: KeyTables,
   target: Target,
@@ -131,7 +131,7 @@ export async function newKeyStored(
   return key;
 }
 
-async function list(
+export async function list(
   accountId: string | undefined,
   tables: KeyTables,
   target: Target,
@@ -155,7 +155,12 @@ async function list(
   return 0;
 }
 
-async function revoke(keyId: string, tables: KeyTables, target: Target, output: Output): Promise<number> {
+export async function revoke(
+  keyId: string,
+  tables: KeyTables,
+  target: Target,
+  output: Output,
+): Promise<number> {
   const key = await findKey(tables, keyId);
   if (!key) {
     output.note(`no key ${keyId} in ${target.label} (\`pipeline keys list\` shows the ids)`);
