@@ -27,19 +27,16 @@ function stat(pid: number): { ppid: number; seconds: number } | undefined {
 function nameOf(pid: number): string {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    if (args[0]?.endsWith('java')) {
-      const main = args.find((arg) => /opensearch|DynamoDBLocal|elasticmq/i.test(arg)) ?? 'java';
-      if (/opensearch/i.test(main)) return 'opensearch (java)';
-      if (/DynamoDBLocal/i.test(main)) return 'dynamodb-local (java)';
-      if (/elasticmq/i.test(main)) return 'elasticmq (java)';
-      return 'java';
-    }
-    const script = args.find((arg) => /\.(c?js|ts)$/.test(arg));
-    if (script?.includes('kinesalite')) return 'kinesalite (node)';
-    if (script?.includes('worker') || script?.includes('runtime')) return 'function environment (node)';
-    return pid === process.pid
-      ? 'bench + gateways + event source mappings (node)'
-      : (script ?? args[0] ?? String(pid));
+    if (pid === process.pid) return 'bench + gateways + event source mappings (node)';
+    // A function environment's arguments hold its configuration, which names the other services.
+    const program = args.slice(0, 3).join(' ');
+    if (/local-lambda-worker|function-worker/.test(program)) return 'function environments (node)';
+    const line = args.join(' ');
+    if (/opensearch/i.test(line)) return 'opensearch (java)';
+    if (/dynamodb/i.test(line)) return 'dynamodb-local (java)';
+    if (/elasticmq/i.test(line)) return 'elasticmq (java)';
+    if (/kinesalite/i.test(line)) return 'kinesalite (node)';
+    return line.slice(0, 60);
   } catch {
     return String(pid);
   }
