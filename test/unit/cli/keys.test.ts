@@ -312,7 +312,7 @@ describe('accounts create', () => {
       ConditionExpression: 'attribute_not_exists(accountId)',
     });
     expect(puts.slice(1).map((put) => put.Item?.scope)).toEqual(['write', 'read']);
-    const secrets = [...io.stdout().matchAll(/\b(wk|rk)_[A-Za-z0-9_-]{24}\b/g)].map((match) => match[0]);
+    const secrets = [...io.stdout().matchAll(/(?:wk|rk)_[A-Za-z0-9_-]{24}/g)].map((match) => match[0]);
     expect(secrets).toHaveLength(2);
     expect(puts.slice(1).map((put) => put.Item?.keyHash)).toEqual(secrets.map(hashApiKey));
   });
