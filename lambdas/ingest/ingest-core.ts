@@ -17,6 +17,7 @@ import {
   ServiceUnavailableError,
 } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
+import { countAdmission, type EventMetrics, metrics as processMetrics } from '../shared/metrics.js';
 import type { Timing } from '../shared/retry.js';
 import { type PendingRecord, putAll } from './put-records.js';
 import { eventsOfBody, type RawBody } from './request-body.js';
@@ -64,6 +65,8 @@ export interface IngestDeps {
   newEventId: () => string;
   timing: Timing;
   log: Log;
+  /** Accepted/rejected/failed counts (EMF); the process's metrics when absent. */
+  metrics?: EventMetrics;
 }
 
 interface Entry extends PendingRecord {
@@ -127,7 +130,11 @@ export async function ingestEvents(
     partitionKey: record.partitionKey,
   }));
 
-  if (entries.length === 0) throw nothingToWrite(rejected, duplicates, tooLarge);
+  const metrics = deps.metrics ?? processMetrics;
+  if (entries.length === 0) {
+    countAdmission(metrics, { accepted: 0, rejected });
+    throw nothingToWrite(rejected, duplicates, tooLarge);
+  }
 
   const { unwritten, attempts } = await putAll(entries, deps, deadline);
   const accepted = entries.length - unwritten.length;
@@ -145,6 +152,7 @@ export async function ingestEvents(
       attempts,
       errorCodes: [...new Set(failed.map((entry) => entry.error_code))],
     });
+    countAdmission(metrics, { accepted, rejected, failed: failed.length });
     throw new ServiceUnavailableError(
       `${failed.length} event(s) could not be written; resend them with the same event_id`,
       RETRY_AFTER_SECONDS,
@@ -152,6 +160,7 @@ export async function ingestEvents(
     );
   }
   deps.log.info('events accepted', { accountId, accepted, duplicates, rejected: rejected.length });
+  countAdmission(metrics, { accepted, rejected });
   return { accepted, duplicates, rejected };
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newDevAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
-import { type LocalEndpoints, startLocalStack } from '../../local/stack.js';
+import { type LocalEndpoints, type LocalStack, startLocalStack } from '../../local/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +18,15 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stack = await startTestStack();
+  project.provide('localStack', stack.endpoints);
+  return async () => {
+    await stack.stop();
+  };
+}
+
+/** Starts a local stack on free ports, with its data and logs under `.local/test-stack-<pid>`. */
+export async function startTestStack(): Promise<LocalStack> {
   const dataDir = join(LOCAL_DIR, `test-stack-${process.pid}`);
   await removeFinishedRuns(LOCAL_DIR);
   const started = performance.now();
@@ -31,10 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(
     `[local-stack] ready in ${((performance.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
   );
-  project.provide('localStack', stack.endpoints);
-  return async () => {
-    await stack.stop();
-  };
+  return stack;
 }
 
 /**
