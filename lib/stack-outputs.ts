@@ -10,6 +10,10 @@ export const STACK_OUTPUTS = {
   streamName: 'EventStreamName',
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
   apiKeysTableName: 'ApiKeysTableName',
+  accountsTableName: 'AccountsTableName',
+  restApiId: 'RestApiId',
+  restApiStage: 'RestApiStage',
+  defaultUsagePlanId: 'DefaultUsagePlanId',
   rollupsTableName: 'RollupsTableName',
   connectionsTableName: 'ConnectionsTableName',
 } as const;

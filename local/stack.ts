@@ -9,10 +9,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { API_STAGE, FUNCTIONS, type FunctionId } from '../lib/topology.js';
+import { API_STAGE, type ApiSettings, FUNCTIONS, type FunctionId } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
 import { startControlServer } from './control-server.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
+import { LOCAL_API_SETTINGS } from './function-environment.js';
 import { LOCAL_REGION } from './local-aws.js';
 import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
@@ -66,6 +67,7 @@ export interface LocalEndpoints {
   streamName: string;
   deadLetterQueueUrl: string;
   apiKeysTableName: string;
+  accountsTableName: string;
   rollupsTableName: string;
   connectionsTableName: string;
 }
@@ -83,6 +85,8 @@ export interface LocalStackOptions {
   functionLog?: (line: string) => void;
   /** Execution environments per function at most; default `LOCAL_FUNCTION_CONCURRENCY`. */
   functionConcurrency?: number;
+  /** CORS origins and the default limits of keys; default the deployed stack's defaults. */
+  apiSettings?: Partial<ApiSettings>;
 }
 
 export interface LocalStack {
@@ -114,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const progress = options.progress ?? (() => {});
   const functionLog = options.functionLog ?? (() => {});
   const ports = await resolvePorts(options.ports);
+  const apiSettings: ApiSettings = { ...LOCAL_API_SETTINGS, ...options.apiSettings };
   const host = '127.0.0.1';
   const logsDir = join(options.dataDir, 'logs');
   await mkdir(logsDir, { recursive: true });
@@ -173,7 +178,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
     await registerAccount(
-      { dynamodbUrl: urls.dynamodbUrl, region: LOCAL_REGION, apiKeysTableName: resources.tableNames.apiKeys },
+      {
+        dynamodbUrl: urls.dynamodbUrl,
+        region: LOCAL_REGION,
+        apiKeysTableName: resources.tableNames.apiKeys,
+        accountsTableName: resources.tableNames.accounts,
+      },
       options.account,
     );
 
@@ -185,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         resources: { region: LOCAL_REGION, ...urls, ...resources, websocketManagementEndpoint },
         logsDir,
         functionLog,
+        apiSettings,
         ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
       }),
     );
@@ -197,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logsDir,
       console: functionLog,
       timed,
+      corsOrigins: apiSettings.corsAllowedOrigins,
     });
     stoppers.push(() => gateways.stop());
 
@@ -226,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streamName: resources.streamName,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
       apiKeysTableName: resources.tableNames.apiKeys,
+      accountsTableName: resources.tableNames.accounts,
       rollupsTableName: resources.tableNames.rollups,
       connectionsTableName: resources.tableNames.connections,
     };

@@ -5,7 +5,7 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues } from '../shared/event-schema.js';
 import type { Log } from '../shared/logger.js';
@@ -51,9 +51,11 @@ export async function disconnect(
 const messageSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('subscribe'),
-    types: z.array(eventTypeSchema).max(MAX_SUBSCRIBED_TYPES, {
-      error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types`,
-    }),
+    types: z.array(eventTypeSchema).check(
+      z.maxLength(MAX_SUBSCRIBED_TYPES, {
+        error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types`,
+      }),
+    ),
   }),
   z.object({ action: z.literal('ping') }),
 ]);

@@ -31,7 +31,7 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   sqsUrl: 'http://127.0.0.1:3',
   opensearchUrl: 'http://127.0.0.1:4',
   streamName: 'events',
-  tableNames: { apiKeys: 'api-keys', rollups: 'rollups', connections: 'connections' },
+  tableNames: { apiKeys: 'api-keys', accounts: 'accounts', rollups: 'rollups', connections: 'connections' },
   deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
 };
