@@ -69,7 +69,8 @@ export interface IngestDeps {
   metrics?: EventMetrics;
 }
 
-type StoredEvent = Extract<StoredRecord, { ok: true }>;
+/** A record that passed every check, to be written (not `event-schema.ts`'s `StoredEvent`). */
+type WritableRecord = Extract<StoredRecord, { ok: true }>;
 
 interface Entry extends PendingRecord {
   index: number;
@@ -98,7 +99,7 @@ export async function ingestEvents(
 
   const rejected: Rejection[] = [];
   // The records to write and, at the same position, their events' indexes in the request.
-  const stored: StoredEvent[] = [];
+  const stored: WritableRecord[] = [];
   const indexes: number[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
@@ -130,7 +131,7 @@ export async function ingestEvents(
   const data = recordData(stored);
   const entries: Entry[] = new Array(stored.length);
   for (let position = 0; position < stored.length; position += 1) {
-    const record = stored[position] as StoredEvent;
+    const record = stored[position] as WritableRecord;
     entries[position] = {
       index: indexes[position] as number,
       eventId: record.eventId,
