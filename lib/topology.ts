@@ -59,7 +59,11 @@ export const BUNDLING = {
   sourceMap: true,
   externalModules: [] as string[],
   mainFields: ['module', 'main'],
-  alias: { '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambdas/shared/lambda-credentials.ts') },
+  alias: {
+    '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambdas/shared/lambda-credentials.ts'),
+    '@smithy/core/event-streams': join(REPO_ROOT, 'lambdas/shared/no-event-streams.ts'),
+    'mnemonist/lru-cache': join(REPO_ROOT, 'lambdas/shared/lru-cache.ts'),
+  },
 } as const;
 
 export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {

@@ -20,7 +20,11 @@ export function loadIngestHandler(file: string, resources: LocalResourceEndpoint
   return (createRequire(import.meta.url)(file) as { handler: Handler }).handler;
 }
 
-export function proxyEvent(body: string): APIGatewayProxyEvent {
+/**
+ * A proxy event carrying `base64Body` (`base64Bodies`): the encoding is API Gateway's work, done once
+ * before the rounds, not the handler's.
+ */
+export function proxyEvent(base64Body: string): APIGatewayProxyEvent {
   return {
     httpMethod: 'POST',
     path: '/v1/events',
@@ -31,7 +35,7 @@ export function proxyEvent(body: string): APIGatewayProxyEvent {
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    body: Buffer.from(body, 'utf8').toString('base64'),
+    body: base64Body,
     isBase64Encoded: true,
     requestContext: {
       authorizer: { accountId: 'acct_bench', scope: 'write', keyId: 'key_bench' },
@@ -39,6 +43,11 @@ export function proxyEvent(body: string): APIGatewayProxyEvent {
       requestId: randomUUID(),
     },
   } as unknown as APIGatewayProxyEvent;
+}
+
+/** The bodies as API Gateway hands them over: every media type is binary, so base64-encoded. */
+export function base64Bodies(bodies: string[]): string[] {
+  return bodies.map((body) => Buffer.from(body, 'utf8').toString('base64'));
 }
 
 function context(): Context {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { interleaved, median, type Timing, writeResult } from '../shared/rounds.js';
 import { benchBodies } from './bodies.js';
 import { measureBundles, PLACEHOLDER_RESOURCES } from './bundles.js';
-import { floor, loadIngestHandler, postAll, proxyEvent } from './handler-throughput.js';
+import { base64Bodies, floor, loadIngestHandler, postAll, proxyEvent } from './handler-throughput.js';
 import { startKinesisStub } from './kinesis-stub.js';
 
 const arg = (name: string, fallback: string) =>
@@ -44,10 +44,11 @@ async function main(): Promise<void> {
       ...PLACEHOLDER_RESOURCES,
       kinesisUrl: stub.url,
     });
+    const encoded = base64Bodies(bodies);
     // Fresh event objects every round: nothing cached between rounds but what Lambda would keep warm.
     const samples = await interleaved(
       {
-        handler: () => postAll(handler, bodies.map(proxyEvent), EVENTS_PER_BODY),
+        handler: () => postAll(handler, encoded.map(proxyEvent), EVENTS_PER_BODY),
         floor: () => {
           floor(bodies);
         },

@@ -21,7 +21,7 @@ import { countAdmission, type EventMetrics, metrics as processMetrics } from '..
 import type { Timing } from '../shared/retry.js';
 import { type PendingRecord, putAll } from './put-records.js';
 import { eventsOfBody, type RawBody } from './request-body.js';
-import { receiptOf, recordData, storeEvent } from './stored-record.js';
+import { receiptOf, recordData, type StoredRecord, storeEvent } from './stored-record.js';
 
 /** What a 503 tells the client to wait before resending. */
 const RETRY_AFTER_SECONDS = 1;
@@ -69,6 +69,9 @@ export interface IngestDeps {
   metrics?: EventMetrics;
 }
 
+/** A record that passed every check, to be written (not `event-schema.ts`'s `StoredEvent`). */
+type WritableRecord = Extract<StoredRecord, { ok: true }>;
+
 interface Entry extends PendingRecord {
   index: number;
   eventId: string;
@@ -95,7 +98,9 @@ export async function ingestEvents(
   });
 
   const rejected: Rejection[] = [];
-  const stored: { index: number; eventId: string; json: string; bytes: number; partitionKey: string }[] = [];
+  // The records to write and, at the same position, their events' indexes in the request.
+  const stored: WritableRecord[] = [];
+  const indexes: number[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
   let tooLarge = 0;
@@ -120,15 +125,20 @@ export async function ingestEvents(
       continue;
     }
     seen.add(record.eventId);
-    stored.push({ index, ...record });
+    stored.push(record);
+    indexes.push(index);
   }
   const data = recordData(stored);
-  const entries: Entry[] = stored.map((record, position) => ({
-    index: record.index,
-    eventId: record.eventId,
-    data: data[position] as Uint8Array,
-    partitionKey: record.partitionKey,
-  }));
+  const entries: Entry[] = new Array(stored.length);
+  for (let position = 0; position < stored.length; position += 1) {
+    const record = stored[position] as WritableRecord;
+    entries[position] = {
+      index: indexes[position] as number,
+      eventId: record.eventId,
+      data: data[position] as Uint8Array,
+      partitionKey: record.partitionKey,
+    };
+  }
 
   const metrics = deps.metrics ?? processMetrics;
   if (entries.length === 0) {

@@ -93,7 +93,8 @@ export function storeEvent(
   const idError = documentIdError(key);
   if (idError) return { ok: false, errors: [idError] };
 
-  const iso = timestampMs === undefined ? receipt.receivedAtIso : new Date(timestampMs).toISOString();
+  const iso =
+    timestampMs === undefined ? receipt.receivedAtIso : normalizedTimestamp(event.timestamp, timestampMs);
   // A timestamp already in UTC as `toISOString` writes it (what clients usually send) stays where it
   // is; any other is taken out, and the normalized one goes with the server's fields.
   const sentTimestamp = event.timestamp;
@@ -126,6 +127,18 @@ export function recordData(records: readonly { json: string; bytes: number }[]):
     offset += record.bytes;
   }
   return views;
+}
+
+/**
+ * The timestamp in UTC as `toISOString` writes it (`YYYY-MM-DDTHH:mm:ss.sssZ`). One the schema's
+ * ISO-8601 check passed (four-digit year, hour 00-23, seconds 00-59) that is 24 characters long with a
+ * `.` at 19 and a `Z` at 23 is already in that form: kept as sent, not formatted again (what clients
+ * usually send, and a Date and a string less per event).
+ */
+function normalizedTimestamp(sent: string | undefined, timestampMs: number): string {
+  return sent !== undefined && sent.length === 24 && sent.charCodeAt(19) === 46 && sent.charCodeAt(23) === 90
+    ? sent
+    : new Date(timestampMs).toISOString();
 }
 
 function withoutTimestamp(event: IncomingEvent): Omit<IncomingEvent, 'timestamp'> {

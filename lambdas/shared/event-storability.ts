@@ -53,18 +53,29 @@ interface Frame {
 }
 
 /**
+ * One walk's state: the open containers, the errors so far and the counts under `properties`. One
+ * object per event, so that the walk allocates no closure per event or per container.
+ */
+class Walk {
+  readonly errors: FieldError[] = [];
+  readonly stack: Frame[] = [];
+  keys = 0;
+  items = 0;
+
+  /** Reports an error at the innermost frame's child named by `segments` (none: the frame itself). */
+  report(segments: string[], message: string): void {
+    if (this.errors.length < MAX_ERRORS) this.errors.push({ path: pathOf(this.stack, segments), message });
+  }
+}
+
+/**
  * The reasons `event` cannot be stored, empty when it can. Never throws and never recurses; its work is
  * linear in the size of the event and stops after a handful of errors.
  */
 export function storabilityErrors(event: unknown): FieldError[] {
   if (!isPlainObject(event)) return [{ path: '', message: 'event must be a JSON object' }];
-  const errors: FieldError[] = [];
-  const stack: Frame[] = [];
-  /** Reports an error at the innermost frame's child named by `segments` (none: the frame itself). */
-  const report = (segments: string[], message: string) => {
-    if (errors.length < MAX_ERRORS) errors.push({ path: pathOf(stack, segments), message });
-  };
-  const counts = { keys: 0, items: 0 };
+  const walk = new Walk();
+  const { errors, stack } = walk;
 
   const topKeys = Object.keys(event);
   stack.push({
@@ -77,7 +88,7 @@ export function storabilityErrors(event: unknown): FieldError[] {
     inProperties: false,
   });
   for (const key of topKeys) {
-    if (!isWellFormedUnicode(key)) report([key], unicodeMessage('field name', key));
+    if (!isWellFormedUnicode(key)) walk.report([key], unicodeMessage('field name', key));
   }
 
   while (stack.length > 0 && errors.length < MAX_ERRORS) {
@@ -95,23 +106,21 @@ export function storabilityErrors(event: unknown): FieldError[] {
         : (frame.container as Record<string, unknown>)[key];
     if (value === null || typeof value !== 'object') {
       if (typeof value === 'string' && !isWellFormedUnicode(value)) {
-        report([key ?? String(position)], unicodeMessage('value', value));
+        walk.report([key ?? String(position)], unicodeMessage('value', value));
       }
       continue;
     }
     const segment = key ?? String(position);
     const depth = frame.depth + 1;
     if (depth > MAX_PROPERTIES_DEPTH) {
-      report([segment], `nested more than ${MAX_PROPERTIES_DEPTH} levels deep (the limit)`);
+      walk.report([segment], `nested more than ${MAX_PROPERTIES_DEPTH} levels deep (the limit)`);
       continue;
     }
     const inProperties = frame.inProperties || (frame.depth === 0 && segment === 'properties');
-    const child = childFrame(segment, value, depth, inProperties, counts, (segments, message) =>
-      report([segment, ...segments], message),
-    );
+    const child = childFrame(segment, value, depth, inProperties, walk);
     if (child === 'over-limit') {
       // A count over its limit makes every further error noise: the event is refused as it is.
-      const limit = counts.keys > MAX_PROPERTIES_KEYS ? 'keys' : 'array elements';
+      const limit = walk.keys > MAX_PROPERTIES_KEYS ? 'keys' : 'array elements';
       const max = limit === 'keys' ? MAX_PROPERTIES_KEYS : MAX_PROPERTIES_ARRAY_ITEMS;
       if (errors.length < MAX_ERRORS)
         errors.push({ path: 'properties', message: `properties has more than ${max} ${limit} in all` });
@@ -132,13 +141,12 @@ function childFrame(
   value: object,
   depth: number,
   inProperties: boolean,
-  counts: { keys: number; items: number },
-  report: (segments: string[], message: string) => void,
+  walk: Walk,
 ): Frame | 'over-limit' {
   if (Array.isArray(value)) {
     if (inProperties) {
-      counts.items += value.length;
-      if (counts.items > MAX_PROPERTIES_ARRAY_ITEMS) return 'over-limit';
+      walk.items += value.length;
+      if (walk.items > MAX_PROPERTIES_ARRAY_ITEMS) return 'over-limit';
     }
     return {
       segment,
@@ -153,18 +161,30 @@ function childFrame(
   const record = value as Record<string, unknown>;
   const names = Object.keys(record);
   if (inProperties) {
-    counts.keys += names.length;
-    if (counts.keys > MAX_PROPERTIES_KEYS) return 'over-limit';
+    walk.keys += names.length;
+    if (walk.keys > MAX_PROPERTIES_KEYS) return 'over-limit';
   }
-  const keys = inProperties ? names.filter((key) => keyPasses(key, report)) : names;
+  const keys = inProperties ? passingKeys(names, segment, walk) : names;
   return { segment, container: record, keys, length: keys.length, index: 0, depth, inProperties };
 }
 
-/** Reports a key's problem (naming the key, or its parent for an empty or reserved key); true if none. */
-function keyPasses(key: string, report: (segments: string[], message: string) => void): boolean {
-  const problem = keyProblem(key);
-  if (problem) report(problem.atParent ? [] : [key], problem.message);
-  return problem === undefined;
+/**
+ * The keys of an object under `properties` that pass the key checks, each problem reported (naming
+ * the key, or the object for an empty or reserved key). The same array when every key passes.
+ */
+function passingKeys(names: string[], segment: string, walk: Walk): string[] {
+  let passing: string[] | undefined;
+  for (let position = 0; position < names.length; position += 1) {
+    const key = names[position] as string;
+    const problem = keyProblem(key);
+    if (problem === undefined) {
+      passing?.push(key);
+      continue;
+    }
+    walk.report(problem.atParent ? [segment] : [segment, key], problem.message);
+    passing ??= names.slice(0, position);
+  }
+  return passing ?? names;
 }
 
 function keyProblem(key: string): { message: string; atParent?: true } | undefined {

@@ -83,7 +83,12 @@ export function putRecordsBody(input: PutRecordsInput): string {
   return parts.join('');
 }
 
-/** Base64 of the bytes, without copying them (a record's data is usually a view of a larger buffer). */
+/**
+ * Base64 of the bytes, without copying them (a record's data is usually a view of a larger buffer,
+ * and ingest's views are Buffers already: no wrapper is made for them).
+ */
 function base64(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+  return Buffer.isBuffer(data)
+    ? data.toString('base64')
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 }
