@@ -1,11 +1,11 @@
 /**
- * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search and
- * health, as a thin adapter over `stats-core.ts`.
+ * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search,
+ * health and live tokens, as a thin adapter over `stats-core.ts`.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiKeyLookup } from '../shared/api-keys.js';
 import { dynamoDocumentClient } from '../shared/clients.js';
-import { loadStatsApiConfig } from '../shared/config.js';
+import { loadLiveTokensTableName, loadStatsApiConfig } from '../shared/config.js';
 import { errorResult, headerValue, jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
 import { openSearchClient } from '../shared/opensearch-client.js';
@@ -26,6 +26,8 @@ const deps: StatsDeps = {
   search: { search, indexPrefix: config.indexPrefix, log: logger },
   health: { dynamo, tableName: config.rollupsTableName, search, log: logger },
   lookupApiKey: createApiKeyLookup({ client: dynamo, tableName: config.apiKeysTableName }),
+  liveTokens: { dynamo, tableName: loadLiveTokensTableName(), now: () => new Date() },
+  log: logger,
 };
 
 /** Lambda entry point of the stats API function. */
@@ -39,10 +41,11 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
         query: event.queryStringParameters,
         multiValueQuery: event.multiValueQueryStringParameters,
         apiKey: headerValue(event.headers, 'x-api-key'),
+        liveToken: headerValue(event.headers, 'x-live-token'),
       },
       deps,
     );
-    return jsonResult(response.statusCode, response.body);
+    return jsonResult(response.statusCode, response.body, response.headers);
   } catch (error) {
     return errorResult(error, logger);
   }

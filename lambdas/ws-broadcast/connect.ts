@@ -1,20 +1,22 @@
 /**
  * WebSocket `$connect` route: thin adapter over `ws-core.ts`. The event is deliberately never logged:
- * its query string carries the read key.
+ * its query string carries the live token.
  */
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { createApiKeyLookup } from '../shared/api-keys.js';
 import { dynamoDocumentClient } from '../shared/clients.js';
-import { loadApiKeysTableName, loadConnectionsTableName } from '../shared/config.js';
+import { loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
 import { errorResult, jsonResult } from '../shared/http.js';
+import { verifyLiveToken } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { type ConnectDeps, connect } from './ws-core.js';
 
+const now = () => new Date();
+const liveTokens = { dynamo: dynamoDocumentClient(), tableName: loadLiveTokensTableName(), now };
 const deps: ConnectDeps = {
   dynamo: dynamoDocumentClient(),
   tableName: loadConnectionsTableName(),
-  lookupApiKey: createApiKeyLookup({ client: dynamoDocumentClient(), tableName: loadApiKeysTableName() }),
-  now: () => new Date(),
+  verifyToken: (token) => verifyLiveToken(liveTokens, token),
+  now,
   log: logger,
 };
 

@@ -31,7 +31,12 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   sqsUrl: 'http://127.0.0.1:3',
   opensearchUrl: 'http://127.0.0.1:4',
   streamName: 'events',
-  tableNames: { apiKeys: 'api-keys', rollups: 'rollups', connections: 'connections' },
+  tableNames: {
+    apiKeys: 'api-keys',
+    rollups: 'rollups',
+    connections: 'connections',
+    liveTokens: 'live-tokens',
+  },
   deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
 };
