@@ -45,7 +45,7 @@ function deps(search: Partial<SearchApi> = {}): StatsDeps {
     health: {
       dynamo: client(),
       tableName: 'rollups',
-      search: { cluster: { health: async () => ({}) } },
+      search: { cluster: { health: async () => ({ body: {} }) } },
       log: silentLog,
     },
     lookupApiKey: async (key) => KEYS[key],
