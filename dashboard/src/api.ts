@@ -67,7 +67,7 @@ export class StatsApi {
   }
 
   private async request<T>(path: string, init: RequestInit): Promise<T> {
-    const response = await this.fetchImpl(`${this.baseUrl}${path}`, { ...init, cache: 'no-store' });
+    const response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
     const text = await response.text();
     let body: unknown;
     try {

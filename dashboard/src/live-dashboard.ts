@@ -1,15 +1,16 @@
 /**
  * The signed-in screen: wires the live socket, the stats API and the views. History comes from the
  * stats API (summary, minute series, recent events), then the live push moves everything on; after a
- * drop the gap is filled from `/events` and the baselines are read again; every minute they are read
- * again anyway, so counts converge on the rollups whatever the push missed or repeated.
+ * drop the gap is filled from `/events` and the baselines are read again; every minute (at a quiet
+ * moment, see `live-totals.ts`) they are read again anyway, so counts converge on the rollups whatever
+ * the push missed or repeated.
  */
 import { ApiError, type StatsApi } from './api.js';
 import { byId } from './dom.js';
 import { Feed } from './feed.js';
 import { fillGap, GAP_PAGE_SIZE, gapStart } from './gap.js';
 import { LiveSocket, type SocketLike } from './live-socket.js';
-import { MinuteSeries, TypeCounts } from './live-totals.js';
+import { MinuteSeries, ROLLUP_LAG_MS, TypeCounts } from './live-totals.js';
 import { RENEW_BEFORE_MS, renewalAt, type Session, type SessionStore, sessionFromGrant } from './session.js';
 import type { DashboardConfig, LiveEvent, Summary } from './types.js';
 import { ChartView } from './views/chart-view.js';
@@ -17,13 +18,14 @@ import { FeedView } from './views/feed-view.js';
 import { StatusView } from './views/status-view.js';
 import { SummaryView } from './views/summary-view.js';
 
-const REFRESH_MS = 60_000;
-/**
- * After live events, the baselines are read again once the push has been quiet this long: by then the
- * rollup writer, reading the same stream in parallel, has counted them too, and unique users and the top
- * lists (which only the rollups know) catch up.
- */
-const SETTLED_AFTER_MS = 3_000;
+/** The counts are read again from the rollups this often (sooner when unsettled), at a quiet moment… */
+const RESYNC_MS = 60_000;
+/** …when the push has been quiet this long (the rollups have caught up with it)… */
+const QUIET_MS = ROLLUP_LAG_MS;
+/** …or anyway after this long without one. */
+const FORCED_RESYNC_MS = 5 * 60_000;
+/** A baseline behind what is shown is asked for again this many times before it is taken anyway. */
+const MAX_BEHIND = 5;
 /** Events are indexed a moment after they are pushed: the gap is read again this much later. */
 const SECOND_GAP_FILL_MS = 5_000;
 const RENEW_RETRY_MS = 30_000;
@@ -41,6 +43,12 @@ export class LiveDashboard {
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastLiveAt = 0;
+  #lastResyncAt = 0;
+  /** The last baseline may have missed or doubled events that arrived while it was read, or was behind. */
+  #unsettled = false;
+  /** Baselines in a row that were behind what is shown. */
+  #behind = 0;
   #renderQueued = false;
   #stopped = false;
 
@@ -67,10 +75,10 @@ export class LiveDashboard {
     byId('account').textContent = this.session.accountId;
     this.#socket.start();
     this.#scheduleRenewal();
-    void this.#refresh();
+    void this.#resync();
     void this.#loadRecent();
     this.#timers.push(
-      setInterval(() => void this.#refresh(), REFRESH_MS),
+      setInterval(() => this.#resyncWhenQuiet(), 5_000),
       // The countdown of the indicator, the sliding chart and the "this minute" card move with time.
       setInterval(() => this.#status.render(), 1000),
       setInterval(() => this.#queueRender(), 10_000),
@@ -93,12 +101,15 @@ export class LiveDashboard {
   /** Pushed events: the feed keeps the new ones, which then count. */
   #live(events: LiveEvent[]): void {
     const fresh = this.#feed.add(events);
-    this.#types.add(fresh);
-    this.#series.add(fresh);
     if (fresh.length === 0) return;
+    this.#lastLiveAt = Date.now();
+    this.#types.add(fresh, this.#lastLiveAt);
+    this.#series.add(fresh, this.#lastLiveAt);
     this.#queueRender();
+    // Once a burst has settled, the rollups have it all: read them again (unique users and the top
+    // lists only they know, and exact counts).
     clearTimeout(this.#settleTimer);
-    this.#settleTimer = setTimeout(() => void this.#refresh(), SETTLED_AFTER_MS);
+    this.#settleTimer = setTimeout(() => void this.#resync(), QUIET_MS);
   }
 
   /** Events read from `/events` go to the feed only: the baselines count them already. */
@@ -116,7 +127,7 @@ export class LiveDashboard {
       });
     await this.#guard(async () => {
       await fillGap(readPage, from, (events) => this.#history(events));
-      await this.#refresh();
+      await this.#resync();
     });
     this.#timers.push(
       setTimeout(
@@ -126,7 +137,17 @@ export class LiveDashboard {
     );
   }
 
-  async #refresh(): Promise<void> {
+  #resyncWhenQuiet(): void {
+    const now = Date.now();
+    if (!this.#unsettled && now - this.#lastResyncAt < RESYNC_MS) return;
+    if (now - this.#lastLiveAt >= QUIET_MS || now - this.#lastResyncAt >= FORCED_RESYNC_MS)
+      void this.#resync();
+  }
+
+  /** Reads the counts' baselines (and the summary) again, dropping what was counted live before. */
+  async #resync(): Promise<void> {
+    const requestedAt = Date.now();
+    this.#lastResyncAt = requestedAt;
     await this.#guard(async () => {
       const token = await this.#token();
       const [summary, series] = await Promise.all([
@@ -134,8 +155,13 @@ export class LiveDashboard {
         this.api.minuteSeries(token, this.session.accountId),
       ]);
       this.#summary = summary;
-      this.#types.setBaseline(summary);
-      this.#series.setBaseline(series);
+      const forced = this.#behind >= MAX_BEHIND;
+      const fits = [
+        this.#types.setBaseline(summary, requestedAt, forced),
+        this.#series.setBaseline(series, requestedAt, forced),
+      ];
+      this.#behind = fits.includes('behind') ? this.#behind + 1 : 0;
+      this.#unsettled = fits.some((fit) => fit !== 'settled');
       this.#queueRender();
     });
   }
