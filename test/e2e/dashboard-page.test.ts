@@ -76,6 +76,20 @@ async function signIn(page: Page, account: DevAccount): Promise<void> {
   await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
 }
 
+/** A new account, and its dashboard open at laptop width, signed in and live. */
+async function givenASignedInDashboard() {
+  const account = await givenAnAccount();
+  const opened = await openPage(LAPTOP);
+  await signIn(opened.page, account);
+  return { account, ...opened };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const path = join(SCREENSHOTS_DIR, name);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`[dashboard] screenshot: ${path}`);
+}
+
 /** Events of a few types and users, each marked with this run's id so nothing else can match. */
 function eventsFor(
   run: string,
@@ -219,16 +233,13 @@ describe('the dashboard page', () => {
     expect(await page.getAttribute('#chart', 'data-total')).toBe(String(all.length));
     expect(errors).toEqual([]);
 
-    await page.screenshot({ path: join(SCREENSHOTS_DIR, 'dashboard-laptop.png'), fullPage: true });
-    console.log(`[dashboard] screenshot: ${join(SCREENSHOTS_DIR, 'dashboard-laptop.png')}`);
+    await screenshot(page, 'dashboard-laptop.png');
     await context.close();
   });
 
   it('filters the feed by type and user, and pauses it', async () => {
     // Given a signed-in dashboard with events
-    const account = await givenAnAccount();
-    const { context, page, errors } = await openPage(LAPTOP);
-    await signIn(page, account);
+    const { account, context, page, errors } = await givenASignedInDashboard();
     const run = `filter-${Date.now()}`;
     const events = eventsFor(run, 12);
     await postEvents(account.writeKey, events);
@@ -272,9 +283,7 @@ describe('the dashboard page', () => {
 
   it('reconnects after its connection drops and fills the gap from /events', async () => {
     // Given a signed-in dashboard
-    const account = await givenAnAccount();
-    const { context, page, errors } = await openPage(LAPTOP);
-    await signIn(page, account);
+    const { account, context, page, errors } = await givenASignedInDashboard();
     const run = `gap-${Date.now()}`;
 
     // When the network goes away and the server closes the connection, events are posted meanwhile,
@@ -336,8 +345,7 @@ describe('the dashboard page', () => {
     });
     expect(overflow).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS_DIR, 'dashboard-phone.png'), fullPage: true });
-    console.log(`[dashboard] screenshot: ${join(SCREENSHOTS_DIR, 'dashboard-phone.png')}`);
+    await screenshot(page, 'dashboard-phone.png');
     await context.close();
   });
 });
