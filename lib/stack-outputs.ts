@@ -12,4 +12,5 @@ export const STACK_OUTPUTS = {
   apiKeysTableName: 'ApiKeysTableName',
   rollupsTableName: 'RollupsTableName',
   connectionsTableName: 'ConnectionsTableName',
+  dashboardUrl: 'DashboardUrl',
 } as const;
