@@ -16,7 +16,7 @@ import { LOCAL_DIR } from '../../local/local-aws.js';
 import { startLocalStack } from '../../local/stack.js';
 import { startFloorServer } from './floor-server.js';
 import { printTable, type TargetResult, targetsMet } from './report.js';
-import { connectViewers } from './viewers.js';
+import { connectViewers, type Viewers } from './viewers.js';
 import { burst, measurePhase, pacedEvents, settle, type Target } from './workload.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -65,18 +65,14 @@ async function benchLocalStack(): Promise<TargetResult> {
     });
     if (minted.status !== 201) throw new Error(`live token refused: HTTP ${minted.status}`);
     const { token } = (await minted.json()) as { token: string };
-    const viewers = await connectViewers(`${stack.endpoints.websocketUrl}/?token=${token}`, options.clients);
-    console.log(`local stack: ${options.clients} viewers connected`);
-    try {
-      return await runPhases({
+    return await withViewers(`${stack.endpoints.websocketUrl}/?token=${token}`, (viewers) =>
+      runPhases({
         name: 'local stack',
         ingestUrl: stack.endpoints.ingestUrl,
         writeKey: account.writeKey,
         viewers,
-      });
-    } finally {
-      await viewers.close();
-    }
+      }),
+    );
   } finally {
     await stack.stop();
   }
@@ -85,19 +81,22 @@ async function benchLocalStack(): Promise<TargetResult> {
 async function benchFloor(): Promise<TargetResult> {
   const floor = await startFloorServer();
   try {
-    const viewers = await connectViewers(floor.websocketUrl, options.clients);
-    try {
-      return await runPhases({
-        name: 'floor (in-process ws)',
-        ingestUrl: floor.ingestUrl,
-        writeKey: '-',
-        viewers,
-      });
-    } finally {
-      await viewers.close();
-    }
+    return await withViewers(floor.websocketUrl, (viewers) =>
+      runPhases({ name: 'floor (in-process ws)', ingestUrl: floor.ingestUrl, writeKey: '-', viewers }),
+    );
   } finally {
     await floor.close();
+  }
+}
+
+/** Runs `work` with `options.clients` viewers connected to `url`, closing them afterwards. */
+async function withViewers<T>(url: string, work: (viewers: Viewers) => Promise<T>): Promise<T> {
+  const viewers = await connectViewers(url, options.clients);
+  console.log(`${options.clients} viewers connected to ${new URL(url).origin}`);
+  try {
+    return await work(viewers);
+  } finally {
+    await viewers.close();
   }
 }
 
