@@ -137,6 +137,13 @@ function countByType(events: Record<string, Json>[]): Record<string, number> {
 
 const feedIds = async (page: Page) => (await datasets(page, '#feed-rows tr')).map((row) => row.eventId ?? '');
 
+/**
+ * Resolves once the render a UI action queued is done: the page renders on the next animation frame, so
+ * two frames later it has. (A string: the tests are type-checked without the DOM library.)
+ */
+const rendered = (page: Page) =>
+  page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+
 const feedTypes = async (page: Page) => (await datasets(page, '#feed-rows tr')).map((row) => row.type ?? '');
 
 const chipCounts = async (page: Page) =>
@@ -250,8 +257,10 @@ describe('the dashboard page', () => {
 
     // When filtered by type, then by user as well
     await page.selectOption('#filter-type', 'login');
+    await rendered(page);
     const logins = await feedTypes(page);
     await page.fill('#filter-user', 'user-1');
+    await rendered(page);
     const loginsOfUser1 = await feedIds(page);
 
     // Then only matching events show
@@ -266,6 +275,7 @@ describe('the dashboard page', () => {
     await page.selectOption('#filter-type', '');
     await page.fill('#filter-user', '');
     await page.click('#pause');
+    await rendered(page);
     const before = await feedIds(page);
     const later = eventsFor(`${run}-later`, 5);
     await postEvents(account.writeKey, later);
@@ -276,6 +286,7 @@ describe('the dashboard page', () => {
     expect(button).toBe('Resume (5 new)');
     expect(await feedIds(page)).toEqual(before);
     await page.click('#pause');
+    await rendered(page);
     expect(await feedIds(page)).toEqual(expect.arrayContaining(later.map((event) => event.event_id)));
     expect(errors).toEqual([]);
     await context.close();
