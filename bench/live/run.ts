@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../lib/topology.js';
 import { newDevAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
+import { removeFinishedRuns, runDir } from '../../local/run-dirs.js';
 import { startLocalStack } from '../../local/stack.js';
 import { startFloorServer } from './floor-server.js';
 import { printTable, type TargetResult, targetsMet } from './report.js';
@@ -51,8 +52,9 @@ async function runPhases(target: Target): Promise<TargetResult> {
 
 async function benchLocalStack(): Promise<TargetResult> {
   const account = newDevAccount('acct_bench');
+  await removeFinishedRuns(LOCAL_DIR, 'bench-live');
   const stack = await startLocalStack({
-    dataDir: join(LOCAL_DIR, `bench-live-${process.pid}`),
+    dataDir: runDir(LOCAL_DIR, 'bench-live'),
     ports: 'random',
     account,
     progress: (line) => console.log(`[local-stack] ${line}`),
