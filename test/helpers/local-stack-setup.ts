@@ -18,6 +18,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The functions log at INFO (`npm start`: WARN), so tests that read the logs (no key or token in
+  // them) read what the functions really log.
+  process.env.LOG_LEVEL ??= 'INFO';
   const dataDir = runDir(LOCAL_DIR, 'test-stack');
   await removeFinishedRuns(LOCAL_DIR, 'test-stack');
   const started = performance.now();

@@ -227,7 +227,11 @@ describe('logs', () => {
       for (const secret of secrets)
         if (secret && text.includes(secret)) leaks.push(`${file}: ${secret.slice(0, 6)}…`);
     }
+    const logged = async (name: string) => (await readFile(join(logsDir, name), 'utf8')).length;
     expect(secrets.length).toBeGreaterThan(10);
+    // The logs this file's requests wrote are there to read (the test stack logs at INFO).
+    expect(await logged('ws-broadcast.log')).toBeGreaterThan(0);
+    expect(await logged('ws-connect.log')).toBeGreaterThan(0);
     expect(leaks).toEqual([]);
   });
 });
