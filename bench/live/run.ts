@@ -61,12 +61,7 @@ async function benchLocalStack(): Promise<TargetResult> {
   });
   try {
     const restUrl = stack.endpoints.ingestUrl.replace(/\/v1\/events$/, '');
-    const minted = await fetch(`${restUrl}/v1/live-tokens`, {
-      method: 'POST',
-      headers: { 'x-api-key': account.readKey },
-    });
-    if (minted.status !== 201) throw new Error(`live token refused: HTTP ${minted.status}`);
-    const { token } = (await minted.json()) as { token: string };
+    const token = await mintLiveToken(restUrl, account.readKey);
     return await withViewers(`${stack.endpoints.websocketUrl}/?token=${token}`, (viewers) =>
       runPhases({
         name: 'local stack',
@@ -77,6 +72,22 @@ async function benchLocalStack(): Promise<TargetResult> {
     );
   } finally {
     await stack.stop();
+  }
+}
+
+/**
+ * A live token for the viewers. The stack's first request can outlive the function's timeout on a busy
+ * machine (cold DynamoDB Local), so a 5xx is tried again, as a page would.
+ */
+async function mintLiveToken(restUrl: string, readKey: string): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    const minted = await fetch(`${restUrl}/v1/live-tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': readKey },
+    });
+    if (minted.status === 201) return ((await minted.json()) as { token: string }).token;
+    if (minted.status < 500 || attempt === 3) throw new Error(`live token refused: HTTP ${minted.status}`);
+    console.log(`live token: HTTP ${minted.status}, trying again`);
   }
 }
 
