@@ -21,6 +21,8 @@ export default defineConfig({
           environment: 'node',
           // Any process, connection, server or name lookup throws (test/setup/unit-no-io.ts).
           setupFiles: ['test/setup/unit-no-io.ts'],
+          // Cores that fall back to the process's metrics would print EMF lines between test results.
+          env: { POWERTOOLS_METRICS_DISABLED: 'true' },
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -56,6 +58,21 @@ export default defineConfig({
           globalSetup: ['test/helpers/local-stack-setup.ts'],
           fileParallelism: false,
           testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          // The chaos test (test/chaos): faults one after another under load, on a local stack of its own
+          // (its faults would disturb other tests), started by the test file. About five minutes; it runs
+          // after the other projects, alone, so that its lag bounds measure the pipeline and not a machine
+          // busy with another stack. `npm run test:chaos` runs it alone.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 900_000,
           hookTimeout: 600_000,
         },
       },

@@ -4,11 +4,14 @@
  * on long work and ends with a plain summary. `npm run pipeline -- help` lists the commands.
  */
 import { type Command, UsageError } from './command.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
+import { loadCommand } from './commands/load.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { statusCommand } from './commands/status.js';
 import { createOutput, type Output } from './output.js';
 
 /** Every command, in the order of the help index. */
-export const COMMANDS: Command[] = [statusCommand];
+export const COMMANDS: Command[] = [statusCommand, deadLettersCommand, loadCommand, reconcileCommand];
 
 function index(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

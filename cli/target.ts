@@ -9,9 +9,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { openSearchClient } from '../lambdas/shared/opensearch-client.js';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
 import { localDynamoDb, localKinesis, localSqs } from '../local/services/local-clients.js';
 import type { LocalEndpoints } from '../local/stack.js';
@@ -38,6 +39,8 @@ export interface Target {
   sqs: SQSClient;
   kinesis: KinesisClient;
   opensearch: OpenSearchClient;
+  /** The local stack's endpoints file (its development account, servers), when the target is local. */
+  local?: LocalEndpoints;
   /** Releases the clients' sockets so the process can exit. */
   close(): void;
 }
@@ -49,6 +52,12 @@ export interface TargetOptions {
   /** Where `npm start` wrote the local endpoints; default `.local/endpoints.json`. */
   endpointsFile?: string;
 }
+
+/**
+ * A client per target, never the functions' process-wide one (`lambdas/shared/opensearch-client.ts`):
+ * a target closes its clients, and a process (a test) may resolve several targets one after another.
+ */
+const OPENSEARCH_OPTIONS = { requestTimeout: 30_000, maxRetries: 2 };
 
 export const DEFAULT_ENDPOINTS_FILE = resolve(import.meta.dirname, '..', '.local', 'endpoints.json');
 
@@ -72,6 +81,7 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
   return withClients({
     label: 'local stack',
     kind: 'local',
+    local: endpoints,
     region: endpoints.region,
     resources: {
       restApiUrl: new URL('/', endpoints.ingestUrl).toString(),
@@ -86,7 +96,7 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
     dynamoClient: localDynamoDb(endpoints.dynamodbUrl, options),
     sqs: localSqs(endpoints.sqsUrl, options),
     kinesis: localKinesis(endpoints.kinesisUrl, options),
-    opensearch: openSearchClient({ endpoint: endpoints.opensearchUrl, auth: 'none', region: undefined }),
+    opensearch: new OpenSearchClient({ ...OPENSEARCH_OPTIONS, node: endpoints.opensearchUrl }),
   });
 }
 
@@ -130,7 +140,11 @@ async function deployedTarget(stackName: string, regionOption: string | undefine
     dynamoClient: new DynamoDBClient({ region }),
     sqs: new SQSClient({ region }),
     kinesis: new KinesisClient({ region }),
-    opensearch: openSearchClient({ endpoint: resources.opensearchEndpoint, auth: 'sigv4', region }),
+    opensearch: new OpenSearchClient({
+      ...OPENSEARCH_OPTIONS,
+      node: resources.opensearchEndpoint,
+      ...AwsSigv4Signer({ region, service: 'es', getCredentials: defaultProvider() }),
+    }),
   });
 }
 

@@ -79,6 +79,7 @@ export async function loadRollups(
     deadLetterQueueUrl: 'http://127.0.0.1:1/unused',
     timing: realTiming,
     log: quiet,
+    metrics: { count: () => undefined, flush: () => undefined },
     registry,
   };
   const started = performance.now();
@@ -92,7 +93,7 @@ export async function loadRollups(
         const batch = shardEvents.slice(offset, offset + BATCH_SIZE);
         const records = batch.map((event, index) => record(event, shardId, offset + index + 1));
         const outcome = await applyRecords(records, deps, Date.now() + 60_000);
-        if (outcome.counts.failed > 0 || outcome.counts.applied !== batch.length) {
+        if (outcome.counts.failed > 0 || outcome.counts.done !== batch.length) {
           throw new Error(`the writer did not apply a batch: ${JSON.stringify(outcome.counts)}`);
         }
         batches += 1;

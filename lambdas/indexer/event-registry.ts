@@ -15,13 +15,8 @@
 import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
 import { registryIndexPattern, utcDay } from './index-template.js';
-import {
-  type CreateOutcome,
-  createOutcome,
-  type MgetDoc,
-  type RequestOptions,
-  type SearchApi,
-} from './search-api.js';
+import { classifyBulkItem, type ItemOutcome } from './opensearch-errors.js';
+import type { MgetDoc, RequestOptions, SearchApi } from './search-api.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Length of one registry period: also the dedupe window a resend is always recognised within. */
@@ -138,7 +133,7 @@ export async function register(
   prefix: string,
   items: RegistryItem[],
   options: RequestOptions,
-): Promise<CreateOutcome[]> {
+): Promise<ItemOutcome[]> {
   if (items.length === 0) return [];
   const body = items.flatMap(({ key, event }) => [
     { create: { _index: registrationIndex(prefix, event.received_at), _id: key } },
@@ -150,7 +145,7 @@ export async function register(
     },
   ]);
   const response = await search.bulk({ body }, options);
-  return items.map((_, position) => createOutcome(response.body.items?.[position]?.create));
+  return items.map((_, position) => classifyBulkItem(response.body.items?.[position]?.create));
 }
 
 /** What a process remembers between batches about registry retention. */

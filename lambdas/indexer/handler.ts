@@ -1,16 +1,14 @@
 /**
  * Kinesis event source mapping of the indexer: thin adapter over `indexer-core.ts`.
  */
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { sqsClient } from '../shared/clients.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
+import { metrics } from '../shared/metrics.js';
 import { openSearchClient } from '../shared/opensearch-client.js';
-import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { realTiming } from '../shared/retry.js';
+import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { type IndexerDeps, indexRecords } from './indexer-core.js';
-
-/** Time kept back to report batch item failures after the last retry. */
-const ANSWER_MARGIN_MS = 5_000;
 
 const config = loadIndexerConfig();
 const deps: IndexerDeps = {
@@ -20,19 +18,12 @@ const deps: IndexerDeps = {
   indexPrefix: config.indexPrefix,
   timing: realTiming,
   log: logger,
+  metrics,
   registryRetention: {},
 };
 
-/** Lambda entry point of the indexer function. */
-export async function handler(
-  event: KinesisStreamEvent,
-  context: Context,
-): Promise<KinesisStreamBatchResponse> {
-  logger.addContext(context);
-  const outcome = await indexRecords(
-    event.Records,
-    deps,
-    invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
-  );
-  return outcome.response;
-}
+/** Lambda entry point of the indexer function; 5 s are kept back to report batch item failures. */
+export const handler = kinesisConsumerHandler(
+  (records, deadline) => indexRecords(records, deps, deadline),
+  5_000,
+);

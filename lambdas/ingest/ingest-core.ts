@@ -29,6 +29,7 @@ import {
   ServiceUnavailableError,
 } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
+import { countAdmission, type EventMetrics, metrics as processMetrics } from '../shared/metrics.js';
 import { retryPending, type Timing } from '../shared/retry.js';
 import { eventsOfBody } from './request-body.js';
 
@@ -81,6 +82,8 @@ export interface IngestDeps {
   newEventId: () => string;
   timing: Timing;
   log: Log;
+  /** Accepted/rejected/failed counts (EMF); the process's metrics when absent. */
+  metrics?: EventMetrics;
 }
 
 interface Entry {
@@ -148,7 +151,11 @@ export async function ingestEvents(
     });
   }
 
-  if (entries.length === 0) throw nothingToWrite(rejected, duplicates, tooLarge);
+  const metrics = deps.metrics ?? processMetrics;
+  if (entries.length === 0) {
+    countAdmission(metrics, { accepted: 0, rejected });
+    throw nothingToWrite(rejected, duplicates, tooLarge);
+  }
 
   const { remaining, attempts } = await retryPending(
     entries,
@@ -173,6 +180,7 @@ export async function ingestEvents(
       attempts,
       errorCodes: [...new Set(failed.map((entry) => entry.error_code))],
     });
+    countAdmission(metrics, { accepted, rejected, failed: failed.length });
     throw new ServiceUnavailableError(
       `${failed.length} event(s) could not be written; resend them with the same event_id`,
       RETRY_AFTER_SECONDS,
@@ -185,6 +193,7 @@ export async function ingestEvents(
     duplicates,
     rejected: rejected.length,
   });
+  countAdmission(metrics, { accepted, rejected });
   return { accepted, duplicates, rejected };
 }
 

@@ -6,20 +6,58 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chunkBySize } from './concurrency.js';
 import { errorSummary } from './error-summary.js';
-import type { UndecodableRecord } from './kinesis-records.js';
+import type { DecodedRecord, UndecodableRecord } from './kinesis-records.js';
 import type { Log } from './logger.js';
 
-/** The body of a dead-letter message. */
+/**
+ * Why a consumer gave up on an event, as a short stable code: the `reasonCode` dimension of the
+ * dead-lettered metric and what an operator groups letters by. `reason` says the rest in words.
+ */
+export const REASON_CODES = {
+  /** The record's data is not UTF-8 JSON. */
+  undecodable: 'undecodable',
+  /** JSON, but not a stored event (a field missing or of the wrong type). */
+  notStoredEvent: 'not-stored-event',
+  /** A stored event that ingest could not have admitted (too deep, too large, lone surrogates...). */
+  notStorable: 'not-storable',
+  /** OpenSearch refused the document itself (mapping, parse or argument error). */
+  documentRejected: 'document-rejected',
+  /** OpenSearch refused the document as too large. */
+  documentTooLarge: 'document-too-large',
+  /** A request was refused as a whole, and bisecting showed this event is the cause. */
+  requestInvalid: 'request-invalid',
+  /** DynamoDB refused a write for this event (ValidationException, isolated by bisecting). */
+  dynamodbValidation: 'dynamodb-validation',
+  /** An error no rule recognises, for this event alone, while the sink served the others. */
+  unrecognised: 'unrecognised-error',
+  /** The function crashed or timed out on this record, again and again, while the sink was healthy. */
+  repeatedCrash: 'repeated-crash',
+} as const;
+
+export type ReasonCode = (typeof REASON_CODES)[keyof typeof REASON_CODES];
+
+/**
+ * The body of a dead-letter message. Read by the dead-letter tool: fields are only ever added, never
+ * renamed or removed.
+ */
 export interface DeadLetter {
   /** Which function gave up. */
   source: 'indexer' | 'rollup-writer';
   reason: string;
+  /** `reason` as a short stable code (letters written before it existed have none). */
+  reasonCode?: ReasonCode;
   sequenceNumber: string;
+  /** The Kinesis shard of the record (with `sequenceNumber`, the record's id on the stream). */
+  shardId?: string;
   failedAt: string;
+  /** `account_id:event_id`, when the record could be decoded. */
+  eventKey?: string;
+  accountId?: string;
   /** The decoded event, when the record could be decoded. */
   event?: unknown;
   /** The raw record data (base64), when it could not. */
   data?: string;
+  /** The record's partition key: a redrive puts the event back with it, so it lands where its copies do. */
   partitionKey?: string;
 }
 
@@ -32,9 +70,32 @@ export function undecodableLetter(
   return {
     source,
     reason: record.reason,
+    reasonCode: record.reasonCode,
     sequenceNumber: record.sequenceNumber,
+    shardId: record.shardId,
     failedAt,
     data: record.data,
+    partitionKey: record.partitionKey,
+  };
+}
+
+/** The letter for a decoded event a sink can never store: the event itself, its ids and why. */
+export function eventLetter(
+  source: DeadLetter['source'],
+  record: DecodedRecord,
+  failure: { reasonCode: ReasonCode; reason: string },
+  failedAt: string,
+): DeadLetter {
+  return {
+    source,
+    reason: failure.reason,
+    reasonCode: failure.reasonCode,
+    sequenceNumber: record.sequenceNumber,
+    shardId: record.shardId,
+    failedAt,
+    eventKey: record.key,
+    accountId: record.event.account_id,
+    event: record.event,
     partitionKey: record.partitionKey,
   };
 }

@@ -7,8 +7,10 @@
  * it to a sink it could crash.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { ReasonCode } from './dead-letter.js';
 import {
   admitStoredEvent,
+  eventKey,
   type FieldError,
   formatIssues,
   type StoredEvent,
@@ -20,57 +22,94 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type { KinesisStreamBatchResponse, KinesisStreamEvent };
 
-export interface DecodedRecord {
-  ok: true;
+/** Where a record is on the stream, and when it got there. */
+export interface RecordPosition {
   sequenceNumber: string;
-  event: StoredEvent;
+  shardId: string;
+  /** `<shard>:<sequence>`: the record's id on the stream (what a rollup dedupe marker names). */
+  recordId: string;
+  partitionKey: string;
+  /** When Kinesis accepted the record, epoch milliseconds. */
+  arrivedAt: number;
 }
 
-export interface UndecodableRecord {
+export interface DecodedRecord extends RecordPosition {
+  ok: true;
+  event: StoredEvent;
+  /** `account_id:event_id`. */
+  key: string;
+}
+
+export interface UndecodableRecord extends RecordPosition {
   ok: false;
-  sequenceNumber: string;
   /** Why the record could not be decoded. */
   reason: string;
+  reasonCode: ReasonCode;
   /** The record's data as it arrived (base64), kept for the dead-letter queue. */
   data: string;
-  partitionKey: string;
+}
+
+/** The shard of a record: Lambda's Kinesis `eventID` is `<shardId>:<sequenceNumber>`. */
+export function shardOf(record: KinesisStreamRecord): string {
+  const separator = record.eventID.indexOf(':');
+  if (separator <= 0) throw new Error(`Kinesis record eventID "${record.eventID}" names no shard`);
+  return record.eventID.slice(0, separator);
+}
+
+/** The position of a record on the stream. */
+export function positionOf(record: KinesisStreamRecord): RecordPosition {
+  const { sequenceNumber, partitionKey, approximateArrivalTimestamp } = record.kinesis;
+  const shardId = shardOf(record);
+  return {
+    sequenceNumber,
+    shardId,
+    recordId: `${shardId}:${sequenceNumber}`,
+    partitionKey,
+    // Lambda gives epoch seconds with a fraction.
+    arrivedAt: Math.round(approximateArrivalTimestamp * 1000),
+  };
 }
 
 export type RecordDecoding = DecodedRecord | UndecodableRecord;
 
 /** Decodes one stream record into its stored event, or says why it cannot. */
 export function decodeRecord(record: KinesisStreamRecord): RecordDecoding {
-  const { sequenceNumber, data, partitionKey } = record.kinesis;
-  const fail = (reason: string): UndecodableRecord => ({
+  const position = positionOf(record);
+  const { data } = record.kinesis;
+  const fail = (reasonCode: ReasonCode, reason: string): UndecodableRecord => ({
     ok: false,
-    sequenceNumber,
+    ...position,
     reason,
+    reasonCode,
     data,
-    partitionKey,
   });
   let text: string;
   try {
     text = STRICT_UTF8.decode(Buffer.from(data, 'base64'));
   } catch {
-    return fail('record data is not valid UTF-8');
+    return fail('undecodable', 'record data is not valid UTF-8');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     return fail(
+      'undecodable',
       `record data is not JSON: ${error instanceof Error ? error.message.slice(0, 200) : 'unparsable'}`,
     );
   }
   const structural = storabilityErrors(json);
-  if (structural.length > 0) return fail(`record is not storable: ${describe(structural)}`);
+  if (structural.length > 0) return fail('not-storable', `record is not storable: ${describe(structural)}`);
   const parsed = storedEventSchema.safeParse(json);
   if (!parsed.success) {
-    return fail(`record is not a stored event: ${describe(formatIssues(parsed.error.issues))}`);
+    return fail(
+      'not-stored-event',
+      `record is not a stored event: ${describe(formatIssues(parsed.error.issues))}`,
+    );
   }
   const admission = admitStoredEvent(parsed.data);
-  if (!admission.ok) return fail(`record is not storable: ${describe(admission.errors)}`);
-  return { ok: true, sequenceNumber, event: parsed.data };
+  if (!admission.ok) return fail('not-storable', `record is not storable: ${describe(admission.errors)}`);
+  return { ok: true, ...position, event: parsed.data, key: eventKey(parsed.data) };
 }
 
 function describe(errors: FieldError[]): string {

@@ -1,5 +1,5 @@
 /**
- * Dedupe of client resends: the first stream record of an event claims the event's marker
+ * Dedupe of client resends and redrives: the first stream record of an event claims the event's marker
  * (`countedBy = <shard>:<sequence>`); only that record is ever counted, however often it or a copy of
  * the event is delivered while the marker lives (`MARKER_TTL_SECONDS`).
  *
@@ -7,8 +7,16 @@
  * rather than one conditional PutItem per event: a read-then-write cannot race here, because every copy
  * of an event has the same Kinesis partition key (`account_id:event_id`, see ingest), hence the same
  * shard, hence the same sequential writer, which resolves the copies of a batch in sequence order.
+ *
+ * A copy of an event whose counting record did not reach all of its buckets (its batch was discarded
+ * by the mapping, or the writer dead-lettered it half-way: `rollup-applied-log.ts`) fills exactly the
+ * buckets it lacks, once: it claims the marker's `filledBy` with a conditional update.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { type BatchOptions, batchGetAll, batchPutAll, keyId } from './dynamo-batch.js';
+import { appliedStateOf } from './rollup-applied-log.js';
 import { markerItem, markerKey } from './rollup-model.js';
 
 /** The first record of an event in a batch that still has rollups to update. */
@@ -19,8 +27,14 @@ export interface DedupeCandidate {
   recordId: string;
 }
 
-/** `count`: this record is the one that counts the event; `unknown`: DynamoDB did not answer in time. */
-export type Resolution = 'count' | 'duplicate' | 'unknown';
+/**
+ * `count`: this record counts the event; `fill`: it counts it in these buckets only (labels);
+ * `unknown`: DynamoDB did not answer in time.
+ */
+export type Resolution = 'count' | 'duplicate' | 'unknown' | { fill: string[] };
+
+/** Copies of already counted events resolved at once (each may query the applied log). */
+const FILL_CONCURRENCY = 8;
 
 /** Resolves each candidate (by `recordId`), claiming the markers of events never seen. */
 export async function resolveCandidates(
@@ -35,6 +49,7 @@ export async function resolveCandidates(
 
   const claims: ReturnType<typeof markerItem>[] = [];
   const claimers = new Map<string, DedupeCandidate>();
+  const copies: [DedupeCandidate, Record<string, unknown>][] = [];
   for (const candidate of candidates) {
     const id = keyId(keyOf(candidate));
     if (unread.has(id)) {
@@ -42,17 +57,96 @@ export async function resolveCandidates(
       continue;
     }
     const existing = items.get(id);
-    if (existing) {
-      resolutions.set(candidate.recordId, existing.countedBy === candidate.recordId ? 'count' : 'duplicate');
-      continue;
-    }
-    claims.push(markerItem(candidate.accountId, candidate.eventId, candidate.recordId, options.now));
-    claimers.set(id, candidate);
+    if (!existing) {
+      claims.push(markerItem(candidate.accountId, candidate.eventId, candidate.recordId, options.now));
+      claimers.set(id, candidate);
+    } else if (existing.countedBy === candidate.recordId) resolutions.set(candidate.recordId, 'count');
+    else copies.push([candidate, existing]);
   }
 
   const unwritten = new Set((await batchPutAll(claims, options)).map(keyId));
   for (const [id, candidate] of claimers) {
     resolutions.set(candidate.recordId, unwritten.has(id) ? 'unknown' : 'count');
   }
+  await forEachWithConcurrency(copies, FILL_CONCURRENCY, async ([candidate, marker]) => {
+    resolutions.set(candidate.recordId, await resolveCopy(candidate, marker, options));
+  });
   return resolutions;
+}
+
+/** A copy of a counted event: a duplicate, unless its counting record left buckets unapplied. */
+async function resolveCopy(
+  candidate: DedupeCandidate,
+  marker: Record<string, unknown>,
+  options: BatchOptions,
+): Promise<Resolution> {
+  if (marker.filledBy === candidate.recordId) return { fill: (marker.fillBuckets as string[]) ?? [] };
+  if (marker.filledBy !== undefined || typeof marker.countedBy !== 'string') return 'duplicate';
+  const state = await appliedStateOf(marker.countedBy, options);
+  if (state.kind !== 'missing') return 'duplicate';
+  try {
+    await options.dynamo.send(
+      new UpdateCommand({
+        TableName: options.tableName,
+        Key: markerKey(candidate.accountId, candidate.eventId),
+        UpdateExpression: 'SET filledBy = :copy, fillBuckets = :buckets',
+        ConditionExpression: 'countedBy = :counted AND attribute_not_exists(filledBy)',
+        ExpressionAttributeValues: {
+          ':copy': candidate.recordId,
+          ':buckets': state.buckets,
+          ':counted': marker.countedBy,
+        },
+      }),
+    );
+    return { fill: state.buckets };
+  } catch (error) {
+    // Another copy claimed it between the read and the update: read again on the next attempt.
+    if (error instanceof ConditionalCheckFailedException) return 'unknown';
+    throw error;
+  }
+}
+
+/** What a record given up on holds of its event's marker. */
+export interface Claim extends DedupeCandidate {
+  /** `count`: it claimed the marker; `fill`: it claimed the marker's `filledBy`. */
+  kind: 'count' | 'fill';
+}
+
+/**
+ * Releases what records the writer gives up on before counting them anywhere hold of their markers (the
+ * marker itself, or its `filledBy`), so that a redrive counts them afresh. Conditional on the marker
+ * still naming the record. Returns the record ids whose claim could not be released.
+ */
+export async function releaseClaims(claims: Claim[], options: BatchOptions): Promise<Set<string>> {
+  const unreleased = new Set<string>();
+  await forEachWithConcurrency(claims, FILL_CONCURRENCY, async (claim) => {
+    const Key = markerKey(claim.accountId, claim.eventId);
+    const ExpressionAttributeValues = { ':record': claim.recordId };
+    try {
+      if (claim.kind === 'count') {
+        await options.dynamo.send(
+          new DeleteCommand({
+            TableName: options.tableName,
+            Key,
+            ConditionExpression: 'countedBy = :record',
+            ExpressionAttributeValues,
+          }),
+        );
+      } else {
+        await options.dynamo.send(
+          new UpdateCommand({
+            TableName: options.tableName,
+            Key,
+            UpdateExpression: 'REMOVE filledBy, fillBuckets',
+            ConditionExpression: 'filledBy = :record',
+            ExpressionAttributeValues,
+          }),
+        );
+      }
+    } catch (error) {
+      // No longer this record's: nothing of it to release.
+      if (!(error instanceof ConditionalCheckFailedException)) unreleased.add(claim.recordId);
+    }
+  });
+  return unreleased;
 }

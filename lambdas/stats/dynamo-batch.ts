@@ -1,8 +1,9 @@
 /**
  * BatchGetItem and BatchWriteItem over any number of keys: chunked to the API limits (100 keys,
  * 25 puts), chunks in parallel, and what DynamoDB leaves unprocessed (throttling, 16 MB responses)
- * retried with the shared backoff until the deadline. What is still unprocessed is returned, never
- * dropped: the caller decides what failing means.
+ * retried with the shared backoff until the deadline, and so are requests that fail for a transient
+ * reason (`dynamo-errors.ts`). What is still unprocessed is returned, never dropped: the caller decides
+ * what failing means. Other errors are thrown.
  */
 import {
   BatchGetCommand,
@@ -12,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { retryPending, type Timing } from '../shared/retry.js';
+import { classifyDynamoError } from './dynamo-errors.js';
 import type { TableKey } from './rollup-model.js';
 
 const MAX_GET_KEYS = 100;
@@ -121,12 +123,10 @@ export async function batchPutAll<T extends TableKey>(items: T[], options: Batch
 }
 
 /**
- * A request DynamoDB rejected as malformed (validation, missing table, access) fails the same way on
- * every retry: surface it rather than retry it until the deadline.
+ * A request that fails for what it carries (a ValidationException) or for a reason no rule recognises
+ * fails the same way on every retry: surface it (the caller bisects) rather than retry it until the
+ * deadline. Throttling, server errors and the network are retried here.
  */
 function isClientError(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  return (
-    name === 'ValidationException' || name === 'ResourceNotFoundException' || name === 'AccessDeniedException'
-  );
+  return classifyDynamoError(error, 'batch').kind !== 'transient';
 }

@@ -1,224 +1,184 @@
 /**
- * Rollup writer core: applies a Kinesis batch to the rollups exactly once, in one pass per shard:
+ * Rollup writer core: applies a Kinesis batch to the rollups exactly once. The batch runs through the
+ * stream-consumer skeleton (`../shared/stream-consumer.ts`); this module is its sink, and
+ * `rollup-apply.ts` applies each shard's events.
  *
- * 1. plan: each record updates the minute, hour, day and month sub-items of its account, bucket and
- *    shard that are still retained (`rollup-plan.ts`);
- * 2. read those sub-items (BatchGetItem); a record at or below a sub-item's sequence fence was already
- *    applied there by an earlier delivery of this shard and is skipped (redelivery is exactly-once);
- * 3. resolve the remaining records against the dedupe markers (`dedupe.ts`): only the record that
- *    claimed an event's marker counts it (client resends are exactly-once);
- * 4. record the shard in the account's registry (readers find the sub-items from it);
- * 5. merge each sub-item's counted records into its state and put it with a version check, advancing
- *    its fence. A conflict (a zombie invocation of the same shard) re-reads and re-merges.
- *
- * A sub-item is written with all of its pending records or not at all; the records of a sub-item that
- * could not be written are reported as batch item failures, so Lambda redelivers from the lowest and
- * the fences skip what was applied.
+ * Besides applying, the sink keeps what a redrive needs to count an event exactly once:
+ * - an event it dead-letters before counting it anywhere has its dedupe marker released (conditional
+ *   on the marker naming its record), so a redriven copy claims it afresh;
+ * - an invocation that leaves records not fully applied (a shard stuck for a while, or an event
+ *   dead-lettered half-way) writes an applied-log entry naming, per record, the buckets it lacks
+ *   (`rollup-applied-log.ts`), so a redriven copy fills exactly those.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { forEachWithConcurrency } from '../shared/concurrency.js';
-import { type DeadLetter, sendDeadLetters, undecodableLetter } from '../shared/dead-letter.js';
-import type { StoredEvent } from '../shared/event-schema.js';
-import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from '../shared/kinesis-records.js';
-import type { Log } from '../shared/logger.js';
-import type { Timing } from '../shared/retry.js';
-import { type Resolution, resolveCandidates } from './dedupe.js';
-import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
-import { writeItem } from './rollup-item-writer.js';
-import { fromItem, type RollupRecord } from './rollup-model.js';
+import { errorSummary } from '../shared/error-summary.js';
+import { METRIC } from '../shared/metrics.js';
 import {
-  type BatchPlan,
-  pendingRecords,
-  planBatch,
-  planDedupe,
-  type ShardRecord,
-  type TouchedItem,
-} from './rollup-plan.js';
-import { registerShard, type ShardRegistryCache } from './shard-registry.js';
+  type BatchEvent,
+  type ConsumerDeps,
+  type ConsumerOutcome,
+  consumeBatch,
+  type EventOutcome,
+  type Sink,
+} from '../shared/stream-consumer.js';
+import type { CrashJournal } from '../shared/stream-consumer-crashes.js';
+import { type Claim, releaseClaims } from './dedupe.js';
+import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
+import { type AppliedLogEntry, writeAppliedEntry } from './rollup-applied-log.js';
+import { applyShard, type ShardApplyDeps } from './rollup-apply.js';
+import { dynamoCrashJournal } from './rollup-crash-journal.js';
+import { sequenceAfter } from './rollup-model.js';
+import type { ShardRegistryCache } from './shard-registry.js';
 
 export type { ShardRegistryCache };
 
-/** Sub-items written in parallel. */
-const WRITE_CONCURRENCY = 16;
-
-export interface RollupDeps {
-  dynamo: DynamoDBDocumentClient;
-  tableName: string;
+export interface RollupDeps extends ConsumerDeps, ShardApplyDeps {
   sqs: SQSClient;
   deadLetterQueueUrl: string;
-  timing: Timing;
-  log: Log;
-  /** Kept across invocations at module scope, so the registry is written about once a day per shard. */
-  registry: ShardRegistryCache;
+  /**
+   * A batch holding a record at least this old (ms) has waited long enough that the mapping could
+   * discard it one day: its invocation writes an applied-log entry. Default: one hour.
+   */
+  appliedLogAfterMs?: number;
 }
 
-export interface RollupCounts {
-  /** Records counted in their rollups by this invocation. */
-  applied: number;
-  /** Copies of an event already counted (client resends), or repeated within the batch. */
-  duplicates: number;
-  /** Records an earlier delivery of the shard had already applied (redelivery). */
-  alreadyApplied: number;
-  /** Records older than every bucket's retention (ingest's horizon keeps them out). */
-  expired: number;
-  deadLettered: number;
-  failed: number;
-}
-
-export interface RollupOutcome {
-  response: KinesisStreamBatchResponse;
-  counts: RollupCounts;
-}
-
-/** The shard a record came from: Lambda's Kinesis `eventID` is `<shardId>:<sequenceNumber>`. */
-export function shardOf(record: KinesisStreamRecord): string {
-  const separator = record.eventID.indexOf(':');
-  if (separator <= 0) throw new Error(`Kinesis record eventID "${record.eventID}" names no shard`);
-  return record.eventID.slice(0, separator);
-}
+const DEFAULT_APPLIED_LOG_AFTER_MS = 3600 * 1000;
 
 /** Applies a batch of stream records; `deadline` (epoch ms) bounds the retries. */
 export async function applyRecords(
   records: KinesisStreamRecord[],
   deps: RollupDeps,
   deadline: number,
-): Promise<RollupOutcome> {
-  const counts: RollupCounts = {
-    applied: 0,
-    duplicates: 0,
-    alreadyApplied: 0,
-    expired: 0,
-    deadLettered: 0,
-    failed: 0,
-  };
-  const letters: DeadLetter[] = [];
-  const failures: string[] = [];
-  const byShard = new Map<string, { sequenceNumber: string; event: StoredEvent }[]>();
-  for (const record of records) {
-    const decoded = decodeRecord(record);
-    if (!decoded.ok) {
-      letters.push(undecodableLetter('rollup-writer', decoded, new Date(deps.timing.now()).toISOString()));
-      continue;
-    }
-    const shard = shardOf(record);
-    const group = byShard.get(shard) ?? [];
-    group.push(decoded);
-    byShard.set(shard, group);
-  }
-  for (const [shardId, decoded] of byShard) {
-    failures.push(...(await applyShardBatch(shardId, decoded, deps, deadline, counts)));
-  }
-  const notDeadLettered = await sendDeadLetters(deps.sqs, deps.deadLetterQueueUrl, letters, deps.log);
-  counts.deadLettered = letters.length - notDeadLettered.length;
-  failures.push(...notDeadLettered);
-  counts.failed = new Set(failures).size;
-  deps.log.info('rollups applied', { records: records.length, shards: byShard.size, ...counts });
-  return { response: batchResponse(failures), counts };
+): Promise<ConsumerOutcome> {
+  const sink = new RollupSink(deps);
+  const outcome = await consumeBatch(records, sink, deps, deadline);
+  await sink.logApplied(outcome.response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  return outcome;
 }
 
-/** Applies one shard's records; returns the sequence numbers that must be redelivered. */
-async function applyShardBatch(
-  shardId: string,
-  decoded: { sequenceNumber: string; event: StoredEvent }[],
-  deps: RollupDeps,
-  deadline: number,
-  counts: RollupCounts,
-): Promise<string[]> {
-  const now = deps.timing.now();
-  const options: BatchOptions = {
-    dynamo: deps.dynamo,
-    tableName: deps.tableName,
-    timing: deps.timing,
-    deadline,
-  };
-  const plan = planBatch(shardId, decoded, now);
-  counts.expired += plan.expired.length;
-  if (plan.expired.length > 0)
-    deps.log.warn('records older than every rollup retention', { count: plan.expired.length });
-  const failedItems = new Set<string>();
+/** The rollup writer as a sink of the skeleton, for one invocation. */
+class RollupSink implements Sink {
+  readonly source = 'rollup-writer' as const;
+  readonly metrics = { done: METRIC.counted, duplicate: METRIC.alreadyCounted };
+  /** Every event given to the sink in this invocation, by record id. */
+  readonly #events = new Map<string, BatchEvent>();
+  readonly #held = new Map<string, Set<string>>();
+  readonly #buckets = new Map<string, string[]>();
+  readonly #claims = new Map<string, Claim['kind']>();
+  readonly #deadLettered = new Set<string>();
+  /** Shards with an event dead-lettered half-way: their entry must be written whatever the age. */
+  readonly #mustLog = new Set<string>();
 
-  const stored = new Map<string, RollupRecord>();
-  try {
-    const loaded = await batchGetAll(
-      [...plan.items.values()].map((item) => item.key),
-      { ...options, consistent: true },
-    );
-    const unread = new Set(loaded.unprocessed.map((key) => `${key.pk}|${key.sk}`));
-    for (const item of plan.items.values()) {
-      if (unread.has(item.id)) failedItems.add(item.id);
-      else stored.set(item.id, fromItem(item.key, item.bucket, loaded.items.get(item.id)));
+  readonly crashJournal: CrashJournal;
+
+  constructor(private readonly deps: RollupDeps) {
+    this.crashJournal = dynamoCrashJournal(deps);
+  }
+
+  async apply(events: BatchEvent[], deadline: number): Promise<EventOutcome[]> {
+    const byShard = new Map<string, BatchEvent[]>();
+    for (const event of events) {
+      this.#events.set(event.recordId, event);
+      byShard.set(event.shardId, [...(byShard.get(event.shardId) ?? []), event]);
     }
-  } catch (error) {
-    deps.log.warn('rollup items could not be read, the batch will be redelivered', { error });
-    return plan.records.map((record) => record.sequenceNumber);
-  }
-
-  const resolutions = await resolveRecords(plan, stored, failedItems, deps, options, now);
-  const counting = plan.records.filter((record) => resolutions.get(record.recordId) === 'count');
-  const failedAccounts = await registerShard(
-    shardId,
-    new Set(counting.map((record) => record.event.account_id)),
-    deps,
-    now,
-  );
-
-  await forEachWithConcurrency([...plan.items.values()], WRITE_CONCURRENCY, async (item) => {
-    const record = stored.get(item.id);
-    if (!record) return;
-    const pending = pendingRecords(item, record);
-    const blocked =
-      pending.some((r) => resolutions.get(r.recordId) === 'unknown') || failedAccounts.has(item.accountId);
-    if (blocked || !(await writeItem(item, record, resolutions, deps, deadline))) failedItems.add(item.id);
-  });
-
-  const failed = new Set<ShardRecord>();
-  for (const id of failedItems) {
-    const item = plan.items.get(id) as TouchedItem;
-    const record = stored.get(id);
-    for (const r of record ? pendingRecords(item, record) : item.records) failed.add(r);
-  }
-  for (const record of plan.records) {
-    const resolution = resolutions.get(record.recordId);
-    if (resolution === 'count' && !failed.has(record)) counts.applied += 1;
-    else if (resolution === 'duplicate') counts.duplicates += 1;
-    else if (resolution === undefined && record.itemIds.length > 0 && !failed.has(record))
-      counts.alreadyApplied += 1;
-  }
-  if (failed.size > 0)
-    deps.log.warn('rollup items not written, records will be redelivered', { records: failed.size });
-  return [...failed].map((record) => record.sequenceNumber);
-}
-
-/** `count`, `duplicate` or `unknown` per record that some readable sub-item has not applied yet. */
-async function resolveRecords(
-  plan: BatchPlan,
-  stored: Map<string, RollupRecord>,
-  failedItems: Set<string>,
-  deps: RollupDeps,
-  options: BatchOptions,
-  now: number,
-): Promise<Map<string, Resolution>> {
-  const pending = [...plan.items.values()].flatMap((item) => {
-    const record = stored.get(item.id);
-    return record && !failedItems.has(item.id) ? pendingRecords(item, record) : [];
-  });
-  const { candidates, repeats } = planDedupe(pending);
-  let resolutions: Map<string, Resolution>;
-  try {
-    resolutions = await resolveCandidates(
-      candidates.map((record) => ({
-        accountId: record.event.account_id,
-        eventId: record.event.event_id,
-        recordId: record.recordId,
-      })),
-      { ...options, now },
+    const outcomes = new Map<string, EventOutcome>();
+    for (const [shardId, group] of byShard) {
+      const application = await applyShard(shardId, group, this.deps, deadline);
+      for (const [recordId, outcome] of application.outcomes) outcomes.set(recordId, outcome);
+      for (const [recordId, labels] of application.held) {
+        const held = this.#held.get(recordId) ?? new Set<string>();
+        for (const label of labels) held.add(label);
+        this.#held.set(recordId, held);
+      }
+      for (const [recordId, labels] of application.buckets) this.#buckets.set(recordId, labels);
+      for (const [recordId, kind] of application.claims) this.#claims.set(recordId, kind);
+    }
+    return events.map(
+      (event) =>
+        outcomes.get(event.recordId) ?? {
+          kind: 'transient',
+          reason: 'the rollup writer did not settle the event',
+        },
     );
-  } catch (error) {
-    deps.log.warn('dedupe markers could not be read or written, the records will be redelivered', { error });
-    resolutions = new Map(candidates.map((record) => [record.recordId, 'unknown' as const]));
   }
-  for (const record of repeats) resolutions.set(record.recordId, 'duplicate');
-  return resolutions;
+
+  classifyThrown(error: unknown): EventOutcome {
+    return error instanceof GroupFailure ? error.outcome : classifyDynamoError(error, 'rollup write');
+  }
+
+  /** Releases the markers of events counted nowhere; records the buckets the others lack. */
+  async beforeDeadLetter(events: BatchEvent[], deadline: number): Promise<BatchEvent[]> {
+    const nowhere = events.filter(
+      (event) => this.missing(event.recordId).length === this.bucketsOf(event).length,
+    );
+    const halfway = events.filter((event) => !nowhere.includes(event));
+    const claims = nowhere.flatMap((event): Claim[] => {
+      const kind = this.#claims.get(event.recordId);
+      const { account_id: accountId, event_id: eventId } = event.event;
+      return kind ? [{ kind, accountId, eventId, recordId: event.recordId }] : [];
+    });
+    const unreleased = await releaseClaims(claims, {
+      dynamo: this.deps.dynamo,
+      tableName: this.deps.tableName,
+      timing: this.deps.timing,
+      deadline,
+    });
+    for (const event of events) this.#deadLettered.add(event.recordId);
+    const unprepared = nowhere.filter((event) => unreleased.has(event.recordId));
+    for (const shardId of new Set(halfway.map((event) => event.shardId))) {
+      // Written now, before the letter leaves: the redrive of a letter must find what it has to fill.
+      if (!(await this.writeEntry(shardId, new Set(), true))) {
+        unprepared.push(...halfway.filter((event) => event.shardId === shardId));
+      } else this.#mustLog.add(shardId);
+    }
+    return unprepared;
+  }
+
+  /** At the end of the invocation: the applied-log entries of the shards that need one. */
+  async logApplied(failedSequenceNumbers: string[]): Promise<void> {
+    const failed = new Set(failedSequenceNumbers);
+    const oldest = Math.min(...[...this.#events.values()].map((event) => event.arrivedAt));
+    const old =
+      this.deps.timing.now() - oldest >= (this.deps.appliedLogAfterMs ?? DEFAULT_APPLIED_LOG_AFTER_MS);
+    const shards = new Set([...this.#events.values()].map((event) => event.shardId));
+    for (const shardId of shards) {
+      if (old || this.#mustLog.has(shardId)) await this.writeEntry(shardId, failed, false);
+    }
+  }
+
+  private async writeEntry(shardId: string, failed: Set<string>, quiet: boolean): Promise<boolean> {
+    const events = [...this.#events.values()].filter((event) => event.shardId === shardId);
+    const sequences = events
+      .map((event) => event.sequenceNumber)
+      .sort((a, b) => (sequenceAfter(a, b) ? 1 : -1));
+    const entry: AppliedLogEntry = {
+      shardId,
+      first: sequences[0] as string,
+      last: sequences[sequences.length - 1] as string,
+      missing: {},
+    };
+    for (const event of events) {
+      if (!failed.has(event.sequenceNumber) && !this.#deadLettered.has(event.recordId)) continue;
+      const missing = this.missing(event.recordId);
+      if (missing.length > 0) entry.missing[event.sequenceNumber] = missing;
+    }
+    try {
+      await writeAppliedEntry(entry, this.deps, this.deps.timing.now());
+      return true;
+    } catch (error) {
+      if (!quiet)
+        this.deps.log.warn('applied-log entry not written', { shardId, error: errorSummary(error) });
+      return false;
+    }
+  }
+
+  private bucketsOf(event: BatchEvent): string[] {
+    return this.#buckets.get(event.recordId) ?? [];
+  }
+
+  private missing(recordId: string): string[] {
+    const held = this.#held.get(recordId) ?? new Set<string>();
+    return (this.#buckets.get(recordId) ?? []).filter((label) => !held.has(label));
+  }
 }

@@ -11,6 +11,9 @@
  *   against client resends), expiring after `MARKER_TTL_SECONDS`.
  * - shard registry: `pk = S#<account>`, `sk = S`: `shard:<id>` = the last day that shard wrote rollups
  *   of the account, so a reader knows which sub-items to get.
+ * - applied log: `pk = A#<shard>`, `sk = <first sequence of a batch>`: what an invocation did not fully
+ *   apply (its own module, `rollup-applied-log.ts`, owns that entity); crash journal: `pk =
+ *   C#<shard>:<sequence>`, `sk = C` (`rollup-crash-journal.ts`).
  *
  * The account is length-prefixed (`12:acct_1234567`) so that no account id and event id can combine
  * into another's key. Buckets are `m2026-01-15T10:37`, `h2026-01-15T10`, `d2026-01-15`, `M2026-01` (UTC).

@@ -1,15 +1,13 @@
 /**
  * Kinesis event source mapping of the rollup writer: thin adapter over `rollup-core.ts`.
  */
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../shared/clients.js';
 import { loadRollupWriterConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
-import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { metrics } from '../shared/metrics.js';
+import { realTiming } from '../shared/retry.js';
+import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { applyRecords, type RollupDeps, type ShardRegistryCache } from './rollup-core.js';
-
-/** Time kept back to report batch item failures after the last retry. */
-const ANSWER_MARGIN_MS = 5_000;
 
 const config = loadRollupWriterConfig();
 const deps: RollupDeps = {
@@ -19,19 +17,12 @@ const deps: RollupDeps = {
   deadLetterQueueUrl: config.deadLetterQueueUrl,
   timing: realTiming,
   log: logger,
+  metrics,
   registry: new Map() satisfies ShardRegistryCache,
 };
 
-/** Lambda entry point of the rollup writer function. */
-export async function handler(
-  event: KinesisStreamEvent,
-  context: Context,
-): Promise<KinesisStreamBatchResponse> {
-  logger.addContext(context);
-  const outcome = await applyRecords(
-    event.Records,
-    deps,
-    invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
-  );
-  return outcome.response;
-}
+/** Lambda entry point of the rollup writer function; 5 s are kept back to report batch item failures. */
+export const handler = kinesisConsumerHandler(
+  (records, deadline) => applyRecords(records, deps, deadline),
+  5_000,
+);

@@ -5,6 +5,7 @@
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
+import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
 import { shardRegistryUpdate } from './rollup-model.js';
 
@@ -40,7 +41,9 @@ export async function registerShard(
       );
       deps.registry.set(cacheKey, day);
     } catch (error) {
-      deps.log.warn('shard registry not updated, the account will be redelivered', { error });
+      deps.log.warn('shard registry not updated, the account will be retried', {
+        error: errorSummary(error),
+      });
       failed.add(accountId);
     }
   });

@@ -3,26 +3,37 @@
  * connection's subscription (types and users), in frames of at most 32 KB (`frames.ts`), with bounded
  * concurrency and a time limit per post (`fan-out.ts`).
  *
- * Best effort by design: the durable path is the indexer. A failed post is logged and does not fail
- * the batch, because a redelivery would repeat every frame already pushed to every other connection.
- * A 410 Gone deletes the connection.
+ * Best effort by design: the durable paths are the indexer and the rollups. The batch runs through the
+ * stream-consumer skeleton (`../shared/stream-consumer.ts`) as a best-effort sink: a failed post to a
+ * connection never fails the batch (a redelivery would repeat every frame already pushed to every other
+ * connection), and a 410 Gone deletes the connection. Failing to LIST an account's connections is
+ * transient: its events are retried, then reported, and the mapping's small retry and record-age limits
+ * bound how long live push waits. Nothing is dead-lettered here: undecodable records are the durable
+ * consumers' to dead-letter.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DeleteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { errorSummary } from '../shared/error-summary.js';
 import type { StoredEvent } from '../shared/event-schema.js';
-import { batchResponse, decodeRecord, type KinesisStreamBatchResponse } from '../shared/kinesis-records.js';
-import type { Log } from '../shared/logger.js';
+import { METRIC } from '../shared/metrics.js';
+import {
+  type BatchEvent,
+  type ConsumerCounts,
+  type ConsumerDeps,
+  consumeBatch,
+  type EventOutcome,
+  type KinesisStreamBatchResponse,
+  type Sink,
+} from '../shared/stream-consumer.js';
 import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
 import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
 
-export interface BroadcastDeps {
+export interface BroadcastDeps extends ConsumerDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
   management: ApiGatewayManagementApiClient;
   now: () => Date;
-  log: Log;
   /** Concurrency, post timeout and frame limit; default `DEFAULT_FAN_OUT`. */
   fanOut?: Partial<FanOutSettings>;
 }
@@ -39,47 +50,61 @@ export interface BroadcastCounts {
 
 export interface BroadcastOutcome {
   response: KinesisStreamBatchResponse;
-  counts: BroadcastCounts;
+  counts: BroadcastCounts & ConsumerCounts;
 }
 
-/** Pushes a batch of stream records to the subscribed connections. Never reports failures. */
+/**
+ * Pushes a batch of stream records to the subscribed connections. Reports for redelivery only the
+ * events of accounts whose connections could not be listed before `deadline`.
+ */
 export async function broadcastRecords(
   records: KinesisStreamRecord[],
   deps: BroadcastDeps,
+  deadline: number,
 ): Promise<BroadcastOutcome> {
   const settings = { ...DEFAULT_FAN_OUT, ...deps.fanOut };
+  const counts: BroadcastCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0, truncated: 0 };
+  const sink: Sink = {
+    metrics: { done: METRIC.pushed, duplicate: METRIC.alreadyPushed },
+    apply: (events) => pushEvents(events, deps, settings, counts),
+  };
+  const outcome = await consumeBatch(records, sink, deps, deadline);
+  if (counts.truncated > 0) {
+    deps.log.info('events too large for a frame were pushed truncated', { truncated: counts.truncated });
+  }
+  deps.log.info('batch broadcast', { records: records.length, ...counts });
+  return { response: outcome.response, counts: { ...outcome.counts, ...counts } };
+}
+
+/** Pushes `events` to their accounts' connections; an account whose connections cannot be listed waits. */
+async function pushEvents(
+  events: BatchEvent[],
+  deps: BroadcastDeps,
+  settings: FanOutSettings,
+  counts: BroadcastCounts,
+): Promise<EventOutcome[]> {
   const byAccount = new Map<string, StoredEvent[]>();
-  for (const record of records) {
-    const decoded = decodeRecord(record);
-    if (!decoded.ok) {
-      deps.log.warn('skipping undecodable record', {
-        sequenceNumber: decoded.sequenceNumber,
-        reason: decoded.reason,
-      });
-      continue;
-    }
-    const events = byAccount.get(decoded.event.account_id) ?? [];
-    events.push(decoded.event);
-    byAccount.set(decoded.event.account_id, events);
+  for (const { event } of events) {
+    const accountEvents = byAccount.get(event.account_id) ?? [];
+    accountEvents.push(event);
+    byAccount.set(event.account_id, accountEvents);
   }
 
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const unlisted = new Map<string, string>();
   const deliveries: Delivery[] = [];
-  let truncated = 0;
-  for (const [accountId, events] of byAccount) {
+  for (const [accountId, accountEvents] of byAccount) {
     let connections: ConnectionItem[];
     try {
       connections = await connectionsOf(accountId, deps);
     } catch (error) {
-      deps.log.error('could not list connections; skipping live push for the account', {
-        accountId,
-        error: errorSummary(error),
-      });
+      const { name, message } = errorSummary(error);
+      unlisted.set(accountId, `connections not listed: ${name}: ${message}`);
       continue;
     }
-    const plan = planDeliveries(connections, events, nowSeconds, settings.maxFrameBytes);
+    const plan = planDeliveries(connections, accountEvents, nowSeconds, settings.maxFrameBytes);
     deliveries.push(...plan.deliveries);
-    truncated += plan.truncated;
+    counts.truncated += plan.truncated;
   }
 
   const delivered = await deliver(deliveries, {
@@ -88,10 +113,14 @@ export async function broadcastRecords(
     forget: (connectionId) => forget(connectionId, deps),
     settings,
   });
-  const counts: BroadcastCounts = { ...delivered, truncated };
-  if (truncated > 0) deps.log.info('events too large for a frame were pushed truncated', { truncated });
-  deps.log.info('batch broadcast', { records: records.length, connections: deliveries.length, ...counts });
-  return { response: batchResponse([]), counts };
+  counts.frames += delivered.frames;
+  counts.gone += delivered.gone;
+  counts.postFailures += delivered.postFailures;
+  counts.timedOut += delivered.timedOut;
+  return events.map(({ event }) => {
+    const reason = unlisted.get(event.account_id);
+    return reason ? { kind: 'transient', reason } : { kind: 'done' };
+  });
 }
 
 async function connectionsOf(accountId: string, deps: BroadcastDeps): Promise<ConnectionItem[]> {

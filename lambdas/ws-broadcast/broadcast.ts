@@ -1,10 +1,12 @@
 /**
  * Kinesis event source mapping of the live push: thin adapter over `broadcast-core.ts`.
  */
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { apiGatewayManagementClient, dynamoDocumentClient } from '../shared/clients.js';
 import { loadConnectionsTableName, loadWebSocketManagementEndpoint } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
+import { metrics } from '../shared/metrics.js';
+import { realTiming } from '../shared/retry.js';
+import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { type BroadcastDeps, broadcastRecords } from './broadcast-core.js';
 
 const deps: BroadcastDeps = {
@@ -13,14 +15,12 @@ const deps: BroadcastDeps = {
   management: apiGatewayManagementClient(loadWebSocketManagementEndpoint()),
   now: () => new Date(),
   log: logger,
+  timing: realTiming,
+  metrics,
 };
 
-/** Lambda entry point of the broadcast function. */
-export async function handler(
-  event: KinesisStreamEvent,
-  context: Context,
-): Promise<KinesisStreamBatchResponse> {
-  logger.addContext(context);
-  const outcome = await broadcastRecords(event.Records, deps);
-  return outcome.response;
-}
+/** Lambda entry point of the broadcast function; 2 s are kept back to report batch item failures. */
+export const handler = kinesisConsumerHandler(
+  (records, deadline) => broadcastRecords(records, deps, deadline),
+  2_000,
+);

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -8,7 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionId, STREAM_MAPPINGS } from '../topology.js';
+import { METRIC, METRICS_NAMESPACE_ENV, metricsNamespace } from '../../lambdas/shared/metric-names.js';
+import { FUNCTION_BINDINGS, type FunctionId, STREAM_MAPPINGS } from '../topology.js';
 import type { HouseFunction } from './house-function.js';
 import { pascal } from './names.js';
 
@@ -20,6 +21,12 @@ export interface PipelineAlarmsProps {
   readonly removalPolicy: RemovalPolicy;
   readonly alarmEmail: string | undefined;
 }
+
+/**
+ * How long records may keep being reported for redelivery before the alarm says so: a blip (one
+ * throttled batch) is the retry policy's job, a failing sink is the operator's.
+ */
+export const FAILED_ALARM = { periodMinutes: 1, evaluationPeriods: 5, datapointsToAlarm: 3 } as const;
 
 /** Iterator age alarms fire at a quarter of a mapping's record age limit, and at 5 minutes at most. */
 export function iteratorAgeThresholdMs(maximumRecordAgeInSeconds: number): number {
@@ -33,6 +40,10 @@ export function iteratorAgeThresholdMs(maximumRecordAgeInSeconds: number): numbe
  *   exhausted its retries or record age). Someone has to look at it.
  * - `<fn>IteratorAge`: a stream consumer is falling behind. Records older than the mapping's
  *   `maximumRecordAgeInSeconds` are discarded to the on-failure destination, so this fires well before.
+ * - `<fn>DeadLettered`: a consumer that dead-letters gave up on an event (its `EventsDeadLettered`
+ *   metric, by function; the reason codes are a dimension of the same metric, for the dashboard).
+ * - `<fn>Failed`: a consumer keeps reporting events for redelivery (`EventsFailed`) for minutes: its
+ *   sink is failing, and the shard waits.
  * - `<fn>Errors`: a function invocation failed outright (a whole batch, or an API request answered 5xx).
  * - `RestApi5xx`: clients are being told to retry.
  */
@@ -59,6 +70,18 @@ export class PipelineAlarms extends Construct {
     });
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const action = new actions.SnsAction(this.topic);
+
+    // The functions write their metrics (EMF) under this stack's namespace, which the alarms read.
+    const namespace = metricsNamespace(Stack.of(this).stackName);
+    for (const fn of Object.values(props.functions)) fn.setEnv(METRICS_NAMESPACE_ENV, namespace);
+    const eventMetric = (functionId: FunctionId, metricName: string, periodMinutes: number) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: functionId },
+        period: Duration.minutes(periodMinutes),
+        statistic: cloudwatch.Stats.SUM,
+      });
 
     const add = (alarmId: string, alarm: cloudwatch.AlarmProps) => {
       const created = new cloudwatch.Alarm(this, alarmId, alarm);
@@ -92,6 +115,29 @@ export class PipelineAlarms extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 5,
         datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const mapping of STREAM_MAPPINGS) {
+      const id = mapping.functionId;
+      if (FUNCTION_BINDINGS[id].deadLetterQueue) {
+        add(`${pascal(id)}DeadLettered`, {
+          alarmDescription: `${id} dead-lettered events: inspect them by reason, fix, and redrive them (docs/deploy.md).`,
+          metric: eventMetric(id, METRIC.deadLettered, 1),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
+      add(`${pascal(id)}Failed`, {
+        alarmDescription: `${id} keeps reporting events for redelivery: its sink is failing and the shard waits (see its log).`,
+        metric: eventMetric(id, METRIC.failed, FAILED_ALARM.periodMinutes),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: FAILED_ALARM.evaluationPeriods,
+        datapointsToAlarm: FAILED_ALARM.datapointsToAlarm,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }

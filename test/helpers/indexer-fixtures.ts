@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { IndexerDeps } from '../../lambdas/indexer/indexer-core.js';
 import { fakeTiming, silentLog } from './factories.js';
 import type { FakeOpenSearch } from './fake-opensearch.js';
+import { RecordedMetrics } from './recorded-metrics.js';
 
 export function indexerDeps(search: FakeOpenSearch, overrides: Partial<IndexerDeps> = {}): IndexerDeps {
   return {
@@ -15,6 +16,7 @@ export function indexerDeps(search: FakeOpenSearch, overrides: Partial<IndexerDe
     indexPrefix: 'events',
     timing: fakeTiming(),
     log: silentLog,
+    metrics: new RecordedMetrics(),
     registryRetention: {},
     ...overrides,
   };

@@ -11,9 +11,16 @@ import { type DevAccount, newDevAccount, registerAccount } from '../../local/acc
 import { localKinesis, localSqs } from '../../local/services/local-clients.js';
 import type { LocalEndpoints } from '../../local/stack.js';
 
-/** The endpoints of the stack started by `local-stack-setup.ts`. */
+let ownStack: LocalEndpoints | undefined;
+
+/** Points the helpers at a stack the test file started itself (the chaos test), or back (undefined). */
+export function useLocalStack(endpoints: LocalEndpoints | undefined): void {
+  ownStack = endpoints;
+}
+
+/** The endpoints of the stack started by `local-stack-setup.ts` (or by the test file, see `useLocalStack`). */
 export function localStack(): LocalEndpoints {
-  return inject('localStack');
+  return ownStack ?? inject('localStack');
 }
 
 /** A new account with a write key and a read key, registered (hashed) in the api-keys table. */

@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { newDevAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import { removeFinishedRuns, runDir } from '../../local/run-dirs.js';
-import { type LocalEndpoints, startLocalStack } from '../../local/stack.js';
+import { type LocalEndpoints, type LocalStack, startLocalStack } from '../../local/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +18,15 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stack = await startTestStack();
+  project.provide('localStack', stack.endpoints);
+  return async () => {
+    await stack.stop();
+  };
+}
+
+/** Starts a local stack on free ports, with its data and logs under `.local/test-stack-<pid>`. */
+export async function startTestStack(): Promise<LocalStack> {
   // The functions log at INFO (`npm start`: WARN), so tests that read the logs (no key or token in
   // them) read what the functions really log.
   process.env.LOG_LEVEL ??= 'INFO';
@@ -34,8 +43,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(
     `[local-stack] ready in ${((performance.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
   );
-  project.provide('localStack', stack.endpoints);
-  return async () => {
-    await stack.stop();
-  };
+  return stack;
 }

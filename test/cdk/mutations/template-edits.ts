@@ -134,4 +134,41 @@ export const TEMPLATE_EDITS: TemplateEdit[] = [
     breaks: 'on-failure-to-dead-letter-queue',
     names: /^rollup-writer mapping: on-failure destination is not the dead-letter queue/,
   },
+  {
+    wrong: 'the indexer writes its metrics to another namespace than its alarms read',
+    edit: (r, { ids }) => {
+      const fn = r[ids.functions.indexer.function];
+      if (fn) fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE = 'Somewhere/else';
+    },
+    breaks: 'dead-lettered-alarm-per-consumer',
+    names: /^indexer has no EventsDeadLettered alarm/,
+  },
+  {
+    wrong: "the indexer's dead-lettered alarm waits for ten letters",
+    edit: (r) => {
+      for (const alarm of Object.values(r)) {
+        if (
+          alarm.Properties?.MetricName === 'EventsDeadLettered' &&
+          JSON.stringify(alarm).includes('"indexer"')
+        )
+          alarm.Properties.Threshold = 10;
+      }
+    },
+    breaks: 'dead-lettered-alarm-per-consumer',
+    names: /^indexer EventsDeadLettered alarm does not fire on the first one/,
+  },
+  {
+    wrong: "the rollup writer's failed alarm needs an hour of failures",
+    edit: (r) => {
+      for (const alarm of Object.values(r)) {
+        if (
+          alarm.Properties?.MetricName === 'EventsFailed' &&
+          JSON.stringify(alarm).includes('"rollup-writer"')
+        )
+          Object.assign(alarm.Properties, { EvaluationPeriods: 60, DatapointsToAlarm: 60 });
+      }
+    },
+    breaks: 'failed-alarm-per-consumer',
+    names: /^rollup-writer EventsFailed alarm fires too late/,
+  },
 ];

@@ -197,4 +197,16 @@ export const TOPOLOGY_MUTATIONS: TopologyMutation[] = [
     breaks: 'iterator-age-alarm-per-mapping',
     names: /^indexer mapping has no iterator-age alarm/,
   },
+  {
+    wrong: "the rollup writer's dead-lettered alarm is removed",
+    alarms: alarmRemoved('RollupWriterDeadLettered'),
+    breaks: 'dead-lettered-alarm-per-consumer',
+    names: /^rollup-writer has no EventsDeadLettered alarm/,
+  },
+  {
+    wrong: "live push's failed alarm is removed",
+    alarms: alarmRemoved('WsBroadcastFailed'),
+    breaks: 'failed-alarm-per-consumer',
+    names: /^ws-broadcast has no EventsFailed alarm/,
+  },
 ];

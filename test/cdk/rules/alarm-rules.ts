@@ -1,13 +1,16 @@
 /**
  * DESIGN.md correctness rule 2 and issue 6 items 3 and 6, for alarms: a waiting shard is seen (iterator
- * age, per mapping), and so is every dead letter, every failed invocation and every 5xx a client gets.
- * An alarm counts only if it notifies someone.
+ * age, per mapping), and so is every dead letter, every event a consumer keeps reporting for
+ * redelivery, every failed invocation and every 5xx a client gets. An alarm counts only if it notifies
+ * someone.
  */
+import { ENV } from '../../../lambdas/shared/env-names.js';
 import {
   type DesignRule,
   type Properties,
   resource,
   resourcesOf,
+  type StreamMapping,
   type Subject,
   sameJson,
   streamMappings,
@@ -41,6 +44,25 @@ function secondsToFire(alarm: Properties): number {
   const datapoints = alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods ?? 1;
   return alarm.Threshold / 1000 + (datapoints - 1) * (alarm.Period ?? 60);
 }
+
+/**
+ * The alarms on a function's own EMF metric: the namespace and `service` dimension are read off the
+ * function's environment (where Powertools takes them from), so an alarm on another namespace, or a
+ * function writing elsewhere, watches nothing.
+ */
+function alarmsOnEventMetric(subject: Subject, functionLogicalId: string, metric: string): Properties[] {
+  const variables = resource(subject, functionLogicalId)?.Properties.Environment?.Variables ?? {};
+  const namespace = variables.POWERTOOLS_METRICS_NAMESPACE;
+  if (typeof namespace !== 'string') return [];
+  return alarmsOn(subject, namespace, metric, ['service', variables.POWERTOOLS_SERVICE_NAME]);
+}
+
+/**
+ * Whether the consumer dead-letters events itself: it is named the queue (every mapped function may send
+ * to it, for the mapping's on-failure records, but only those named it send letters).
+ */
+const deadLetters = (subject: Subject, m: StreamMapping) =>
+  ENV.deadLetterQueueUrl in (resource(subject, m.functionLogicalId)?.Properties.Environment?.Variables ?? {});
 
 /** Violations unless some alarm on the metric fires on the first occurrence and notifies. */
 function firstOccurrenceAlarm(
@@ -78,6 +100,38 @@ export const ALARM_RULES: DesignRule[] = [
           : [
               `${m.consumer} iterator-age alarm fires too late (after records are discarded or a shard waited 15 min), or notifies nobody`,
             ];
+      }),
+  },
+  {
+    id: 'dead-lettered-alarm-per-consumer',
+    says: 'Every consumer that dead-letters events has an alarm on its own dead-lettered count that notifies on the first one.',
+    check: (subject) =>
+      streamMappings(subject)
+        .filter((m) => deadLetters(subject, m))
+        .flatMap((m) => {
+          const alarms = alarmsOnEventMetric(subject, m.functionLogicalId, 'EventsDeadLettered');
+          if (alarms.length === 0)
+            return [`${m.consumer} has no EventsDeadLettered alarm on the metrics it writes`];
+          return alarms.some((a) => firesOnFirst(a) && notifies(a) && a.Statistic === 'Sum')
+            ? []
+            : [`${m.consumer} EventsDeadLettered alarm does not fire on the first one, or notifies nobody`];
+        }),
+  },
+  {
+    id: 'failed-alarm-per-consumer',
+    says: `Every consumer has an alarm that notifies within ${WAITING_SHARD_SEEN_WITHIN_SECONDS / 60} min of events being reported for redelivery again and again.`,
+    check: (subject) =>
+      streamMappings(subject).flatMap((m) => {
+        const alarms = alarmsOnEventMetric(subject, m.functionLogicalId, 'EventsFailed');
+        if (alarms.length === 0) return [`${m.consumer} has no EventsFailed alarm on the metrics it writes`];
+        const inTime = (a: Properties) =>
+          firesOnFirst(a) &&
+          notifies(a) &&
+          (a.DatapointsToAlarm ?? a.EvaluationPeriods ?? 1) * (a.Period ?? 60) <=
+            WAITING_SHARD_SEEN_WITHIN_SECONDS;
+        return alarms.some(inTime)
+          ? []
+          : [`${m.consumer} EventsFailed alarm fires too late, on too many failures, or notifies nobody`];
       }),
   },
   {

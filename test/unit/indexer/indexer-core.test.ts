@@ -57,7 +57,7 @@ describe('indexRecords', () => {
       },
     ]);
     expect(outcome.response).toEqual({ batchItemFailures: [] });
-    expect(outcome.counts).toEqual({ indexed: 1, alreadyIndexed: 0, deadLettered: 0, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 1, duplicate: 0, deadLettered: 0, failed: 0 });
   });
 
   it('walks every item of an errors:true response: 409 is success, 429 is retried alone', async () => {
@@ -74,7 +74,7 @@ describe('indexRecords', () => {
     // Assess
     expect(documentCalls(search)).toEqual([['acct-1:a', 'acct-1:b', 'acct-1:c'], ['acct-1:c']]);
     expect(outcome.response.batchItemFailures).toEqual([]);
-    expect(outcome.counts).toEqual({ indexed: 2, alreadyIndexed: 1, deadLettered: 0, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 2, duplicate: 1, deadLettered: 0, failed: 0 });
   });
 
   it('reports items still throttled at the deadline as batch item failures', async () => {
@@ -172,7 +172,7 @@ describe('indexRecords', () => {
     const outcome = await indexRecords(records, deps(search), deadline());
 
     // Assess
-    expect(outcome.counts).toMatchObject({ indexed: 1, deadLettered: 5, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 5, failed: 0 });
     expect(search.documents('events-').map((doc) => doc.id)).toEqual(['acct-1:fine']);
     expect(deadLetterBodies().map((body) => body.reason)).toEqual([
       expect.stringMatching(/^record data is not JSON/),

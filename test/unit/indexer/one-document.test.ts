@@ -52,7 +52,7 @@ describe('one event, one document', () => {
     expect(search.documents('events-')).toEqual([
       { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
     ]);
-    expect(outcome.counts).toEqual({ indexed: 0, alreadyIndexed: 1, deadLettered: 0, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 0, duplicate: 1, deadLettered: 0, failed: 0 });
   });
 
   it('keeps the first of two versions in one batch', async () => {
@@ -64,7 +64,7 @@ describe('one event, one document', () => {
 
     // Assess
     expect(search.documents('events-').map((doc) => doc.source)).toEqual([first]);
-    expect(outcome.counts).toMatchObject({ indexed: 1, alreadyIndexed: 1 });
+    expect(outcome.counts).toMatchObject({ done: 1, duplicate: 1 });
   });
 
   it('completes a document whose registration a crash left behind, in the registered day', async () => {
@@ -83,7 +83,7 @@ describe('one event, one document', () => {
     await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
 
     // Assess
-    expect(redelivery.counts).toMatchObject({ indexed: 1, failed: 0 });
+    expect(redelivery.counts).toMatchObject({ done: 1, failed: 0 });
     expect(search.documents('events-')).toEqual([
       { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
     ]);
@@ -115,7 +115,7 @@ describe('one event, one document', () => {
     const outcome = await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
 
     // Assess
-    expect(outcome.counts).toEqual({ indexed: 0, alreadyIndexed: 1, deadLettered: 0, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 0, duplicate: 1, deadLettered: 0, failed: 0 });
     expect(search.documents('events-')).toEqual([]);
   });
 

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
@@ -9,37 +8,26 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
-import { applyRecords, type RollupDeps } from '../../../lambdas/stats/rollup-core.js';
+import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { bucketLabel, markerKey, stateOf } from '../../../lambdas/stats/rollup-model.js';
-import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
+import { fakeTiming, kinesisRecord, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+import {
+  ROLLUP_NOW,
+  rollupDeadline,
+  rollupDeps,
+  shardRecords,
+  totalIn,
+} from '../../helpers/rollup-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
-const NOW = Date.parse('2026-01-15T10:30:00.000Z');
+const NOW = ROLLUP_NOW;
 let table: FakeTable;
 
-function deps(): RollupDeps {
-  return {
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
-    tableName: 'rollups',
-    sqs: new SQSClient({ region: 'eu-west-1' }),
-    deadLetterQueueUrl: 'http://sqs/dead-letter',
-    timing: fakeTiming(NOW),
-    log: silentLog,
-    registry: new Map(),
-  };
-}
-
-const deadline = () => NOW + 30_000;
-
-/** Records of one shard with the given sequence numbers. */
-function records(events: StoredEvent[], firstSequence = 1, shard = 'shardId-000000000000') {
-  return events.map((event, index) => {
-    const record = kinesisRecord(event, String(firstSequence + index).padStart(20, '0'));
-    return { ...record, eventID: `${shard}:${record.kinesis.sequenceNumber}` };
-  });
-}
+const deps = () => rollupDeps();
+const deadline = rollupDeadline;
+const records = shardRecords;
 
 /** The merged state of every sub-item of one bucket label (all shards). */
 function bucket(label: string) {
@@ -47,9 +35,7 @@ function bucket(label: string) {
   return items.map((item) => stateOf(item));
 }
 
-function totalIn(label: string): number {
-  return bucket(label).reduce((sum, state) => sum + state.total(), 0);
-}
+const total = (label: string) => totalIn(table, label);
 
 const someEvents = () => [
   storedEvent({
@@ -89,7 +75,7 @@ describe('applyRecords', () => {
 
     // Assess
     expect(outcome.response.batchItemFailures).toEqual([]);
-    expect(outcome.counts).toMatchObject({ applied: 3, duplicates: 0, alreadyApplied: 0, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 3, duplicate: 0, failed: 0 });
     expect(
       table
         .withPrefix('R#')
@@ -155,7 +141,7 @@ describe('applyRecords', () => {
     const outcome = await applyRecords(records(someEvents()), deps(), deadline());
 
     // Assess
-    expect(outcome.counts).toMatchObject({ applied: 0, alreadyApplied: 3, duplicates: 0 });
+    expect(outcome.counts).toMatchObject({ done: 0, duplicate: 3 });
     expect([...table.items]).toEqual(before);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(0);
@@ -170,8 +156,8 @@ describe('applyRecords', () => {
     const outcome = await applyRecords(records([event], 50), deps(), deadline());
 
     // Assess
-    expect(outcome.counts).toMatchObject({ applied: 0, duplicates: 1 });
-    expect(totalIn('d2026-01-15')).toBe(1);
+    expect(outcome.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(total('d2026-01-15')).toBe(1);
   });
 
   it('counts an event repeated within one batch once', async () => {
@@ -182,8 +168,8 @@ describe('applyRecords', () => {
     const outcome = await applyRecords(records([event, event, event]), deps(), deadline());
 
     // Assess
-    expect(outcome.counts).toMatchObject({ applied: 1, duplicates: 2 });
-    expect(totalIn('d2026-01-15')).toBe(1);
+    expect(outcome.counts).toMatchObject({ done: 1, duplicate: 2 });
+    expect(total('d2026-01-15')).toBe(1);
   });
 
   it('counts a record whose marker it claimed before failing (redelivery after a crash)', async () => {
@@ -198,8 +184,8 @@ describe('applyRecords', () => {
     const outcome = await applyRecords(records([event]), deps(), deadline());
 
     // Assess
-    expect(outcome.counts).toMatchObject({ applied: 1, duplicates: 0 });
-    expect(totalIn('d2026-01-15')).toBe(1);
+    expect(outcome.counts).toMatchObject({ done: 1, duplicate: 0 });
+    expect(total('d2026-01-15')).toBe(1);
   });
 
   it('reports the records of a sub-item it could not write, and applies them exactly once on redelivery', async () => {
@@ -219,9 +205,9 @@ describe('applyRecords', () => {
     // Assess
     expect([...failures]).toEqual(['00000000000000000003']);
     expect(second.response.batchItemFailures).toEqual([]);
-    expect(totalIn('d2026-01-15')).toBe(3);
-    expect(totalIn('h2026-01-15T11')).toBe(1);
-    expect(totalIn('M2026-01')).toBe(3);
+    expect(total('d2026-01-15')).toBe(3);
+    expect(total('h2026-01-15T11')).toBe(1);
+    expect(total('M2026-01')).toBe(3);
   });
 
   it('merges again when the sub-item changed under it (a zombie writer of the same shard)', async () => {
@@ -256,7 +242,7 @@ describe('applyRecords', () => {
 
     // Assess
     expect(outcome.response.batchItemFailures).toEqual([]);
-    expect(totalIn('d2026-01-15')).toBe(2);
+    expect(total('d2026-01-15')).toBe(2);
     expect(table.withPrefix('R#6:acct-1#d2026-01-15')[0]?.v).toBe(8);
   });
 
@@ -319,7 +305,7 @@ describe('applyRecords', () => {
     );
 
     // Assess
-    expect(outcome.counts).toMatchObject({ applied: 1, deadLettered: 1, failed: 0 });
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 1, failed: 0 });
     const body = JSON.parse(
       sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageBody ?? '{}',
     );

@@ -12,6 +12,7 @@ import { summarize } from '../../../lambdas/stats/summary-core.js';
 import { STREAM_MAPPINGS } from '../../../lib/topology.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-01-15T10:37:20.000Z');
@@ -34,6 +35,7 @@ async function write(records: KinesisStreamRecord[]): Promise<void> {
       deadLetterQueueUrl: 'http://sqs/dlq',
       timing: fakeTiming(NOW),
       log: silentLog,
+      metrics: new RecordedMetrics(),
       registry: new Map(),
     },
     NOW + 30_000,

@@ -12,6 +12,7 @@ import type { SearchApi } from '../../../lambdas/stats/search-core.js';
 import { type StatsDeps, type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-01-15T10:37:20.000Z');
@@ -81,11 +82,12 @@ async function given(events: StoredEvent[]): Promise<void> {
       deadLetterQueueUrl: 'http://sqs/dlq',
       timing: fakeTiming(NOW),
       log: silentLog,
+      metrics: new RecordedMetrics(),
       registry: new Map(),
     },
     NOW + 30_000,
   );
-  expect(outcome.counts.applied).toBe(events.length);
+  expect(outcome.counts.done).toBe(events.length);
 }
 
 const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();

@@ -8,12 +8,14 @@ import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/li
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type BroadcastDeps, broadcastRecords } from '../../../lambdas/ws-broadcast/broadcast-core.js';
-import { kinesisEvent, silentLog, storedEvent } from '../../helpers/factories.js';
+import { fakeTiming, kinesisEvent, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
+import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
 const NOW = new Date('2026-01-15T10:30:00.000Z');
 const LIVE = Math.floor(NOW.getTime() / 1000) + 3600;
+const DEADLINE = NOW.getTime() + 10_000;
 
 function deps(overrides: Partial<BroadcastDeps> = {}): BroadcastDeps {
   return {
@@ -22,6 +24,8 @@ function deps(overrides: Partial<BroadcastDeps> = {}): BroadcastDeps {
     management: new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'http://ws' }),
     now: () => NOW,
     log: silentLog,
+    timing: fakeTiming(NOW.getTime()),
+    metrics: new RecordedMetrics(),
     ...overrides,
   };
 }
@@ -64,7 +68,7 @@ describe('broadcastRecords', () => {
     ];
 
     // Act
-    const outcome = await broadcastRecords(kinesisEvent(events).Records, deps());
+    const outcome = await broadcastRecords(kinesisEvent(events).Records, deps(), DEADLINE);
 
     // Assess
     expect(outcome.response).toEqual({ batchItemFailures: [] });
@@ -104,7 +108,7 @@ describe('broadcastRecords', () => {
       .resolves({});
 
     // Act
-    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps());
+    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps(), DEADLINE);
 
     // Assess
     expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
@@ -122,7 +126,7 @@ describe('broadcastRecords', () => {
     management.on(PostToConnectionCommand).rejects(new Error('throttled'));
 
     // Act
-    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps());
+    const outcome = await broadcastRecords(kinesisEvent([storedEvent()]).Records, deps(), DEADLINE);
 
     // Assess
     expect(outcome.response.batchItemFailures).toEqual([]);
@@ -141,7 +145,7 @@ describe('broadcastRecords', () => {
     );
 
     // Act
-    await broadcastRecords(kinesisEvent(events).Records, deps());
+    await broadcastRecords(kinesisEvent(events).Records, deps(), DEADLINE);
 
     // Assess
     const frames = management
@@ -162,7 +166,7 @@ describe('broadcastRecords', () => {
     const small = storedEvent({ event_id: 'small' });
 
     // Act
-    const outcome = await broadcastRecords(kinesisEvent([big, small]).Records, deps());
+    const outcome = await broadcastRecords(kinesisEvent([big, small]).Records, deps(), DEADLINE);
 
     // Assess
     const pushed = posted().flatMap(({ frame }) => frame.events) as Record<string, unknown>[];
@@ -171,5 +175,38 @@ describe('broadcastRecords', () => {
     expect(pushed[0]).not.toHaveProperty('properties');
     expect(pushed[1]).not.toHaveProperty('truncated');
     expect(outcome.counts.truncated).toBe(1);
+  });
+
+  it("retries, then reports, the events of an account whose connections cannot be listed; the others' are pushed", async () => {
+    // Prepare: listing acct-2's connections is throttled throughout
+    dynamo.on(QueryCommand).callsFake((input) => {
+      if (input.ExpressionAttributeValues[':accountId'] === 'acct-2')
+        throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+      return { Items: [{ connectionId: 'c1', accountId: 'acct-1', expiresAt: LIVE }] };
+    });
+    management.on(PostToConnectionCommand).resolves({});
+    const metrics = new RecordedMetrics();
+    const events = [storedEvent({ event_id: 'a' }), storedEvent({ event_id: 'b', account_id: 'acct-2' })];
+
+    // Act
+    const outcome = await broadcastRecords(kinesisEvent(events).Records, deps({ metrics }), DEADLINE);
+
+    // Assess
+    expect(outcome.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
+    expect(outcome.counts).toMatchObject({ done: 1, failed: 1, deadLettered: 0 });
+    expect(outcome.counts.retried).toBeGreaterThan(0);
+    expect(metrics.totals).toMatchObject({ EventsPushed: 1, EventsFailed: 1 });
+  });
+
+  it('skips an undecodable record without dead-lettering it (the durable consumers do)', async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+
+    // Act
+    const outcome = await broadcastRecords([kinesisRecord('not json')], deps(), DEADLINE);
+
+    // Assess
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(outcome.counts).toMatchObject({ deadLettered: 0, failed: 0 });
   });
 });

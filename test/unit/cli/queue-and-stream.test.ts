@@ -1,0 +1,180 @@
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { holdAll } from '../../../cli/dead-letters/queue.js';
+import { readRange } from '../../../cli/dead-letters/stream-reader.js';
+
+const sqsMock = mockClient(SQSClient);
+/** The inputs of every call of `command` the mock received. */
+function inputsOf(
+  mock: { commandCalls: (command: never) => { args: [{ input: unknown }] }[] },
+  command: unknown,
+) {
+  return mock.commandCalls(command as never).map((call) => call.args[0].input);
+}
+const kinesisMock = mockClient(KinesisClient);
+const QUEUE = 'http://sqs/queue/dead-letter';
+
+/** The ChangeMessageVisibilityBatch input that returns the messages of these receipt handles at once. */
+function returned(...handles: string[]) {
+  return expect.objectContaining({
+    Entries: handles.map((ReceiptHandle, index) => ({
+      Id: String(index),
+      ReceiptHandle,
+      VisibilityTimeout: 0,
+    })),
+  });
+}
+
+function message(id: string, receipt = `rh-${id}`) {
+  return {
+    MessageId: id,
+    ReceiptHandle: receipt,
+    Body: `{"n":"${id}"}`,
+    Attributes: { SentTimestamp: '1000' },
+  };
+}
+
+describe('holding the dead-letter queue', () => {
+  beforeEach(() => sqsMock.reset());
+
+  it('receives until the queue answers empty, counting a message delivered twice once', async () => {
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a'), message('b')] })
+      .resolvesOnce({ Messages: [message('b', 'rh-b-2'), message('c')] })
+      .resolves({ Messages: [] });
+
+    const held = await holdAll(new SQSClient({}), QUEUE, { receivers: 1, visibilitySeconds: 30 });
+
+    expect(held.messages.map((m) => m.id)).toEqual(['a', 'b', 'c']);
+    expect(held.messages[0]).toEqual({ id: 'a', body: '{"n":"a"}', sentAt: 1000 });
+    expect(inputsOf(sqsMock, ReceiveMessageCommand)).toContainEqual(
+      expect.objectContaining({
+        QueueUrl: QUEUE,
+        VisibilityTimeout: 30,
+      }),
+    );
+    await held.release();
+  });
+
+  it('returns every letter it still holds at once on release, with the latest receipt handle', async () => {
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a'), message('b')] })
+      .resolves({});
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    const held = await holdAll(new SQSClient({}), QUEUE, { receivers: 1 });
+
+    await held.release();
+
+    expect(inputsOf(sqsMock, ChangeMessageVisibilityBatchCommand)).toContainEqual(returned('rh-a', 'rh-b'));
+  });
+
+  it('deletes only what it was asked to, reports what SQS refused, and returns the rest', async () => {
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a'), message('b'), message('c')] })
+      .resolves({});
+    sqsMock
+      .on(DeleteMessageBatchCommand)
+      .resolves({ Failed: [{ Id: '1', Code: 'ReceiptHandleIsInvalid', SenderFault: true }] });
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    const held = await holdAll(new SQSClient({}), QUEUE, { receivers: 1 });
+
+    const notDeleted = await held.remove(['a', 'b']);
+    await held.release();
+
+    expect(notDeleted).toEqual(['b']);
+    expect(inputsOf(sqsMock, DeleteMessageBatchCommand)).toContainEqual(
+      expect.objectContaining({
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh-a' },
+          { Id: '1', ReceiptHandle: 'rh-b' },
+        ],
+      }),
+    );
+    // b failed to delete: it is returned with c.
+    expect(inputsOf(sqsMock, ChangeMessageVisibilityBatchCommand)).toContainEqual(returned('rh-b', 'rh-c'));
+  });
+
+  it('returns what it received when a receive fails, then throws', async () => {
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a')] })
+      .rejects(new Error('queue gone'));
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+
+    await expect(holdAll(new SQSClient({}), QUEUE, { receivers: 1 })).rejects.toThrow('queue gone');
+    expect(inputsOf(sqsMock, ChangeMessageVisibilityBatchCommand)).toContainEqual(returned('rh-a'));
+  });
+});
+
+describe('re-reading a discarded batch from the stream', () => {
+  beforeEach(() => kinesisMock.reset());
+  const range = {
+    streamName: 'events',
+    shardId: 'shardId-000000000000',
+    startSequenceNumber: '10',
+    endSequenceNumber: '12',
+    batchSize: 3,
+  };
+  const record = (sequence: string) => ({
+    SequenceNumber: sequence,
+    PartitionKey: `a:${sequence}`,
+    Data: Buffer.from(sequence),
+  });
+
+  it('reads from the first sequence number to the last, and no further', async () => {
+    kinesisMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    kinesisMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-1' })
+      .resolves({ Records: [record('10'), record('11')], NextShardIterator: 'it-2', MillisBehindLatest: 5 });
+    kinesisMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-2' })
+      .resolves({ Records: [record('12'), record('13')], NextShardIterator: 'it-3', MillisBehindLatest: 0 });
+
+    const read = await readRange(new KinesisClient({}), range);
+
+    expect(read.ok).toBe(true);
+    expect(read.records.map((r) => [r.sequenceNumber, r.partitionKey, r.data.toString()])).toEqual([
+      ['10', 'a:10', '10'],
+      ['11', 'a:11', '11'],
+      ['12', 'a:12', '12'],
+    ]);
+    expect(inputsOf(kinesisMock, GetShardIteratorCommand)).toContainEqual(
+      expect.objectContaining({
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: '10',
+      }),
+    );
+  });
+
+  it('says the batch aged out when the stream starts after its first record', async () => {
+    kinesisMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    kinesisMock
+      .on(GetRecordsCommand)
+      .resolves({ Records: [record('12')], NextShardIterator: 'it-2', MillisBehindLatest: 0 });
+
+    const read = await readRange(new KinesisClient({}), range);
+
+    expect(read).toMatchObject({ ok: false, reason: expect.stringMatching(/aged out/) });
+    expect(read.records.map((r) => r.sequenceNumber)).toEqual(['12']);
+  });
+
+  it('says the batch aged out when its shard is gone', async () => {
+    kinesisMock
+      .on(GetShardIteratorCommand)
+      .rejects(Object.assign(new Error('Shard not found'), { name: 'ResourceNotFoundException' }));
+
+    const read = await readRange(new KinesisClient({}), range);
+
+    expect(read).toEqual({ ok: false, records: [], reason: expect.stringMatching(/aged out/) });
+  });
+});

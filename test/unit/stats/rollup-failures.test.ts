@@ -1,0 +1,239 @@
+/**
+ * The rollup writer per event (DESIGN.md rule 2): DynamoDB throttling waits; a ValidationException is
+ * bisected to the one event that causes it, which alone is dead-lettered while the others are counted;
+ * and whatever the writer gives up on, or the mapping discards, a redriven copy is counted exactly once.
+ */
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
+import { markerKey } from '../../../lambdas/stats/rollup-model.js';
+import { storedEvent } from '../../helpers/factories.js';
+import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
+import { rollupDeadline, rollupDeps, shardRecords, totalIn } from '../../helpers/rollup-fixtures.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+let table: FakeTable;
+
+const named = (name: string) => Object.assign(new Error(`${name} happened`), { name });
+const HOUR = 3600 * 1000;
+
+function letters(): Record<string, unknown>[] {
+  return sqs
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => JSON.parse(entry.MessageBody ?? '{}'));
+}
+
+const at = (id: string, time: string, account = 'acct-1') =>
+  storedEvent({ event_id: id, account_id: account, timestamp: `2026-01-15T${time}:00.000Z` });
+
+beforeEach(() => {
+  dynamo.reset();
+  sqs.reset();
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  table = fakeRollupsTable(dynamo);
+});
+
+describe('throttling and other infrastructure errors wait', () => {
+  it.each([
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'InternalServerError',
+    'TransactionConflictException',
+  ])('a put that fails with %s a few times is retried and counted once', async (name) => {
+    // Prepare
+    table.failPuts('R#6:acct-1#d2026-01-15', 2, named(name));
+    const metrics = new RecordedMetrics();
+
+    // Act
+    const outcome = await applyRecords(
+      shardRecords([at('a', '10:05'), at('b', '10:06')]),
+      rollupDeps({ metrics }),
+      rollupDeadline(),
+    );
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 2, failed: 0, deadLettered: 0 });
+    expect(outcome.counts.retried).toBeGreaterThan(0);
+    expect(totalIn(table, 'd2026-01-15')).toBe(2);
+    expect(metrics.totals).toMatchObject({ EventsCounted: 2, EventsRetried: outcome.counts.retried });
+  });
+
+  it('reports, and never dead-letters, what throttling still holds at the deadline', async () => {
+    // Prepare
+    table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ProvisionedThroughputExceededException'));
+
+    // Act
+    const outcome = await applyRecords(shardRecords([at('a', '10:05')]), rollupDeps(), rollupDeadline());
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ failed: 1, deadLettered: 0 });
+    expect(letters()).toEqual([]);
+  });
+});
+
+describe('a ValidationException is bisected to the event that causes it', () => {
+  it('dead-letters the event whose marker DynamoDB refuses, and counts the others of the batch', async () => {
+    // Prepare: any request carrying the poison's marker key is refused as a whole
+    table.rejectRequestsWith(markerKey('acct-1', 'poison').pk, named('ValidationException'));
+    const events = ['a', 'b', 'c', 'poison', 'd', 'e'].map((id) => at(id, '10:05'));
+    const metrics = new RecordedMetrics();
+
+    // Act
+    const outcome = await applyRecords(shardRecords(events), rollupDeps({ metrics }), rollupDeadline());
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 5, deadLettered: 1, failed: 0 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(5);
+    expect(letters()).toEqual([
+      expect.objectContaining({
+        source: 'rollup-writer',
+        reasonCode: 'dynamodb-validation',
+        eventKey: 'acct-1:poison',
+        event: events[3],
+      }),
+    ]);
+    expect(metrics.byReason).toEqual({ 'EventsDeadLettered/dynamodb-validation': 1 });
+  });
+
+  it('releases the marker of an event it gives up on before counting it anywhere; a redrive counts it once', async () => {
+    // Prepare: every rollup write of one account is refused (its marker is claimed first)
+    table.rejectRequestsWith('R#4:bad1#', named('ValidationException'));
+    const poison = at('p', '10:05', 'bad1');
+
+    // Act
+    const outcome = await applyRecords(
+      shardRecords([at('a', '10:05'), poison]),
+      rollupDeps(),
+      rollupDeadline(),
+    );
+
+    // Assess: counted nowhere, marker released, so the redrive after the fix claims it afresh
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 1, failed: 0 });
+    expect(table.withPrefix(markerKey('bad1', 'p').pk)).toEqual([]);
+    table.heal();
+    const redrive = await applyRecords(shardRecords([poison], 40), rollupDeps(), rollupDeadline());
+    expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
+    const again = await applyRecords(shardRecords([poison], 41), rollupDeps(), rollupDeadline());
+    expect(again.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(table.withPrefix('R#4:bad1#d2026-01-15').length).toBe(1);
+  });
+
+  it('logs the buckets an event dead-lettered half-way lacks, and a redrive fills exactly those, once', async () => {
+    // Prepare: only the put of b's minute sub-item is refused; its hour, day and month take it
+    table.failPuts('R#6:acct-1#m2026-01-15T10:45#', 10_000, named('ValidationException'));
+    const b = at('b', '10:45');
+
+    // Act
+    const outcome = await applyRecords(
+      shardRecords([at('a', '10:05'), b, at('c', '11:01')]),
+      rollupDeps(),
+      rollupDeadline(),
+    );
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 2, deadLettered: 1, failed: 0 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(3);
+    expect(table.withPrefix('A#')).toEqual([
+      expect.objectContaining({ missing: { '00000000000000000002': ['m2026-01-15T10:45'] } }),
+    ]);
+    // …the fix, then the redrive of the letter: a new record of the same event
+    table.heal();
+    const redrive = await applyRecords(shardRecords([b], 50), rollupDeps(), rollupDeadline());
+    const second = await applyRecords(shardRecords([b], 51), rollupDeps(), rollupDeadline());
+    expect(redrive.counts).toMatchObject({ done: 1 });
+    expect(second.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(totalIn(table, 'm2026-01-15T10:45')).toBe(1);
+    expect(totalIn(table, 'h2026-01-15T10')).toBe(2);
+    expect(totalIn(table, 'd2026-01-15')).toBe(3);
+  });
+});
+
+describe('a batch the mapping discards after days of failing', () => {
+  it('is logged as it stands, so a redrive counts exactly what was never counted', async () => {
+    // Prepare: a shard stuck for days; the day sub-item of acct-2 never takes a write
+    table.failPuts('R#6:acct-2#d2026-01-15', 10_000, named('ProvisionedThroughputExceededException'));
+    const events = [at('x', '10:05'), at('y', '10:06', 'acct-2'), at('z', '10:07')];
+    const stuck = await applyRecords(
+      shardRecords(events, 1, undefined, 50 * HOUR),
+      rollupDeps(),
+      rollupDeadline(),
+    );
+    expect(stuck.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
+
+    // Act: the mapping discards the batch and moves on; the tool redrives x, y and z as new records
+    table.heal();
+    const redriven = await applyRecords(shardRecords(events, 90), rollupDeps(), rollupDeadline());
+
+    // Assess: x and z were counted: duplicates; y lacked its day only, which it now fills
+    expect(redriven.counts).toMatchObject({ done: 1, duplicate: 2 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(3);
+    expect(totalIn(table, 'm2026-01-15T10:06')).toBe(1);
+    expect(totalIn(table, 'M2026-01')).toBe(3);
+  });
+
+  it('writes no log while batches are young: nothing could be discarded', async () => {
+    // Act
+    await applyRecords(shardRecords([at('x', '10:05')]), rollupDeps(), rollupDeadline());
+
+    // Assess
+    expect(table.withPrefix('A#')).toEqual([]);
+  });
+
+  it("supersedes a stuck invocation's entry once a later one applied everything", async () => {
+    // Prepare: stuck once, then applied on redelivery
+    table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
+    const events = [at('x', '10:05')];
+    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+    table.heal();
+    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+
+    // Act: a client resends x much later
+    const resend = await applyRecords(shardRecords(events, 70), rollupDeps(), rollupDeadline());
+
+    // Assess
+    expect(resend.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(1);
+  });
+});
+
+describe('an error no rule recognises', () => {
+  it('is the event own when the writer counted others, and is dead-lettered', async () => {
+    // Prepare: a bug-like error for one event's marker only
+    table.rejectRequestsWith(
+      markerKey('acct-1', 'odd').pk,
+      new TypeError('cannot read properties of undefined'),
+    );
+
+    // Act
+    const outcome = await applyRecords(
+      shardRecords([at('a', '10:05'), at('odd', '10:05'), at('b', '10:05')]),
+      rollupDeps(),
+      rollupDeadline(),
+    );
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 2, deadLettered: 1, failed: 0 });
+    expect(letters()[0]).toMatchObject({ reasonCode: 'unrecognised-error', eventKey: 'acct-1:odd' });
+  });
+
+  it('waits when the writer counted nothing: it may be DynamoDB failing', async () => {
+    // Prepare
+    table.rejectRequestsWith('E#', new TypeError('cannot read properties of undefined'));
+
+    // Act
+    const outcome = await applyRecords(
+      shardRecords([at('a', '10:05'), at('b', '10:05')]),
+      rollupDeps(),
+      rollupDeadline(),
+    );
+
+    // Assess
+    expect(outcome.counts).toMatchObject({ done: 0, deadLettered: 0, failed: 2 });
+  });
+});
