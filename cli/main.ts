@@ -4,14 +4,23 @@
  * on long work and ends with a plain summary. `npm run pipeline -- help` lists the commands.
  */
 import { type Command, UsageError } from './command.js';
+import { accountsCommand } from './commands/accounts.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
+import { keysCommand } from './commands/keys.js';
 import { loadCommand } from './commands/load.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { statusCommand } from './commands/status.js';
 import { createOutput, type Output } from './output.js';
 
 /** Every command, in the order of the help index. */
-export const COMMANDS: Command[] = [statusCommand, deadLettersCommand, loadCommand, reconcileCommand];
+export const COMMANDS: Command[] = [
+  statusCommand,
+  deadLettersCommand,
+  loadCommand,
+  reconcileCommand,
+  accountsCommand,
+  keysCommand,
+];
 
 function index(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -25,8 +25,11 @@ export interface TargetResources {
   streamName: string;
   deadLetterQueueUrl: string;
   apiKeysTableName: string;
+  accountsTableName: string;
   rollupsTableName: string;
   connectionsTableName: string;
+  /** A deployed stage's REST API and the usage plan of keys without limits of their own. */
+  usagePlans?: { restApiId: string; stage: string; defaultUsagePlanId: string };
 }
 
 export interface Target {
@@ -90,6 +93,7 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
       streamName: endpoints.streamName,
       deadLetterQueueUrl: endpoints.deadLetterQueueUrl,
       apiKeysTableName: endpoints.apiKeysTableName,
+      accountsTableName: endpoints.accountsTableName,
       rollupsTableName: endpoints.rollupsTableName,
       connectionsTableName: endpoints.connectionsTableName,
     },
@@ -129,8 +133,14 @@ async function deployedTarget(stackName: string, regionOption: string | undefine
     streamName: output(STACK_OUTPUTS.streamName),
     deadLetterQueueUrl: output(STACK_OUTPUTS.deadLetterQueueUrl),
     apiKeysTableName: output(STACK_OUTPUTS.apiKeysTableName),
+    accountsTableName: output(STACK_OUTPUTS.accountsTableName),
     rollupsTableName: output(STACK_OUTPUTS.rollupsTableName),
     connectionsTableName: output(STACK_OUTPUTS.connectionsTableName),
+    usagePlans: {
+      restApiId: output(STACK_OUTPUTS.restApiId),
+      stage: output(STACK_OUTPUTS.restApiStage),
+      defaultUsagePlanId: output(STACK_OUTPUTS.defaultUsagePlanId),
+    },
   };
   return withClients({
     label: `stack ${stackName} (${region})`,

@@ -6,9 +6,9 @@
  *
  * No aws-cdk-lib import here on purpose: `local/` loads this file without the CDK.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENV } from '../lambdas/shared/env-names.js';
+import { ENV, TUNING_ENV } from '../lambdas/shared/env-names.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../lambdas/stats/routes.js';
 
 /**
@@ -18,6 +18,7 @@ import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../lambdas/stats/routes.js';
 export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 export type FunctionId =
+  | 'api-authorizer'
   | 'ingest'
   | 'indexer'
   | 'rollup-writer'
@@ -45,6 +46,11 @@ export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22' } as
  * esbuild options shared by NodejsFunction and the local bundler, so the local stack runs the code
  * Lambda runs. The AWS SDK is bundled rather than taken from the runtime so the version is pinned by
  * package-lock.json everywhere.
+ *
+ * Packages are bundled from their ES builds where they have one (`mainFields`): esbuild drops what a
+ * function does not reference only from ES modules, never from CommonJS. The SDK's credential chain is
+ * replaced by the environment provider Lambda needs (`alias`, see lambdas/shared/lambda-credentials.ts).
+ * Together they keep every bundle under 300 KB (docs/decisions.md, "Bundles").
  */
 export const BUNDLING = {
   format: 'cjs',
@@ -52,9 +58,19 @@ export const BUNDLING = {
   minify: true,
   sourceMap: true,
   externalModules: [] as string[],
+  mainFields: ['module', 'main'],
+  alias: { '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambdas/shared/lambda-credentials.ts') },
 } as const;
 
 export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
+  'api-authorizer': {
+    id: 'api-authorizer',
+    description: 'Authorizes REST API requests by their API key and names the key to its usage plan',
+    entry: 'lambdas/api-authorizer/handler.ts',
+    handler: 'handler',
+    memorySizeMb: 256,
+    timeoutSeconds: 5,
+  },
   ingest: {
     id: 'ingest',
     description: 'Validates POSTed events and puts them on the Kinesis stream',
@@ -154,10 +170,18 @@ export interface TableDefinition {
 }
 
 export const TABLES = {
-  /** Hashed API keys: `keyHash` (sha256 hex of the key) -> `{ accountId, scope: 'write' | 'read' }`. */
+  /**
+   * Hashed API keys: `keyHash` (sha256 hex of the key) -> `{ keyId, accountId, scope, limits… }`; the
+   * item model is `lambdas/shared/api-keys.ts`. Written by the CLI only.
+   */
   apiKeys: {
     id: 'api-keys',
     partitionKey: { name: 'keyHash', type: 'S' },
+  },
+  /** Accounts: `accountId` -> `{ name, createdAt }` (`lambdas/shared/accounts.ts`). Written by the CLI only. */
+  accounts: {
+    id: 'accounts',
+    partitionKey: { name: 'accountId', type: 'S' },
   },
   /** Per-account rollups and their dedupe markers; the key layout lives in `lambdas/stats/rollup-model.ts`. */
   rollups: {
@@ -267,17 +291,40 @@ export interface RestRoute {
   /** API Gateway resource path with `{param}` placeholders. */
   path: string;
   functionId: FunctionId;
+  /**
+   * The route needs an API key: `REST_API.authorizer` runs before the function, and the key's usage
+   * plan throttles it. Stats reads are checked by the stats function instead (read key or live token).
+   */
+  apiKey: boolean;
 }
 
 export const REST_ROUTES: RestRoute[] = [
-  { method: 'POST', path: '/v1/events', functionId: 'ingest' },
+  { method: 'POST', path: '/v1/events', functionId: 'ingest', apiKey: true },
   ...Object.values(STATS_ROUTES).map((path) => ({
     method: 'GET' as const,
     path,
     functionId: 'stats-api' as const,
+    // The dashboard reads with a live token (`x-live-token`), which the authorizer does not know: the
+    // stats function checks the read key or the live token itself (docs/decisions.md, "Live tokens").
+    apiKey: false,
   })),
-  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api' },
+  // A read key for a live token: the authorizer and the key's usage plan apply.
+  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: true },
 ];
+
+/**
+ * How the REST API treats requests before any function, deployed (lib/constructs/events-rest-api.ts)
+ * and local (local/gateway/rest-gateway.ts) alike:
+ * - every body is binary (`*\/*`), so it reaches the function base64-encoded as received: gzip bodies
+ *   intact, and invalid UTF-8 refused by ingest rather than replaced by API Gateway;
+ * - a Lambda REQUEST authorizer finds the key (header or query string) and names its usage identifier;
+ *   its results are not cached, since a cached authorizer needs all of its identity sources present
+ *   (docs/decisions.md, "Per-key rate limits").
+ */
+export const REST_API = {
+  binaryMediaTypes: ['*/*'],
+  authorizer: { functionId: 'api-authorizer' as FunctionId, resultsCacheTtlSeconds: 0 },
+} as const;
 
 export const WEBSOCKET_ROUTES: {
   routeKey: '$connect' | '$disconnect' | '$default';
@@ -287,6 +334,39 @@ export const WEBSOCKET_ROUTES: {
   { routeKey: '$disconnect', functionId: 'ws-disconnect' },
   { routeKey: '$default', functionId: 'ws-default' },
 ];
+
+/** The API settings functions read from their environment (lib/stacks/pipeline-settings.ts names them). */
+export interface ApiSettings {
+  /** Origins browsers may call the REST API from: `['*']` or a list. */
+  corsAllowedOrigins: readonly string[];
+  /** Requests per second and burst of keys that have no limits of their own. */
+  keyRateLimit: number;
+  keyBurstLimit: number;
+  /** Seconds a function trusts a key it looked up: the longest a revoked key keeps working. */
+  apiKeyCacheSeconds: number;
+}
+
+/** The functions that look keys up (and cache them): the authorizer, the stats API, `$connect`. */
+const KEY_LOOKUP_FUNCTIONS: FunctionId[] = ['api-authorizer', 'stats-api', 'ws-connect'];
+
+/**
+ * The settings variables a function gets, from one table so the stack and the local stack agree: the
+ * REST functions answer CORS, the authorizer names the default limits of keys, and every function
+ * that looks keys up trusts them for the same time.
+ */
+export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (KEY_LOOKUP_FUNCTIONS.includes(id))
+    env[TUNING_ENV.apiKeyCacheSeconds] = String(settings.apiKeyCacheSeconds);
+  if (REST_ROUTES.some((route) => route.functionId === id)) {
+    env[TUNING_ENV.corsAllowedOrigins] = settings.corsAllowedOrigins.join(',');
+  }
+  if (id === REST_API.authorizer.functionId) {
+    env[TUNING_ENV.keyRateLimit] = String(settings.keyRateLimit);
+    env[TUNING_ENV.keyBurstLimit] = String(settings.keyBurstLimit);
+  }
+  return env;
+}
 
 /** Stage of both APIs; local REST routes are served without it, the WebSocket management endpoint with it. */
 export const API_STAGE = 'prod';
@@ -302,7 +382,8 @@ export interface FunctionBindings {
 }
 
 export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
-  ingest: { stream: 'write', tables: { apiKeys: 'read' } },
+  'api-authorizer': { tables: { apiKeys: 'read' } },
+  ingest: { stream: 'write' },
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
   // The stats API issues live tokens (the only writer of that table) and accepts them for reads.
@@ -319,6 +400,7 @@ export const BINDING_ENV = {
   stream: ENV.eventsStreamName,
   tables: {
     apiKeys: ENV.apiKeysTableName,
+    accounts: ENV.accountsTableName,
     rollups: ENV.rollupsTableName,
     connections: ENV.connectionsTableName,
     liveTokens: ENV.liveTokensTableName,

@@ -1,10 +1,12 @@
 /**
  * Development accounts for the local stack and the tests: an account id with a write key (may sit in
- * a browser) and a read key (secret: stats and WebSocket), stored hashed like in production.
+ * a browser) and a read key (secret: stats and WebSocket), stored as the CLI stores them: the account
+ * item, and each key's item with its hash, never the key.
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { hashApiKey } from '../lambdas/shared/api-keys.js';
+import { accountItem } from '../lambdas/shared/accounts.js';
+import { type ApiKeyItem, apiKeyItem } from '../lambdas/shared/api-keys.js';
 import { localDynamoDb } from './services/local-clients.js';
 
 export interface DevAccount {
@@ -22,27 +24,38 @@ export function newDevAccount(prefix = 'acct'): DevAccount {
   };
 }
 
-/** Stores the account's keys, hashed, in the api-keys table. */
+export interface AccountTables {
+  dynamodbUrl: string;
+  region: string;
+  apiKeysTableName: string;
+  accountsTableName: string;
+}
+
+/**
+ * Stores the account and its keys, hashed. `limits` gives both keys limits of their own (requests per
+ * second and burst) instead of the defaults.
+ */
 export async function registerAccount(
-  options: { dynamodbUrl: string; region: string; apiKeysTableName: string },
+  options: AccountTables,
   account: DevAccount,
-): Promise<void> {
+  limits: { rateLimit?: number; burstLimit?: number } = {},
+): Promise<ApiKeyItem[]> {
   const client = DynamoDBDocumentClient.from(
     localDynamoDb(options.dynamodbUrl, { region: options.region, maxAttempts: 3 }),
   );
   try {
-    const createdAt = new Date().toISOString();
-    for (const [key, scope] of [
-      [account.writeKey, 'write'],
-      [account.readKey, 'read'],
-    ] as const) {
-      await client.send(
-        new PutCommand({
-          TableName: options.apiKeysTableName,
-          Item: { keyHash: hashApiKey(key), accountId: account.accountId, scope, createdAt },
-        }),
-      );
+    const now = new Date();
+    await client.send(
+      new PutCommand({ TableName: options.accountsTableName, Item: accountItem(account.accountId, { now }) }),
+    );
+    const items = [
+      apiKeyItem(account.writeKey, { accountId: account.accountId, scope: 'write', now, ...limits }),
+      apiKeyItem(account.readKey, { accountId: account.accountId, scope: 'read', now, ...limits }),
+    ];
+    for (const item of items) {
+      await client.send(new PutCommand({ TableName: options.apiKeysTableName, Item: item }));
     }
+    return items;
   } finally {
     client.destroy();
   }

@@ -4,7 +4,10 @@
  * will see in AWS, pointed at the local emulators.
  */
 import { ENV } from '../lambdas/shared/env-names.js';
+import { DEFAULT_SETTINGS } from '../lib/stacks/pipeline-settings.js';
 import {
+  type ApiSettings,
+  apiSettingsEnv,
   BINDING_ENV,
   FUNCTION_BINDINGS,
   type FunctionId,
@@ -28,10 +31,22 @@ export interface LocalResourceEndpoints {
 // Part of this module's API since before `local-aws.ts` named the local identity in one place.
 export { LOCAL_CREDENTIALS };
 
-/** Environment variables for one function, bound only to the resources it is granted. */
+/** The API settings of the local stack unless told otherwise: the deployed stack's defaults. */
+export const LOCAL_API_SETTINGS: ApiSettings = {
+  corsAllowedOrigins: DEFAULT_SETTINGS.corsAllowedOrigins,
+  keyRateLimit: DEFAULT_SETTINGS.keyRateLimit,
+  keyBurstLimit: DEFAULT_SETTINGS.keyBurstLimit,
+  apiKeyCacheSeconds: DEFAULT_SETTINGS.apiKeyCacheSeconds,
+};
+
+/**
+ * Environment variables for one function, bound only to the resources it is granted, with the API
+ * settings the stack would give it (`apiSettingsEnv`).
+ */
 export function localFunctionEnvironment(
   id: FunctionId,
   resources: LocalResourceEndpoints,
+  settings: ApiSettings = LOCAL_API_SETTINGS,
 ): Record<string, string> {
   const bindings = FUNCTION_BINDINGS[id];
   const env: Record<string, string> = {
@@ -46,6 +61,7 @@ export function localFunctionEnvironment(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: id,
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    ...apiSettingsEnv(id, settings),
   };
   if (bindings.stream) env[BINDING_ENV.stream] = resources.streamName;
   for (const table of Object.keys(bindings.tables ?? {}) as TableKey[]) {

@@ -3,7 +3,7 @@
  * errors it answers for (failed integrations, malformed results, refused upgrades).
  */
 import { join } from 'node:path';
-import { API_STAGE, type FunctionId, REST_ROUTES, WEBSOCKET_ROUTES } from '../lib/topology.js';
+import { API_STAGE, type FunctionId, REST_API, REST_ROUTES, WEBSOCKET_ROUTES } from '../lib/topology.js';
 import { type RestGateway, startRestGateway } from './gateway/rest-gateway.js';
 import { startWebSocketGateway, type WebSocketGateway } from './gateway/websocket-gateway.js';
 import { type LogFile, openLogFile, teeLog } from './logs.js';
@@ -23,6 +23,8 @@ export async function startGateways(options: {
   /** Where their lines also go, prefixed `[rest-gateway]` / `[websocket-gateway]`. */
   console: (line: string) => void;
   timed: <T>(label: string, step: () => Promise<T>) => Promise<T>;
+  /** Origins browsers may call the REST API from. */
+  corsOrigins: readonly string[];
 }): Promise<LocalGateways> {
   const { host, functions } = options;
   const files: LogFile[] = [];
@@ -41,6 +43,9 @@ export async function startGateways(options: {
         routes: REST_ROUTES,
         functions,
         stage: API_STAGE,
+        corsOrigins: options.corsOrigins,
+        binaryMediaTypes: REST_API.binaryMediaTypes,
+        authorizer: REST_API.authorizer.functionId,
         log: logFor('rest-gateway'),
       }),
     );

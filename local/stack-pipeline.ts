@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { FUNCTIONS, type FunctionId, STREAM_MAPPINGS } from '../lib/topology.js';
+import { type ApiSettings, FUNCTIONS, type FunctionId, STREAM_MAPPINGS } from '../lib/topology.js';
 import {
   type KinesisEventSourceMapping,
   startKinesisEventSourceMapping,
@@ -25,13 +25,14 @@ export async function startFunctions(options: {
   logsDir: string;
   functionLog: (line: string) => void;
   concurrency?: number;
+  apiSettings: ApiSettings;
 }): Promise<Record<FunctionId, FunctionHost>> {
   const started = await Promise.allSettled(
     Object.values(FUNCTIONS).map((definition) =>
       startFunction({
         definition,
         bundleFile: options.bundles[definition.id].file,
-        env: localFunctionEnvironment(definition.id, options.resources),
+        env: localFunctionEnvironment(definition.id, options.resources, options.apiSettings),
         log: options.functionLog,
         logFile: join(options.logsDir, `${definition.id}.log`),
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),

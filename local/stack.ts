@@ -9,11 +9,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { API_STAGE, FUNCTIONS, type FunctionId } from '../lib/topology.js';
+import { API_STAGE, type ApiSettings, FUNCTIONS, type FunctionId } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
 import { startControlServer } from './control-server.js';
 import { buildLocalDashboard, startDashboardServer } from './dashboard-server.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
+import { LOCAL_API_SETTINGS } from './function-environment.js';
 import { LOCAL_REGION } from './local-aws.js';
 import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
@@ -74,6 +75,7 @@ export interface LocalEndpoints {
   streamName: string;
   deadLetterQueueUrl: string;
   apiKeysTableName: string;
+  accountsTableName: string;
   rollupsTableName: string;
   connectionsTableName: string;
   liveTokensTableName: string;
@@ -92,6 +94,8 @@ export interface LocalStackOptions {
   functionLog?: (line: string) => void;
   /** Execution environments per function at most; default `LOCAL_FUNCTION_CONCURRENCY`. */
   functionConcurrency?: number;
+  /** CORS origins and the default limits of keys; default the deployed stack's defaults. */
+  apiSettings?: Partial<ApiSettings>;
 }
 
 export interface LocalStack {
@@ -123,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const progress = options.progress ?? (() => {});
   const functionLog = options.functionLog ?? (() => {});
   const ports = await resolvePorts(options.ports);
+  const apiSettings: ApiSettings = { ...LOCAL_API_SETTINGS, ...options.apiSettings };
   const host = '127.0.0.1';
   const logsDir = join(options.dataDir, 'logs');
   await mkdir(logsDir, { recursive: true });
@@ -184,7 +189,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
     await registerAccount(
-      { dynamodbUrl: urls.dynamodbUrl, region: LOCAL_REGION, apiKeysTableName: resources.tableNames.apiKeys },
+      {
+        dynamodbUrl: urls.dynamodbUrl,
+        region: LOCAL_REGION,
+        apiKeysTableName: resources.tableNames.apiKeys,
+        accountsTableName: resources.tableNames.accounts,
+      },
       options.account,
     );
 
@@ -196,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         resources: { region: LOCAL_REGION, ...urls, ...resources, websocketManagementEndpoint },
         logsDir,
         functionLog,
+        apiSettings,
         ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
       }),
     );
@@ -208,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logsDir,
       console: functionLog,
       timed,
+      corsOrigins: apiSettings.corsAllowedOrigins,
     });
     stoppers.push(() => gateways.stop());
     const dashboard = await startDashboardServer({
@@ -249,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streamName: resources.streamName,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
       apiKeysTableName: resources.tableNames.apiKeys,
+      accountsTableName: resources.tableNames.accounts,
       rollupsTableName: resources.tableNames.rollups,
       connectionsTableName: resources.tableNames.connections,
       liveTokensTableName: resources.tableNames.liveTokens,

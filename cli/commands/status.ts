@@ -19,7 +19,9 @@ export const statusCommand: Command = {
       output.line(`Target: ${target.label}`);
       output.table(
         ['resource', 'name'],
-        Object.entries(resources).map(([name, value]) => [name, value]),
+        Object.entries(resources).flatMap(([name, value]) =>
+          typeof value === 'string' ? [[name, value]] : [],
+        ),
       );
       const [stream, queue, health, count] = await Promise.allSettled([
         target.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: resources.streamName })),

@@ -4,7 +4,7 @@
  * goes back on the stream and what the letters say about the rollup writer.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { partitionKeyFor } from '../../lambdas/ingest/ingest-core.js';
+import { partitionKeyFor } from '../../lambdas/ingest/stored-record.js';
 import { eventKey, type StoredEvent } from '../../lambdas/shared/event-schema.js';
 import type { BatchLetter, EventLetter, Letter } from './letters.js';
 import type { EventCase } from './redrive-plan.js';
@@ -123,7 +123,7 @@ export async function gatherCases(
 }
 
 function recordOf(letter: EventLetter): { data: Buffer; partitionKey: string } {
-  return { data: letter.data, partitionKey: letter.partitionKey ?? partitionKeyFor(letter.event) };
+  return { data: letter.data, partitionKey: letter.partitionKey ?? partitionKeyFor(eventKey(letter.event)) };
 }
 
 async function gatherBatch(

@@ -1,18 +1,18 @@
 /**
  * Kinesis event source mapping of the indexer: thin adapter over `indexer-core.ts`.
  */
-import { sqsClient } from '../shared/clients.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
-import { openSearchClient } from '../shared/opensearch-client.js';
+import { openSearchApi } from '../shared/opensearch-api.js';
 import { realTiming } from '../shared/retry.js';
+import { sqsClient } from '../shared/sqs-client.js';
 import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { type IndexerDeps, indexRecords } from './indexer-core.js';
 
 const config = loadIndexerConfig();
 const deps: IndexerDeps = {
-  search: openSearchClient(config.opensearch),
+  search: openSearchApi(config.opensearch),
   sqs: sqsClient(),
   deadLetterQueueUrl: config.deadLetterQueueUrl,
   indexPrefix: config.indexPrefix,

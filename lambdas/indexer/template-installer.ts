@@ -6,7 +6,7 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { loadOpenSearchConfig, requireEnv } from '../shared/config.js';
 import { ENV } from '../shared/env-names.js';
 import { logger } from '../shared/logger.js';
-import { openSearchClient } from '../shared/opensearch-client.js';
+import { openSearchApi } from '../shared/opensearch-api.js';
 import {
   type CustomResourceResult,
   installIndexTemplate,
@@ -14,7 +14,7 @@ import {
 } from './template-installer-core.js';
 
 const deps: TemplateInstallerDeps = {
-  search: openSearchClient(loadOpenSearchConfig()),
+  search: openSearchApi(loadOpenSearchConfig()),
   indexPrefix: requireEnv(ENV.eventsIndexPrefix),
   log: logger,
 };

@@ -1,12 +1,14 @@
 /**
- * POST /v1/events (API Gateway REST proxy integration): thin adapter over `ingest-core.ts`.
+ * POST /v1/events (API Gateway REST proxy integration, behind the API authorizer): thin adapter over
+ * `ingest-core.ts`, wrapped in the house middleware (`apiHandler`: log context, error answers, CORS).
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createApiKeyLookup } from '../shared/api-keys.js';
-import { dynamoDocumentClient, kinesisClient } from '../shared/clients.js';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { apiHandler } from '../shared/api-handler.js';
+import { callerOf } from '../shared/caller.js';
 import { loadIngestConfig } from '../shared/config.js';
-import { errorResult, jsonResult } from '../shared/http.js';
+import { jsonResult } from '../shared/http.js';
+import { kinesisClient } from '../shared/kinesis-client.js';
 import { logger } from '../shared/logger.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
 import { type IngestDeps, ingestEvents } from './ingest-core.js';
@@ -18,7 +20,6 @@ const config = loadIngestConfig();
 const deps: IngestDeps = {
   kinesis: kinesisClient(),
   streamName: config.streamName,
-  lookupApiKey: createApiKeyLookup({ client: dynamoDocumentClient(), tableName: config.apiKeysTableName }),
   timestampBounds: config.timestampBounds,
   now: () => new Date(),
   newEventId: randomUUID,
@@ -27,11 +28,11 @@ const deps: IngestDeps = {
 };
 
 /** Lambda entry point of the ingest function. */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  logger.addContext(context);
-  try {
+export const handler = apiHandler(
+  async (event: APIGatewayProxyEvent, context: Context) => {
     const result = await ingestEvents(
       {
+        caller: callerOf(event.requestContext?.authorizer),
         headers: event.headers,
         body: event.body,
         isBase64Encoded: event.isBase64Encoded,
@@ -42,7 +43,6 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
       invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
     );
     return jsonResult(202, result);
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
+  },
+  { corsOrigins: config.corsOrigins },
+);

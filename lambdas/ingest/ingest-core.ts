@@ -1,53 +1,37 @@
 /**
- * Ingest: authenticate, validate, enrich, and put events on the stream, answering 2xx only for events
- * Kinesis acknowledged. PutRecords is not all-or-nothing: entries that come back with an `ErrorCode`
- * are retried alone, with jittered backoff, inside the request's time budget; what still fails is
- * named in a 503 so the client can resend exactly those (with the same `event_id`, which every sink
- * deduplicates on).
+ * Ingest: validate, store and put a request's events on the stream, answering 2xx only for events
+ * Kinesis acknowledged. The caller is already known: the API's authorizer checked the key (in the
+ * header or the `key` query parameter) and names its account and scope in the request context. What
+ * Kinesis does not acknowledge within the request's time budget is named in a 503, so the client can
+ * resend exactly those (with the same `event_id`, which every sink deduplicates on).
  */
-import { createHash } from 'node:crypto';
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
-import { chunkBySize } from '../shared/concurrency.js';
-import { errorSummary } from '../shared/error-summary.js';
-import {
-  admitStoredEvent,
-  EVENT_ID_MAX_LENGTH,
-  enrichEvent,
-  eventKey,
-  type FieldError,
-  type StoredEvent,
-  type TimestampBounds,
-  validateIncomingEvent,
-} from '../shared/event-schema.js';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ApiKeyRecord } from '../shared/api-keys.js';
+import { EVENT_ID_MAX_LENGTH, type FieldError, type TimestampBounds } from '../shared/event-schema.js';
 import { isPlainObject, toWellFormed } from '../shared/event-storability.js';
+import { validateIncomingEvent } from '../shared/event-validation.js';
 import {
   BadRequestError,
   ForbiddenError,
-  headerValue,
   PayloadTooLargeError,
   ServiceUnavailableError,
 } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
 import { countAdmission, type EventMetrics, metrics as processMetrics } from '../shared/metrics.js';
-import { retryPending, type Timing } from '../shared/retry.js';
-import { eventsOfBody } from './request-body.js';
+import type { Timing } from '../shared/retry.js';
+import { type PendingRecord, putAll } from './put-records.js';
+import { eventsOfBody, type RawBody } from './request-body.js';
+import { receiptOf, recordData, storeEvent } from './stored-record.js';
 
-/** PutRecords limits: 500 records and 5 MiB per request. */
-const PUT_RECORDS_MAX_ENTRIES = 500;
-const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
-/** Kinesis partition keys are at most 256 characters. */
-const PARTITION_KEY_MAX_LENGTH = 256;
 /** What a 503 tells the client to wait before resending. */
 const RETRY_AFTER_SECONDS = 1;
 
 /** The parts of an API Gateway request ingest needs. */
-export interface IngestRequest {
-  headers: Record<string, string | undefined> | null;
-  body: string | null;
-  isBase64Encoded: boolean;
-  sourceIp?: string;
-  userAgent?: string;
+export interface IngestRequest extends RawBody {
+  /** The key's account and scope, as the authorizer found them. */
+  caller: ApiKeyRecord;
+  sourceIp?: string | undefined;
+  userAgent?: string | undefined;
 }
 
 export interface Rejection {
@@ -76,7 +60,6 @@ export interface UnwrittenEvent {
 export interface IngestDeps {
   kinesis: KinesisClient;
   streamName: string;
-  lookupApiKey: ApiKeyLookup;
   timestampBounds: TimestampBounds;
   now: () => Date;
   newEventId: () => string;
@@ -86,70 +69,66 @@ export interface IngestDeps {
   metrics?: EventMetrics;
 }
 
-interface Entry {
+interface Entry extends PendingRecord {
   index: number;
-  event: StoredEvent;
-  data: Uint8Array;
-  partitionKey: string;
-  lastErrorCode?: string;
-  lastErrorMessage?: string;
+  eventId: string;
 }
 
 /**
  * Handles one POST of events. Resolves with the 202 body; throws `HttpError`s for every other answer
- * (400, 401, 403, 413, 503). `deadline` (epoch ms) bounds the retries of unacknowledged records.
+ * (400, 403, 413, 415, 503). `deadline` (epoch ms) bounds the retries of unacknowledged records.
  */
 export async function ingestEvents(
   request: IngestRequest,
   deps: IngestDeps,
   deadline: number,
 ): Promise<IngestResult> {
-  const key = await authorize(deps.lookupApiKey, headerValue(request.headers, 'x-api-key'), 'write');
+  const { accountId } = request.caller;
   const rawEvents = eventsOfBody(request);
   const receivedAt = deps.now();
+  const receipt = receiptOf({
+    accountId,
+    receivedAt,
+    clientIp: request.sourceIp,
+    userAgent: request.userAgent,
+    newEventId: deps.newEventId,
+  });
 
   const rejected: Rejection[] = [];
-  const entries: Entry[] = [];
+  const stored: { index: number; eventId: string; json: string; bytes: number; partitionKey: string }[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
   let tooLarge = 0;
-  for (const [index, raw] of rawEvents.entries()) {
-    const reject = (errors: FieldError[], bySize?: true) => {
-      if (bySize) tooLarge += 1;
-      rejected.push({ index, event_id: clientEventId(raw), errors });
-    };
+  for (let index = 0; index < rawEvents.length; index += 1) {
+    const raw = rawEvents[index];
     const validation = validateIncomingEvent(raw, receivedAt, deps.timestampBounds);
-    if (!validation.ok) {
-      reject(validation.errors, validation.tooLarge);
-      continue;
-    }
-    if (validation.event.account_id !== undefined && validation.event.account_id !== key.accountId) {
+    if (
+      validation.ok &&
+      validation.event.account_id !== undefined &&
+      validation.event.account_id !== accountId
+    ) {
       throw new ForbiddenError(`event ${index}: account_id does not match the API key's account`);
     }
-    const event = enrichEvent(validation.event, {
-      accountId: key.accountId,
-      receivedAt,
-      clientIp: request.sourceIp,
-      userAgent: request.userAgent,
-      newEventId: deps.newEventId,
-    });
-    const admission = admitStoredEvent(event);
-    if (!admission.ok) {
-      reject(admission.errors, admission.tooLarge);
+    const record = validation.ok ? storeEvent(validation, receipt) : validation;
+    if (!record.ok) {
+      if (record.tooLarge) tooLarge += 1;
+      rejected.push({ index, event_id: clientEventId(raw), errors: record.errors });
       continue;
     }
-    if (seen.has(event.event_id)) {
+    if (seen.has(record.eventId)) {
       duplicates += 1;
       continue;
     }
-    seen.add(event.event_id);
-    entries.push({
-      index,
-      event,
-      data: Buffer.from(admission.json, 'utf8'),
-      partitionKey: partitionKeyFor(event),
-    });
+    seen.add(record.eventId);
+    stored.push({ index, ...record });
   }
+  const data = recordData(stored);
+  const entries: Entry[] = stored.map((record, position) => ({
+    index: record.index,
+    eventId: record.eventId,
+    data: data[position] as Uint8Array,
+    partitionKey: record.partitionKey,
+  }));
 
   const metrics = deps.metrics ?? processMetrics;
   if (entries.length === 0) {
@@ -157,24 +136,17 @@ export async function ingestEvents(
     throw nothingToWrite(rejected, duplicates, tooLarge);
   }
 
-  const { remaining, attempts } = await retryPending(
-    entries,
-    (pending) => putRecords(pending, deps, deadline),
-    {
-      deadline,
-      timing: deps.timing,
-    },
-  );
-  const accepted = entries.length - remaining.length;
-  if (remaining.length > 0) {
-    const failed: UnwrittenEvent[] = remaining.map((entry) => ({
+  const { unwritten, attempts } = await putAll(entries, deps, deadline);
+  const accepted = entries.length - unwritten.length;
+  if (unwritten.length > 0) {
+    const failed: UnwrittenEvent[] = unwritten.map((entry) => ({
       index: entry.index,
-      event_id: entry.event.event_id,
+      event_id: entry.eventId,
       error_code: entry.lastErrorCode ?? 'Unknown',
       ...(entry.lastErrorMessage ? { error_message: entry.lastErrorMessage } : {}),
     }));
     deps.log.warn('events not acknowledged by Kinesis', {
-      accountId: key.accountId,
+      accountId,
       accepted,
       failed: failed.length,
       attempts,
@@ -187,12 +159,7 @@ export async function ingestEvents(
       { accepted, duplicates, rejected, failed },
     );
   }
-  deps.log.info('events accepted', {
-    accountId: key.accountId,
-    accepted,
-    duplicates,
-    rejected: rejected.length,
-  });
+  deps.log.info('events accepted', { accountId, accepted, duplicates, rejected: rejected.length });
   countAdmission(metrics, { accepted, rejected });
   return { accepted, duplicates, rejected };
 }
@@ -214,59 +181,4 @@ function clientEventId(raw: unknown): string | undefined {
   return isPlainObject(raw) && typeof raw.event_id === 'string'
     ? toWellFormed(raw.event_id.slice(0, EVENT_ID_MAX_LENGTH))
     : undefined;
-}
-
-/**
- * `${account_id}:${event_id}`: spreads an account's events over shards (no hot shard for a busy
- * account) and keeps a resent event on the same shard. Hashed when it would exceed Kinesis's limit.
- */
-export function partitionKeyFor(event: StoredEvent): string {
-  const key = eventKey(event);
-  return key.length <= PARTITION_KEY_MAX_LENGTH ? key : createHash('sha256').update(key).digest('hex');
-}
-
-/**
- * One attempt: PutRecords over the pending entries (chunked to the API's limits). Returns the entries
- * Kinesis did not acknowledge, each with its last error.
- */
-async function putRecords(pending: Entry[], deps: IngestDeps, deadline: number): Promise<Entry[]> {
-  const failed: Entry[] = [];
-  const chunks = chunkBySize(
-    pending,
-    PUT_RECORDS_MAX_ENTRIES,
-    PUT_RECORDS_MAX_BYTES,
-    (entry) => entry.data.byteLength + Buffer.byteLength(entry.partitionKey),
-  );
-  for (const chunk of chunks) {
-    try {
-      const response = await deps.kinesis.send(
-        new PutRecordsCommand({
-          StreamName: deps.streamName,
-          Records: chunk.map((entry) => ({ Data: entry.data, PartitionKey: entry.partitionKey })),
-        }),
-        // Never wait past the budget: an answer after API Gateway gave up helps nobody.
-        { abortSignal: AbortSignal.timeout(Math.max(1, deadline - deps.timing.now())) },
-      );
-      const results = response.Records ?? [];
-      chunk.forEach((entry, position) => {
-        const result = results[position];
-        // A missing result entry is not an acknowledgement.
-        if (!result || result.ErrorCode || !result.SequenceNumber) {
-          entry.lastErrorCode = result?.ErrorCode ?? 'MissingResult';
-          entry.lastErrorMessage = result?.ErrorMessage;
-          failed.push(entry);
-        }
-      });
-    } catch (error) {
-      // The SDK already retried what its strategy considers retryable; the whole chunk is unacknowledged.
-      deps.log.warn('PutRecords request failed', { error: errorSummary(error), records: chunk.length });
-      for (const entry of chunk) {
-        const { name, message } = errorSummary(error);
-        entry.lastErrorCode = name || 'RequestFailed';
-        entry.lastErrorMessage = message;
-        failed.push(entry);
-      }
-    }
-  }
-  return failed;
 }

@@ -1,29 +1,31 @@
 /**
- * From the bytes API Gateway hands over to the list of raw events: size on the bytes received, UTF-8
- * decoded strictly (invalid bytes are refused, never replaced), JSON parsed, and the envelope checked.
- * Every failure is a typed 400 or 413; nothing here throws anything else, whatever the body.
+ * From the request API Gateway hands over to the list of raw events: media type and coding checked
+ * (`body-encoding.ts`), size on the bytes received and after decompression, UTF-8 decoded strictly
+ * (invalid bytes are refused, never replaced), JSON parsed, and the envelope checked. Every failure is
+ * a typed 400, 413 or 415; nothing here throws anything else, whatever the body.
  *
- * Text and binary bodies: API Gateway (REST, Lambda proxy) passes a body whose Content-Type is not one of
- * the API's binary media types as a string, having decoded it as UTF-8 itself, and any other body
- * base64-encoded (`isBase64Encoded`). A base64 body is decoded here with a fatal UTF-8 decoder, so a
- * single invalid byte is a 400. A text body is already a string; it is refused if it holds a lone
- * surrogate (possible only from a caller other than API Gateway). See docs/decisions.md.
+ * Text and binary bodies: the REST API declares every media type binary (`*\/*`), so API Gateway hands
+ * every body over base64-encoded (`isBase64Encoded`), bytes as received; the local gateway does the
+ * same. They are decoded here with a fatal UTF-8 decoder, so a single invalid byte is a 400. A text
+ * body (from an API without binary media types, or a test) is already a string; it is refused if it
+ * holds a lone surrogate. See docs/decisions.md.
  *
  * Depth: V8's JSON.parse is iterative (since V8 7.6), so a 1 MB body of `[[[[...` parses or fails with
  * a SyntaxError without overflowing the stack; any error it throws is still answered 400. The events
  * it returns are checked iteratively (`storabilityErrors`) before anything recursive sees them.
  */
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../shared/event-schema.js';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { MAX_BATCH_EVENTS } from '../shared/event-limits.js';
 import { isPlainObject, isWellFormedUnicode, toWellFormed } from '../shared/event-storability.js';
-import { BadRequestError, PayloadTooLargeError } from '../shared/http.js';
+import { BadRequestError, headerValue, PayloadTooLargeError } from '../shared/http.js';
+import { assertWithinBodyLimit, checkMediaType, contentCoding, decodedBody } from './body-encoding.js';
 
-/** The body as the proxy event carries it. */
+/** The body as the proxy event carries it, with the headers that say what it is. */
 export interface RawBody {
   body: string | null;
   isBase64Encoded: boolean;
+  headers?: Record<string, string | undefined> | null;
 }
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The events of a request: a single event object, or `{ "events": [...] }`. */
 export function eventsOfBody(request: RawBody): unknown[] {
@@ -46,31 +48,33 @@ export function eventsOfBody(request: RawBody): unknown[] {
 
 /** The body as text, measured on the bytes received and refused unless it is well-formed UTF-8. */
 function bodyText(request: RawBody): string {
+  checkMediaType(headerValue(request.headers, 'content-type'));
+  const coding = contentCoding(headerValue(request.headers, 'content-encoding'));
   const { body } = request;
   if (body === null || body === '') throw new BadRequestError('request body is empty');
-  if (request.isBase64Encoded) {
-    const bytes = Buffer.from(body, 'base64');
-    assertWithinBodyLimit(bytes.byteLength);
-    try {
-      return STRICT_UTF8.decode(bytes);
-    } catch {
-      throw new BadRequestError('request body is not valid UTF-8: invalid bytes are refused, not replaced');
+  if (!request.isBase64Encoded && coding === 'identity') {
+    assertWithinBodyLimit(Buffer.byteLength(body, 'utf8'), 'request body is');
+    if (!isWellFormedUnicode(body)) {
+      throw new BadRequestError('request body is not valid Unicode: it holds a lone UTF-16 surrogate');
     }
+    return body;
   }
-  assertWithinBodyLimit(Buffer.byteLength(body, 'utf8'));
-  if (!isWellFormedUnicode(body)) {
-    throw new BadRequestError('request body is not valid Unicode: it holds a lone UTF-16 surrogate');
-  }
-  return body;
+  // A compressed body that arrived as text was already decoded as UTF-8 on the way: inflating it fails.
+  const received = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  return utf8Text(decodedBody(received, coding));
 }
 
-function assertWithinBodyLimit(size: number): void {
-  if (size > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(
-      `request body is ${size} bytes, over the 1 MB limit (${MAX_BODY_BYTES} bytes)`,
-      { limit_bytes: MAX_BODY_BYTES },
-    );
+/**
+ * Bytes as text, refused unless they are well-formed UTF-8. Checked natively first (`isUtf8`), so
+ * decoding never replaces a byte; an ASCII body (the usual one) becomes a one-byte string, which
+ * `JSON.parse` reads fastest.
+ */
+function utf8Text(bytes: Buffer): string {
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  if (!isUtf8(bytes)) {
+    throw new BadRequestError('request body is not valid UTF-8: invalid bytes are refused, not replaced');
   }
+  return bytes.toString('utf8');
 }
 
 function parseJson(text: string): unknown {

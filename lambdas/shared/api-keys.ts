@@ -1,10 +1,13 @@
 /**
- * API keys, stored hashed: an item of the api-keys table is
- * `{ keyHash: sha256hex(key), accountId, scope: 'write' | 'read', createdAt? }`, so a leaked table
- * does not leak usable keys. Write keys may sit in a browser and may only POST events; read keys are
- * secret and may do everything their account may (post events, read stats, subscribe).
+ * API keys, stored hashed. An item of the api-keys table is
+ * `{ keyHash: sha256hex(key), keyId, accountId, scope: 'write' | 'read', prefix, createdAt,
+ *    rateLimit?, burstLimit?, revokedAt? }`, so a leaked table does not leak usable keys. `keyId` names
+ * a key in the CLI and the logs; `prefix` (the key's first characters) helps a person tell keys apart.
+ * Write keys may sit in a browser and may only POST events; read keys are secret and may do everything
+ * their account may (post events, read stats, subscribe). A key has the rate limits it was created with,
+ * or the defaults.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ForbiddenError, UnauthorizedError } from './http.js';
 
@@ -13,14 +16,60 @@ export type ApiKeyScope = 'write' | 'read';
 export interface ApiKeyRecord {
   accountId: string;
   scope: ApiKeyScope;
+  keyId?: string;
+  /** Requests per second of this key, when it has its own (the default otherwise). */
+  rateLimit?: number;
+  burstLimit?: number;
 }
+
+/** The item of a key in the api-keys table (the CLI writes it, the authorizer reads it). */
+export interface ApiKeyItem extends Required<Pick<ApiKeyRecord, 'accountId' | 'scope' | 'keyId'>> {
+  keyHash: string;
+  prefix: string;
+  createdAt: string;
+  rateLimit?: number;
+  burstLimit?: number;
+  revokedAt?: string;
+}
+
+/** Characters of a key shown by `keys list` and `keys create`: the scope marker and a few more. */
+const PREFIX_LENGTH = 7;
 
 /** The table key of an API key: lowercase hex SHA-256 of the key as the client sends it. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** Resolves a raw key to its record, or `undefined` for an unknown key. */
+export interface NewKeyOptions {
+  accountId: string;
+  scope: ApiKeyScope;
+  now: Date;
+  rateLimit?: number | undefined;
+  burstLimit?: number | undefined;
+}
+
+/** A new key (`wk_…` or `rk_…`, 144 random bits) and its item; the secret is shown once, never stored. */
+export function newApiKey(options: NewKeyOptions): { secret: string; item: ApiKeyItem } {
+  const secret = `${options.scope === 'write' ? 'wk' : 'rk'}_${randomBytes(18).toString('base64url')}`;
+  return { secret, item: apiKeyItem(secret, options) };
+}
+
+/** The item of the key `secret`: its hash, a new key id, and nothing of the secret but its prefix. */
+export function apiKeyItem(secret: string, options: NewKeyOptions): ApiKeyItem {
+  const item: ApiKeyItem = {
+    keyHash: hashApiKey(secret),
+    keyId: `key_${randomBytes(8).toString('hex')}`,
+    accountId: options.accountId,
+    scope: options.scope,
+    prefix: secret.slice(0, PREFIX_LENGTH),
+    createdAt: options.now.toISOString(),
+  };
+  if (options.rateLimit !== undefined) item.rateLimit = options.rateLimit;
+  if (options.burstLimit !== undefined) item.burstLimit = options.burstLimit;
+  return item;
+}
+
+/** Resolves a raw key to its record, or `undefined` for an unknown or revoked key. */
 export type ApiKeyLookup = (key: string) => Promise<ApiKeyRecord | undefined>;
 
 export interface ApiKeyStoreOptions {
@@ -30,6 +79,9 @@ export interface ApiKeyStoreOptions {
   ttlMs?: number;
   now?: () => number;
 }
+
+/** Found keys kept at most; beyond it the cache starts over (a flood of distinct keys cannot grow it). */
+const MAX_CACHED_KEYS = 1000;
 
 /**
  * A lookup against the api-keys table with a small in-process cache of FOUND keys (a warm function
@@ -52,17 +104,22 @@ export function createApiKeyLookup(options: ApiKeyStoreOptions): ApiKeyLookup {
       cache.delete(keyHash);
       return undefined;
     }
-    if (cache.size > 1000) cache.clear();
+    if (cache.size > MAX_CACHED_KEYS) cache.clear();
     cache.set(keyHash, { record, expiresAt: now() + ttlMs });
     return record;
   };
 }
 
-function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRecord | undefined {
-  if (!item) return undefined;
-  const { accountId, scope } = item;
+/** The record of an item; undefined for a revoked key or an item that is not a key. */
+export function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRecord | undefined {
+  if (!item || item.revokedAt !== undefined) return undefined;
+  const { accountId, scope, keyId, rateLimit, burstLimit } = item;
   if (typeof accountId !== 'string' || (scope !== 'write' && scope !== 'read')) return undefined;
-  return { accountId, scope };
+  const record: ApiKeyRecord = { accountId, scope };
+  if (typeof keyId === 'string') record.keyId = keyId;
+  if (typeof rateLimit === 'number') record.rateLimit = rateLimit;
+  if (typeof burstLimit === 'number') record.burstLimit = burstLimit;
+  return record;
 }
 
 /**

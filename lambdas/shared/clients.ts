@@ -1,21 +1,19 @@
 /**
- * The one place SDK clients are configured. Every client shares one HTTP/1.1 keep-alive handler
- * (kinesalite, the local Kinesis, does not speak the HTTP/2 the Kinesis client defaults to) with
- * connection and request timeouts, and the SDK's own standard retry strategy for whole-request
- * failures. Each client is created lazily, once per process.
+ * The one configuration of the SDK clients: one HTTP/1.1 keep-alive handler (kinesalite, the local
+ * Kinesis, does not speak the HTTP/2 the Kinesis client defaults to) with connection and request
+ * timeouts, and the SDK's own standard retry strategy for whole-request failures.
+ *
+ * Each client lives in a module of its own (`kinesis-client.ts`, `dynamodb-client.ts`, `sqs-client.ts`,
+ * `websocket-management-client.ts`, `opensearch-client.ts`), so a function bundles only the clients it
+ * calls: the SDK is bundled from its CommonJS build where nothing imported is ever dropped, and from its
+ * ES build only what a module references is kept.
  *
  * Endpoints: the SDK resolves the standard `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
  * variables itself (@smithy/core `getEndpointUrlConfig`, service ids "Kinesis", "DynamoDB", "SQS"),
- * so the local stack points clients at its emulators without code here. The WebSocket management
- * API has a per-deployment endpoint, passed in from config.
+ * so the local stack points clients at its emulators without code here.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Timeouts and attempts shared by every client. */
@@ -40,7 +38,8 @@ export function sharedHttpHandler(): NodeHttpHandler {
   return httpHandler;
 }
 
-function commonConfig() {
+/** The configuration every SDK client of a function is created with. */
+export function clientConfig() {
   return {
     requestHandler: sharedHttpHandler(),
     retryMode: 'standard',
@@ -48,35 +47,11 @@ function commonConfig() {
   } as const;
 }
 
-function once<T>(create: () => T): () => T {
+/** A factory that creates its value on the first call and returns the same one after. */
+export function once<T>(create: () => T): () => T {
   let instance: T | undefined;
   return () => {
     instance ??= create();
     return instance;
   };
-}
-
-/** The process's Kinesis client. */
-export const kinesisClient = /* @__PURE__ */ once(() => new KinesisClient(commonConfig()));
-
-/** The process's DynamoDB document client (plain JS values in, plain JS values out). */
-export const dynamoDocumentClient = /* @__PURE__ */ once(() =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(commonConfig()), {
-    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
-  }),
-);
-
-/** The process's SQS client. */
-export const sqsClient = /* @__PURE__ */ once(() => new SQSClient(commonConfig()));
-
-const managementClients = new Map<string, ApiGatewayManagementApiClient>();
-
-/** The WebSocket @connections client for `endpoint` (one per endpoint per process). */
-export function apiGatewayManagementClient(endpoint: string): ApiGatewayManagementApiClient {
-  let client = managementClients.get(endpoint);
-  if (!client) {
-    client = new ApiGatewayManagementApiClient({ ...commonConfig(), endpoint });
-    managementClients.set(endpoint, client);
-  }
-  return client;
 }

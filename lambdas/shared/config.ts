@@ -4,6 +4,7 @@
  * inside a request.
  */
 
+import { ANY_ORIGIN, parseAllowedOrigins } from './cors.js';
 import { ENV, TUNING_ENV } from './env-names.js';
 import {
   DEFAULT_MAX_FUTURE_MS,
@@ -39,10 +40,20 @@ function positiveSeconds(name: string, fallbackMs: number, env: Env): number {
   return seconds * 1000;
 }
 
+function positiveInteger(name: string, fallback: number, env: Env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} environment variable must be a whole number of at least 1, got "${raw}"`);
+  }
+  return value;
+}
+
 export interface IngestConfig {
   streamName: string;
-  apiKeysTableName: string;
   timestampBounds: TimestampBounds;
+  corsOrigins: string[];
 }
 
 /**
@@ -63,14 +74,56 @@ export function loadTimestampBounds(env: Env = process.env): TimestampBounds {
   };
 }
 
+/** The origins browser pages may call the REST API from (`*` unless set). */
+export function loadCorsOrigins(env: Env = process.env): string[] {
+  const name = TUNING_ENV.corsAllowedOrigins;
+  return parseAllowedOrigins(optionalEnv(name, ANY_ORIGIN, env), `${name} environment variable`);
+}
+
 /** Config of the ingest function. */
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return {
     streamName: requireEnv(ENV.eventsStreamName, env),
-    apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
     timestampBounds: loadTimestampBounds(env),
+    corsOrigins: loadCorsOrigins(env),
   };
 }
+
+/** Requests per second and burst of one key. */
+export interface RateLimits {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** Limits of a key that has none of its own: 50 requests per second, bursts of 100. */
+export const DEFAULT_KEY_LIMITS: RateLimits = { rateLimit: 50, burstLimit: 100 };
+
+/** The default limits of keys, and how long a looked-up key is trusted (revocation latency). */
+export interface ApiKeyConfig {
+  apiKeysTableName: string;
+  defaultLimits: RateLimits;
+  cacheTtlMs: number;
+}
+
+/** Config of the API authorizer. */
+export function loadApiKeyConfig(env: Env = process.env): ApiKeyConfig {
+  return {
+    apiKeysTableName: requireEnv(ENV.apiKeysTableName, env),
+    defaultLimits: {
+      rateLimit: positiveInteger(TUNING_ENV.keyRateLimit, DEFAULT_KEY_LIMITS.rateLimit, env),
+      burstLimit: positiveInteger(TUNING_ENV.keyBurstLimit, DEFAULT_KEY_LIMITS.burstLimit, env),
+    },
+    cacheTtlMs: loadKeyCacheTtlMs(env),
+  };
+}
+
+/** How long a looked-up key is trusted, in milliseconds (default 60 s). */
+export function loadKeyCacheTtlMs(env: Env = process.env): number {
+  return positiveSeconds(TUNING_ENV.apiKeyCacheSeconds, DEFAULT_KEY_CACHE_TTL_MS, env);
+}
+
+/** A revoked key works for at most this long in a warm function. */
+export const DEFAULT_KEY_CACHE_TTL_MS = 60_000;
 
 export type OpenSearchAuth = 'sigv4' | 'none';
 
@@ -125,6 +178,8 @@ export interface StatsApiConfig {
   opensearch: OpenSearchConfig;
   indexPrefix: string;
   timestampBounds: TimestampBounds;
+  corsOrigins: string[];
+  keyCacheTtlMs: number;
 }
 
 /** Config of the stats API function. */
@@ -135,6 +190,8 @@ export function loadStatsApiConfig(env: Env = process.env): StatsApiConfig {
     opensearch: loadOpenSearchConfig(env),
     indexPrefix: optionalEnv(ENV.eventsIndexPrefix, 'events', env),
     timestampBounds: loadTimestampBounds(env),
+    corsOrigins: loadCorsOrigins(env),
+    keyCacheTtlMs: loadKeyCacheTtlMs(env),
   };
 }
 

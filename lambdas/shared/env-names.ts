@@ -9,6 +9,8 @@ export const ENV = {
   eventsStreamName: 'EVENTS_STREAM_NAME',
   /** DynamoDB table of hashed API keys (key hash -> account, scope). */
   apiKeysTableName: 'API_KEYS_TABLE_NAME',
+  /** DynamoDB table of accounts (no function reads it today; named for the bindings' completeness). */
+  accountsTableName: 'ACCOUNTS_TABLE_NAME',
   /** DynamoDB table of per-account rollups (and the per-event dedupe markers that fence them). */
   rollupsTableName: 'ROLLUPS_TABLE_NAME',
   /** DynamoDB table of live WebSocket connections (TTL, account index). */
@@ -44,4 +46,20 @@ export const TUNING_ENV = {
    * clock skew, read by ingest and by the stats API (windows ending now include it).
    */
   eventMaxFutureSeconds: 'EVENT_MAX_FUTURE_SECONDS',
+  /**
+   * Origins a browser page may call the REST API from: `*` (default) or a comma-separated list, read by
+   * the REST functions for their CORS headers (the stack sets it from `corsAllowedOrigins`).
+   */
+  corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  /**
+   * Requests per second, and burst, of a key with no limits of its own (defaults 50 and 100), read by the
+   * API authorizer; the stack's default usage plan has the same (`keyRateLimit`, `keyBurstLimit`).
+   */
+  keyRateLimit: 'KEY_RATE_LIMIT',
+  keyBurstLimit: 'KEY_BURST_LIMIT',
+  /**
+   * How long a function trusts a key it looked up, in seconds (default 60): the longest a revoked key
+   * keeps working (the authorizer, the stats API and the WebSocket `$connect`).
+   */
+  apiKeyCacheSeconds: 'API_KEY_CACHE_SECONDS',
 } as const;

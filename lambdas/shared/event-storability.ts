@@ -32,12 +32,21 @@ const MAX_PATH_SHOWN = 300;
 /** In `u` mode a surrogate pair reads as one code point, so only a lone surrogate is a `Cs` match. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** A value waiting to be checked, with the way to it (a linked list: no path copied per node). */
-interface Node {
-  value: unknown;
+/**
+ * One container being walked: its children are visited in order, one at a time (`index`), so the walk
+ * is a depth-first pass in document order with one frame per open container and no allocation per
+ * leaf. The frames from the event down are the path to the value being checked.
+ */
+interface Frame {
+  /** The container's own key (or index) in its parent; empty for the event itself. */
   segment: string;
-  parent: Node | undefined;
-  /** Containers from the event down to this value: a top-level field is at depth 1. */
+  /** The container: an array, or an object whose `keys` passed the key checks. */
+  container: unknown[] | Record<string, unknown>;
+  keys: string[] | undefined;
+  /** Children to visit: the array's length, or the number of `keys`. */
+  length: number;
+  index: number;
+  /** Containers from the event down to this one: the event is 0, a top-level field's value 1. */
   depth: number;
   /** Under `properties`, where the key and array limits apply. */
   inProperties: boolean;
@@ -50,76 +59,112 @@ interface Node {
 export function storabilityErrors(event: unknown): FieldError[] {
   if (!isPlainObject(event)) return [{ path: '', message: 'event must be a JSON object' }];
   const errors: FieldError[] = [];
-  const report = (node: Node | undefined, message: string) => {
-    if (errors.length < MAX_ERRORS) errors.push({ path: pathOf(node), message });
+  const stack: Frame[] = [];
+  /** Reports an error at the innermost frame's child named by `segments` (none: the frame itself). */
+  const report = (segments: string[], message: string) => {
+    if (errors.length < MAX_ERRORS) errors.push({ path: pathOf(stack, segments), message });
   };
-  let keys = 0;
-  let items = 0;
-  const stack: Node[] = [];
-  for (const key of Object.keys(event).reverse()) {
-    const node: Node = {
-      value: event[key],
-      segment: key,
-      parent: undefined,
-      depth: 1,
-      inProperties: key === 'properties',
-    };
-    if (LONE_SURROGATE.test(key)) report(node, unicodeMessage('field name', key));
-    stack.push(node);
+  const counts = { keys: 0, items: 0 };
+
+  const topKeys = Object.keys(event);
+  stack.push({
+    segment: '',
+    container: event,
+    keys: topKeys,
+    length: topKeys.length,
+    index: 0,
+    depth: 0,
+    inProperties: false,
+  });
+  for (const key of topKeys) {
+    if (!isWellFormedUnicode(key)) report([key], unicodeMessage('field name', key));
   }
 
   while (stack.length > 0 && errors.length < MAX_ERRORS) {
-    const node = stack.pop() as Node;
-    const { value } = node;
+    const frame = stack[stack.length - 1] as Frame;
+    if (frame.index >= frame.length) {
+      stack.pop();
+      continue;
+    }
+    const position = frame.index;
+    frame.index += 1;
+    const key = frame.keys?.[position];
+    const value =
+      key === undefined
+        ? (frame.container as unknown[])[position]
+        : (frame.container as Record<string, unknown>)[key];
     if (value === null || typeof value !== 'object') {
-      if (typeof value === 'string' && LONE_SURROGATE.test(value))
-        report(node, unicodeMessage('value', value));
-      continue;
-    }
-    if (node.depth > MAX_PROPERTIES_DEPTH) {
-      report(node, `nested more than ${MAX_PROPERTIES_DEPTH} levels deep (the limit)`);
-      continue;
-    }
-    const childDepth = node.depth + 1;
-    if (Array.isArray(value)) {
-      if (node.inProperties) {
-        items += value.length;
-        if (items > MAX_PROPERTIES_ARRAY_ITEMS) {
-          report(undefined, `properties has more than ${MAX_PROPERTIES_ARRAY_ITEMS} array elements in all`);
-          break;
-        }
-      }
-      for (let index = value.length - 1; index >= 0; index -= 1) {
-        stack.push({ ...node, value: value[index], segment: String(index), parent: node, depth: childDepth });
+      if (typeof value === 'string' && !isWellFormedUnicode(value)) {
+        report([key ?? String(position)], unicodeMessage('value', value));
       }
       continue;
     }
-    const record = value as Record<string, unknown>;
-    const names = Object.keys(record);
-    if (node.inProperties) {
-      keys += names.length;
-      if (keys > MAX_PROPERTIES_KEYS) {
-        report(undefined, `properties has more than ${MAX_PROPERTIES_KEYS} keys in all`);
-        break;
-      }
+    const segment = key ?? String(position);
+    const depth = frame.depth + 1;
+    if (depth > MAX_PROPERTIES_DEPTH) {
+      report([segment], `nested more than ${MAX_PROPERTIES_DEPTH} levels deep (the limit)`);
+      continue;
     }
-    const children: Node[] = [];
-    for (const key of names) {
-      const child: Node = {
-        value: record[key],
-        segment: key,
-        parent: node,
-        depth: childDepth,
-        inProperties: node.inProperties,
-      };
-      const problem = node.inProperties ? keyProblem(key) : undefined;
-      if (problem) report(problem.atParent ? node : child, problem.message);
-      else children.push(child);
+    const inProperties = frame.inProperties || (frame.depth === 0 && segment === 'properties');
+    const child = childFrame(segment, value, depth, inProperties, counts, (segments, message) =>
+      report([segment, ...segments], message),
+    );
+    if (child === 'over-limit') {
+      // A count over its limit makes every further error noise: the event is refused as it is.
+      const limit = counts.keys > MAX_PROPERTIES_KEYS ? 'keys' : 'array elements';
+      const max = limit === 'keys' ? MAX_PROPERTIES_KEYS : MAX_PROPERTIES_ARRAY_ITEMS;
+      if (errors.length < MAX_ERRORS)
+        errors.push({ path: 'properties', message: `properties has more than ${max} ${limit} in all` });
+      break;
     }
-    // Reversed onto the stack, so the walk (and its errors) follow the order of the keys.
-    for (let index = children.length - 1; index >= 0; index -= 1) stack.push(children[index] as Node);
+    stack.push(child);
   }
   return errors;
+}
+
+/**
+ * The frame of a container about to be walked: an array's elements, or an object's values under the
+ * keys that pass the key checks (under `properties`; a key's problem is reported at once, before its
+ * siblings' contents, naming the key or its parent). Counts keys and elements under `properties`.
+ */
+function childFrame(
+  segment: string,
+  value: object,
+  depth: number,
+  inProperties: boolean,
+  counts: { keys: number; items: number },
+  report: (segments: string[], message: string) => void,
+): Frame | 'over-limit' {
+  if (Array.isArray(value)) {
+    if (inProperties) {
+      counts.items += value.length;
+      if (counts.items > MAX_PROPERTIES_ARRAY_ITEMS) return 'over-limit';
+    }
+    return {
+      segment,
+      container: value,
+      keys: undefined,
+      length: value.length,
+      index: 0,
+      depth,
+      inProperties,
+    };
+  }
+  const record = value as Record<string, unknown>;
+  const names = Object.keys(record);
+  if (inProperties) {
+    counts.keys += names.length;
+    if (counts.keys > MAX_PROPERTIES_KEYS) return 'over-limit';
+  }
+  const keys = inProperties ? names.filter((key) => keyPasses(key, report)) : names;
+  return { segment, container: record, keys, length: keys.length, index: 0, depth, inProperties };
+}
+
+/** Reports a key's problem (naming the key, or its parent for an empty or reserved key); true if none. */
+function keyPasses(key: string, report: (segments: string[], message: string) => void): boolean {
+  const problem = keyProblem(key);
+  if (problem) report(problem.atParent ? [] : [key], problem.message);
+  return problem === undefined;
 }
 
 function keyProblem(key: string): { message: string; atParent?: true } | undefined {
@@ -128,7 +173,7 @@ function keyProblem(key: string): { message: string; atParent?: true } | undefin
   if (key.length > MAX_PROPERTY_KEY_LENGTH) {
     return { message: `key is ${key.length} characters, over the limit of ${MAX_PROPERTY_KEY_LENGTH}` };
   }
-  if (LONE_SURROGATE.test(key)) return { message: unicodeMessage('key', key) };
+  if (!isWellFormedUnicode(key)) return { message: unicodeMessage('key', key) };
   return undefined;
 }
 
@@ -138,14 +183,15 @@ function unicodeMessage(what: string, text: string): string {
   return `${what} must be well-formed Unicode: lone UTF-16 surrogate \\u${unit} at index ${at}`;
 }
 
-/** The dotted path of a node, each key and the whole path cut to a readable length. */
-function pathOf(node: Node | undefined): string {
-  if (!node) return 'properties';
-  const segments: string[] = [];
-  for (let current: Node | undefined = node; current; current = current.parent) {
-    segments.push(cut(current.segment, MAX_SEGMENT_SHOWN));
-  }
-  return toWellFormed(cut(segments.reverse().join('.'), MAX_PATH_SHOWN));
+/**
+ * The dotted path of the innermost frame of `stack` followed by `below`, each key and the whole path
+ * cut to a readable length.
+ */
+function pathOf(stack: Frame[], below: string[]): string {
+  const segments = [...stack.slice(1).map((frame) => frame.segment), ...below];
+  return toWellFormed(
+    cut(segments.map((segment) => cut(segment, MAX_SEGMENT_SHOWN)).join('.'), MAX_PATH_SHOWN),
+  );
 }
 
 function cut(text: string, max: number): string {
@@ -157,9 +203,13 @@ export function toWellFormed(text: string): string {
   return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
-/** True when the string has no lone UTF-16 surrogate, i.e. it can be encoded as UTF-8. */
+/**
+ * True when the string has no lone UTF-16 surrogate, i.e. it can be encoded as UTF-8. Native
+ * (`String.prototype.isWellFormed`, ES2024, in Node 20 and Lambda's Node 22): it runs on every string
+ * of every event.
+ */
 export function isWellFormedUnicode(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

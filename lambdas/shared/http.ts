@@ -49,6 +49,12 @@ export class PayloadTooLargeError extends HttpError {
   }
 }
 
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(415, message, details);
+  }
+}
+
 export class TooManyRequestsError extends HttpError {
   constructor(message: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) {
     super(

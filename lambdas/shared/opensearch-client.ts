@@ -1,35 +1,15 @@
 /**
- * The OpenSearch client, apart from the SDK clients in `clients.ts` so that only the functions that
- * talk to OpenSearch bundle it.
+ * The full OpenSearch client, for the command-line tools and the local stack. Functions use the lean
+ * client of `opensearch-api.ts` instead: this one carries every API of OpenSearch (about 250 KB bundled).
  */
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import type { OpenSearchConfig } from './config.js';
+import { openSearchConnection } from './opensearch-connection.js';
 
 let openSearch: OpenSearchClient | undefined;
 
-/**
- * The process's OpenSearch client: SigV4-signed for OpenSearch Service, unsigned for a local node
- * without the security plugin (`OPENSEARCH_AUTH=none`).
- */
+/** The process's full OpenSearch client. */
 export function openSearchClient(config: OpenSearchConfig): OpenSearchClient {
-  if (openSearch) return openSearch;
-  const common = {
-    node: config.endpoint,
-    requestTimeout: 30_000,
-    // Retries of whole requests; per-item retries are the indexer's job.
-    maxRetries: 2,
-  };
-  if (config.auth === 'none') {
-    openSearch = new OpenSearchClient(common);
-  } else {
-    if (!config.region) throw new Error('AWS_REGION environment variable is not set');
-    const credentials = defaultProvider();
-    openSearch = new OpenSearchClient({
-      ...common,
-      ...AwsSigv4Signer({ region: config.region, service: 'es', getCredentials: () => credentials() }),
-    });
-  }
+  openSearch ??= new OpenSearchClient(openSearchConnection(config));
   return openSearch;
 }

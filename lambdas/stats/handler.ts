@@ -1,20 +1,22 @@
 /**
  * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search,
- * health and live tokens, as a thin adapter over `stats-core.ts`.
+ * health and live tokens, as a thin adapter over `stats-core.ts`, wrapped in the house middleware
+ * (`apiHandler`).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { apiHandler } from '../shared/api-handler.js';
 import { createApiKeyLookup } from '../shared/api-keys.js';
-import { dynamoDocumentClient } from '../shared/clients.js';
 import { loadLiveTokensTableName, loadStatsApiConfig } from '../shared/config.js';
-import { errorResult, headerValue, jsonResult } from '../shared/http.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
+import { headerValue, jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
-import { openSearchClient } from '../shared/opensearch-client.js';
+import { openSearchApi } from '../shared/opensearch-api.js';
 import { RollupStateCache } from './rollup-cache.js';
 import { type StatsDeps, serveStats } from './stats-core.js';
 
 const config = loadStatsApiConfig();
 const dynamo = dynamoDocumentClient();
-const search = openSearchClient(config.opensearch);
+const search = openSearchApi(config.opensearch);
 const deps: StatsDeps = {
   rollups: {
     dynamo,
@@ -25,15 +27,18 @@ const deps: StatsDeps = {
   },
   search: { search, indexPrefix: config.indexPrefix, log: logger },
   health: { dynamo, tableName: config.rollupsTableName, search, log: logger },
-  lookupApiKey: createApiKeyLookup({ client: dynamo, tableName: config.apiKeysTableName }),
+  lookupApiKey: createApiKeyLookup({
+    client: dynamo,
+    tableName: config.apiKeysTableName,
+    ttlMs: config.keyCacheTtlMs,
+  }),
   liveTokens: { dynamo, tableName: loadLiveTokensTableName(), now: () => new Date() },
   log: logger,
 };
 
 /** Lambda entry point of the stats API function. */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  logger.addContext(context);
-  try {
+export const handler = apiHandler(
+  async (event: APIGatewayProxyEvent) => {
     const response = await serveStats(
       {
         resource: event.resource,
@@ -46,7 +51,6 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
       deps,
     );
     return jsonResult(response.statusCode, response.body, response.headers);
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
+  },
+  { corsOrigins: config.corsOrigins },
+);

@@ -1,11 +1,12 @@
 /**
  * Kinesis event source mapping of the rollup writer: thin adapter over `rollup-core.ts`.
  */
-import { dynamoDocumentClient, sqsClient } from '../shared/clients.js';
 import { loadRollupWriterConfig } from '../shared/config.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
 import { realTiming } from '../shared/retry.js';
+import { sqsClient } from '../shared/sqs-client.js';
 import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { applyRecords, type RollupDeps, type ShardRegistryCache } from './rollup-core.js';
 

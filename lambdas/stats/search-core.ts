@@ -11,7 +11,7 @@
  * path, never from the cursor, and a cursor issued for another account or another query is a 400.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN, ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { NotFoundError, ServiceUnavailableError } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
@@ -71,7 +71,7 @@ const cursorSchema = z.object({
   a: z.string(),
   f: z.string(),
   s: z.tuple([z.number(), z.string()]),
-  p: z.string().optional(),
+  p: z.optional(z.string()),
 });
 type Cursor = z.infer<typeof cursorSchema>;
 

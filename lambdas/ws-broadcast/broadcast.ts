@@ -1,12 +1,13 @@
 /**
  * Kinesis event source mapping of the live push: thin adapter over `broadcast-core.ts`.
  */
-import { apiGatewayManagementClient, dynamoDocumentClient } from '../shared/clients.js';
 import { loadConnectionsTableName, loadWebSocketManagementEndpoint } from '../shared/config.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
 import { realTiming } from '../shared/retry.js';
 import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
+import { apiGatewayManagementClient } from '../shared/websocket-management-client.js';
 import { type BroadcastDeps, broadcastRecords } from './broadcast-core.js';
 
 const deps: BroadcastDeps = {

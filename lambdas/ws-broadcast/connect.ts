@@ -1,11 +1,12 @@
 /**
- * WebSocket `$connect` route: thin adapter over `ws-core.ts`. The event is deliberately never logged:
- * its query string carries the live token.
+ * WebSocket `$connect` route: thin adapter over `ws-core.ts`, wrapped in the house middleware
+ * (`apiHandler`). The event is deliberately never logged: its query string carries the live token.
  */
-import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { dynamoDocumentClient } from '../shared/clients.js';
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { apiHandler } from '../shared/api-handler.js';
 import { loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
-import { errorResult, jsonResult } from '../shared/http.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
+import { jsonResult } from '../shared/http.js';
 import { verifyLiveToken } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { type ConnectDeps, connect } from './ws-core.js';
@@ -21,18 +22,10 @@ const deps: ConnectDeps = {
 };
 
 /** Lambda entry point of the `$connect` route; a non-2xx result rejects the connection. */
-export async function handler(
-  event: APIGatewayProxyWebsocketEventV2,
-  context: Context,
-): Promise<APIGatewayProxyResult> {
-  logger.addContext(context);
-  try {
-    await connect(
-      { connectionId: event.requestContext.connectionId, token: event.queryStringParameters?.token },
-      deps,
-    );
-    return jsonResult(200, { message: 'connected' });
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
+export const handler = apiHandler(async (event: APIGatewayProxyWebsocketEventV2) => {
+  await connect(
+    { connectionId: event.requestContext.connectionId, token: event.queryStringParameters?.token },
+    deps,
+  );
+  return jsonResult(200, { message: 'connected' });
+});

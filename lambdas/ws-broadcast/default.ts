@@ -1,11 +1,14 @@
 /**
- * WebSocket `$default` route (subscribe, ping): thin adapter over `ws-core.ts`.
+ * WebSocket `$default` route (subscribe, ping): thin adapter over `ws-core.ts`, wrapped in the house
+ * middleware (`apiHandler`).
  */
-import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { apiGatewayManagementClient, dynamoDocumentClient } from '../shared/clients.js';
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { apiHandler } from '../shared/api-handler.js';
 import { loadConnectionsTableName, loadWebSocketManagementEndpoint } from '../shared/config.js';
-import { errorResult, jsonResult } from '../shared/http.js';
+import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
+import { jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
+import { apiGatewayManagementClient } from '../shared/websocket-management-client.js';
 import { handleMessage, type MessageDeps } from './ws-core.js';
 
 const deps: MessageDeps = {
@@ -16,19 +19,11 @@ const deps: MessageDeps = {
 };
 
 /** Lambda entry point of the `$default` route. */
-export async function handler(
-  event: APIGatewayProxyWebsocketEventV2,
-  context: Context,
-): Promise<APIGatewayProxyResult> {
-  logger.addContext(context);
-  try {
-    const body =
-      event.body !== undefined && event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
-    await handleMessage({ connectionId: event.requestContext.connectionId, body }, deps);
-    return jsonResult(200, { message: 'ok' });
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
+export const handler = apiHandler(async (event: APIGatewayProxyWebsocketEventV2) => {
+  const body =
+    event.body !== undefined && event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body;
+  await handleMessage({ connectionId: event.requestContext.connectionId, body }, deps);
+  return jsonResult(200, { message: 'ok' });
+});

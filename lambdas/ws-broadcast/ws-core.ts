@@ -5,7 +5,7 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
 import { UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
@@ -65,20 +65,30 @@ export async function disconnect(
 
 const userSchema = z
   .string({ error: 'users must list user ids (strings)' })
-  .min(1, { error: 'a user id must not be empty' })
-  .max(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` });
+  .check(
+    z.minLength(1, { error: 'a user id must not be empty' }),
+    z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
+  );
 
 const messageSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('subscribe'),
-    types: z
-      .array(eventTypeSchema)
-      .max(MAX_SUBSCRIBED_TYPES, { error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types` })
-      .optional(),
-    users: z
-      .array(userSchema)
-      .max(MAX_SUBSCRIBED_USERS, { error: `users may list at most ${MAX_SUBSCRIBED_USERS} user ids` })
-      .optional(),
+    types: z.optional(
+      z.array(eventTypeSchema).check(
+        z.maxLength(MAX_SUBSCRIBED_TYPES, {
+          error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types`,
+        }),
+      ),
+    ),
+    users: z.optional(
+      z
+        .array(userSchema)
+        .check(
+          z.maxLength(MAX_SUBSCRIBED_USERS, {
+            error: `users may list at most ${MAX_SUBSCRIBED_USERS} user ids`,
+          }),
+        ),
+    ),
   }),
   z.object({ action: z.literal('ping') }),
 ]);

@@ -1,28 +1,43 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_STAGE, type FunctionId, REST_ROUTES } from '../topology.js';
+import { API_STAGE, type FunctionId, REST_API, REST_ROUTES } from '../topology.js';
 import { acknowledge, type HouseFunction } from './house-function.js';
+import { addCorsPreflight, addGatewayResponses } from './rest-api-browser-support.js';
 
 export interface EventsRestApiProps {
   readonly functions: Record<FunctionId, HouseFunction>;
+  /** Stage-wide ceiling of requests, above every key's own limits. */
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** Requests per second and burst of the default usage plan: keys with no limits of their own. */
+  readonly keyRateLimit: number;
+  readonly keyBurstLimit: number;
+  /** Origins browsers may call from: `['*']` or a list. */
+  readonly corsAllowedOrigins: readonly string[];
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
- * The public REST API, built from `REST_ROUTES`: each route is a Lambda proxy integration on the stage
- * `API_STAGE`, with JSON access logs, error-level execution logs, X-Ray and stage-wide throttling.
+ * The public REST API, built from `REST_ROUTES` and `REST_API`: each route is a Lambda proxy
+ * integration on the stage `API_STAGE`, with JSON access logs, error-level execution logs, X-Ray and a
+ * stage-wide ceiling of requests.
  *
- * Authentication is by per-account API keys, checked by the functions against the hashed keys table
- * (they decide the account, which an authorizer cache could not do per key scope), so no API Gateway
- * authorizer is attached.
+ * Per-key limits: a Lambda REQUEST authorizer finds the key (header or query string), hands the
+ * function its account and scope, and names the key's usage identifier (its hash, the value of the
+ * key's API Gateway API key), so the usage plan the key is in throttles it before any function runs
+ * (docs/decisions.md, "Per-key rate limits"). Keys without limits of their own are in the default
+ * plan; `npm run pipeline -- keys create --rate N --burst N` puts a key in a plan of its limits.
+ *
+ * Browsers: every resource answers CORS preflights, every answer of API Gateway itself carries CORS
+ * headers, and every media type is binary, so bodies (gzip included) reach ingest as sent.
  */
 export class EventsRestApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** The usage plan of keys without limits of their own. */
+  readonly defaultUsagePlan: apigw.UsagePlan;
 
   constructor(scope: Construct, id: string, props: EventsRestApiProps) {
     super(scope, id);
@@ -35,6 +50,9 @@ export class EventsRestApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Event ingestion and per-account stats',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      binaryMediaTypes: [...REST_API.binaryMediaTypes],
+      // The usage identifier comes from the authorizer: keys may come in the query string (beacons).
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
       // Execution logging needs the account-level CloudWatch role.
       cloudWatchRole: true,
       deployOptions: {
@@ -42,15 +60,25 @@ export class EventsRestApi extends Construct {
         throttlingRateLimit: props.rateLimit,
         throttlingBurstLimit: props.burstLimit,
         tracingEnabled: true,
-        // ERROR, not INFO, and never data tracing: requests carry API keys in their headers.
+        // ERROR, not INFO, and never data tracing: requests carry API keys in headers and query strings.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        // The standard fields carry no headers and no query string, so no key is logged.
+        // The standard fields carry no headers and no query string (`resourcePath` is the route's
+        // template, not the request's URL), so no key is logged.
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
     });
+
+    const authorizer = new apigw.RequestAuthorizer(this, 'Authorizer', {
+      handler: props.functions[REST_API.authorizer.functionId].function,
+      // Not cached: a cached authorizer needs every identity source present, and a key comes in the
+      // header or in the query string. The function caches the keys it looked up.
+      resultsCacheTtl: Duration.seconds(REST_API.authorizer.resultsCacheTtlSeconds),
+      identitySources: [],
+    });
+    (authorizer.node.defaultChild as apigw.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
 
     // Parameters are validated here (a missing path parameter never reaches a function). Bodies are not:
     // a JSON-schema model would reject a whole batch for one bad event, while ingest validates each event
@@ -60,6 +88,7 @@ export class EventsRestApi extends Construct {
       validateRequestBody: false,
     });
 
+    const preflighted = new Set<string>();
     for (const route of REST_ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
       const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
@@ -69,19 +98,33 @@ export class EventsRestApi extends Construct {
         {
           requestValidator: validator,
           requestParameters: Object.fromEntries(pathParams.map((p) => [`method.request.path.${p}`, true])),
+          ...(route.apiKey
+            ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: true }
+            : {}),
         },
       );
+      if (!preflighted.has(route.path)) {
+        preflighted.add(route.path);
+        addCorsPreflight(resource, props.corsAllowedOrigins);
+      }
     }
+    addGatewayResponses(this.api, props.corsAllowedOrigins);
+
+    this.defaultUsagePlan = this.api.addUsagePlan('DefaultUsagePlan', {
+      description: 'Keys without limits of their own (keys create without --rate/--burst)',
+      throttle: { rateLimit: props.keyRateLimit, burstLimit: props.keyBurstLimit },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
 
     acknowledge(
       this.api,
       'AwsSolutions-APIG4',
-      'Clients authenticate with per-account API keys that the functions verify against the hashed keys table (the key decides the account and scope); see DESIGN.md "Auth".',
+      'Every route but the health check and the CORS preflights (which carry no data) runs the API key authorizer; see DESIGN.md "Auth".',
     );
     acknowledge(
       this.api,
       'AwsSolutions-COG4',
-      'No Cognito user pool: clients are SDKs and backends holding per-account API keys, verified by the functions.',
+      'No Cognito user pool: clients are SDKs, backends and web pages holding per-account API keys, checked by the API key authorizer.',
     );
     acknowledge(
       this.api,
@@ -91,7 +134,7 @@ export class EventsRestApi extends Construct {
     acknowledge(
       this.api,
       'AwsSolutions-APIG3',
-      'No WAF by default (a web ACL costs more than the rest of a dev deployment); stage throttling bounds abuse. Associate a web ACL with the stage for production.',
+      'No WAF by default (a web ACL costs more than the rest of a dev deployment); per-key usage plans and stage throttling bound abuse. Associate a web ACL with the stage for production.',
     );
     acknowledge(
       this.api,

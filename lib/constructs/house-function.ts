@@ -100,7 +100,10 @@ export class HouseFunction<D extends AnyFunctionDefinition = FunctionDefinition>
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      // Pass-through, not active: a request API Gateway traced is traced through the function (the
+      // Lambda service records its segment); the function samples nothing itself. Capturing the SDK
+      // clients with Powertools Tracer would add ~125 KB to every bundle (docs/decisions.md, "Tracing").
+      tracing: lambda.Tracing.PASS_THROUGH,
       environment: {
         // Stack traces point at the TypeScript sources, through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
@@ -112,12 +115,15 @@ export class HouseFunction<D extends AnyFunctionDefinition = FunctionDefinition>
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,
         externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
+        // Rendered by the CDK as `--alias:<package>=<replacement>`, one per entry.
+        esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
         // esbuild is a dev dependency: bundle on this machine, never in Docker.
         forceDockerBundling: false,
       },
     });
 
-    // Active tracing adds xray:PutTraceSegments / PutTelemetryRecords on "*".
+    // Tracing (pass-through too) adds xray:PutTraceSegments / PutTelemetryRecords on "*".
     acknowledge(
       this,
       'AwsSolutions-IAM5[Resource::*]',

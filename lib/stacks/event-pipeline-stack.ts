@@ -17,6 +17,7 @@ import { SearchDomain } from '../constructs/search-domain.js';
 import { STACK_OUTPUTS } from '../stack-outputs.js';
 import {
   type AttributeType,
+  apiSettingsEnv,
   EVENT_STREAM,
   FUNCTION_BINDINGS,
   FUNCTIONS,
@@ -118,6 +119,9 @@ export class EventPipelineStack extends Stack {
       functions: this.functions,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
+      keyRateLimit: settings.keyRateLimit,
+      keyBurstLimit: settings.keyBurstLimit,
+      corsAllowedOrigins: settings.corsAllowedOrigins,
       logRetention,
     });
     const liveApi = new LiveEventsApi(this, 'LiveApi', {
@@ -128,6 +132,9 @@ export class EventPipelineStack extends Stack {
     });
 
     for (const fn of Object.values(this.functions)) {
+      for (const [name, value] of Object.entries(apiSettingsEnv(fn.definition.id, settings))) {
+        fn.setEnv(name, value);
+      }
       applyBindings(fn, FUNCTION_BINDINGS[fn.definition.id], {
         stream: this.stream,
         tables: this.tables,
@@ -193,6 +200,13 @@ export class EventPipelineStack extends Stack {
         description: 'Dead letters (payload and reason) and on-failure records of the mappings',
       },
       apiKeysTableName: { value: this.tables.apiKeys.tableName, description: 'Hashed API keys' },
+      accountsTableName: { value: this.tables.accounts.tableName, description: 'Accounts' },
+      restApiId: { value: restApi.api.restApiId, description: 'REST API id (usage plans of the keys)' },
+      restApiStage: { value: restApi.api.deploymentStage.stageName, description: 'REST API stage' },
+      defaultUsagePlanId: {
+        value: restApi.defaultUsagePlan.usagePlanId,
+        description: 'Usage plan of keys without limits of their own',
+      },
       rollupsTableName: { value: this.tables.rollups.tableName, description: 'Per-account rollups' },
       connectionsTableName: {
         value: this.tables.connections.tableName,

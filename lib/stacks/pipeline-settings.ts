@@ -1,4 +1,6 @@
 import type { Node } from 'constructs';
+import { DEFAULT_KEY_CACHE_TTL_MS, DEFAULT_KEY_LIMITS } from '../../lambdas/shared/config.js';
+import { ANY_ORIGIN, parseAllowedOrigins } from '../../lambdas/shared/cors.js';
 
 /**
  * Deployment settings that are not part of the topology: sizes, retention and limits that differ between
@@ -22,10 +24,27 @@ export interface PipelineSettings {
   readonly logRetentionDays: number;
   /** `retainData`: keep tables, stream, queue, key and domain when the stack is deleted. */
   readonly retainData: boolean;
-  /** `apiRateLimit`: steady-state requests per second per stage (REST and WebSocket). */
+  /**
+   * `apiRateLimit`: steady-state requests per second per stage (REST and WebSocket), a ceiling for all
+   * keys together: keep it well above the keys' own limits, or busy keys starve the others.
+   */
   readonly apiRateLimit: number;
   /** `apiBurstLimit`: burst of requests per stage. */
   readonly apiBurstLimit: number;
+  /** `keyRateLimit`: requests per second of an API key that has no limit of its own (whole numbers). */
+  readonly keyRateLimit: number;
+  /** `keyBurstLimit`: burst of requests of an API key that has no limit of its own. */
+  readonly keyBurstLimit: number;
+  /**
+   * `corsAllowedOrigins`: origins browser pages may call the REST API from: `*` (any page, the default:
+   * write keys are meant for pages) or a comma-separated list such as `https://app.example.com`.
+   */
+  readonly corsAllowedOrigins: readonly string[];
+  /**
+   * `apiKeyCacheSeconds`: how long a function trusts a key it looked up, the longest a revoked key keeps
+   * working (API Gateway itself refuses a revoked key at once: `keys revoke` deletes its API key).
+   */
+  readonly apiKeyCacheSeconds: number;
   /** `alarmEmail`: when set, alarm notifications are emailed to this address. */
   readonly alarmEmail: string | undefined;
 }
@@ -39,8 +58,12 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   opensearchMasterInstanceType: 'm6g.large.search',
   logRetentionDays: 30,
   retainData: true,
-  apiRateLimit: 100,
-  apiBurstLimit: 200,
+  apiRateLimit: 1000,
+  apiBurstLimit: 2000,
+  keyRateLimit: DEFAULT_KEY_LIMITS.rateLimit,
+  keyBurstLimit: DEFAULT_KEY_LIMITS.burstLimit,
+  corsAllowedOrigins: [ANY_ORIGIN],
+  apiKeyCacheSeconds: DEFAULT_KEY_CACHE_TTL_MS / 1000,
   alarmEmail: undefined,
 };
 
@@ -65,6 +88,16 @@ export function settingsFromContext(node: Node): PipelineSettings {
     if (raw === false || raw === 'false') return false;
     throw new Error(`Context ${key} must be true or false, got "${raw}"`);
   };
+  const positive = (key: keyof PipelineSettings): number => {
+    const value = number(key);
+    if (value < 1) throw new Error(`Context ${key} must be at least 1, got "${node.tryGetContext(key)}"`);
+    return value;
+  };
+  const origins = (key: 'corsAllowedOrigins'): readonly string[] => {
+    const raw = node.tryGetContext(key);
+    if (raw === undefined) return DEFAULT_SETTINGS[key];
+    return parseAllowedOrigins(Array.isArray(raw) ? raw.join(',') : String(raw), `Context ${key}`);
+  };
   const string = (key: keyof PipelineSettings): string | undefined => {
     const raw = node.tryGetContext(key);
     return raw === undefined ? (DEFAULT_SETTINGS[key] as string | undefined) : String(raw);
@@ -81,6 +114,10 @@ export function settingsFromContext(node: Node): PipelineSettings {
     retainData: boolean('retainData'),
     apiRateLimit: number('apiRateLimit'),
     apiBurstLimit: number('apiBurstLimit'),
+    keyRateLimit: positive('keyRateLimit'),
+    keyBurstLimit: positive('keyBurstLimit'),
+    corsAllowedOrigins: origins('corsAllowedOrigins'),
+    apiKeyCacheSeconds: positive('apiKeyCacheSeconds'),
     alarmEmail: string('alarmEmail'),
   };
 }

@@ -10,19 +10,23 @@ import type { RestRoute } from '../../lib/topology.js';
 import { LOCAL_ACCOUNT_ID } from '../local-aws.js';
 import { headerMaps, newExtendedRequestId, queryMaps, requestTime, sourceIp } from './http-event.js';
 
-/** Content types API Gateway passes as text; anything else arrives base64-encoded. */
-export function isTextContentType(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return (
-    type.startsWith('text/') ||
-    type === 'application/json' ||
-    type.endsWith('+json') ||
-    type === 'application/xml' ||
-    type.endsWith('+xml') ||
-    type === 'application/javascript' ||
-    type === 'application/x-www-form-urlencoded'
-  );
+/**
+ * Whether API Gateway hands a body over base64-encoded: its `Content-Type` (API Gateway takes a missing
+ * one as `application/json`) matches one of the API's binary media types, where `*` stands for any
+ * type or subtype (`*\/*` makes every body binary). Otherwise the body arrives as text.
+ */
+export function isBinaryMediaType(
+  contentType: string | undefined,
+  binaryMediaTypes: readonly string[],
+): boolean {
+  const type = (contentType?.split(';')[0] ?? '').trim().toLowerCase() || 'application/json';
+  const [major = '', minor = ''] = type.split('/');
+  return binaryMediaTypes.some((pattern) => {
+    const [patternMajor = '', patternMinor = ''] = pattern.toLowerCase().split('/');
+    return (
+      (patternMajor === '*' || patternMajor === major) && (patternMinor === '*' || patternMinor === minor)
+    );
+  });
 }
 
 export interface ProxyEventInput {
@@ -36,6 +40,7 @@ export interface ProxyEventInput {
   stage: string;
   apiId: string;
   host: string;
+  binaryMediaTypes: readonly string[];
 }
 
 /** The v1 (REST) proxy event, shaped like `APIGatewayProxyEvent` from @types/aws-lambda. */
@@ -43,7 +48,7 @@ export function proxyEvent(input: ProxyEventInput) {
   const { request, url, path, body, requestId, route, stage, apiId } = input;
   const now = new Date();
   const { headers, multiValueHeaders } = headerMaps(request);
-  const binary = !isTextContentType(request.headers['content-type']);
+  const binary = isBinaryMediaType(request.headers['content-type'], input.binaryMediaTypes);
   return {
     resource: route.path,
     path,
@@ -68,11 +73,13 @@ export function proxyEvent(input: ProxyEventInput) {
       extendedRequestId: newExtendedRequestId(),
       requestTime: requestTime(now),
       requestTimeEpoch: now.getTime(),
-      authorizer: null,
+      // The authorizer's context and principal, set by the gateway on routes that need a key.
+      authorizer: null as Record<string, string | number> | null,
       identity: {
         accessKey: null,
         accountId: null,
-        apiKey: null,
+        // The usage identifier of the key's usage plan, on routes that need a key.
+        apiKey: null as string | null,
         apiKeyId: null,
         caller: null,
         clientCert: null,

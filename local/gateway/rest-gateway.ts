@@ -1,19 +1,29 @@
 /**
- * A local API Gateway REST API with Lambda proxy integrations: finds the route (`rest-routes.ts`),
- * builds the proxy event and maps the result back (`proxy-integration.ts`), and answers as API Gateway
- * does where the function is not reached or misbehaves: 403 for unknown routes, 400 for a malformed
- * path, 502 for function errors and malformed results, 504 after the 29 s integration timeout, 413 over
- * the 10 MB payload quota. Every such answer is logged with its reason.
+ * A local API Gateway REST API with Lambda proxy integrations, configured as the stack configures the
+ * deployed one (`REST_API` in lib/topology.ts): finds the route (`rest-routes.ts`), answers CORS
+ * preflights, runs the REQUEST authorizer and the usage-plan throttle on routes that need a key
+ * (`rest-authorization.ts`), builds the proxy event and maps the result back (`proxy-integration.ts`),
+ * and answers as API Gateway does where the function is not reached or misbehaves: 403 for unknown
+ * routes, 400 for a malformed path, 401 for a missing or unknown key, 429 over a key's limits, 502 for
+ * function errors and malformed results, 504 after the 29 s integration timeout, 413 over the 10 MB
+ * payload quota, each with the CORS headers (`gateway-answers.ts`). Every such answer is logged with
+ * its reason; never with a key.
  *
  * Reference: "Amazon API Gateway quotas" in the API Gateway developer guide.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FunctionId, RestRoute } from '../../lib/topology.js';
+import { ANY_ORIGIN } from '../../lambdas/shared/cors.js';
+import { type FunctionId, REST_API, type RestRoute } from '../../lib/topology.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-aws.js';
 import type { LocalFunction } from '../runtime/function-host.js';
+import { methodArn } from './authorizer-integration.js';
+import { type AnswerContext, sendGatewayResponse, sendPreflight } from './gateway-answers.js';
 import { answerClientError, newRequestId, readBody, requestUrl } from './http-event.js';
 import { hasHeader, mapProxyResult, proxyEvent } from './proxy-integration.js';
+import { authorizeRequest } from './rest-authorization.js';
 import { pathBelowStage, RestRoutes } from './rest-routes.js';
+import { UsagePlanThrottle } from './usage-plans.js';
 
 /** API Gateway's REST payload quota. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -30,7 +40,15 @@ export interface RestGatewayOptions {
   apiId?: string;
   /** Override of the 29 s integration timeout, for tests. */
   integrationTimeoutMs?: number;
-  /** The gateway's own log: failed integrations, malformed results, its own errors. */
+  /** Origins browsers may call from (CORS): `*` (default) or a list. */
+  corsOrigins?: readonly string[];
+  /** Media types handed to functions base64-encoded; default `REST_API.binaryMediaTypes` (all). */
+  binaryMediaTypes?: readonly string[];
+  /** The REQUEST authorizer of the routes that need an API key; default `REST_API.authorizer`'s. */
+  authorizer?: FunctionId;
+  /** The clock of the usage-plan throttle, for tests. */
+  now?: () => number;
+  /** The gateway's own log: failed integrations, malformed results, refusals, its own errors. */
   log?: (line: string) => void;
 }
 
@@ -49,44 +67,60 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   const log = options.log ?? (() => undefined);
   const routes = new RestRoutes(options.routes);
+  const corsOrigins = options.corsOrigins ?? [ANY_ORIGIN];
+  const binaryMediaTypes = options.binaryMediaTypes ?? REST_API.binaryMediaTypes;
+  const authorizerId = options.authorizer ?? REST_API.authorizer.functionId;
+  const apiId = options.apiId ?? 'local';
+  const now = options.now ?? Date.now;
+  const throttle = new UsagePlanThrottle();
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log(`${request.method} ${request.url} failed: ${describe(error)}`);
-      if (!response.headersSent) send(response, 500, { message: 'Internal server error' }, newRequestId());
+      log(`${request.method} ${pathOf(request)} failed: ${describe(error)}`);
+      if (!response.headersSent) {
+        sendGatewayResponse(response, 'DEFAULT_5XX', answerContext(request, newRequestId()));
+      }
     });
   });
   server.on('clientError', answerClientError(log));
 
+  function answerContext(request: IncomingMessage, requestId: string): AnswerContext {
+    const origin = request.headers.origin;
+    return { requestId, corsOrigins, origin: typeof origin === 'string' ? origin : undefined };
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = newRequestId();
+    const answer = answerContext(request, requestId);
     const url = requestUrl(request);
     if (!url) {
       request.resume();
-      send(response, 400, { message: 'Malformed request URL' }, requestId);
+      sendGatewayResponse(response, 'BAD_REQUEST_PARAMETERS', answer, { message: 'Malformed request URL' });
       return;
     }
     const path = pathBelowStage(url.pathname, options.stage);
-    const match = routes.match(request.method, path);
+    const match = routes.match(request.method === 'OPTIONS' ? undefined : request.method, path);
     if (match.kind === 'malformed') {
       request.resume();
-      send(response, 400, { message: match.message }, requestId, {
-        'x-amzn-ErrorType': 'BadRequestException',
-      });
+      sendGatewayResponse(response, 'BAD_REQUEST_PARAMETERS', answer, { message: match.message });
+      return;
+    }
+    if (request.method === 'OPTIONS' && routes.hasPath(path)) {
+      // Every resource has an OPTIONS method with a mock integration: no key, no function.
+      request.resume();
+      sendPreflight(response, answer);
       return;
     }
     if (match.kind === 'not-found') {
       // API Gateway answers an unknown resource, and a method a resource does not have, this way.
       request.resume();
-      send(response, 403, { message: 'Missing Authentication Token' }, requestId, {
-        'x-amzn-ErrorType': 'MissingAuthenticationTokenException',
-      });
+      sendGatewayResponse(response, 'MISSING_AUTHENTICATION_TOKEN', answer);
       return;
     }
 
     const body = await readBody(request, MAX_REQUEST_BYTES);
     if (body === 'too-large') {
-      send(response, 413, { message: 'Request Too Long' }, requestId);
+      sendGatewayResponse(response, 'REQUEST_TOO_LARGE', answer);
       return;
     }
 
@@ -94,7 +128,7 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
     const fn = options.functions[route.functionId];
     if (!fn) {
       log(`no function ${route.functionId} for ${route.path}`);
-      sendInternalError(response, requestId);
+      sendGatewayResponse(response, 'INTEGRATION_FAILURE', answer);
       return;
     }
 
@@ -107,9 +141,43 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
       route,
       pathParameters: match.pathParameters,
       stage: options.stage,
-      apiId: options.apiId ?? 'local',
+      apiId,
       host: request.headers.host ?? host,
+      binaryMediaTypes,
     });
+
+    if (route.apiKey) {
+      const authorizer = options.functions[authorizerId];
+      if (!authorizer) {
+        log(`${requestId} no authorizer function ${authorizerId} for ${route.path}`);
+        sendGatewayResponse(response, 'AUTHORIZER_FAILURE', answer);
+        return;
+      }
+      const arn = methodArn({
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+        apiId,
+        stage: options.stage,
+        method: route.method,
+        path,
+      });
+      const authorization = await authorizeRequest({
+        authorizer,
+        proxyEvent: event,
+        methodArn: arn,
+        throttle,
+        now,
+      });
+      if (!authorization.ok) {
+        log(
+          `${requestId} ${route.method} ${route.path}: ${authorization.type}${authorization.reason ? ` (${authorization.reason})` : ''}`,
+        );
+        sendGatewayResponse(response, authorization.type, answer, { headers: authorization.headers ?? {} });
+        return;
+      }
+      event.requestContext.authorizer = authorization.authorizer;
+      event.requestContext.identity.apiKey = authorization.apiKey;
+    }
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -118,20 +186,18 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
     const result = await Promise.race([fn.invoke(event), timedOut]).finally(() => clearTimeout(timer));
     if (result === 'timeout') {
       log(`${requestId} ${route.functionId}: integration timed out after ${timeoutMs} ms`);
-      send(response, 504, { message: 'Endpoint request timed out' }, requestId, {
-        'x-amzn-ErrorType': 'InternalServerErrorException',
-      });
+      sendGatewayResponse(response, 'INTEGRATION_TIMEOUT', answer);
       return;
     }
     if (result.status === 'error') {
       log(`${requestId} ${route.functionId} failed: ${result.errorType}: ${result.errorMessage}`);
-      sendInternalError(response, requestId);
+      sendGatewayResponse(response, 'INTEGRATION_FAILURE', answer);
       return;
     }
     const mapped = mapProxyResult(result.payload);
     if ('malformed' in mapped) {
       log(`${requestId} Malformed Lambda proxy response from ${route.functionId}: ${mapped.malformed}`);
-      sendInternalError(response, requestId);
+      sendGatewayResponse(response, 'INTEGRATION_FAILURE', answer);
       return;
     }
     response.statusCode = mapped.statusCode;
@@ -158,27 +224,9 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
   };
 }
 
-function sendInternalError(response: ServerResponse, requestId: string): void {
-  send(response, 502, { message: 'Internal server error' }, requestId, {
-    'x-amzn-ErrorType': 'InternalServerErrorException',
-  });
-}
-
-function send(
-  response: ServerResponse,
-  statusCode: number,
-  body: unknown,
-  requestId: string,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(statusCode, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': requestId,
-    ...headers,
-  });
-  response.end(text);
+/** The request's path without its query string: a beacon's key is in the query, never logged. */
+function pathOf(request: IncomingMessage): string {
+  return (request.url ?? '').split('?')[0] ?? '';
 }
 
 function describe(error: unknown): string {

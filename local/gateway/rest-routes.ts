@@ -27,6 +27,11 @@ export class RestRoutes {
     this.#routes = routes.map(compileRoute).sort((a, b) => b.literals - a.literals);
   }
 
+  /** Whether any route has this path, whatever its method (a CORS preflight asks about a path). */
+  hasPath(path: string): boolean {
+    return this.#routes.some((compiled) => compiled.pattern.test(path));
+  }
+
   /** The route for `method` and `path` (already without the stage, see `pathBelowStage`). */
   match(method: string | undefined, path: string): RouteMatch {
     const malformed = malformedSegment(path);

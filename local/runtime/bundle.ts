@@ -41,6 +41,8 @@ export async function bundleFunctions(
         minify: BUNDLING.minify,
         sourcemap: BUNDLING.sourceMap,
         external: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
+        alias: BUNDLING.alias,
         logLevel: 'silent',
       });
       return [definition.id, { file, bytes: (await stat(file)).size }] as const;

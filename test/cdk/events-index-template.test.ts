@@ -74,7 +74,7 @@ describe('the installer function', () => {
       Description: INSTALLER.description,
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: { Mode: 'PassThrough' },
       MemorySize: INSTALLER.memorySizeMb,
       Timeout: INSTALLER.timeoutSeconds,
       LoggingConfig: {

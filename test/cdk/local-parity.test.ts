@@ -33,6 +33,7 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   streamName: 'events',
   tableNames: {
     apiKeys: 'api-keys',
+    accounts: 'accounts',
     rollups: 'rollups',
     connections: 'connections',
     liveTokens: 'live-tokens',

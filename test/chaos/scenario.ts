@@ -11,10 +11,8 @@ export async function givenAccounts(prefix: string, count: number): Promise<DevA
   const stack = localStack();
   const accounts = Array.from({ length: count }, () => newDevAccount(prefix));
   for (const account of accounts) {
-    await registerAccount(
-      { dynamodbUrl: stack.dynamodbUrl, region: stack.region, apiKeysTableName: stack.apiKeysTableName },
-      account,
-    );
+    // Keys with limits above the load's rate: the scenario is about faults, not the per-key throttle.
+    await registerAccount(stack, account, { rateLimit: 10_000, burstLimit: 10_000 });
   }
   return accounts;
 }

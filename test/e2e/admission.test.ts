@@ -108,6 +108,21 @@ describe('admission', () => {
     );
   });
 
+  it('answers 415 naming what is accepted for a body that cannot be JSON', async () => {
+    const account = await givenAnAccount();
+
+    const response = await postRawBody(
+      account.writeKey,
+      Buffer.from('{"type":"x"}'),
+      'application/octet-stream',
+    );
+
+    expect(response.status).toBe(415);
+    expect(response.body.message).toBe(
+      'Content-Type application/octet-stream is not accepted: send application/json or text/plain (UTF-8 JSON)',
+    );
+  });
+
   it('answers 413 for a body over 1 MB and 400 for a megabyte of open brackets', async () => {
     // Given an account
     const account = await givenAnAccount();

@@ -5,8 +5,8 @@ import { type RestGateway, startRestGateway } from '../../local/gateway/rest-gat
 import { type FakeFunction, FunctionError, fakeFunction } from './fixtures/fake-function.js';
 
 const routes: RestRoute[] = [
-  { method: 'POST', path: '/v1/events', functionId: 'ingest' },
-  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api' },
+  { method: 'POST', path: '/v1/events', functionId: 'ingest', apiKey: false },
+  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api', apiKey: false },
 ];
 
 let gateway: RestGateway | undefined;
@@ -29,6 +29,8 @@ async function given(
     routes,
     functions,
     stage: 'prod',
+    // An API with one binary type: JSON stays text here (the stack's `*/*` is tested in rest-gateway-keys).
+    binaryMediaTypes: ['application/octet-stream'],
     ...(integrationTimeoutMs ? { integrationTimeoutMs } : {}),
     log: (line) => gatewayLog.push(line),
   });

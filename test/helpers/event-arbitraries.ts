@@ -168,7 +168,7 @@ export const generatedEvent: fc.Arbitrary<GeneratedEvent> = fc.oneof(
 const refusedBody = fc.oneof(
   validEvent.map((event) => ({
     rule: 'invalid UTF-8',
-    contentType: 'application/octet-stream',
+    contentType: 'application/json',
     bytes: Buffer.concat([
       Buffer.from(JSON.stringify(event).slice(0, -1)),
       Buffer.from(',"x":"\xff\xfe"}', 'latin1'),

@@ -60,6 +60,8 @@ export function apiRequest(options: {
   queryStringParameters?: Record<string, string>;
   sourceIp?: string;
   userAgent?: string;
+  /** The context the API authorizer answered (`accountId`, `scope`, ...); none when absent. */
+  authorizer?: Record<string, string | number>;
 }): APIGatewayProxyEvent {
   const body =
     options.body === undefined
@@ -82,7 +84,7 @@ export function apiRequest(options: {
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
-      authorizer: null,
+      authorizer: options.authorizer ?? null,
       protocol: 'HTTP/1.1',
       httpMethod: 'POST',
       path: '/prod/v1/events',

@@ -10,11 +10,14 @@ export interface RawResponse {
   body: any;
 }
 
-/** POSTs `body` as is. Bytes go as `application/octet-stream` unless told: API Gateway base64-encodes them. */
+/**
+ * POSTs `body` as is, as `application/json` unless told (every body reaches ingest base64-encoded,
+ * as API Gateway hands over binary media types: `*` + `/*` in the stack).
+ */
 export async function postRawBody(
   key: string,
   body: string | Buffer,
-  contentType = typeof body === 'string' ? 'application/json' : 'application/octet-stream',
+  contentType = 'application/json',
 ): Promise<RawResponse> {
   const response = await fetch(localStack().ingestUrl, {
     method: 'POST',

@@ -1,6 +1,7 @@
 /**
- * The ingest core's dependencies for unit tests: a known write and read key, a fixed clock, generated
- * ids in order, and requests built as API Gateway builds them.
+ * The ingest core's dependencies for unit tests: a fixed clock, generated ids in order, and requests
+ * built as API Gateway builds them behind the authorizer (which names the caller: by default the write
+ * key of `acct-1`).
  */
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,10 +10,11 @@ import type { ApiKeyRecord } from '../../lambdas/shared/api-keys.js';
 import { HttpError } from '../../lambdas/shared/http.js';
 import { apiRequest, fakeTiming, silentLog } from './factories.js';
 
-const KEYS: Record<string, ApiKeyRecord> = {
-  'wk-1': { accountId: 'acct-1', scope: 'write' },
-  'rk-1': { accountId: 'acct-1', scope: 'read' },
-};
+/** The callers the tests post as. */
+export const CALLERS = {
+  write: { accountId: 'acct-1', scope: 'write', keyId: 'key_write' },
+  read: { accountId: 'acct-1', scope: 'read', keyId: 'key_read' },
+} as const satisfies Record<string, ApiKeyRecord>;
 
 /** Receipt time of every request. */
 export const INGEST_NOW = '2026-01-15T10:30:00.000Z';
@@ -22,7 +24,6 @@ export function ingestDeps(overrides: Partial<IngestDeps> = {}): IngestDeps {
   return {
     kinesis: new KinesisClient({ region: 'eu-west-1' }),
     streamName: 'events',
-    lookupApiKey: async (key) => KEYS[key],
     timestampBounds: { maxPastMs: 7 * 24 * 3600 * 1000, maxFutureMs: 3600 * 1000 },
     now: () => new Date(INGEST_NOW),
     newEventId: () => `gen-${++id}`,
@@ -32,13 +33,15 @@ export function ingestDeps(overrides: Partial<IngestDeps> = {}): IngestDeps {
   };
 }
 
-/** A POST of `body` with the write key, as the ingest handler passes it to the core. */
+/** A POST of `body` by `caller`, as the ingest handler passes it to the core. */
 export function ingestRequest(
   body: unknown,
-  headers: Record<string, string> = { 'X-Api-Key': 'wk-1' },
+  headers: Record<string, string> = {},
+  caller: ApiKeyRecord = CALLERS.write,
 ): IngestRequest {
   const event = apiRequest({ body, headers });
   return {
+    caller,
     headers: event.headers,
     body: event.body,
     isBase64Encoded: event.isBase64Encoded,

@@ -23,13 +23,25 @@ export function localStack(): LocalEndpoints {
   return ownStack ?? inject('localStack');
 }
 
-/** A new account with a write key and a read key, registered (hashed) in the api-keys table. */
-export async function givenAnAccount(): Promise<DevAccount> {
+/**
+ * A new account with a write key and a read key, registered (hashed) in the api-keys table. `limits`
+ * gives its keys rate limits of their own; tests that post a lot give them generous ones, so the
+ * defaults never throttle a test.
+ */
+export async function givenAnAccount(
+  limits: { rateLimit?: number; burstLimit?: number } = {},
+): Promise<DevAccount> {
   const stack = localStack();
   const account = newDevAccount('acct_e2e');
   await registerAccount(
-    { dynamodbUrl: stack.dynamodbUrl, region: stack.region, apiKeysTableName: stack.apiKeysTableName },
+    {
+      dynamodbUrl: stack.dynamodbUrl,
+      region: stack.region,
+      apiKeysTableName: stack.apiKeysTableName,
+      accountsTableName: stack.accountsTableName,
+    },
     account,
+    limits,
   );
   return account;
 }

@@ -103,14 +103,14 @@ function grantedForMapping(subject: Subject, fnId: string, resourceId: string, a
 export const FUNCTION_RULES: DesignRule[] = [
   {
     id: 'house-function',
-    says: `Every function runs Node.js ${MIN_NODEJS_MAJOR}+ on arm64 with active tracing and JSON logs to its own expiring log group; the CDK provider framework's own function at least logs JSON to an expiring group on Node.js ${MIN_NODEJS_MAJOR}+.`,
+    says: `Every function runs Node.js ${MIN_NODEJS_MAJOR}+ on arm64 with pass-through tracing (traced when API Gateway traced the request) and JSON logs to its own expiring log group; the CDK provider framework's own function at least logs JSON to an expiring group on Node.js ${MIN_NODEJS_MAJOR}+.`,
     check: (subject) => [
       ...ownFunctions(subject).flatMap(([name, id]) => {
         const p = resource(subject, id)?.Properties ?? {};
         return [
           ...loggingViolations(subject, name, p),
           ...(JSON.stringify(p.Architectures) === '["arm64"]' ? [] : [`${name} is not arm64`]),
-          ...(p.TracingConfig?.Mode === 'Active' ? [] : [`${name} is not traced`]),
+          ...(p.TracingConfig?.Mode === 'PassThrough' ? [] : [`${name} is not pass-through traced`]),
         ];
       }),
       ...loggingViolations(

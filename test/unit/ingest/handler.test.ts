@@ -1,19 +1,15 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hashApiKey } from '../../../lambdas/shared/api-keys.js';
 import { apiRequest, lambdaContext } from '../../helpers/factories.js';
 
 const kinesis = mockClient(KinesisClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
 
 describe('ingest handler', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
     vi.resetModules();
     kinesis.reset();
-    dynamo.reset();
   });
 
   it('fails the cold start naming a missing variable', async () => {
@@ -26,15 +22,11 @@ describe('ingest handler', () => {
     );
   });
 
-  it('answers 202 with the counts for a POST with a write key', async () => {
+  it('answers 202 with the counts for a POST the authorizer let through, with CORS headers', async () => {
     // Prepare
     vi.stubEnv('EVENTS_STREAM_NAME', 'events');
-    vi.stubEnv('API_KEYS_TABLE_NAME', 'api-keys');
     vi.stubEnv('AWS_REGION', 'eu-west-1');
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-    dynamo
-      .on(GetCommand, { Key: { keyHash: hashApiKey('wk-1') } })
-      .resolves({ Item: { accountId: 'acct-1', scope: 'write' } });
     kinesis
       .on(PutRecordsCommand)
       .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }] });
@@ -42,12 +34,45 @@ describe('ingest handler', () => {
 
     // Act
     const result = await handler(
-      apiRequest({ body: { type: 'page_view' }, headers: { 'x-api-key': 'wk-1' } }),
+      apiRequest({
+        body: { type: 'page_view' },
+        headers: { Origin: 'https://shop.example' },
+        authorizer: { accountId: 'acct-1', scope: 'write', keyId: 'key_1', principalId: 'key_1' },
+      }),
       lambdaContext({ remainingMs: 5_000 }),
     );
 
     // Assess
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect(result.headers?.['Access-Control-Allow-Origin']).toBe('*');
+  });
+
+  it('maps a typed error to its answer, CORS headers included, and never serves a request without a caller', async () => {
+    // Prepare
+    vi.stubEnv('EVENTS_STREAM_NAME', 'events');
+    vi.stubEnv('CORS_ALLOWED_ORIGINS', 'https://shop.example');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+
+    // Act
+    const unsupported = await handler(
+      apiRequest({
+        body: 'a=1',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'https://shop.example' },
+        authorizer: { accountId: 'acct-1', scope: 'write' },
+      }),
+      lambdaContext(),
+    );
+    const anonymous = await handler(apiRequest({ body: { type: 'a' } }), lambdaContext());
+
+    // Assess
+    expect(unsupported.statusCode).toBe(415);
+    expect(unsupported.headers).toMatchObject({
+      'Access-Control-Allow-Origin': 'https://shop.example',
+      Vary: 'Origin',
+    });
+    expect(anonymous.statusCode).toBe(401);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 });

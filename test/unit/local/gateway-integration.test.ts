@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTextContentType, mapProxyResult } from '../../../local/gateway/proxy-integration.js';
+import { isBinaryMediaType, mapProxyResult } from '../../../local/gateway/proxy-integration.js';
 import { connectVerdict } from '../../../local/gateway/websocket-events.js';
 
 describe('mapProxyResult', () => {
@@ -39,16 +39,18 @@ describe('mapProxyResult', () => {
   });
 });
 
-describe('isTextContentType', () => {
+describe('isBinaryMediaType', () => {
   it.each([
-    [undefined, true],
-    ['application/json; charset=utf-8', true],
-    ['application/vnd.api+json', true],
-    ['text/plain', true],
-    ['application/octet-stream', false],
-    ['application/gzip', false],
-  ])('%s is text: %s', (contentType, expected) => {
-    expect(isTextContentType(contentType)).toBe(expected);
+    [undefined, ['*/*'], true],
+    ['text/plain;charset=UTF-8', ['*/*'], true],
+    ['application/json', [], false],
+    ['application/gzip', ['application/*'], true],
+    ['text/plain', ['application/*'], false],
+    [undefined, ['application/json'], true],
+    ['IMAGE/PNG', ['image/png'], true],
+  ] as const)('%s with binary types %j is binary: %s', (contentType, types, expected) => {
+    // Act & Assess: API Gateway takes a missing Content-Type as application/json.
+    expect(isBinaryMediaType(contentType, types)).toBe(expected);
   });
 });
 

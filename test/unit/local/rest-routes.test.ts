@@ -3,10 +3,10 @@ import type { RestRoute } from '../../../lib/topology.js';
 import { malformedSegment, pathBelowStage, RestRoutes } from '../../../local/gateway/rest-routes.js';
 
 const routes: RestRoute[] = [
-  { method: 'POST', path: '/v1/events', functionId: 'ingest' },
-  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api' },
-  { method: 'GET', path: '/v1/accounts/me/summary', functionId: 'ingest' },
-  { method: 'GET', path: '/files/{proxy+}', functionId: 'stats-api' },
+  { method: 'POST', path: '/v1/events', functionId: 'ingest', apiKey: false },
+  { method: 'GET', path: '/v1/accounts/{accountId}/summary', functionId: 'stats-api', apiKey: false },
+  { method: 'GET', path: '/v1/accounts/me/summary', functionId: 'ingest', apiKey: false },
+  { method: 'GET', path: '/files/{proxy+}', functionId: 'stats-api', apiKey: false },
 ];
 const table = new RestRoutes(routes);
 

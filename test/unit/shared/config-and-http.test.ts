@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadIndexerConfig, loadIngestConfig, requireEnv } from '../../../lambdas/shared/config.js';
+import {
+  loadApiKeyConfig,
+  loadIndexerConfig,
+  loadIngestConfig,
+  requireEnv,
+} from '../../../lambdas/shared/config.js';
 import {
   errorResult,
   headerValue,
@@ -14,9 +19,7 @@ describe('config', () => {
     expect(() => requireEnv('EVENTS_STREAM_NAME', {})).toThrow(
       'EVENTS_STREAM_NAME environment variable is not set',
     );
-    expect(() => loadIngestConfig({ EVENTS_STREAM_NAME: 'events' })).toThrow(
-      'API_KEYS_TABLE_NAME environment variable is not set',
-    );
+    expect(() => loadApiKeyConfig({})).toThrow('API_KEYS_TABLE_NAME environment variable is not set');
   });
 
   it('reads the indexer config with its defaults', () => {
@@ -40,14 +43,38 @@ describe('config', () => {
 
   it('reads the timestamp bounds in seconds', () => {
     // Act
-    const config = loadIngestConfig({
-      EVENTS_STREAM_NAME: 's',
-      API_KEYS_TABLE_NAME: 't',
-      EVENT_MAX_PAST_SECONDS: '60',
-    });
+    const config = loadIngestConfig({ EVENTS_STREAM_NAME: 's', EVENT_MAX_PAST_SECONDS: '60' });
 
     // Assess
     expect(config.timestampBounds).toEqual({ maxPastMs: 60_000, maxFutureMs: 3_600_000 });
+  });
+
+  it('reads the CORS origins and the default limits of keys, refusing what they cannot be', () => {
+    // Act
+    const ingest = loadIngestConfig({
+      EVENTS_STREAM_NAME: 's',
+      CORS_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+    });
+    const keys = loadApiKeyConfig({
+      API_KEYS_TABLE_NAME: 't',
+      KEY_RATE_LIMIT: '5',
+      API_KEY_CACHE_SECONDS: '2',
+    });
+
+    // Assess
+    expect(ingest.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadIngestConfig({ EVENTS_STREAM_NAME: 's' }).corsOrigins).toEqual(['*']);
+    expect(keys).toEqual({
+      apiKeysTableName: 't',
+      defaultLimits: { rateLimit: 5, burstLimit: 100 },
+      cacheTtlMs: 2000,
+    });
+    expect(() =>
+      loadIngestConfig({ EVENTS_STREAM_NAME: 's', CORS_ALLOWED_ORIGINS: 'https://a.example/' }),
+    ).toThrow('CORS_ALLOWED_ORIGINS environment variable: "https://a.example/" is not an origin');
+    expect(() => loadApiKeyConfig({ API_KEYS_TABLE_NAME: 't', KEY_BURST_LIMIT: '0.5' })).toThrow(
+      'KEY_BURST_LIMIT environment variable must be a whole number of at least 1, got "0.5"',
+    );
   });
 });
 

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   admitStoredEvent,
-  enrichEvent,
   MAX_EVENT_BYTES,
   MAX_PROPERTY_KEY_LENGTH,
   MAX_PROPERTY_TERM_BYTES,
   MAX_STORED_EVENT_BYTES,
-  storedEventSchema,
-  validateIncomingEvent,
 } from '../../../lambdas/shared/event-schema.js';
+import { validateIncomingEvent } from '../../../lambdas/shared/event-validation.js';
 import { storedEvent } from '../../helpers/factories.js';
 import { eventOfSize, jsonBytes, nestedArrays } from '../../helpers/hostile-events.js';
+import { storeForTest } from '../../helpers/stored-records.js';
 
 const receivedAt = new Date('2026-01-15T10:30:00.000Z');
 
@@ -64,7 +63,7 @@ describe('validateIncomingEvent', () => {
     const event = { type: 'page_view', properties: { blob: 'x'.repeat(MAX_EVENT_BYTES) } };
 
     // Act
-    const result = validateIncomingEvent(event, receivedAt);
+    const result = storeForTest(event);
 
     // Assess
     expect(result.ok).toBe(false);
@@ -77,8 +76,8 @@ describe('validateIncomingEvent', () => {
     const overByOne = eventOfSize(MAX_EVENT_BYTES + 1, { type: 'page_view' });
 
     // Act
-    const accepted = validateIncomingEvent(exact, receivedAt);
-    const refused = validateIncomingEvent(overByOne, receivedAt);
+    const accepted = storeForTest(exact);
+    const refused = storeForTest(overByOne);
 
     // Assess
     expect(accepted.ok).toBe(true);
@@ -106,7 +105,7 @@ describe('validateIncomingEvent', () => {
       const largest = at(MAX_EVENT_BYTES - overhead);
 
       // Act
-      const result = validateIncomingEvent(largest, receivedAt);
+      const result = storeForTest(largest);
 
       // Assess: path bytes (dotted) plus value bytes, the term flat_object writes.
       expect(result.ok).toBe(true);
@@ -178,50 +177,6 @@ describe('validateIncomingEvent', () => {
 
     // Assess
     expect(!result.ok && result.errors[0]?.path).toBe('value');
-  });
-});
-
-describe('enrichEvent', () => {
-  it('sets account, generated id, normalized timestamp and receipt facts', () => {
-    // Act
-    const stored = enrichEvent(
-      { type: 'login', timestamp: '2026-01-15T11:00:00+01:00' },
-      {
-        accountId: 'acct-1',
-        receivedAt,
-        clientIp: '203.0.113.7',
-        userAgent: 'ua',
-        newEventId: () => 'generated',
-      },
-    );
-
-    // Assess
-    expect(stored).toEqual({
-      type: 'login',
-      account_id: 'acct-1',
-      event_id: 'generated',
-      timestamp: '2026-01-15T10:00:00.000Z',
-      received_at: '2026-01-15T10:30:00.000Z',
-      client_ip: '203.0.113.7',
-      user_agent: 'ua',
-    });
-    expect(storedEventSchema.safeParse(stored).success).toBe(true);
-  });
-
-  it('makes the user agent well-formed, even when the cut falls inside a surrogate pair', () => {
-    // Act
-    const stored = enrichEvent(
-      { type: 'login' },
-      {
-        accountId: 'acct-1',
-        receivedAt,
-        userAgent: `${'a'.repeat(1023)}\ud83d\ude00`,
-        newEventId: () => 'id',
-      },
-    );
-
-    // Assess
-    expect(stored.user_agent).toBe(`${'a'.repeat(1023)}\ufffd`);
   });
 });
 

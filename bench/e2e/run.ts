@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:e2e`: 4 concurrent clients posting 500-event batches through the local stack until
+ * every event is searchable, against raw `_bulk` of the same events into the same OpenSearch by 4
+ * clients, interleaved rounds (min and median), with the HTTP p50/p99 of the posts, the drain lag (last
+ * answer to all searchable), and the CPU each process of the stack spent on the pipeline rounds.
+ * Writes `bench/results/e2e-<time>.json`. Targets (issue 8): ratio >= 0.5, HTTP p50 <= 150 ms.
+ *
+ * Options: `--rounds=5 --batches=20 --clients=4`.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { newDevAccount, registerAccount } from '../../local/accounts.js';
+import { LOCAL_DIR } from '../../local/local-aws.js';
+import { startLocalStack } from '../../local/stack.js';
+import { benchBodies } from '../ingest/bodies.js';
+import { median, writeResult } from '../shared/rounds.js';
+import { latencySummary, pipelineRound, type RoundResult, rawBulkRound } from './pipeline-round.js';
+import { cpuBetween, processTreeCpu } from './process-cpu.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const arg = (name: string, fallback: string) =>
+  Number(process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const rounds = arg('rounds', '5');
+const batches = arg('batches', '20');
+const clients = arg('clients', '4');
+const EVENTS_PER_BODY = 500;
+
+async function main(): Promise<void> {
+  const at = new Date();
+  const dataDir = join(LOCAL_DIR, `bench-e2e-${process.pid}`);
+  console.log(`bench:e2e rounds=${rounds} batches=${batches}x${EVENTS_PER_BODY} clients=${clients}`);
+  const stack = await startLocalStack({
+    dataDir,
+    ports: 'random',
+    account: newDevAccount('acct_bench'),
+    progress: (line) => console.log(`[local-stack] ${line}`),
+  });
+  try {
+    const { endpoints } = stack;
+    const pipeline: RoundResult[] = [];
+    const raw: RoundResult[] = [];
+    const cpu: Record<string, number> = {};
+    let pipelineSeconds = 0;
+    // One untimed round of each first: warm execution environments, index creation.
+    for (let round = -1; round < rounds; round += 1) {
+      // A fresh account per round (limits far above the bench's rate) and fresh events, so each round
+      // counts its own documents.
+      const account = newDevAccount(`acct_bench${round + 1}`);
+      await registerAccount(
+        {
+          ...endpoints,
+          apiKeysTableName: endpoints.apiKeysTableName,
+          accountsTableName: endpoints.accountsTableName,
+        },
+        account,
+        { rateLimit: 10_000, burstLimit: 10_000 },
+      );
+      const bodies = benchBodies(batches, EVENTS_PER_BODY);
+      const before = processTreeCpu();
+      const viaPipeline = await pipelineRound({
+        ingestUrl: endpoints.ingestUrl,
+        opensearchUrl: endpoints.opensearchUrl,
+        writeKey: account.writeKey,
+        accountId: account.accountId,
+        bodies,
+        clients,
+        eventsPerBody: EVENTS_PER_BODY,
+      });
+      const spent = cpuBetween(before, processTreeCpu());
+      const viaBulk = await rawBulkRound({
+        opensearchUrl: endpoints.opensearchUrl,
+        index: `events-bench-raw-${round + 1}`,
+        accountId: `raw_${account.accountId}`,
+        bodies,
+        clients,
+        eventsPerBody: EVENTS_PER_BODY,
+      });
+      const http = latencySummary(viaPipeline.httpMs ?? []);
+      console.log(
+        `${round < 0 ? 'warm-up' : `round ${round + 1}`}: pipeline ${viaPipeline.eventsPerSecond.toFixed(0)} events/s (HTTP p50 ${http.p50.toFixed(0)} ms, p99 ${http.p99.toFixed(0)} ms, drain ${viaPipeline.drainSeconds?.toFixed(2)} s), raw _bulk ${viaBulk.eventsPerSecond.toFixed(0)} events/s, ratio ${(viaPipeline.eventsPerSecond / viaBulk.eventsPerSecond).toFixed(2)}`,
+      );
+      if (round < 0) continue;
+      pipeline.push(viaPipeline);
+      raw.push(viaBulk);
+      pipelineSeconds += viaPipeline.seconds;
+      for (const [name, seconds] of Object.entries(spent)) cpu[name] = (cpu[name] ?? 0) + seconds;
+    }
+    const rates = (results: RoundResult[]) => results.map((result) => result.eventsPerSecond);
+    const httpMs = pipeline.flatMap((result) => result.httpMs ?? []);
+    const summary = {
+      pipelineEventsPerSecond: { best: Math.max(...rates(pipeline)), median: median(rates(pipeline)) },
+      rawBulkEventsPerSecond: { best: Math.max(...rates(raw)), median: median(rates(raw)) },
+      ratio: {
+        median: median(rates(pipeline)) / median(rates(raw)),
+        best: Math.max(...rates(pipeline)) / Math.max(...rates(raw)),
+        perRound: pipeline.map(
+          (result, index) => result.eventsPerSecond / (raw[index] as RoundResult).eventsPerSecond,
+        ),
+      },
+      httpMs: latencySummary(httpMs),
+      drainSeconds: {
+        median: median(pipeline.map((result) => result.drainSeconds ?? 0)),
+        max: Math.max(...pipeline.map((result) => result.drainSeconds ?? 0)),
+      },
+      // Share of the two cores each process used while the pipeline rounds ran.
+      cpuSecondsDuringPipeline: Object.fromEntries(
+        Object.entries(cpu)
+          .filter(([, seconds]) => seconds > 0.05)
+          .sort((a, b) => b[1] - a[1]),
+      ),
+      pipelineWallSeconds: pipelineSeconds,
+    };
+    console.log(
+      `\npipeline ${summary.pipelineEventsPerSecond.median.toFixed(0)} events/s median (best ${summary.pipelineEventsPerSecond.best.toFixed(0)}), raw _bulk ${summary.rawBulkEventsPerSecond.median.toFixed(0)} (best ${summary.rawBulkEventsPerSecond.best.toFixed(0)})`,
+    );
+    console.log(
+      `ratio median ${summary.ratio.median.toFixed(2)}, best/best ${summary.ratio.best.toFixed(2)} (target >= 0.5)`,
+    );
+    console.log(
+      `HTTP p50 ${summary.httpMs.p50.toFixed(0)} ms, p99 ${summary.httpMs.p99.toFixed(0)} ms (target p50 <= 150 ms); drain lag median ${summary.drainSeconds.median.toFixed(2)} s`,
+    );
+    console.log(
+      `\nCPU seconds during ${pipelineSeconds.toFixed(1)} s of pipeline rounds (2 cores = ${(2 * pipelineSeconds).toFixed(1)} s):`,
+    );
+    for (const [name, seconds] of Object.entries(summary.cpuSecondsDuringPipeline)) {
+      console.log(
+        `  ${name.padEnd(48)}${seconds.toFixed(1).padStart(7)} s  ${((100 * seconds) / pipelineSeconds).toFixed(0).padStart(4)}% of a core`,
+      );
+    }
+    const targets = {
+      ratioAtLeastHalf: summary.ratio.median >= 0.5,
+      httpP50AtMost150ms: summary.httpMs.p50 <= 150,
+    };
+    console.log(`targets: ${JSON.stringify(targets)}`);
+    const file = writeResult('e2e', at, {
+      at: at.toISOString(),
+      rounds,
+      batches,
+      clients,
+      eventsPerBody: EVENTS_PER_BODY,
+      pipeline: pipeline.map(({ httpMs: _http, ...rest }) => rest),
+      raw,
+      summary,
+      targets,
+    });
+    console.log(`\nwritten ${file}`);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:ingest`: the ingest handler's events/s for 500-event batches of ~500-byte events,
+ * divided by the `JSON.parse`+`JSON.stringify` floor of the same bodies, interleaved in one run (min
+ * and median of the rounds), and every function's bundle size and cold module load time against an
+ * empty module. Writes `bench/results/ingest-<time>.json`. Targets (issue 8): ratio >= 0.5, every
+ * bundle <= 300 KB and <= 100 ms above the empty module.
+ *
+ * Options: `--rounds=7 --bodies=20 --load-rounds=5`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { interleaved, median, type Timing, writeResult } from '../shared/rounds.js';
+import { benchBodies } from './bodies.js';
+import { measureBundles, PLACEHOLDER_RESOURCES } from './bundles.js';
+import { floor, loadIngestHandler, postAll, proxyEvent } from './handler-throughput.js';
+import { startKinesisStub } from './kinesis-stub.js';
+
+const arg = (name: string, fallback: string) =>
+  Number(process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const rounds = arg('rounds', '7');
+const bodyCount = arg('bodies', '20');
+const loadRounds = arg('load-rounds', '5');
+const EVENTS_PER_BODY = 500;
+const BUNDLE_LIMIT_BYTES = 300 * 1024;
+const LOAD_LIMIT_MS = 100;
+
+async function main(): Promise<void> {
+  const at = new Date();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const stub = await startKinesisStub();
+  try {
+    console.log(
+      `bench:ingest rounds=${rounds} bodies=${bodyCount}x${EVENTS_PER_BODY} load-rounds=${loadRounds}`,
+    );
+    const bundles = await measureBundles(dir, loadRounds);
+    const bodies = benchBodies(bodyCount, EVENTS_PER_BODY);
+    const bytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
+    const events = bodyCount * EVENTS_PER_BODY;
+    console.log(
+      `bodies: ${(bytes / bodyCount / 1024).toFixed(0)} KB each, ${(bytes / events).toFixed(0)} B per event`,
+    );
+    const handler = loadIngestHandler(bundles.files.ingest as string, {
+      ...PLACEHOLDER_RESOURCES,
+      kinesisUrl: stub.url,
+    });
+    // Fresh event objects every round: nothing cached between rounds but what Lambda would keep warm.
+    const samples = await interleaved(
+      {
+        handler: () => postAll(handler, bodies.map(proxyEvent), EVENTS_PER_BODY),
+        floor: () => {
+          floor(bodies);
+        },
+      },
+      rounds,
+      2,
+      (round, t) =>
+        console.log(
+          `round ${round + 1}: handler ${t.handler.ms.toFixed(0)} ms (CPU ${t.handler.cpuMs.toFixed(0)}), floor ${t.floor.ms.toFixed(0)} ms (CPU ${t.floor.cpuMs.toFixed(0)}), ratio ${(t.floor.ms / t.handler.ms).toFixed(2)} (CPU ${(t.floor.cpuMs / t.handler.cpuMs).toFixed(2)})`,
+        ),
+    );
+    const throughput = {
+      events,
+      bytes,
+      wall: rates(samples, events),
+      cpu: rates(samples, events, 'cpuMs'),
+      recordsAcknowledged: stub.records(),
+    };
+    for (const [name, measured] of [
+      ['wall clock', throughput.wall],
+      ['CPU time', throughput.cpu],
+    ] as const) {
+      console.log(
+        `\n${name}: handler ${measured.handler.median} events/s (best ${measured.handler.best}), floor ${measured.floor.median} (best ${measured.floor.best}); ratio median ${measured.ratio.median.toFixed(2)}, best/best ${measured.ratio.best.toFixed(2)}; handler ${measured.microsecondsPerEvent.toFixed(1)} µs per event`,
+      );
+    }
+    console.log(
+      `\n${'function'.padEnd(26)}${'bundle KB'.padStart(10)}${'load ms'.padStart(9)}${'above empty'.padStart(13)}`,
+    );
+    for (const row of bundles.rows) {
+      console.log(
+        `${row.id.padEnd(26)}${(row.bytes / 1024).toFixed(0).padStart(10)}${row.loadMs.toFixed(1).padStart(9)}${row.aboveEmptyMs.toFixed(1).padStart(13)}`,
+      );
+    }
+    console.log(`(empty module: ${bundles.emptyMs.toFixed(2)} ms; median of ${loadRounds})`);
+    const targets = {
+      ratioAtLeastHalf: throughput.wall.ratio.median >= 0.5,
+      cpuRatioAtLeastHalf: throughput.cpu.ratio.median >= 0.5,
+      bundlesAtMost300KB: bundles.rows.every((row) => row.bytes <= BUNDLE_LIMIT_BYTES),
+      loadAtMost100msAboveEmpty: bundles.rows.every((row) => row.aboveEmptyMs <= LOAD_LIMIT_MS),
+    };
+    console.log(`targets: ${JSON.stringify(targets)}`);
+    const file = writeResult('ingest', at, {
+      at: at.toISOString(),
+      node: process.version,
+      rounds,
+      samplesMs: samples,
+      throughput,
+      bundles: { emptyModuleMs: bundles.emptyMs, rows: bundles.rows },
+      targets,
+    });
+    console.log(`\nwritten ${file}`);
+  } finally {
+    await stub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Events per second of each subject (best and median round) and their ratio, by wall or CPU time. */
+function rates(samples: Record<'handler' | 'floor', Timing[]>, events: number, clock: keyof Timing = 'ms') {
+  const handler = samples.handler.map((timing) => timing[clock]);
+  const floorMs = samples.floor.map((timing) => timing[clock]);
+  const perSecond = (ms: number) => Math.round(events / (ms / 1000));
+  return {
+    handler: { best: perSecond(Math.min(...handler)), median: perSecond(median(handler)) },
+    floor: { best: perSecond(Math.min(...floorMs)), median: perSecond(median(floorMs)) },
+    ratio: { best: Math.min(...floorMs) / Math.min(...handler), median: median(floorMs) / median(handler) },
+    microsecondsPerEvent: (median(handler) * 1000) / events,
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,103 @@
+/**
+ * `accounts create|list`: the accounts keys belong to. `accounts create` also gives the new account a
+ * write key and a read key (shown once), so it can post and read at once; `keys create` adds more.
+ */
+import { accountItem, newAccountId } from '../../lambdas/shared/accounts.js';
+import {
+  type Command,
+  parseOptions,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  targetOptions,
+  UsageError,
+} from '../command.js';
+import type { Output } from '../output.js';
+import { resolveTarget, type Target } from '../target.js';
+import { newKeyStored } from './keys.js';
+import { keyTablesOf, listAccounts, putAccount } from './keys-store.js';
+
+const USAGE = `pipeline accounts create [--name <name>] [--id <account-id>] [--no-keys] [target options]
+       pipeline accounts list [target options]
+
+  --name      a name people know the account by (default: its id)
+  --id        the account id (default: acct_ and 12 random hex digits)
+  --no-keys   create no keys (add them with \`pipeline keys create\`)
+
+${TARGET_USAGE}`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  name: { type: 'string' },
+  id: { type: 'string' },
+  'no-keys': { type: 'boolean' },
+} as const;
+
+/** Account ids are part of keys, document ids and partition keys: short and plain. */
+const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const accountsCommand: Command = {
+  name: 'accounts',
+  summary: 'create and list accounts (a new account gets a write key and a read key)',
+  usage: USAGE,
+  async run({ args, output }) {
+    const [action, ...rest] = args;
+    if (action !== 'create' && action !== 'list') {
+      throw new UsageError(
+        action ? `unknown accounts action "${action}"` : 'accounts needs an action: create or list',
+      );
+    }
+    const { values } = parseOptions(rest, OPTIONS);
+    const target = await resolveTarget(targetOptions(values));
+    try {
+      return action === 'list' ? await listAll(target, output) : await createAccount(values, target, output);
+    } finally {
+      target.close();
+    }
+  },
+};
+
+async function listAll(target: Target, output: Output): Promise<number> {
+  const accounts = await listAccounts(keyTablesOf(target));
+  output.line(`${accounts.length} account(s) in ${target.label}:`);
+  output.line();
+  output.table(
+    ['account id', 'name', 'created'],
+    accounts
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map((account) => [account.accountId, account.name, account.createdAt.slice(0, 19).replace('T', ' ')]),
+  );
+  return 0;
+}
+
+/** `accounts create`: the account, and unless `--no-keys` a write key and a read key, shown once. */
+export async function createAccount(
+  values: { id?: string; name?: string; 'no-keys'?: boolean },
+  target: Target,
+  output: Output,
+): Promise<number> {
+  const tables = keyTablesOf(target);
+  const accountId = values.id ?? newAccountId();
+  if (!ACCOUNT_ID.test(accountId)) {
+    throw new UsageError(`--id must be 1 to 64 letters, digits, "_", "." or "-", got "${accountId}"`);
+  }
+  if (!(await putAccount(tables, accountItem(accountId, { name: values.name, now: new Date() })))) {
+    output.note(`account ${accountId} already exists in ${target.label}`);
+    return 1;
+  }
+  output.line(`Created account ${accountId}${values.name ? ` (${values.name})` : ''} in ${target.label}.`);
+  if (values['no-keys']) return 0;
+  const write = await newKeyStored(tables, { accountId, scope: 'write' }, target);
+  const read = await newKeyStored(tables, { accountId, scope: 'read' }, target);
+  output.line();
+  output.table(
+    ['scope', 'key id', 'secret'],
+    [
+      ['write', write.item.keyId, write.secret],
+      ['read', read.item.keyId, read.secret],
+    ],
+  );
+  output.line();
+  output.line('Store the secrets now: they are not shown again (the table keeps only their hashes).');
+  output.line('The write key may sit in a web page; the read key is secret (stats, live events).');
+  return 0;
+}

@@ -1,0 +1,219 @@
+/**
+ * `keys create|list|revoke`: API keys of an account. A key's secret is shown once, when it is created,
+ * and never stored: the table keeps its hash, and lists show its id and first characters. Against a
+ * deployed stack a key also gets its API Gateway API key in the usage plan of its limits
+ * (`keys-usage-plans.ts`), which is what throttles it.
+ */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { type ApiKeyItem, type ApiKeyScope, newApiKey } from '../../lambdas/shared/api-keys.js';
+import { DEFAULT_KEY_CACHE_TTL_MS } from '../../lambdas/shared/config.js';
+import {
+  type Command,
+  parseOptions,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  targetOptions,
+  UsageError,
+} from '../command.js';
+import type { Output } from '../output.js';
+import { resolveTarget, type Target } from '../target.js';
+import {
+  findKey,
+  getAccount,
+  type KeyTables,
+  keyTablesOf,
+  listKeys,
+  putKey,
+  revokeKey,
+} from './keys-store.js';
+import { attachApiKey, deleteApiKey, type StageUsagePlans } from './keys-usage-plans.js';
+
+const USAGE = `pipeline keys create --account <account-id> --scope write|read [--rate <n> --burst <n>] [target options]
+       pipeline keys list [--account <account-id>] [target options]
+       pipeline keys revoke <key-id> [target options]
+
+  --scope write    a key that may only post events (it may sit in a web page)
+  --scope read     a secret key that may also read stats and subscribe to live events
+  --rate, --burst  requests per second and burst of this key (whole numbers, both or neither);
+                   default: the stack's default limits
+
+${TARGET_USAGE}`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  account: { type: 'string' },
+  scope: { type: 'string' },
+  rate: { type: 'string' },
+  burst: { type: 'string' },
+} as const;
+
+/** Seconds a revoked key may keep working in a warm function (the key caches' lifetime). */
+const REVOCATION_SECONDS = DEFAULT_KEY_CACHE_TTL_MS / 1000;
+
+export const keysCommand: Command = {
+  name: 'keys',
+  summary: 'create, list and revoke API keys (secrets shown once, stored hashed)',
+  usage: USAGE,
+  async run({ args, output }) {
+    const [action, ...rest] = args;
+    if (action !== 'create' && action !== 'list' && action !== 'revoke') {
+      throw new UsageError(
+        action ? `unknown keys action "${action}"` : 'keys needs an action: create, list or revoke',
+      );
+    }
+    const { values, positionals } = parseOptions(rest, OPTIONS, action === 'revoke');
+    const target = await resolveTarget(targetOptions(values));
+    try {
+      const tables = keyTablesOf(target);
+      if (action === 'create') return await create(values, tables, target, output);
+      if (action === 'list') return await list(values.account, tables, target, output);
+      const [keyId, ...extra] = positionals;
+      if (!keyId || extra.length > 0) throw new UsageError('keys revoke takes one key id (key_…)');
+      return await revoke(keyId, tables, target, output);
+    } finally {
+      target.close();
+    }
+  },
+};
+
+export async function create(
+  values: { account?: string; scope?: string; rate?: string; burst?: string },
+  tables: KeyTables,
+  target: Target,
+  output: Output,
+): Promise<number> {
+  const accountId = values.account;
+  if (!accountId) throw new UsageError('keys create needs --account <account-id>');
+  const scope = values.scope;
+  if (scope !== 'write' && scope !== 'read')
+    throw new UsageError('keys create needs --scope write or --scope read');
+  const limits = parseLimits(values.rate, values.burst);
+  if (!(await getAccount(tables, accountId))) {
+    output.note(
+      `account ${accountId} does not exist in ${target.label}: create it with \`pipeline accounts create\``,
+    );
+    return 1;
+  }
+  const { secret, item } = await newKeyStored(tables, { accountId, scope, ...limits }, target);
+  output.line(`Created a ${scope} key for account ${accountId} in ${target.label}:`);
+  output.line();
+  output.table(['key id', 'account', 'scope', 'limits'], [[item.keyId, accountId, scope, limitsText(item)]]);
+  output.line();
+  output.line(`  secret: ${secret}`);
+  output.line();
+  output.line('Store the secret now: it is not shown again (the table keeps only its hash).');
+  if (scope === 'write')
+    output.line('Clients send it in the x-api-key header, or as ?key= for navigator.sendBeacon.');
+  return 0;
+}
+
+/** Stores a new key, and on a deployed stage its API key in the plan of its limits; the secret once. */
+export async function newKeyStored(
+  tables: KeyTables,
+  options: { accountId: string; scope: ApiKeyScope; rateLimit?: number; burstLimit?: number },
+  target: Target,
+): Promise<{ secret: string; item: ApiKeyItem }> {
+  const key = newApiKey({ ...options, now: new Date() });
+  if (!(await putKey(tables, key.item)))
+    throw new Error('a key with the same hash exists; run the command again');
+  const plans = stagePlans(target);
+  if (plans) {
+    try {
+      const limits =
+        options.rateLimit !== undefined && options.burstLimit !== undefined
+          ? { rateLimit: options.rateLimit, burstLimit: options.burstLimit }
+          : undefined;
+      await attachApiKey(plans, key.item, limits);
+    } finally {
+      plans.apiGateway.destroy();
+    }
+  }
+  return key;
+}
+
+export async function list(
+  accountId: string | undefined,
+  tables: KeyTables,
+  target: Target,
+  output: Output,
+): Promise<number> {
+  const keys = await listKeys(tables, accountId);
+  output.line(`${keys.length} key(s)${accountId ? ` of account ${accountId}` : ''} in ${target.label}:`);
+  output.line();
+  output.table(
+    ['key id', 'account', 'scope', 'starts with', 'limits', 'created', 'state'],
+    keys.map((key) => [
+      key.keyId,
+      key.accountId,
+      key.scope,
+      `${key.prefix}…`,
+      limitsText(key),
+      key.createdAt.slice(0, 19).replace('T', ' '),
+      key.revokedAt ? `revoked ${key.revokedAt.slice(0, 19).replace('T', ' ')}` : 'active',
+    ]),
+  );
+  return 0;
+}
+
+export async function revoke(
+  keyId: string,
+  tables: KeyTables,
+  target: Target,
+  output: Output,
+): Promise<number> {
+  const key = await findKey(tables, keyId);
+  if (!key) {
+    output.note(`no key ${keyId} in ${target.label} (\`pipeline keys list\` shows the ids)`);
+    return 1;
+  }
+  const revoked = await revokeKey(tables, key, new Date());
+  const plans = stagePlans(target);
+  if (plans) {
+    try {
+      await deleteApiKey(plans, keyId);
+    } finally {
+      plans.apiGateway.destroy();
+    }
+  }
+  if (!revoked) {
+    output.line(`Key ${keyId} of account ${key.accountId} was already revoked (${key.revokedAt}).`);
+    return 0;
+  }
+  output.line(`Revoked key ${keyId} (${key.scope}, account ${key.accountId}) in ${target.label}.`);
+  output.line(
+    plans
+      ? 'API Gateway refuses it at once; functions that looked it up in the last minute may accept it for up to that long.'
+      : `It is refused within ${REVOCATION_SECONDS} s, the time a function trusts a key it looked up.`,
+  );
+  return 0;
+}
+
+/** `--rate` and `--burst`: both or neither, whole numbers of at least 1, the burst at least the rate. */
+export function parseLimits(
+  rate: string | undefined,
+  burst: string | undefined,
+): { rateLimit?: number; burstLimit?: number } {
+  if (rate === undefined && burst === undefined) return {};
+  if (rate === undefined || burst === undefined) throw new UsageError('--rate and --burst go together');
+  const rateLimit = Number(rate);
+  const burstLimit = Number(burst);
+  if (!Number.isInteger(rateLimit) || rateLimit < 1)
+    throw new UsageError(`--rate must be a whole number of at least 1, got "${rate}"`);
+  if (!Number.isInteger(burstLimit) || burstLimit < rateLimit) {
+    throw new UsageError(
+      `--burst must be a whole number of at least the rate (${rateLimit}), got "${burst}"`,
+    );
+  }
+  return { rateLimit, burstLimit };
+}
+
+function limitsText(key: Pick<ApiKeyItem, 'rateLimit' | 'burstLimit'>): string {
+  return key.rateLimit === undefined ? 'default' : `${key.rateLimit}/s, burst ${key.burstLimit}`;
+}
+
+/** The usage plans of a deployed stage; the local stack has none (its gateway reads the key's limits). */
+function stagePlans(target: Target): StageUsagePlans | undefined {
+  const plans = target.resources.usagePlans;
+  if (!plans) return undefined;
+  return { apiGateway: new APIGatewayClient({ region: target.region }), ...plans };
+}

@@ -1,0 +1,56 @@
+/**
+ * Who is calling the REST API, between the API authorizer and the functions behind it. The authorizer
+ * finds the key (`requestApiKey`), looks it up and answers with the caller (`callerContext`); API
+ * Gateway hands that to the function as `requestContext.authorizer`, which reads it back with
+ * `callerOf`. A client cannot forge it: API Gateway builds the request context.
+ */
+import type { ApiKeyRecord, ApiKeyScope } from './api-keys.js';
+import type { RateLimits } from './config.js';
+import { headerValue, UnauthorizedError } from './http.js';
+
+/** Where a client puts its key: the header, or for a browser beacon (no headers) the query string. */
+export const API_KEY_HEADER = 'x-api-key';
+export const API_KEY_QUERY_PARAMETER = 'key';
+
+/** The key of a request: the `x-api-key` header, else the `key` query parameter. */
+export function requestApiKey(
+  headers: Record<string, string | undefined> | null | undefined,
+  query: Record<string, string | undefined> | null | undefined,
+): string | undefined {
+  const key = headerValue(headers, API_KEY_HEADER) ?? query?.[API_KEY_QUERY_PARAMETER];
+  return key === undefined || key === '' ? undefined : key;
+}
+
+/** The authorizer's `context`: flat strings and numbers, as API Gateway requires. */
+export interface CallerContext {
+  accountId: string;
+  scope: ApiKeyScope;
+  keyId: string;
+  /** The key's limits (its own, or the defaults): the 429 answer names them. */
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** The context the authorizer answers for a key's record. */
+export function callerContext(record: ApiKeyRecord, defaults: RateLimits): CallerContext {
+  return {
+    accountId: record.accountId,
+    scope: record.scope,
+    keyId: record.keyId ?? 'unnamed',
+    rateLimit: record.rateLimit ?? defaults.rateLimit,
+    burstLimit: record.burstLimit ?? defaults.burstLimit,
+  };
+}
+
+/**
+ * The caller of a request, from `requestContext.authorizer`. A request without it did not pass the
+ * authorizer (an API deployed without one): refused, never served as anyone.
+ */
+export function callerOf(authorizer: Record<string, unknown> | null | undefined): ApiKeyRecord {
+  const accountId = authorizer?.accountId;
+  const scope = authorizer?.scope;
+  if (typeof accountId !== 'string' || accountId === '' || (scope !== 'write' && scope !== 'read')) {
+    throw new UnauthorizedError('missing API key: the request did not pass the API authorizer');
+  }
+  return { accountId, scope, ...(typeof authorizer?.keyId === 'string' ? { keyId: authorizer.keyId } : {}) };
+}

@@ -1,0 +1,80 @@
+/**
+ * What the deployed REST API does for real clients before any function runs: every body binary (so
+ * gzip arrives intact and ingest checks UTF-8 itself), an uncached authorizer that names the usage
+ * identifier, per-key usage-plan throttling with a 429 browsers can read, CORS preflights, and access
+ * logs that never hold a key (header or query string).
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../lib/stacks/pipeline-settings.js';
+import { pipeline } from './pipeline.js';
+
+const { template } = pipeline();
+
+describe('REST API for clients', () => {
+  it('takes every body as binary and the usage identifier from an uncached request authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['*/*'],
+      ApiKeySourceType: 'AUTHORIZER',
+    });
+    const authorizers = Object.values(template.findResources('AWS::ApiGateway::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]?.Properties).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    // No identity source: a key comes in the header or, from a beacon, in the query string.
+    expect(authorizers[0]?.Properties.IdentitySource).toBeUndefined();
+  });
+
+  it('requires the key on the ingest method and throttles keys by a default usage plan', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'CUSTOM',
+      ApiKeyRequired: true,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: DEFAULT_SETTINGS.keyRateLimit, BurstLimit: DEFAULT_SETTINGS.keyBurstLimit },
+      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+    });
+  });
+
+  it('answers 429 with Retry-After, the X-RateLimit headers and CORS, so a page can read it', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+      ResponseParameters: Match.objectLike({
+        'gatewayresponse.header.Retry-After': "'1'",
+        'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimit',
+        'gatewayresponse.header.X-RateLimit-Remaining': "'0'",
+        'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+      }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '401',
+    });
+    // A denied key, and every other 4xx and 5xx API Gateway answers itself (the defaults), carry CORS.
+    for (const type of ['ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
+      });
+    }
+  });
+
+  it('answers CORS preflights without a key or a function', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      AuthorizationType: 'NONE',
+      Integration: Match.objectLike({ Type: 'MOCK' }),
+    });
+  });
+
+  it('never logs a key: access logs hold no header or query string, execution logs no data', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    const format = String(stage?.Properties.AccessLogSetting.Format);
+    expect(format).toContain('$context.requestId');
+    expect(format).not.toMatch(/querystring|apiKey|api_key|\$input|\$context\.path|header/i);
+    expect(stage?.Properties.MethodSettings).toEqual([
+      expect.objectContaining({ LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+    ]);
+  });
+});

@@ -1,0 +1,332 @@
+/**
+ * The keys and accounts commands against mocked tables (and, for a deployed stage, a mocked API
+ * Gateway): a secret is printed once and never stored, lists show prefixes, revocation is conditional
+ * and, on a deployed stage, deletes the key's API Gateway key.
+ */
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../../cli/command.js';
+import { createAccount } from '../../../cli/commands/accounts.js';
+import { create, list, parseLimits, revoke } from '../../../cli/commands/keys.js';
+import { keyTablesOf } from '../../../cli/commands/keys-store.js';
+import { createOutput } from '../../../cli/output.js';
+import type { Target } from '../../../cli/target.js';
+import { type ApiKeyItem, hashApiKey } from '../../../lambdas/shared/api-keys.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const apiGateway = mockClient(APIGatewayClient);
+
+afterEach(() => {
+  dynamo.reset();
+  apiGateway.reset();
+});
+
+/** A target whose tables are mocked; `deployed` gives it a stage's usage plans. */
+function aTarget(deployed = false): Target {
+  return {
+    label: deployed ? 'stack Pipeline (eu-west-1)' : 'local',
+    kind: deployed ? 'aws' : 'local',
+    region: 'eu-west-1',
+    resources: {
+      streamName: 'events',
+      deadLetterQueueUrl: 'http://queue',
+      apiKeysTableName: 'api-keys',
+      accountsTableName: 'accounts',
+      rollupsTableName: 'rollups',
+      connectionsTableName: 'connections',
+      ...(deployed
+        ? { usagePlans: { restApiId: 'api123', stage: 'prod', defaultUsagePlanId: 'plan-default' } }
+        : {}),
+    },
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+    close: () => {},
+  } as unknown as Target;
+}
+
+function captured() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stream = (into: string[]) => ({ write: (text: string) => into.push(text) > 0 }) as never;
+  return {
+    output: createOutput({ stdout: stream(out), stderr: stream(err) }),
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
+
+function aKeyItem(overrides: Partial<ApiKeyItem> = {}): ApiKeyItem {
+  return {
+    keyHash: 'f'.repeat(64),
+    keyId: 'key_0123456789abcdef',
+    accountId: 'acct_a',
+    scope: 'write',
+    prefix: 'wk_AbCd',
+    createdAt: '2026-11-20T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('keys create', () => {
+  it('prints the secret once and stores only its hash, prefix and limits', async () => {
+    // Given an existing account on the local stack
+    const io = captured();
+    dynamo.on(GetCommand, { TableName: 'accounts' }).resolves({ Item: { accountId: 'acct_a' } });
+    dynamo.on(PutCommand).resolves({});
+
+    // When a write key with its own limits is created
+    const code = await create(
+      { account: 'acct_a', scope: 'write', rate: '5', burst: '10' },
+      keyTablesOf(aTarget()),
+      aTarget(),
+      io.output,
+    );
+
+    // Then the secret is printed exactly once, and the stored item is its hash, never the secret
+    expect(code).toBe(0);
+    const secret = io.stdout().match(/secret: (wk_[A-Za-z0-9_-]+)/)?.[1] as string;
+    expect(secret).toHaveLength(27);
+    expect(io.stdout().split(secret)).toHaveLength(2);
+    const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      TableName: 'api-keys',
+      ConditionExpression: 'attribute_not_exists(keyHash)',
+      Item: {
+        keyHash: hashApiKey(secret),
+        accountId: 'acct_a',
+        scope: 'write',
+        prefix: secret.slice(0, 7),
+        rateLimit: 5,
+        burstLimit: 10,
+      },
+    });
+    expect(JSON.stringify(put)).not.toContain(secret);
+    expect(apiGateway.calls()).toHaveLength(0);
+  });
+
+  it('refuses a key for an account that does not exist, naming the command that creates it', async () => {
+    const io = captured();
+    dynamo.on(GetCommand).resolves({});
+
+    const code = await create(
+      { account: 'acct_missing', scope: 'read' },
+      keyTablesOf(aTarget()),
+      aTarget(),
+      io.output,
+    );
+
+    expect(code).toBe(1);
+    expect(io.stderr()).toContain(
+      'account acct_missing does not exist in local: create it with `pipeline accounts create`',
+    );
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('refuses a missing account or a scope that is not write or read', async () => {
+    const target = aTarget();
+    await expect(create({ scope: 'write' }, keyTablesOf(target), target, captured().output)).rejects.toThrow(
+      UsageError,
+    );
+    await expect(
+      create({ account: 'acct_a', scope: 'admin' }, keyTablesOf(target), target, captured().output),
+    ).rejects.toThrow('keys create needs --scope write or --scope read');
+  });
+
+  it('on a deployed stage gives the key an API Gateway key valued with its hash, in the plan of its limits', async () => {
+    // Given a deployed stage with no plan of 5 rps / burst 10 yet
+    const target = aTarget(true);
+    dynamo.on(GetCommand).resolves({ Item: { accountId: 'acct_a' } });
+    dynamo.on(PutCommand).resolves({});
+    apiGateway
+      .on(GetUsagePlansCommand)
+      .resolves({ items: [{ id: 'plan-other', name: 'api123-keys-1rps-1burst' }] });
+    apiGateway.on(CreateUsagePlanCommand).resolves({ id: 'plan-5-10' });
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'apikey-1' });
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    const io = captured();
+
+    // When a key with those limits is created
+    await create(
+      { account: 'acct_a', scope: 'write', rate: '5', burst: '10' },
+      keyTablesOf(target),
+      target,
+      io.output,
+    );
+
+    // Then the plan is created on the stage, and the API key (the hash, not the secret) is put in it
+    const secret = io.stdout().match(/secret: (wk_[A-Za-z0-9_-]+)/)?.[1] as string;
+    expect(apiGateway.commandCalls(CreateUsagePlanCommand)[0]?.args[0].input).toMatchObject({
+      name: 'api123-keys-5rps-10burst',
+      throttle: { rateLimit: 5, burstLimit: 10 },
+      apiStages: [{ apiId: 'api123', stage: 'prod' }],
+    });
+    expect(apiGateway.commandCalls(CreateApiKeyCommand)[0]?.args[0].input).toMatchObject({
+      value: hashApiKey(secret),
+      enabled: true,
+    });
+    expect(apiGateway.commandCalls(CreateUsagePlanKeyCommand)[0]?.args[0].input).toEqual({
+      usagePlanId: 'plan-5-10',
+      keyId: 'apikey-1',
+      keyType: 'API_KEY',
+    });
+  });
+
+  it('puts a key without limits of its own in the default plan', async () => {
+    const target = aTarget(true);
+    dynamo.on(GetCommand).resolves({ Item: { accountId: 'acct_a' } });
+    dynamo.on(PutCommand).resolves({});
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'apikey-2' });
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+
+    await create({ account: 'acct_a', scope: 'read' }, keyTablesOf(target), target, captured().output);
+
+    expect(apiGateway.commandCalls(GetUsagePlansCommand)).toHaveLength(0);
+    expect(apiGateway.commandCalls(CreateUsagePlanKeyCommand)[0]?.args[0].input.usagePlanId).toBe(
+      'plan-default',
+    );
+  });
+});
+
+describe('keys list', () => {
+  it("shows ids, prefixes, limits and state, never a key's hash", async () => {
+    const io = captured();
+    dynamo.on(ScanCommand).resolves({
+      Items: [
+        aKeyItem({ keyId: 'key_new', createdAt: '2026-11-21T10:00:00.000Z', rateLimit: 2, burstLimit: 4 }),
+        aKeyItem({ keyId: 'key_old', revokedAt: '2026-11-21T11:00:00.000Z' }),
+      ],
+    });
+
+    expect(await list('acct_a', keyTablesOf(aTarget()), aTarget(), io.output)).toBe(0);
+
+    expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({
+      FilterExpression: 'accountId = :account',
+      ExpressionAttributeValues: { ':account': 'acct_a' },
+    });
+    const text = io.stdout();
+    expect(text).toContain('2 key(s) of account acct_a in local');
+    expect(text.indexOf('key_old')).toBeLessThan(text.indexOf('key_new'));
+    expect(text).toMatch(
+      /key_new\s+acct_a\s+write\s+wk_AbCd…\s+2\/s, burst 4\s+2026-11-21 10:00:00\s+active/,
+    );
+    expect(text).toMatch(/key_old .* revoked 2026-11-21 11:00:00/);
+    expect(text).not.toContain('f'.repeat(16));
+  });
+});
+
+describe('keys revoke', () => {
+  it('marks the key revoked once, conditionally, and says how soon it is refused', async () => {
+    const io = captured();
+    dynamo.on(ScanCommand).resolves({ Items: [aKeyItem()] });
+    dynamo.on(UpdateCommand).resolves({});
+
+    expect(await revoke('key_0123456789abcdef', keyTablesOf(aTarget()), aTarget(), io.output)).toBe(0);
+
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { keyHash: 'f'.repeat(64) },
+      ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(revokedAt)',
+    });
+    expect(io.stdout()).toContain('Revoked key key_0123456789abcdef (write, account acct_a) in local.');
+    expect(io.stdout()).toContain('It is refused within 60 s');
+  });
+
+  it('says so when the key was already revoked, and fails for an unknown id', async () => {
+    const io = captured();
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [aKeyItem({ revokedAt: '2026-11-21T11:00:00.000Z' })] })
+      .resolves({ Items: [] });
+    dynamo
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException' }));
+
+    expect(await revoke('key_0123456789abcdef', keyTablesOf(aTarget()), aTarget(), io.output)).toBe(0);
+    expect(io.stdout()).toContain('was already revoked (2026-11-21T11:00:00.000Z)');
+    expect(await revoke('key_unknown', keyTablesOf(aTarget()), aTarget(), io.output)).toBe(1);
+    expect(io.stderr()).toContain('no key key_unknown in local');
+  });
+
+  it('on a deployed stage deletes its API Gateway key, which API Gateway refuses at once', async () => {
+    const target = aTarget(true);
+    const io = captured();
+    dynamo.on(ScanCommand).resolves({ Items: [aKeyItem()] });
+    dynamo.on(UpdateCommand).resolves({});
+    apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: 'apikey-1', name: 'key_0123456789abcdef' },
+        { id: 'apikey-9', name: 'key_0123456789abcdef0' },
+      ],
+    });
+    apiGateway.on(DeleteApiKeyCommand).resolves({});
+
+    await revoke('key_0123456789abcdef', keyTablesOf(target), target, io.output);
+
+    expect(apiGateway.commandCalls(DeleteApiKeyCommand).map((call) => call.args[0].input)).toEqual([
+      { apiKey: 'apikey-1' },
+    ]);
+    expect(io.stdout()).toContain('API Gateway refuses it at once');
+  });
+});
+
+describe('--rate and --burst', () => {
+  it('go together, as whole numbers, the burst at least the rate', () => {
+    expect(parseLimits(undefined, undefined)).toEqual({});
+    expect(parseLimits('5', '10')).toEqual({ rateLimit: 5, burstLimit: 10 });
+    expect(() => parseLimits('5', undefined)).toThrow('--rate and --burst go together');
+    expect(() => parseLimits('0', '10')).toThrow('--rate must be a whole number of at least 1, got "0"');
+    expect(() => parseLimits('2.5', '10')).toThrow('--rate must be a whole number');
+    expect(() => parseLimits('5', '4')).toThrow(
+      '--burst must be a whole number of at least the rate (5), got "4"',
+    );
+  });
+});
+
+describe('accounts create', () => {
+  it('creates the account and a write key and a read key, each secret shown once', async () => {
+    const io = captured();
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(GetCommand).resolves({ Item: { accountId: 'acct_shop' } });
+
+    expect(await createAccount({ id: 'acct_shop', name: 'Shop' }, aTarget(), io.output)).toBe(0);
+
+    const puts = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(puts[0]).toMatchObject({
+      TableName: 'accounts',
+      Item: { accountId: 'acct_shop', name: 'Shop' },
+      ConditionExpression: 'attribute_not_exists(accountId)',
+    });
+    expect(puts.slice(1).map((put) => put.Item?.scope)).toEqual(['write', 'read']);
+    const secrets = [...io.stdout().matchAll(/(?:wk|rk)_[A-Za-z0-9_-]{24}/g)].map((match) => match[0]);
+    expect(secrets).toHaveLength(2);
+    expect(puts.slice(1).map((put) => put.Item?.keyHash)).toEqual(secrets.map(hashApiKey));
+  });
+
+  it('refuses an id that is taken or not plain', async () => {
+    const io = captured();
+    dynamo
+      .on(PutCommand)
+      .rejects(Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException' }));
+
+    expect(await createAccount({ id: 'acct_shop' }, aTarget(), io.output)).toBe(1);
+    expect(io.stderr()).toContain('account acct_shop already exists in local');
+    await expect(createAccount({ id: 'acct shop/1' }, aTarget(), io.output)).rejects.toThrow(
+      '--id must be 1 to 64 letters',
+    );
+  });
+});

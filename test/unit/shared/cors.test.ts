@@ -1,0 +1,53 @@
+/** The one CORS policy of the REST API: allowed origins from a setting, preflight and response headers. */
+import { describe, expect, it } from 'vitest';
+import {
+  allowedOrigin,
+  corsPreflightHeaders,
+  corsResponseHeaders,
+  parseAllowedOrigins,
+} from '../../../lambdas/shared/cors.js';
+
+describe('allowed origins', () => {
+  it('reads "*" or a list of origins, refusing a mix or nothing', () => {
+    expect(parseAllowedOrigins('*', 'CORS_ALLOWED_ORIGINS')).toEqual(['*']);
+    expect(parseAllowedOrigins(' https://a.example.com , https://b.example.com ', 'X')).toEqual([
+      'https://a.example.com',
+      'https://b.example.com',
+    ]);
+    expect(() => parseAllowedOrigins('*,https://a.example.com', 'X')).toThrow(
+      'X cannot mix "*" with origins',
+    );
+    expect(() => parseAllowedOrigins(' , ', 'X')).toThrow('X must be "*" or a list of origins');
+  });
+
+  it('answers an allowed origin with itself, any origin with "*", and a stranger with nothing', () => {
+    const shop = ['https://shop.example.com'];
+    expect(allowedOrigin(['*'], 'https://anyone.example.com')).toBe('*');
+    expect(allowedOrigin(shop, 'https://shop.example.com')).toBe('https://shop.example.com');
+    expect(allowedOrigin(shop, 'https://evil.example.com')).toBeUndefined();
+    expect(allowedOrigin(shop, undefined)).toBeUndefined();
+  });
+});
+
+describe('CORS headers', () => {
+  it('let a page read the answer and the rate-limit headers, varying by origin when origins are listed', () => {
+    expect(corsResponseHeaders(['*'], 'https://a.example.com')).toEqual({
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers':
+        'Retry-After,X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset',
+    });
+    expect(corsResponseHeaders(['https://a.example.com'], 'https://evil.example.com')).toEqual({
+      Vary: 'Origin',
+    });
+  });
+
+  it('answer a preflight with the methods and the headers a page sends: the key and the encoding', () => {
+    expect(corsPreflightHeaders(['https://a.example.com'], 'https://a.example.com')).toEqual({
+      Vary: 'Origin',
+      'Access-Control-Allow-Origin': 'https://a.example.com',
+      'Access-Control-Allow-Methods': 'GET,POST,OPTIONS',
+      'Access-Control-Allow-Headers': 'Content-Type,Content-Encoding,X-Api-Key',
+      'Access-Control-Max-Age': '7200',
+    });
+  });
+});
