@@ -81,13 +81,11 @@ const messageSchema = z.discriminatedUnion('action', [
       ),
     ),
     users: z.optional(
-      z
-        .array(userSchema)
-        .check(
-          z.maxLength(MAX_SUBSCRIBED_USERS, {
-            error: `users may list at most ${MAX_SUBSCRIBED_USERS} user ids`,
-          }),
-        ),
+      z.array(userSchema).check(
+        z.maxLength(MAX_SUBSCRIBED_USERS, {
+          error: `users may list at most ${MAX_SUBSCRIBED_USERS} user ids`,
+        }),
+      ),
     ),
   }),
   z.object({ action: z.literal('ping') }),
