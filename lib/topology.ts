@@ -308,8 +308,8 @@ export const REST_ROUTES: RestRoute[] = [
     // stats function checks the read key or the live token itself (docs/decisions.md, "Live tokens").
     apiKey: false,
   })),
-  // A read key for a live token: the authorizer and the key's usage plan apply.
-  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: true },
+  // A read key or a live token (renewal) for a live token: checked by the stats function, as above.
+  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: false },
 ];
 
 /**
