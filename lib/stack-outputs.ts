@@ -16,4 +16,5 @@ export const STACK_OUTPUTS = {
   defaultUsagePlanId: 'DefaultUsagePlanId',
   rollupsTableName: 'RollupsTableName',
   connectionsTableName: 'ConnectionsTableName',
+  dashboardUrl: 'DashboardUrl',
 } as const;

@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV, TUNING_ENV } from '../lambdas/shared/env-names.js';
-import { STATS_ROUTES } from '../lambdas/stats/routes.js';
+import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../lambdas/stats/routes.js';
 
 /**
  * The repository root: function entries are relative to it, the CDK bundles from it (its lock file) and
@@ -101,7 +101,8 @@ export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
   },
   'stats-api': {
     id: 'stats-api',
-    description: 'Serves per-account summaries and timeseries from the rollups, event search and health',
+    description:
+      'Serves per-account summaries and timeseries from the rollups, event search, health and live tokens',
     entry: 'lambdas/stats/handler.ts',
     handler: 'handler',
     memorySizeMb: 256,
@@ -109,7 +110,7 @@ export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
   },
   'ws-connect': {
     id: 'ws-connect',
-    description: 'Authorizes a WebSocket $connect and records the connection',
+    description: 'Authorizes a WebSocket $connect with a live token and records the connection',
     entry: 'lambdas/ws-broadcast/connect.ts',
     handler: 'handler',
     memorySizeMb: 256,
@@ -125,7 +126,7 @@ export const FUNCTIONS: Record<FunctionId, FunctionDefinition> = {
   },
   'ws-default': {
     id: 'ws-default',
-    description: 'Handles WebSocket messages (subscribe to event types, ping)',
+    description: 'Handles WebSocket messages (subscribe to event types and users, ping)',
     entry: 'lambdas/ws-broadcast/default.ts',
     handler: 'handler',
     memorySizeMb: 256,
@@ -199,6 +200,15 @@ export const TABLES = {
     partitionKey: { name: 'connectionId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     globalSecondaryIndexes: [{ indexName: 'by-account', partitionKey: { name: 'accountId', type: 'S' } }],
+  },
+  /**
+   * Hashed live tokens: `tokenHash` -> `{ accountId, expiresAt, sessionExpiresAt }`, expiring by TTL;
+   * the entity is `lambdas/shared/live-tokens.ts`.
+   */
+  liveTokens: {
+    id: 'live-tokens',
+    partitionKey: { name: 'tokenHash', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
   },
 } as const satisfies Record<string, TableDefinition>;
 
@@ -287,7 +297,7 @@ export interface RestRoute {
   functionId: FunctionId;
   /**
    * The route needs an API key: `REST_API.authorizer` runs before the function, and the key's usage
-   * plan throttles it. Only the health check is open.
+   * plan throttles it. Stats reads are checked by the stats function instead (read key or live token).
    */
   apiKey: boolean;
 }
@@ -298,8 +308,12 @@ export const REST_ROUTES: RestRoute[] = [
     method: 'GET' as const,
     path,
     functionId: 'stats-api' as const,
-    apiKey: path !== STATS_ROUTES.health,
+    // The dashboard reads with a live token (`x-live-token`), which the authorizer does not know: the
+    // stats function checks the read key or the live token itself (docs/decisions.md, "Live tokens").
+    apiKey: false,
   })),
+  // A read key or a live token (renewal) for a live token: checked by the stats function, as above.
+  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: false },
 ];
 
 /**
@@ -376,8 +390,10 @@ export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
   ingest: { stream: 'write' },
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
-  'stats-api': { tables: { rollups: 'read', apiKeys: 'read' }, opensearch: 'read' },
-  'ws-connect': { tables: { connections: 'readwrite', apiKeys: 'read' } },
+  // The stats API issues live tokens (the only writer of that table) and accepts them for reads.
+  'stats-api': { tables: { rollups: 'read', apiKeys: 'read', liveTokens: 'readwrite' }, opensearch: 'read' },
+  // $connect takes live tokens only, never API keys, so it needs no access to the keys table.
+  'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'read' } },
   'ws-disconnect': { tables: { connections: 'readwrite' } },
   'ws-default': { tables: { connections: 'readwrite' }, websocketManagement: true },
   'ws-broadcast': { tables: { connections: 'readwrite' }, websocketManagement: true },
@@ -391,6 +407,7 @@ export const BINDING_ENV = {
     accounts: ENV.accountsTableName,
     rollups: ENV.rollupsTableName,
     connections: ENV.connectionsTableName,
+    liveTokens: ENV.liveTokensTableName,
   } satisfies Record<TableKey, string>,
   opensearch: ENV.opensearchEndpoint,
   deadLetterQueue: ENV.deadLetterQueueUrl,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { API_STAGE, type ApiSettings, FUNCTIONS, type FunctionId } from '../lib/topology.js';
 import { type DevAccount, registerAccount } from './accounts.js';
 import { startControlServer } from './control-server.js';
+import { buildLocalDashboard, startDashboardServer } from './dashboard-server.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping/kinesis-event-source-mapping.js';
 import { LOCAL_API_SETTINGS } from './function-environment.js';
 import { LOCAL_REGION } from './local-aws.js';
@@ -36,6 +37,8 @@ export interface LocalPorts {
   sqs: number;
   /** The control API (`control-server.ts`); 0 lets the OS pick (the URL is in the endpoints file). */
   control: number;
+  /** The dashboard page (`dashboard-server.ts`). */
+  dashboard: number;
 }
 
 /** Ports of `npm start`; tests use free random ports so they can run beside it. */
@@ -47,6 +50,7 @@ export const DEFAULT_PORTS: LocalPorts = {
   kinesis: 4567,
   sqs: 9324,
   control: 0,
+  dashboard: 3002,
 };
 
 /** What `.local/endpoints.json` holds: everything a client, test or script needs to talk to the stack. */
@@ -60,6 +64,10 @@ export interface LocalEndpoints {
   sqsUrl: string;
   /** The control API: servers, function environments and mapping stats, and signals to hurt them. */
   controlUrl: string;
+  /** The dashboard page: sign in with the read key. */
+  dashboardUrl: string;
+  /** One log file per server, function, gateway and mapping. */
+  logsDir: string;
   writeKey: string;
   readKey: string;
   accountId: string;
@@ -70,6 +78,7 @@ export interface LocalEndpoints {
   accountsTableName: string;
   rollupsTableName: string;
   connectionsTableName: string;
+  liveTokensTableName: string;
 }
 
 export interface LocalStackOptions {
@@ -148,11 +157,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await timed('emulators installed', () => ensureEmulatorsInstalled({ progress }));
     progress('Starting servers and bundling functions…');
     // Settled, not raced: servers still starting when bundling fails must be stopped too.
-    const [serversStarted, bundled] = await Promise.allSettled([
+    const [serversStarted, bundled, dashboardBuilt] = await Promise.allSettled([
       startServers({ ports, host, dataDir: options.dataDir, logsDir, log: progress, timed }),
       timed('function bundles', () =>
         bundleFunctions(Object.values(FUNCTIONS), join(options.dataDir, 'build')),
       ),
+      timed('dashboard page built', () => buildLocalDashboard(options.dataDir)),
     ]);
     if (serversStarted.status === 'fulfilled') {
       const started = Object.values(serversStarted.value);
@@ -160,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     if (serversStarted.status === 'rejected') throw serversStarted.reason;
     if (bundled.status === 'rejected') throw bundled.reason;
+    if (dashboardBuilt.status === 'rejected') throw dashboardBuilt.reason;
     const [servers, bundles] = [serversStarted.value, bundled.value];
     const urls = {
       kinesisUrl: servers.kinesis.url,
@@ -211,6 +222,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       corsOrigins: apiSettings.corsAllowedOrigins,
     });
     stoppers.push(() => gateways.stop());
+    const dashboard = await startDashboardServer({
+      port: ports.dashboard,
+      host,
+      siteDir: dashboardBuilt.value,
+      restUrl: gateways.rest.url,
+      websocketUrl: gateways.websocket.url,
+      logsDir,
+      console: functionLog,
+    });
+    stoppers.push(() => dashboard.close());
 
     const mappings = startMappings({ functions, resources, ...urls, logsDir, functionLog });
     stoppers.push(() => mappings.stop());
@@ -231,6 +252,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       websocketUrl: gateways.websocket.url,
       ...urls,
       controlUrl: control.url,
+      dashboardUrl: dashboard.url,
+      logsDir,
       writeKey: options.account.writeKey,
       readKey: options.account.readKey,
       accountId: options.account.accountId,
@@ -241,6 +264,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       accountsTableName: resources.tableNames.accounts,
       rollupsTableName: resources.tableNames.rollups,
       connectionsTableName: resources.tableNames.connections,
+      liveTokensTableName: resources.tableNames.liveTokens,
     };
     const bundleSizes = Object.fromEntries(
       Object.entries(bundles).map(([id, bundle]) => [id, bundle.bytes]),

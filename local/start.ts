@@ -1,9 +1,9 @@
 /**
- * `npm start`: brings the local stack up, writes `.local/endpoints.json`, prints the endpoints and a
- * sample curl, and runs until Ctrl-C or SIGTERM, then stops every process it started.
+ * `npm start`: brings the local stack up, writes `.local/endpoints.json`, prints the endpoints (the
+ * dashboard page first) and a sample curl, and runs until Ctrl-C or SIGTERM, then stops every process it started.
  *
  * `LOCAL_STACK_PORTS=random npm start` runs it on free ports instead of the defaults (3000, 3001, 9200,
- * 8000, 4567, 9324), beside another stack; the endpoints file says which.
+ * 8000, 4567, 9324, 3002), beside another stack; the endpoints file says which.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -39,6 +39,7 @@ function sampleCurl(endpoints: LocalEndpoints): string {
     `  -d '${event}'`,
     '',
     `curl -s '${endpoints.statsUrl}?window=last_24h' -H 'x-api-key: ${endpoints.readKey}'`,
+    `curl -s -X POST '${endpoints.ingestUrl.replace(/\/events$/, '/live-tokens')}' -H 'x-api-key: ${endpoints.readKey}'`,
     `curl -s '${endpoints.opensearchUrl}/events-*/_search?q=account_id:${endpoints.accountId}&pretty'`,
   ].join('\n');
 }
@@ -91,9 +92,11 @@ async function main(): Promise<void> {
   const { endpoints } = stack;
   console.log(`
 Local stack ready in ${((stack.timings.total ?? 0) / 1000).toFixed(1)} s. Endpoints (also in ${ENDPOINTS_FILE}):
+  dashboard       ${endpoints.dashboardUrl}  (open it, sign in with the read key below)
   ingest     POST ${endpoints.ingestUrl}
   stats      GET  ${endpoints.statsUrl}
-  websocket       ${endpoints.websocketUrl}/?token=<readKey>
+  live token POST ${endpoints.ingestUrl.replace(/\/events$/, '/live-tokens')}  (header x-api-key: <readKey>)
+  websocket       ${endpoints.websocketUrl}/?token=<live token>
   opensearch      ${endpoints.opensearchUrl}
   dynamodb        ${endpoints.dynamodbUrl}
   kinesis         ${endpoints.kinesisUrl}

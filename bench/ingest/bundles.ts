@@ -27,7 +27,13 @@ export const PLACEHOLDER_RESOURCES: LocalResourceEndpoints = {
   sqsUrl: 'http://127.0.0.1:9',
   opensearchUrl: 'http://127.0.0.1:9',
   streamName: 'events',
-  tableNames: { apiKeys: 'keys', accounts: 'accounts', rollups: 'rollups', connections: 'connections' },
+  tableNames: {
+    apiKeys: 'keys',
+    accounts: 'accounts',
+    rollups: 'rollups',
+    connections: 'connections',
+    liveTokens: 'live-tokens',
+  },
   deadLetterQueueUrl: 'http://127.0.0.1:9/queue/dlq',
   websocketManagementEndpoint: 'http://127.0.0.1:9',
 };

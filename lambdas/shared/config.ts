@@ -209,3 +209,8 @@ export function loadApiKeysTableName(env: Env = process.env): string {
 export function loadWebSocketManagementEndpoint(env: Env = process.env): string {
   return requireEnv(ENV.websocketManagementEndpoint, env);
 }
+
+/** Name of the live tokens table (the stats API issues tokens, `$connect` checks them). */
+export function loadLiveTokensTableName(env: Env = process.env): string {
+  return requireEnv(ENV.liveTokensTableName, env);
+}

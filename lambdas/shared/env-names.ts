@@ -15,6 +15,8 @@ export const ENV = {
   rollupsTableName: 'ROLLUPS_TABLE_NAME',
   /** DynamoDB table of live WebSocket connections (TTL, account index). */
   connectionsTableName: 'CONNECTIONS_TABLE_NAME',
+  /** DynamoDB table of hashed live tokens (token hash -> account, expiry), expiring by TTL. */
+  liveTokensTableName: 'LIVE_TOKENS_TABLE_NAME',
   /** OpenSearch endpoint, e.g. `https://search-xyz.eu-west-1.es.amazonaws.com` or `http://127.0.0.1:9200`. */
   opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
   /** `sigv4` (default, AWS OpenSearch Service) or `none` (local OpenSearch without the security plugin). */

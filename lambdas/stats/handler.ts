@@ -1,11 +1,12 @@
 /**
- * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search and
- * health, as a thin adapter over `stats-core.ts`, wrapped in the house middleware (`apiHandler`).
+ * The stats API function (API Gateway REST proxy integration): summary, timeseries, event search,
+ * health and live tokens, as a thin adapter over `stats-core.ts`, wrapped in the house middleware
+ * (`apiHandler`).
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { createApiKeyLookup } from '../shared/api-keys.js';
-import { loadStatsApiConfig } from '../shared/config.js';
+import { loadLiveTokensTableName, loadStatsApiConfig } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { headerValue, jsonResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
@@ -31,6 +32,8 @@ const deps: StatsDeps = {
     tableName: config.apiKeysTableName,
     ttlMs: config.keyCacheTtlMs,
   }),
+  liveTokens: { dynamo, tableName: loadLiveTokensTableName(), now: () => new Date() },
+  log: logger,
 };
 
 /** Lambda entry point of the stats API function. */
@@ -43,10 +46,11 @@ export const handler = apiHandler(
         query: event.queryStringParameters,
         multiValueQuery: event.multiValueQueryStringParameters,
         apiKey: headerValue(event.headers, 'x-api-key'),
+        liveToken: headerValue(event.headers, 'x-live-token'),
       },
       deps,
     );
-    return jsonResult(response.statusCode, response.body);
+    return jsonResult(response.statusCode, response.body, response.headers);
   },
   { corsOrigins: config.corsOrigins },
 );

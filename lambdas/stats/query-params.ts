@@ -54,6 +54,25 @@ export function integerParam(query: Query, name: string, min: number, max: numbe
   return Number(raw);
 }
 
+/** `true` or `false`, or `fallback` when absent. */
+export function booleanParam(query: Query, name: string, fallback: boolean): boolean {
+  if (!given(query, name)) return fallback;
+  const raw = query[name] as string;
+  if (raw !== 'true' && raw !== 'false') invalid(name, `must be true or false; got "${raw.slice(0, 64)}"`);
+  return raw === 'true';
+}
+
+/**
+ * `allow_empty=true`: answer `200` with zero counts (or no events) where there is no data, instead of
+ * the default `404`. For pages that poll: a browser shows every 404 as an error in its console.
+ */
+export const ALLOW_EMPTY_PARAM = 'allow_empty';
+
+/** Whether the request asked for `200` instead of `404` when there is no data. */
+export function allowsEmpty(query: Query): boolean {
+  return booleanParam(query, ALLOW_EMPTY_PARAM, false);
+}
+
 /** One of `choices`, or `fallback` when absent. */
 export function choiceParam<T extends string>(
   query: Query,

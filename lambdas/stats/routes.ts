@@ -11,3 +11,9 @@ export const STATS_ROUTES = {
 } as const;
 
 export type StatsRoute = (typeof STATS_ROUTES)[keyof typeof STATS_ROUTES];
+
+/**
+ * `POST /v1/live-tokens`: a read key (or a live token, to renew it) in, a short-lived live token out,
+ * for the WebSocket and the dashboard page. Served by the stats function (`live-token-core.ts`).
+ */
+export const LIVE_TOKENS_ROUTE = '/v1/live-tokens';

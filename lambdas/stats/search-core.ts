@@ -15,10 +15,29 @@ import * as z from 'zod/mini';
 import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN, ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { NotFoundError, ServiceUnavailableError } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
-import { given, instantParam, integerParam, invalid, iso, type Query, stringParam } from './query-params.js';
+import {
+  ALLOW_EMPTY_PARAM,
+  allowsEmpty,
+  given,
+  instantParam,
+  integerParam,
+  invalid,
+  iso,
+  type Query,
+  stringParam,
+} from './query-params.js';
 
-export const EVENTS_PARAMS = ['type', 'user_id', 'from', 'to', 'q', 'limit', 'cursor'] as const;
-export const USER_EVENTS_PARAMS = ['type', 'from', 'to', 'q', 'limit', 'cursor'] as const;
+export const EVENTS_PARAMS = [
+  'type',
+  'user_id',
+  'from',
+  'to',
+  'q',
+  'limit',
+  'cursor',
+  ALLOW_EMPTY_PARAM,
+] as const;
+export const USER_EVENTS_PARAMS = ['type', 'from', 'to', 'q', 'limit', 'cursor', ALLOW_EMPTY_PARAM] as const;
 export const DEFAULT_EVENTS_LIMIT = 50;
 export const MAX_EVENTS_LIMIT = 100;
 const PIT_KEEP_ALIVE = '2m';
@@ -82,6 +101,7 @@ export async function searchEvents(
     invalid('to', 'must be after from');
   }
   const limit = integerParam(query, 'limit', 1, MAX_EVENTS_LIMIT, DEFAULT_EVENTS_LIMIT);
+  const allowEmpty = allowsEmpty(query);
   const fingerprint = createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
   const cursor = given(query, 'cursor')
     ? decodeCursor(query.cursor as string, accountId, fingerprint)
@@ -96,7 +116,8 @@ export async function searchEvents(
   };
   const { hits, pitId } = await runSearch(body, cursor?.p, deps);
   const page = hits.slice(0, limit);
-  if (page.length === 0 && !cursor) throw new NotFoundError(`no events of account ${accountId} match`);
+  if (page.length === 0 && !cursor && !allowEmpty)
+    throw new NotFoundError(`no events of account ${accountId} match`);
   let next: string | null = null;
   const last = page[page.length - 1];
   if (hits.length > limit && last?.sort) {

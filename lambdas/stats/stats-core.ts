@@ -1,15 +1,20 @@
 /**
  * The stats API: one entry per route, each authenticating first (a read key of the account in the
- * path: 401 without a known key, 403 for a write key or another account's), then checking every query
- * parameter (400 naming it), then answering (404 when there is no data). `/v1/health` needs no key.
+ * path, or a live token of it: 401 without a known key or valid token, 403 for a write key or another
+ * account's), then checking every query parameter (400 naming it), then answering (404 when there is no
+ * data, unless `allow_empty=true`). `/v1/health` needs no key; `POST /v1/live-tokens` mints live tokens.
  */
-import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
+import type { ApiKeyLookup } from '../shared/api-keys.js';
 import { ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { BadRequestError, NotFoundError } from '../shared/http.js';
+import type { LiveTokenStore } from '../shared/live-tokens.js';
+import type { Log } from '../shared/logger.js';
 import { checkHealth, type HealthDeps } from './health-core.js';
+import { mintLiveToken } from './live-token-core.js';
 import { readQuery } from './query-params.js';
+import { authorizeReader, type ReaderCredentials } from './reader-auth.js';
 import type { RollupReadDeps } from './rollup-reader.js';
-import { STATS_ROUTES } from './routes.js';
+import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from './routes.js';
 import { EVENTS_PARAMS, type SearchDeps, searchEvents, USER_EVENTS_PARAMS } from './search-core.js';
 import { SUMMARY_PARAMS, summarize } from './summary-core.js';
 import { TIMESERIES_PARAMS, timeseries } from './timeseries-core.js';
@@ -20,7 +25,10 @@ export interface StatsRequest {
   pathParameters: Record<string, string | undefined> | null;
   query: Record<string, string | undefined> | null;
   multiValueQuery: Record<string, string[] | undefined> | null;
+  /** `x-api-key` */
   apiKey: string | undefined;
+  /** `x-live-token` */
+  liveToken: string | undefined;
 }
 
 export interface StatsDeps {
@@ -28,11 +36,14 @@ export interface StatsDeps {
   search: SearchDeps;
   health: HealthDeps;
   lookupApiKey: ApiKeyLookup;
+  liveTokens: LiveTokenStore;
+  log: Log;
 }
 
 export interface StatsResponse {
   statusCode: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Serves one request of any stats route. */
@@ -42,7 +53,14 @@ export async function serveStats(request: StatsRequest, deps: StatsDeps): Promis
     query([]);
     return checkHealth(deps.health);
   }
-  const accountId = await authorizedAccount(request, deps.lookupApiKey);
+  const credentials: ReaderCredentials = { apiKey: request.apiKey, liveToken: request.liveToken };
+  if (request.resource === LIVE_TOKENS_ROUTE) {
+    query([]);
+    const body = await mintLiveToken(credentials, deps);
+    // A credential: no cache, shared or private, may keep it.
+    return { statusCode: 201, body, headers: { 'Cache-Control': 'no-store' } };
+  }
+  const accountId = await authorizedAccount(request, credentials, deps);
   switch (request.resource) {
     case STATS_ROUTES.summary:
       return ok(await summarize(accountId, query(SUMMARY_PARAMS), deps.rollups));
@@ -66,11 +84,15 @@ function ok(body: unknown): StatsResponse {
   return { statusCode: 200, body };
 }
 
-/** The account of the path, once the key is known to be a read key of it. */
-async function authorizedAccount(request: StatsRequest, lookup: ApiKeyLookup): Promise<string> {
+/** The account of the path, once the key or token is known to be allowed to read it. */
+async function authorizedAccount(
+  request: StatsRequest,
+  credentials: ReaderCredentials,
+  deps: StatsDeps,
+): Promise<string> {
   const accountId = request.pathParameters?.accountId;
   if (!accountId)
     throw new BadRequestError('accountId path parameter is missing', { parameter: 'accountId' });
-  await authorize(lookup, request.apiKey, 'read', accountId);
+  await authorizeReader(credentials, accountId, deps);
   return accountId;
 }

@@ -3,14 +3,14 @@
  * the fewest rollup buckets that cover it (see `coverWindow`).
  */
 import { NotFoundError } from '../shared/http.js';
-import { integerParam, iso, type Query } from './query-params.js';
+import { ALLOW_EMPTY_PARAM, allowsEmpty, integerParam, iso, type Query } from './query-params.js';
 import { mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
 import { HEAVY_HITTERS_CAPACITY } from './sketches/heavy-hitters.js';
 import { HLL_ERROR_BOUND } from './sketches/hyperloglog.js';
 import { coverWindow } from './time-buckets.js';
 import { type ResolvedWindow, resolveSummaryWindow } from './windows.js';
 
-export const SUMMARY_PARAMS = ['window', 'from', 'to', 'date', 'limit'] as const;
+export const SUMMARY_PARAMS = ['window', 'from', 'to', 'date', 'limit', ALLOW_EMPTY_PARAM] as const;
 export const DEFAULT_TOP_LIMIT = 10;
 
 export interface ValueStats {
@@ -48,11 +48,12 @@ export async function summarize(
   const now = deps.now();
   const window = resolveSummaryWindow(query, now);
   const limit = integerParam(query, 'limit', 1, HEAVY_HITTERS_CAPACITY, DEFAULT_TOP_LIMIT);
+  const allowEmpty = allowsEmpty(query);
   const end = window.openEnd ? window.to + deps.maxFutureMs : window.to;
   const rollups = await readBuckets(accountId, coverWindow(window.from, end, window.openEnd), deps);
   const merged = mergeAll(rollups);
   const total = merged.total();
-  if (total === 0)
+  if (total === 0 && !allowEmpty)
     throw new NotFoundError(
       `no events for account ${accountId} from ${iso(window.from)} to ${iso(window.to)}`,
     );

@@ -4,14 +4,14 @@
  */
 import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN } from '../shared/event-limits.js';
 import { NotFoundError } from '../shared/http.js';
-import { choiceParam, iso, type Query, stringParam } from './query-params.js';
+import { ALLOW_EMPTY_PARAM, allowsEmpty, choiceParam, iso, type Query, stringParam } from './query-params.js';
 import { bucketLabel } from './rollup-model.js';
 import { type BucketRollup, mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
 import type { ValueStats } from './summary-core.js';
 import { seriesBuckets } from './time-buckets.js';
 import { resolveSeriesRange, SERIES_INTERVALS, type SeriesInterval } from './windows.js';
 
-export const TIMESERIES_PARAMS = ['interval', 'from', 'to', 'type'] as const;
+export const TIMESERIES_PARAMS = ['interval', 'from', 'to', 'type', ALLOW_EMPTY_PARAM] as const;
 
 export interface SeriesPoint {
   start: string;
@@ -40,6 +40,7 @@ export async function timeseries(
   const interval = choiceParam(query, 'interval', SERIES_INTERVALS, 'hour');
   const type = stringParam(query, 'type', EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN);
   const { from, to } = resolveSeriesRange(query, interval, deps.now());
+  const allowEmpty = allowsEmpty(query);
   const buckets = seriesBuckets(from, to, interval);
   const byBucket = new Map<string, BucketRollup[]>();
   for (const rollup of await readBuckets(accountId, buckets, deps)) {
@@ -65,7 +66,7 @@ export async function timeseries(
     total += point.events;
     return point;
   });
-  if (total === 0) {
+  if (total === 0 && !allowEmpty) {
     throw new NotFoundError(
       `no ${type ? `${type} ` : ''}events for account ${accountId} from ${iso(from)} to ${iso(to)}`,
     );

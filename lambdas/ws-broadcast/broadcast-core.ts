@@ -1,6 +1,7 @@
 /**
  * Live push: stream records -> the WebSocket connections of their account, filtered by each
- * connection's subscribed types, in frames of at most 32 KB, with bounded concurrency.
+ * connection's subscription (types and users), in frames of at most 32 KB (`frames.ts`), with bounded
+ * concurrency and a time limit per post (`fan-out.ts`).
  *
  * Best effort by design: the durable paths are the indexer and the rollups. The batch runs through the
  * stream-consumer skeleton (`../shared/stream-consumer.ts`) as a best-effort sink: a failed post to a
@@ -13,7 +14,6 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DeleteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { errorSummary } from '../shared/error-summary.js';
 import type { StoredEvent } from '../shared/event-schema.js';
 import { METRIC } from '../shared/metrics.js';
@@ -26,70 +26,31 @@ import {
   type KinesisStreamBatchResponse,
   type Sink,
 } from '../shared/stream-consumer.js';
-import { BY_ACCOUNT_INDEX, type ConnectionItem, isGone, postFrame } from './connections.js';
-
-/** API Gateway WebSocket frame limit. */
-export const MAX_FRAME_BYTES = 32 * 1024;
-/** Posts in flight at once, across connections. */
-export const DEFAULT_CONCURRENCY = 10;
+import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
+import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
 
 export interface BroadcastDeps extends ConsumerDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
   management: ApiGatewayManagementApiClient;
   now: () => Date;
-  concurrency?: number;
-  maxFrameBytes?: number;
+  /** Concurrency, post timeout and frame limit; default `DEFAULT_FAN_OUT`. */
+  fanOut?: Partial<FanOutSettings>;
 }
 
 export interface BroadcastCounts {
   frames: number;
   gone: number;
   postFailures: number;
-  /** Events too large for a frame even alone. */
-  oversized: number;
+  /** Posts given up after the post timeout (the connection's later frames of the batch are skipped). */
+  timedOut: number;
+  /** Events too large for a frame, pushed in their truncated form. */
+  truncated: number;
 }
 
 export interface BroadcastOutcome {
   response: KinesisStreamBatchResponse;
   counts: BroadcastCounts & ConsumerCounts;
-}
-
-const FRAME_PREFIX = '{"type":"events","events":[';
-const FRAME_SUFFIX = ']}';
-
-/**
- * Serializes events into `{"type":"events","events":[...]}` frames of at most `maxBytes` each, in
- * order. An event that cannot fit even alone is left out and returned in `oversized`.
- */
-export function splitFrames(
-  events: StoredEvent[],
-  maxBytes: number = MAX_FRAME_BYTES,
-): { frames: string[]; oversized: StoredEvent[] } {
-  const frames: string[] = [];
-  const oversized: StoredEvent[] = [];
-  const overhead = Buffer.byteLength(FRAME_PREFIX + FRAME_SUFFIX);
-  let parts: string[] = [];
-  let bytes = overhead;
-  const flush = () => {
-    if (parts.length > 0) frames.push(FRAME_PREFIX + parts.join(',') + FRAME_SUFFIX);
-    parts = [];
-    bytes = overhead;
-  };
-  for (const event of events) {
-    const json = JSON.stringify(event);
-    const size = Buffer.byteLength(json);
-    if (overhead + size > maxBytes) {
-      oversized.push(event);
-      continue;
-    }
-    const separator = parts.length > 0 ? 1 : 0;
-    if (bytes + separator + size > maxBytes) flush();
-    bytes += (parts.length > 0 ? 1 : 0) + size;
-    parts.push(json);
-  }
-  flush();
-  return { frames, oversized };
 }
 
 /**
@@ -101,13 +62,16 @@ export async function broadcastRecords(
   deps: BroadcastDeps,
   deadline: number,
 ): Promise<BroadcastOutcome> {
-  const counts: BroadcastCounts = { frames: 0, gone: 0, postFailures: 0, oversized: 0 };
+  const settings = { ...DEFAULT_FAN_OUT, ...deps.fanOut };
+  const counts: BroadcastCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0, truncated: 0 };
   const sink: Sink = {
     metrics: { done: METRIC.pushed, duplicate: METRIC.alreadyPushed },
-    apply: (events) => pushEvents(events, deps, counts),
+    apply: (events) => pushEvents(events, deps, settings, counts),
   };
   const outcome = await consumeBatch(records, sink, deps, deadline);
-  if (counts.oversized > 0) deps.log.warn('events too large for a frame were not pushed', { ...counts });
+  if (counts.truncated > 0) {
+    deps.log.info('events too large for a frame were pushed truncated', { truncated: counts.truncated });
+  }
   deps.log.info('batch broadcast', { records: records.length, ...counts });
   return { response: outcome.response, counts: { ...outcome.counts, ...counts } };
 }
@@ -116,16 +80,19 @@ export async function broadcastRecords(
 async function pushEvents(
   events: BatchEvent[],
   deps: BroadcastDeps,
+  settings: FanOutSettings,
   counts: BroadcastCounts,
 ): Promise<EventOutcome[]> {
   const byAccount = new Map<string, StoredEvent[]>();
   for (const { event } of events) {
-    byAccount.set(event.account_id, [...(byAccount.get(event.account_id) ?? []), event]);
+    const accountEvents = byAccount.get(event.account_id) ?? [];
+    accountEvents.push(event);
+    byAccount.set(event.account_id, accountEvents);
   }
 
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
   const unlisted = new Map<string, string>();
-  const deliveries: { connectionId: string; frames: string[] }[] = [];
+  const deliveries: Delivery[] = [];
   for (const [accountId, accountEvents] of byAccount) {
     let connections: ConnectionItem[];
     try {
@@ -135,39 +102,21 @@ async function pushEvents(
       unlisted.set(accountId, `connections not listed: ${name}: ${message}`);
       continue;
     }
-    for (const connection of connections) {
-      // TTL deletion lags by up to days; an expired connection is closed by API Gateway already.
-      if (connection.expiresAt <= nowSeconds) continue;
-      const wanted = connection.types?.length ? new Set(connection.types) : undefined;
-      const selected = wanted ? accountEvents.filter((event) => wanted.has(event.type)) : accountEvents;
-      if (selected.length === 0) continue;
-      const { frames, oversized } = splitFrames(selected, deps.maxFrameBytes ?? MAX_FRAME_BYTES);
-      counts.oversized += oversized.length;
-      deliveries.push({ connectionId: connection.connectionId, frames });
-    }
+    const plan = planDeliveries(connections, accountEvents, nowSeconds, settings.maxFrameBytes);
+    deliveries.push(...plan.deliveries);
+    counts.truncated += plan.truncated;
   }
 
-  // One lane per connection keeps its frames in order; lanes of different connections run in parallel.
-  await forEachWithConcurrency(deliveries, deps.concurrency ?? DEFAULT_CONCURRENCY, async (delivery) => {
-    for (const frame of delivery.frames) {
-      try {
-        await postFrame(deps.management, delivery.connectionId, frame);
-        counts.frames += 1;
-      } catch (error) {
-        if (isGone(error)) {
-          counts.gone += 1;
-          await forget(delivery.connectionId, deps);
-        } else {
-          counts.postFailures += 1;
-          deps.log.warn('post to connection failed', {
-            connectionId: delivery.connectionId,
-            error: errorSummary(error),
-          });
-        }
-        return;
-      }
-    }
+  const delivered = await deliver(deliveries, {
+    management: deps.management,
+    log: deps.log,
+    forget: (connectionId) => forget(connectionId, deps),
+    settings,
   });
+  counts.frames += delivered.frames;
+  counts.gone += delivered.gone;
+  counts.postFailures += delivered.postFailures;
+  counts.timedOut += delivered.timedOut;
   return events.map(({ event }) => {
     const reason = unlisted.get(event.account_id);
     return reason ? { kind: 'transient', reason } : { kind: 'done' };

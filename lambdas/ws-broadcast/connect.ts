@@ -1,25 +1,23 @@
 /**
  * WebSocket `$connect` route: thin adapter over `ws-core.ts`, wrapped in the house middleware
- * (`apiHandler`). The event is deliberately never logged: its query string carries the read key.
+ * (`apiHandler`). The event is deliberately never logged: its query string carries the live token.
  */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
-import { createApiKeyLookup } from '../shared/api-keys.js';
-import { loadApiKeysTableName, loadConnectionsTableName, loadKeyCacheTtlMs } from '../shared/config.js';
+import { loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { jsonResult } from '../shared/http.js';
+import { verifyLiveToken } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { type ConnectDeps, connect } from './ws-core.js';
 
+const now = () => new Date();
+const liveTokens = { dynamo: dynamoDocumentClient(), tableName: loadLiveTokensTableName(), now };
 const deps: ConnectDeps = {
   dynamo: dynamoDocumentClient(),
   tableName: loadConnectionsTableName(),
-  lookupApiKey: createApiKeyLookup({
-    client: dynamoDocumentClient(),
-    tableName: loadApiKeysTableName(),
-    ttlMs: loadKeyCacheTtlMs(),
-  }),
-  now: () => new Date(),
+  verifyToken: (token) => verifyLiveToken(liveTokens, token),
+  now,
   log: logger,
 };
 

@@ -6,6 +6,7 @@ import {
   type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { StoredEvent } from '../shared/event-schema.js';
 
 /** API Gateway's maximum connection duration. */
 export const CONNECTION_TTL_SECONDS = 2 * 3600;
@@ -21,6 +22,25 @@ export interface ConnectionItem {
   expiresAt: number;
   /** Event types the client subscribed to; absent or empty means all. */
   types?: string[];
+  /** Users (`user_id`, else `anonymous_id`) the client subscribed to; absent or empty means all. */
+  users?: string[];
+}
+
+/** The parts of a connection that decide which events it gets. */
+export type Subscription = Pick<ConnectionItem, 'types' | 'users'>;
+
+/** Whether an event passes a connection's subscription: one of its types AND one of its users. */
+export function matchesSubscription(subscription: Subscription, event: StoredEvent): boolean {
+  if (subscription.types?.length && !subscription.types.includes(event.type)) return false;
+  if (!subscription.users?.length) return true;
+  const user = event.user_id ?? event.anonymous_id;
+  return user !== undefined && subscription.users.includes(user);
+}
+
+/** One key per distinct subscription, so connections that want the same events share their frames. */
+export function subscriptionKey(subscription: Subscription): string {
+  const sorted = (list: string[] | undefined) => [...(list ?? [])].sort();
+  return JSON.stringify([sorted(subscription.types), sorted(subscription.users)]);
 }
 
 /** The item recorded at `$connect`. */
@@ -48,13 +68,15 @@ export async function postJson(
   await postFrame(management, connectionId, JSON.stringify(message));
 }
 
-/** Sends one serialized frame to a connection. */
+/** Sends one serialized frame to a connection; `abortSignal` gives up on a connection that is too slow. */
 export async function postFrame(
   management: ApiGatewayManagementApiClient,
   connectionId: string,
   frame: string,
+  abortSignal?: AbortSignal,
 ): Promise<void> {
   await management.send(
     new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(frame, 'utf8') }),
+    abortSignal ? { abortSignal } : {},
   );
 }

@@ -1,43 +1,58 @@
 /**
- * WebSocket route cores: `$connect` (authorize with a read key), `$disconnect`, and `$default`
- * messages (subscribe to event types, ping). The token is a secret: it is never logged.
+ * WebSocket route cores: `$connect` (authorize with a live token), `$disconnect`, and `$default`
+ * messages (subscribe to event types and users, ping). The token is a secret: it is never logged.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
-import { eventTypeSchema, formatIssues } from '../shared/event-schema.js';
+import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
+import { UnauthorizedError } from '../shared/http.js';
+import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 import { isGone, newConnection, postJson } from './connections.js';
 
-/** At most this many types in one subscription. */
+/** At most this many types, and this many users, in one subscription. */
 export const MAX_SUBSCRIBED_TYPES = 100;
+export const MAX_SUBSCRIBED_USERS = 100;
 
 export interface ConnectDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
-  lookupApiKey: ApiKeyLookup;
+  /** The grant of a live token, or `undefined` when it is unknown or expired. */
+  verifyToken: (token: string) => Promise<LiveGrant | undefined>;
   now: () => Date;
   log: Log;
 }
 
 /**
- * Authorizes a `$connect` with the `token` query parameter (a read key) and records the connection.
- * Throws 401/403 `HttpError`s, which reject the connection.
+ * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`), and
+ * records the connection under the token's account. Throws 401 `HttpError`s, which reject the
+ * connection. API keys are refused here: a read key in a URL would end up in browser history, proxy
+ * logs and screenshots, and it does not expire (docs/decisions.md).
  */
 export async function connect(
   request: { connectionId: string; token: string | undefined },
   deps: ConnectDeps,
 ): Promise<void> {
-  const key = await authorize(deps.lookupApiKey, request.token, 'read');
+  const { token } = request;
+  if (!token) {
+    throw new UnauthorizedError('missing token: connect with ?token=<live token from POST /v1/live-tokens>');
+  }
+  if (!looksLikeLiveToken(token)) {
+    throw new UnauthorizedError(
+      'token is not a live token; API keys are not accepted here: exchange a read key for a live token at POST /v1/live-tokens',
+    );
+  }
+  const grant = await deps.verifyToken(token);
+  if (!grant) throw new UnauthorizedError('unknown or expired live token');
   await deps.dynamo.send(
     new PutCommand({
       TableName: deps.tableName,
-      Item: newConnection(request.connectionId, key.accountId, deps.now()),
+      Item: newConnection(request.connectionId, grant.accountId, deps.now()),
     }),
   );
-  deps.log.info('connection opened', { connectionId: request.connectionId, accountId: key.accountId });
+  deps.log.info('connection opened', { connectionId: request.connectionId, accountId: grant.accountId });
 }
 
 /** Forgets a connection on `$disconnect`. */
@@ -48,13 +63,29 @@ export async function disconnect(
   await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
 }
 
+const userSchema = z
+  .string({ error: 'users must list user ids (strings)' })
+  .check(
+    z.minLength(1, { error: 'a user id must not be empty' }),
+    z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
+  );
+
 const messageSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('subscribe'),
-    types: z.array(eventTypeSchema).check(
-      z.maxLength(MAX_SUBSCRIBED_TYPES, {
-        error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types`,
-      }),
+    types: z.optional(
+      z.array(eventTypeSchema).check(
+        z.maxLength(MAX_SUBSCRIBED_TYPES, {
+          error: `types may list at most ${MAX_SUBSCRIBED_TYPES} event types`,
+        }),
+      ),
+    ),
+    users: z.optional(
+      z.array(userSchema).check(
+        z.maxLength(MAX_SUBSCRIBED_USERS, {
+          error: `users may list at most ${MAX_SUBSCRIBED_USERS} user ids`,
+        }),
+      ),
     ),
   }),
   z.object({ action: z.literal('ping') }),
@@ -68,9 +99,10 @@ export interface MessageDeps {
 }
 
 /**
- * Handles one `$default` message and answers on the connection: `subscribe` stores the type filter
- * (an empty list means all types) and acks with `{"type":"subscribed"}`; `ping` answers `pong`;
- * anything else gets `{"type":"error"}`.
+ * Handles one `$default` message and answers on the connection: `subscribe` stores the filter (events
+ * of one of `types` AND of one of `users`; an absent or empty list does not filter) and acks with
+ * `{"type":"subscribed","types":[...],"users":[...]}`; `ping` answers `pong`; anything else gets
+ * `{"type":"error"}`.
  */
 export async function handleMessage(
   request: { connectionId: string; body: string | undefined },
@@ -97,7 +129,7 @@ export async function handleMessage(
   if (!parsed.success) {
     await reply({
       type: 'error',
-      message: 'expected {"action":"subscribe","types":[...]} or {"action":"ping"}',
+      message: 'expected {"action":"subscribe","types":[...],"users":[...]} or {"action":"ping"}',
       errors: formatIssues(parsed.error.issues),
     });
     return;
@@ -107,16 +139,14 @@ export async function handleMessage(
     await reply({ type: 'pong' });
     return;
   }
-  const types = [...new Set(message.types)];
+  const types = [...new Set(message.types ?? [])];
+  const users = [...new Set(message.users ?? [])];
   try {
     await deps.dynamo.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { connectionId },
-        ...(types.length > 0
-          ? { UpdateExpression: 'SET #types = :types', ExpressionAttributeValues: { ':types': types } }
-          : { UpdateExpression: 'REMOVE #types' }),
-        ExpressionAttributeNames: { '#types': 'types' },
+        ...filterUpdate({ types, users }),
         // Never resurrect a connection that expired or disconnected as a bare item.
         ConditionExpression: 'attribute_exists(connectionId)',
       }),
@@ -128,6 +158,24 @@ export async function handleMessage(
     }
     throw error;
   }
-  deps.log.info('subscription updated', { connectionId, types });
-  await reply({ type: 'subscribed', types });
+  deps.log.info('subscription updated', { connectionId, types: types.length, users: users.length });
+  await reply({ type: 'subscribed', types, users });
+}
+
+/** SET the non-empty lists of the filter, REMOVE the empty ones (DynamoDB stores no empty list). */
+function filterUpdate(filter: { types: string[]; users: string[] }) {
+  const entries = Object.entries(filter);
+  const set = entries.filter(([, list]) => list.length > 0);
+  const remove = entries.filter(([, list]) => list.length === 0);
+  const clauses = [
+    set.length > 0 ? `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.map(([name]) => `#${name}`).join(', ')}` : '',
+  ];
+  return {
+    UpdateExpression: clauses.filter(Boolean).join(' '),
+    ExpressionAttributeNames: Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
+    ...(set.length > 0
+      ? { ExpressionAttributeValues: Object.fromEntries(set.map(([name, list]) => [`:${name}`, list])) }
+      : {}),
+  };
 }

@@ -1,14 +1,19 @@
-import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CustomResource } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { EVENTS_INDEX_TEMPLATE_NAME } from '../../lambdas/indexer/index-template.js';
 import { eventsIndexTemplateHash } from '../../lambdas/indexer/template-installer-core.js';
 import { DEPLOY_FUNCTIONS, type DeployFunctionDefinition, OPENSEARCH } from '../topology.js';
-import { acknowledge, bindOpenSearchIndexTemplate, HouseFunction, nagRef } from './house-function.js';
+import {
+  acknowledge,
+  bindOpenSearchIndexTemplate,
+  deploymentHelperRole,
+  HouseFunction,
+  nagRef,
+} from './house-function.js';
 
 export interface EventsIndexTemplateProps {
   /** The domain the template is applied to. */
@@ -44,17 +49,13 @@ export class EventsIndexTemplate extends Construct {
     });
     bindOpenSearchIndexTemplate(this.installer, props.domain, EVENTS_INDEX_TEMPLATE_NAME);
 
-    // The framework's own function gets an explicit log group (retention, removed with the stack) and
-    // a role that may write only to it, instead of AWSLambdaBasicExecutionRole.
-    const frameworkLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const frameworkRole = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the custom resource provider framework of the events index template',
-    });
-    frameworkLogGroup.grantWrite(frameworkRole);
+    // The framework's own function: a log group of its own, and a role that may write only to it.
+    const { role: frameworkRole, logGroup: frameworkLogGroup } = deploymentHelperRole(
+      this,
+      { role: 'ProviderRole', logGroup: 'ProviderLogGroup' },
+      'Execution role of the custom resource provider framework of the events index template',
+      props.logRetention,
+    );
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.installer.function,

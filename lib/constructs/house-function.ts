@@ -143,6 +143,29 @@ export class HouseFunction<D extends AnyFunctionDefinition = FunctionDefinition>
   }
 }
 
+/**
+ * The role and log group of one of aws-cdk-lib's deployment-time helper functions (a custom resource
+ * provider framework, a bucket deployment): an explicit log group (retention, removed with the stack),
+ * and a role that may write only to it, instead of the AWSLambdaBasicExecutionRole managed policy.
+ */
+export function deploymentHelperRole(
+  scope: Construct,
+  ids: { role: string; logGroup: string },
+  description: string,
+  logRetention: logs.RetentionDays,
+): { role: iam.Role; logGroup: logs.LogGroup } {
+  const logGroup = new logs.LogGroup(scope, ids.logGroup, {
+    retention: logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new iam.Role(scope, ids.role, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description,
+  });
+  logGroup.grantWrite(role);
+  return { role, logGroup };
+}
+
 /** Records a cdk-nag acknowledgement on a construct, with the reason a reviewer needs. */
 export function acknowledge(scope: Construct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });

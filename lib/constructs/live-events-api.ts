@@ -51,7 +51,7 @@ export class LiveEventsApi extends Construct {
       throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(accessLogGroup),
-        // No query string: $connect carries the read key there, and it must never be logged.
+        // No query string: $connect carries the live token there, and it must never be logged.
         format: apigw.AccessLogFormat.custom(
           JSON.stringify({
             requestId: apigw.AccessLogField.contextRequestId(),
@@ -70,7 +70,7 @@ export class LiveEventsApi extends Construct {
     acknowledge(
       this.api,
       'AwsSolutions-APIG4',
-      'The $connect handler authorizes the read key from the query string and rejects the connection otherwise; $disconnect and $default only run on connections it accepted.',
+      'The $connect handler authorizes the live token from the query string (short-lived, one account, issued for a read key by POST /v1/live-tokens) and rejects the connection otherwise; $disconnect and $default only run on connections it accepted.',
     );
   }
 }

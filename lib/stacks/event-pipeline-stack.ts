@@ -6,6 +6,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DashboardSite } from '../constructs/dashboard-site.js';
 import { EventsIndexTemplate } from '../constructs/events-index-template.js';
 import { EventsRestApi } from '../constructs/events-rest-api.js';
 import { acknowledge, applyBindings, HouseFunction } from '../constructs/house-function.js';
@@ -43,7 +44,7 @@ export interface EventPipelineStackProps extends StackProps {
  * The whole event pipeline in one stack, built from `lib/topology.ts`: REST and WebSocket APIs, the
  * functions, the Kinesis stream and its three event source mappings, the DynamoDB tables, the OpenSearch
  * domain with its events index template (applied by a custom resource before the indexer starts), the
- * dead-letter queue and the alarms.
+ * dead-letter queue, the alarms, and the dashboard page (S3 + CloudFront).
  *
  * One stack because every part references the stream or the tables; splitting data and compute would
  * add cross-stack exports without letting either side deploy on its own.
@@ -171,6 +172,12 @@ export class EventPipelineStack extends Stack {
       }
     }
 
+    const dashboard = new DashboardSite(this, 'Dashboard', {
+      restApi: restApi.api,
+      webSocketUrl: liveApi.stage.url,
+      logRetention,
+    });
+
     new PipelineAlarms(this, 'Alarms', {
       functions: this.functions,
       deadLetterQueue: this.deadLetterQueue,
@@ -204,6 +211,10 @@ export class EventPipelineStack extends Stack {
       connectionsTableName: {
         value: this.tables.connections.tableName,
         description: 'Live WebSocket connections',
+      },
+      dashboardUrl: {
+        value: dashboard.url,
+        description: 'The live dashboard page (sign in with a read key)',
       },
     };
     for (const [key, output] of Object.entries(outputs)) {

@@ -110,6 +110,8 @@ export class ExecutionEnvironment {
   private onResult(message: ResultMessage): void {
     const pending = this.#pending;
     if (message?.type !== 'result' || pending?.requestId !== message.requestId) return;
+    // Stopped while its answer was on the way: the answer is dropped, the exit handler settles it.
+    if (this.#state === 'retired') return;
     this.#pending = undefined;
     clearTimeout(pending.timer);
     if (message.ok) {

@@ -31,7 +31,13 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   sqsUrl: 'http://127.0.0.1:3',
   opensearchUrl: 'http://127.0.0.1:4',
   streamName: 'events',
-  tableNames: { apiKeys: 'api-keys', accounts: 'accounts', rollups: 'rollups', connections: 'connections' },
+  tableNames: {
+    apiKeys: 'api-keys',
+    accounts: 'accounts',
+    rollups: 'rollups',
+    connections: 'connections',
+    liveTokens: 'live-tokens',
+  },
   deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
 };
@@ -54,9 +60,12 @@ function topologyIdOfLogicalId(id: string): AnyFunctionDefinition['id'] {
   return functionIdOfLogicalId(id);
 }
 
-/** The function the custom resource provider framework adds (aws-cdk-lib's, not ours, so not in the topology). */
-function providerFrameworkFunctionId(): string {
-  return ids.indexTemplate.providerFunction;
+/**
+ * The functions aws-cdk-lib adds for deployments (not ours, so not in the topology): the custom resource
+ * provider framework's, and the one that copies the dashboard page to its bucket.
+ */
+function deploymentHelperFunctionIds(): string[] {
+  return [ids.indexTemplate.providerFunction, ids.dashboard.deploymentFunction];
 }
 
 /** A mapping's settings as the topology names them, read from its CloudFormation properties. */
@@ -88,7 +97,7 @@ describe('deployed settings equal the topology the local stack runs', () => {
 
   it('every function has the memory and timeout of its FUNCTIONS or DEPLOY_FUNCTIONS entry', () => {
     const deployed = Object.entries(resources)
-      .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id !== providerFrameworkFunctionId())
+      .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !deploymentHelperFunctionIds().includes(id))
       .map(([id, r]) => {
         const fnId = topologyIdOfLogicalId(id);
         return [
@@ -171,10 +180,12 @@ describe('deployed settings equal the topology the local stack runs', () => {
     const count = (type: string) => Object.values(resources).filter((r) => r.Type === type).length;
     expect(count('AWS::DynamoDB::Table')).toBe(Object.keys(TABLES).length);
     expect(count('AWS::Lambda::EventSourceMapping')).toBe(STREAM_MAPPINGS.length);
-    // Besides the topology's functions, only the custom resource provider framework's own function.
+    // Besides the topology's functions, only aws-cdk-lib's own deployment helpers.
     expect(count('AWS::Lambda::Function')).toBe(
-      Object.keys(FUNCTIONS).length + Object.keys(DEPLOY_FUNCTIONS).length + 1,
+      Object.keys(FUNCTIONS).length +
+        Object.keys(DEPLOY_FUNCTIONS).length +
+        deploymentHelperFunctionIds().length,
     );
-    expect(resources[providerFrameworkFunctionId()]?.Type).toBe('AWS::Lambda::Function');
+    for (const id of deploymentHelperFunctionIds()) expect(resources[id]?.Type).toBe('AWS::Lambda::Function');
   });
 });

@@ -105,6 +105,8 @@ export interface PipelineIds {
     providerRole: string;
     providerLogGroup: string;
   };
+  /** The dashboard page's bucket, and aws-cdk-lib's function that copies the page into it at deploy. */
+  dashboard: { bucket: string; deploymentFunction: string };
 }
 
 /** The logical id of a construct's CloudFormation resource. */
@@ -142,6 +144,13 @@ export function pipelineIds(stack: EventPipelineStack): PipelineIds {
       providerFunction: logicalId(template.provider.node.findChild('framework-onEvent')),
       providerRole: logicalId(template.node.findChild('ProviderRole')),
       providerLogGroup: logicalId(template.node.findChild('ProviderLogGroup')),
+    },
+    dashboard: {
+      bucket: logicalId(child('Dashboard').node.findChild('Bucket')),
+      deploymentFunction: logicalId(
+        stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment')) ??
+          child('Dashboard'),
+      ),
     },
   };
 }

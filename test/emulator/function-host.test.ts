@@ -305,4 +305,22 @@ describe('startFunction', () => {
     expect(isAlive(pid)).toBe(false);
     expect(await fn.invoke({})).toMatchObject({ status: 'error', errorType: 'Local.FunctionStopped' });
   });
+
+  it('stops with an invocation whose answer is already on its way, settling it as cut short', async () => {
+    // Prepare: a warm environment, an invocation sent, and its answer left unread in the channel
+    const fn = await start();
+    await fn.invoke({ action: 'echo' });
+    const inFlight = fn.invoke({ action: 'echo', value: 'late' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // Blocks this process while the environment answers.
+    }
+
+    // Act
+    await fn.stop();
+
+    // Assess
+    expect(await inFlight).toMatchObject({ status: 'error', errorType: 'Runtime.ExitError' });
+  });
 });

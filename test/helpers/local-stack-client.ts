@@ -140,17 +140,47 @@ export async function eventually<T>(
 
 export interface DashboardConnection {
   messages: Json[];
+  /** Size in bytes of every message received, in order. */
+  messageBytes: number[];
   /** Every event received in `events` frames. */
   events(): Record<string, Json>[];
   send(message: unknown): void;
   close(): Promise<void>;
 }
 
-/** Connects to the WebSocket API as a dashboard would, with a read key in the query string. */
+/** The REST API's base URL (the ingest URL without `/v1/events`). */
+export function restUrl(): string {
+  return localStack().ingestUrl.replace(/\/v1\/events$/, '');
+}
+
+/** `POST /v1/live-tokens` with the given headers (`x-api-key` to sign in, `x-live-token` to renew). */
+export async function postLiveToken(headers: Record<string, string>): Promise<HttpResult> {
+  return asResult(await fetch(`${restUrl()}/v1/live-tokens`, { method: 'POST', headers }));
+}
+
+/** Exchanges a read key for a live token, as the dashboard page does at sign-in. */
+export async function liveToken(readKey: string): Promise<string> {
+  const result = await postLiveToken({ 'x-api-key': readKey });
+  if (result.status !== 201)
+    throw new Error(`live token refused: HTTP ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body.token as string;
+}
+
+/**
+ * Connects to the WebSocket API as a dashboard would: the read key is exchanged for a live token, which
+ * goes in the query string (the read key never does).
+ */
 export async function connectDashboard(readKey: string): Promise<DashboardConnection> {
-  const socket = new WebSocket(`${localStack().websocketUrl}/?token=${encodeURIComponent(readKey)}`);
+  return connectWithToken(await liveToken(readKey));
+}
+
+/** Connects to the WebSocket API with `token` in the query string, whatever it is. */
+export async function connectWithToken(token: string): Promise<DashboardConnection> {
+  const socket = new WebSocket(`${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`);
   const messages: Json[] = [];
+  const messageBytes: number[] = [];
   socket.on('message', (data) => {
+    messageBytes.push(Buffer.byteLength(data.toString()));
     try {
       messages.push(JSON.parse(data.toString()));
     } catch {
@@ -166,6 +196,7 @@ export async function connectDashboard(readKey: string): Promise<DashboardConnec
   });
   return {
     messages,
+    messageBytes,
     events: () =>
       messages
         .filter((message) => message && message.type === 'events')

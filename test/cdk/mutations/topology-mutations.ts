@@ -147,6 +147,28 @@ export const TOPOLOGY_MUTATIONS: TopologyMutation[] = [
     names: /^rollups table has no TTL/,
   },
   {
+    wrong: '$connect may issue live tokens',
+    topology: (t) => ({
+      FUNCTION_BINDINGS: {
+        ...t.FUNCTION_BINDINGS,
+        'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'readwrite' } },
+      },
+    }),
+    breaks: 'single-writers',
+    names: /^ws-connect may write the live tokens table/,
+  },
+  {
+    wrong: 'live tokens never expire',
+    topology: (t) => ({
+      TABLES: {
+        ...t.TABLES,
+        liveTokens: { ...t.TABLES.liveTokens, timeToLiveAttribute: undefined },
+      } as unknown as Topology['TABLES'],
+    }),
+    breaks: 'tables-expire-by-ttl',
+    names: /^liveTokens table has no TTL/,
+  },
+  {
     wrong: 'dead letters are kept one day',
     topology: (t) => ({
       QUEUES: {

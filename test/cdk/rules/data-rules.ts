@@ -4,8 +4,11 @@
  */
 import { type DesignRule, type Properties, resource, resourcesOf, type Subject } from './facts.js';
 
-/** Tables whose items expire: rollup dedupe markers (DESIGN.md rule 5) and connections (rule 6). */
-export const EXPIRING_TABLES = ['rollups', 'connections'] as const;
+/**
+ * Tables whose items expire: rollup dedupe markers (DESIGN.md rule 5), connections (rule 6) and live
+ * tokens (short-lived by definition, issue 9).
+ */
+export const EXPIRING_TABLES = ['rollups', 'connections', 'liveTokens'] as const;
 
 /** A dead letter must outlive a long weekend plus the fix it waits for; SQS's default of 4 days does not. */
 export const MIN_DEAD_LETTER_RETENTION_SECONDS = 7 * 86_400;
@@ -41,7 +44,7 @@ export const DATA_RULES: DesignRule[] = [
   },
   {
     id: 'tables-expire-by-ttl',
-    says: 'Tables whose items expire (rollup dedupe markers, connections) delete them by TTL.',
+    says: 'Tables whose items expire (rollup dedupe markers, connections, live tokens) delete them by TTL.',
     check: (subject) =>
       EXPIRING_TABLES.flatMap((key) =>
         resource(subject, subject.ids.tables[key])?.Properties.TimeToLiveSpecification?.Enabled === true

@@ -58,12 +58,14 @@ function loggingViolations(subject: Subject, name: string, p: Properties): strin
 
 /**
  * Who may write where, from the design's flow: ingest puts events on the stream; the indexer writes
- * documents; the rollup writer owns the rollups; API keys are managed by a CLI, never by a function.
+ * documents; the rollup writer owns the rollups; API keys are managed by a CLI, never by a function;
+ * live tokens are issued by the stats API (`POST /v1/live-tokens`, issue 9) and only read by `$connect`.
  */
 const WRITERS: { store: string; id: (subject: Subject) => string; writers: string[] }[] = [
   { store: 'the event stream', id: (s) => s.ids.stream, writers: ['ingest'] },
   { store: 'the rollups table', id: (s) => s.ids.tables.rollups, writers: ['rollup-writer'] },
   { store: 'the API keys table', id: (s) => s.ids.tables.apiKeys, writers: [] },
+  { store: 'the live tokens table', id: (s) => s.ids.tables.liveTokens, writers: ['stats-api'] },
   { store: 'the search domain', id: (s) => s.ids.domain, writers: ['indexer'] },
 ];
 
@@ -153,7 +155,7 @@ export const FUNCTION_RULES: DesignRule[] = [
   },
   {
     id: 'single-writers',
-    says: 'Only ingest writes the stream, only the indexer writes documents (the installer only the index template), only the rollup writer writes rollups, and no function writes API keys.',
+    says: 'Only ingest writes the stream, only the indexer writes documents (the installer only the index template), only the rollup writer writes rollups, only the stats API issues live tokens, and no function writes API keys.',
     check: (subject) =>
       WRITERS.flatMap(({ store, id, writers }) =>
         ownFunctions(subject)

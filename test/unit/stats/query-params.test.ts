@@ -94,7 +94,9 @@ describe('readQuery', () => {
     const error = badRequest(() =>
       readQuery({ window: 'last_1h', foo: '1', bar: '2' }, null, SUMMARY_PARAMS),
     );
-    expect(error.message).toBe('unknown parameters "bar", "foo"; allowed: window, from, to, date, limit');
+    expect(error.message).toBe(
+      'unknown parameters "bar", "foo"; allowed: window, from, to, date, limit, allow_empty',
+    );
     expect(error.parameter).toBe('bar');
   });
 

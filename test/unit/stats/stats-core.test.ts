@@ -40,6 +40,8 @@ function deps(search: Partial<SearchApi> = {}, healthy = true): StatsDeps {
       log: silentLog,
     },
     lookupApiKey: async (key) => KEYS[key],
+    liveTokens: { dynamo: client(), tableName: 'live-tokens', now: () => new Date(NOW) },
+    log: silentLog,
   };
 }
 
@@ -55,6 +57,7 @@ function request(
     query,
     multiValueQuery: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
     apiKey,
+    liveToken: undefined,
   };
 }
 

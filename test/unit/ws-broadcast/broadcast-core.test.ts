@@ -7,11 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  type BroadcastDeps,
-  broadcastRecords,
-  splitFrames,
-} from '../../../lambdas/ws-broadcast/broadcast-core.js';
+import { type BroadcastDeps, broadcastRecords } from '../../../lambdas/ws-broadcast/broadcast-core.js';
 import { fakeTiming, kinesisEvent, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
@@ -41,59 +37,34 @@ function posted(): { connectionId: string; frame: { type: string; events: { even
   }));
 }
 
-describe('splitFrames', () => {
-  it('keeps every frame within the byte limit and the events in order', () => {
-    // Prepare
-    const events = Array.from({ length: 20 }, (_, index) =>
-      storedEvent({ event_id: `e${index}`, properties: { text: 'x'.repeat(200) } }),
-    );
-
-    // Act
-    const { frames, oversized } = splitFrames(events, 1024);
-
-    // Assess
-    expect(frames.length).toBeGreaterThan(1);
-    for (const frame of frames) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(1024);
-    const ids = frames.flatMap((frame) =>
-      JSON.parse(frame).events.map((event: { event_id: string }) => event.event_id),
-    );
-    expect(ids).toEqual(events.map((event) => event.event_id));
-    expect(oversized).toEqual([]);
-  });
-
-  it('leaves out an event that cannot fit even alone', () => {
-    // Prepare
-    const big = storedEvent({ properties: { text: 'x'.repeat(2000) } });
-    const small = storedEvent();
-
-    // Act
-    const { frames, oversized } = splitFrames([big, small], 1024);
-
-    // Assess
-    expect(oversized).toEqual([big]);
-    expect(frames).toHaveLength(1);
-  });
-});
-
 describe('broadcastRecords', () => {
   beforeEach(() => {
     dynamo.reset();
     management.reset();
   });
 
-  it("pushes an account's events to its connections, filtered by their subscribed types", async () => {
+  it("pushes an account's events to its connections, filtered by their subscribed types and users", async () => {
     // Prepare
     dynamo.on(QueryCommand).resolves({
       Items: [
         { connectionId: 'all', accountId: 'acct-1', expiresAt: LIVE },
         { connectionId: 'logins', accountId: 'acct-1', expiresAt: LIVE, types: ['login'] },
+        { connectionId: 'ann', accountId: 'acct-1', expiresAt: LIVE, users: ['ann'] },
+        {
+          connectionId: 'ann-logins',
+          accountId: 'acct-1',
+          expiresAt: LIVE,
+          types: ['login'],
+          users: ['ann'],
+        },
         { connectionId: 'expired', accountId: 'acct-1', expiresAt: LIVE - 7200 },
       ],
     });
     management.on(PostToConnectionCommand).resolves({});
     const events = [
-      storedEvent({ event_id: 'p', type: 'page_view' }),
-      storedEvent({ event_id: 'l', type: 'login' }),
+      storedEvent({ event_id: 'p', type: 'page_view', user_id: 'ann' }),
+      storedEvent({ event_id: 'l', type: 'login', user_id: 'bob' }),
+      storedEvent({ event_id: 'a', type: 'login', anonymous_id: 'ann' }),
     ];
 
     // Act
@@ -114,8 +85,10 @@ describe('broadcastRecords', () => {
         ])
         .sort(),
     ).toEqual([
-      ['all', 'events', ['p', 'l']],
-      ['logins', 'events', ['l']],
+      ['all', 'events', ['p', 'l', 'a']],
+      ['ann', 'events', ['p', 'a']],
+      ['ann-logins', 'events', ['a']],
+      ['logins', 'events', ['l', 'a']],
     ]);
   });
 
@@ -181,6 +154,27 @@ describe('broadcastRecords', () => {
     expect(frames.length).toBeGreaterThanOrEqual(4);
     for (const bytes of frames) expect(bytes).toBeLessThanOrEqual(32 * 1024);
     expect(posted().flatMap(({ frame }) => frame.events)).toHaveLength(10);
+  });
+
+  it('pushes an event too large for a frame in a truncated form, flagged, beside whole ones', async () => {
+    // Prepare
+    dynamo
+      .on(QueryCommand)
+      .resolves({ Items: [{ connectionId: 'c1', accountId: 'acct-1', expiresAt: LIVE }] });
+    management.on(PostToConnectionCommand).resolves({});
+    const big = storedEvent({ event_id: 'big', path: '/big', properties: { text: 'x'.repeat(33_000) } });
+    const small = storedEvent({ event_id: 'small' });
+
+    // Act
+    const outcome = await broadcastRecords(kinesisEvent([big, small]).Records, deps(), DEADLINE);
+
+    // Assess
+    const pushed = posted().flatMap(({ frame }) => frame.events) as Record<string, unknown>[];
+    expect(pushed.map((event) => event.event_id)).toEqual(['big', 'small']);
+    expect(pushed[0]).toMatchObject({ event_id: 'big', path: '/big', truncated: true });
+    expect(pushed[0]).not.toHaveProperty('properties');
+    expect(pushed[1]).not.toHaveProperty('truncated');
+    expect(outcome.counts.truncated).toBe(1);
   });
 
   it("retries, then reports, the events of an account whose connections cannot be listed; the others' are pushed", async () => {

@@ -6,24 +6,26 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
+import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
 import { silentLog } from '../../helpers/factories.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
-const KEYS: Record<string, ApiKeyRecord> = {
-  'rk-1': { accountId: 'acct-1', scope: 'read' },
-  'wk-1': { accountId: 'acct-1', scope: 'write' },
-};
 const NOW = new Date('2026-01-15T10:30:00.000Z');
+const TOKEN = `lt_${'a'.repeat(43)}`;
+const EXPIRED_TOKEN = `lt_${'b'.repeat(43)}`;
+/** What the live-tokens table would answer: the token's grant, or nothing for an expired one. */
+const GRANTS: Record<string, LiveGrant> = {
+  [TOKEN]: { accountId: 'acct-1', expiresAt: NOW.getTime() / 1000 + 600, sessionExpiresAt: 0 },
+};
 
 const documentClient = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const connectDeps = () => ({
   dynamo: documentClient(),
   tableName: 'connections',
-  lookupApiKey: async (key: string) => KEYS[key],
+  verifyToken: async (token: string) => GRANTS[token],
   now: () => NOW,
   log: silentLog,
 });
@@ -45,12 +47,12 @@ describe('connect', () => {
     dynamo.reset();
   });
 
-  it('records the connection of a read key with a 2 hour TTL', async () => {
+  it("records the connection of a live token under the token's account with a 2 hour TTL", async () => {
     // Prepare
     dynamo.on(PutCommand).resolves({});
 
     // Act
-    await connect({ connectionId: 'c1', token: 'rk-1' }, connectDeps());
+    await connect({ connectionId: 'c1', token: TOKEN }, connectDeps());
 
     // Assess
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toEqual({
@@ -61,19 +63,24 @@ describe('connect', () => {
     });
   });
 
-  it('rejects a missing token with 401 and a write key with 403', async () => {
+  it('rejects with 401 a missing token, an API key and an unknown or expired token', async () => {
     // Act
     const outcomes = await Promise.all(
-      [undefined, 'wk-1'].map((token) =>
+      [undefined, '', 'rk_a-read-key-of-the-account', EXPIRED_TOKEN].map((token) =>
         connect({ connectionId: 'c1', token }, connectDeps()).then(
           () => undefined,
-          (error: HttpError) => error.statusCode,
+          (error: HttpError) => [error.statusCode, error.message],
         ),
       ),
     );
 
     // Assess
-    expect(outcomes).toEqual([401, 403]);
+    expect(outcomes).toEqual([
+      [401, expect.stringContaining('missing token')],
+      [401, expect.stringContaining('missing token')],
+      [401, expect.stringContaining('API keys are not accepted here')],
+      [401, 'unknown or expired live token'],
+    ]);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
@@ -85,7 +92,7 @@ describe('handleMessage', () => {
     management.on(PostToConnectionCommand).resolves({});
   });
 
-  it('stores the type filter of a subscribe and acks it', async () => {
+  it('stores the type and user filter of a subscribe and acks it', async () => {
     // Prepare
     dynamo.on(UpdateCommand).resolves({});
 
@@ -93,7 +100,7 @@ describe('handleMessage', () => {
     await handleMessage(
       {
         connectionId: 'c1',
-        body: JSON.stringify({ action: 'subscribe', types: ['login', 'page_view', 'login'] }),
+        body: JSON.stringify({ action: 'subscribe', types: ['login', 'page_view', 'login'], users: ['ann'] }),
       },
       messageDeps(),
     );
@@ -101,11 +108,57 @@ describe('handleMessage', () => {
     // Assess
     expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { connectionId: 'c1' },
-      UpdateExpression: 'SET #types = :types',
-      ExpressionAttributeValues: { ':types': ['login', 'page_view'] },
+      UpdateExpression: 'SET #types = :types, #users = :users',
+      ExpressionAttributeValues: { ':types': ['login', 'page_view'], ':users': ['ann'] },
       ConditionExpression: 'attribute_exists(connectionId)',
     });
-    expect(replies()).toEqual([{ type: 'subscribed', types: ['login', 'page_view'] }]);
+    expect(replies()).toEqual([{ type: 'subscribed', types: ['login', 'page_view'], users: ['ann'] }]);
+  });
+
+  it('removes the filters a subscribe leaves empty or out', async () => {
+    // Prepare
+    dynamo.on(UpdateCommand).resolves({});
+
+    // Act
+    await handleMessage(
+      { connectionId: 'c1', body: JSON.stringify({ action: 'subscribe', users: ['ann'] }) },
+      messageDeps(),
+    );
+    await handleMessage(
+      { connectionId: 'c1', body: JSON.stringify({ action: 'subscribe', types: [], users: [] }) },
+      messageDeps(),
+    );
+
+    // Assess
+    const updates = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates[0]).toMatchObject({
+      UpdateExpression: 'SET #users = :users REMOVE #types',
+      ExpressionAttributeValues: { ':users': ['ann'] },
+    });
+    expect(updates[1]?.UpdateExpression).toBe('REMOVE #types, #users');
+    expect(updates[1]).not.toHaveProperty('ExpressionAttributeValues');
+  });
+
+  it('refuses a subscription to more than 100 users or to an empty user id, naming the field', async () => {
+    // Act
+    await handleMessage(
+      {
+        connectionId: 'c1',
+        body: JSON.stringify({ action: 'subscribe', users: Array.from({ length: 101 }, (_, i) => `u${i}`) }),
+      },
+      messageDeps(),
+    );
+    await handleMessage(
+      { connectionId: 'c1', body: JSON.stringify({ action: 'subscribe', users: [''] }) },
+      messageDeps(),
+    );
+
+    // Assess
+    expect(replies()).toMatchObject([
+      { type: 'error', errors: [{ path: 'users', message: 'users may list at most 100 user ids' }] },
+      { type: 'error', errors: [{ path: 'users.0', message: 'a user id must not be empty' }] },
+    ]);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('answers ping with pong', async () => {

@@ -1,0 +1,134 @@
+/**
+ * Counts that start from the stats API and then tick with the live push: events by type over the last
+ * 24 hours (from `/summary`) and events per minute over the last hour (from `/timeseries`).
+ *
+ * The rollups a baseline is read from count the pushed events too, about a second after (or before)
+ * the push: the live push and the rollup writer read the same stream in parallel. So a new baseline
+ * replaces what was counted live up to `ROLLUP_LAG_MS` before its request was sent. Events that arrived
+ * later may or may not be in it; they stay counted, and the baseline is `unsettled`, so the page reads
+ * it again once the push has been quiet for a moment, when the answer is exact. A baseline that would
+ * make a count go down is `behind` (the rollups lag more than usual) and is not taken, unless forced
+ * (counts of the last 24 hours do go down, slowly, as old events leave the window).
+ */
+import type { LiveEvent, Summary, Timeseries } from './types.js';
+
+const MINUTE_MS = 60_000;
+/** How far the rollups may lag the live push. */
+export const ROLLUP_LAG_MS = 3_000;
+
+/** Counts by key: a baseline read from the rollups, plus what arrived live since (by arrival second). */
+export class LiveTally<K> {
+  #baseline = new Map<K, number>();
+  /** Live counts per arrival second (with the last arrival in it), oldest first. */
+  #live: { second: number; lastAt: number; counts: Map<K, number> }[] = [];
+
+  /**
+   * Takes a baseline whose request was sent at `requestedAt`, unless it is behind (some count among
+   * `compared` keys would go down) and not `forced`. `compared`: every key, or only the baseline's own
+   * (a minute series: minutes that slid out of the window are not compared).
+   */
+  setBaseline(
+    entries: Iterable<[K, number]>,
+    requestedAt: number,
+    { forced = false, compared = 'all' }: { forced?: boolean; compared?: 'all' | 'baseline' } = {},
+  ): BaselineFit {
+    const baseline = new Map(entries);
+    const live = this.#live.filter((slot) => slot.lastAt > requestedAt - ROLLUP_LAG_MS);
+    const current = new Map(this.entries());
+    const candidate = new Map(merge(baseline, live));
+    const keys = compared === 'all' ? new Set([...current.keys(), ...candidate.keys()]) : baseline.keys();
+    const behind = [...keys].some((key) => (candidate.get(key) ?? 0) < (current.get(key) ?? 0));
+    if (behind && !forced) return 'behind';
+    this.#baseline = baseline;
+    this.#live = live;
+    return live.length > 0 ? 'unsettled' : 'settled';
+  }
+
+  add(key: K, arrivedAt: number): void {
+    const second = Math.floor(arrivedAt / 1000);
+    let slot = this.#live[this.#live.length - 1];
+    if (!slot || slot.second !== second) {
+      slot = { second, lastAt: arrivedAt, counts: new Map() };
+      this.#live.push(slot);
+    }
+    slot.lastAt = Math.max(slot.lastAt, arrivedAt);
+    slot.counts.set(key, (slot.counts.get(key) ?? 0) + 1);
+  }
+
+  get(key: K): number {
+    return (
+      (this.#baseline.get(key) ?? 0) + this.#live.reduce((sum, slot) => sum + (slot.counts.get(key) ?? 0), 0)
+    );
+  }
+
+  entries(): [K, number][] {
+    return merge(this.#baseline, this.#live);
+  }
+}
+
+/** How a new baseline fits what is shown: see `LiveTally.setBaseline`. */
+export type BaselineFit = 'settled' | 'unsettled' | 'behind';
+
+function merge<K>(baseline: Map<K, number>, live: { counts: Map<K, number> }[]): [K, number][] {
+  const merged = new Map(baseline);
+  for (const slot of live) {
+    for (const [key, count] of slot.counts) merged.set(key, (merged.get(key) ?? 0) + count);
+  }
+  return [...merged];
+}
+
+/** Events by type over the last 24 hours. */
+export class TypeCounts {
+  readonly #tally = new LiveTally<string>();
+
+  /** See `LiveTally.setBaseline`. */
+  setBaseline(summary: Pick<Summary, 'totals_by_type'>, requestedAt: number, forced = false): BaselineFit {
+    return this.#tally.setBaseline(Object.entries(summary.totals_by_type), requestedAt, { forced });
+  }
+
+  /** Counts new events (already deduplicated by the feed). */
+  add(events: readonly LiveEvent[], arrivedAt: number): void {
+    for (const event of events) this.#tally.add(event.type, arrivedAt);
+  }
+
+  /** Every type with its count, largest first. */
+  counts(): [string, number][] {
+    return this.#tally.entries().sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  }
+
+  total(): number {
+    return this.#tally.entries().reduce((sum, [, count]) => sum + count, 0);
+  }
+}
+
+/** Events per minute over the last `minutes` minutes, by the minute of each event's timestamp. */
+export class MinuteSeries {
+  readonly #tally = new LiveTally<number>();
+
+  constructor(readonly minutes = 60) {}
+
+  /** See `LiveTally.setBaseline`. */
+  setBaseline(series: Pick<Timeseries, 'buckets'>, requestedAt: number, forced = false): BaselineFit {
+    return this.#tally.setBaseline(
+      series.buckets.map((bucket): [number, number] => [Date.parse(bucket.start), bucket.events]),
+      requestedAt,
+      { forced, compared: 'baseline' },
+    );
+  }
+
+  add(events: readonly LiveEvent[], arrivedAt: number): void {
+    for (const event of events) {
+      const at = Date.parse(event.timestamp);
+      if (!Number.isNaN(at)) this.#tally.add(Math.floor(at / MINUTE_MS) * MINUTE_MS, arrivedAt);
+    }
+  }
+
+  /** One point per minute, oldest first, ending with the minute of `now`. */
+  points(now: number): { minute: number; events: number }[] {
+    const last = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    return Array.from({ length: this.minutes }, (_, index) => {
+      const minute = last - (this.minutes - 1 - index) * MINUTE_MS;
+      return { minute, events: this.#tally.get(minute) };
+    });
+  }
+}

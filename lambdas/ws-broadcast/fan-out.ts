@@ -1,0 +1,156 @@
+/**
+ * Fan-out of one account's events to its connections: which frames each connection gets (its
+ * subscription, frames built once per distinct subscription), then the posts, with at most
+ * `concurrency` in flight and a time limit per post, so one slow or dead connection holds one lane for
+ * at most `postTimeoutMs` and never delays the others beyond that. A connection's frames go in order;
+ * after a failure or a timeout the rest of its frames are dropped (the page fills the gap from
+ * `/events`), and a 410 Gone forgets the connection.
+ */
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { forEachWithConcurrency } from '../shared/concurrency.js';
+import { errorSummary } from '../shared/error-summary.js';
+import type { StoredEvent } from '../shared/event-schema.js';
+import type { Log } from '../shared/logger.js';
+import {
+  type ConnectionItem,
+  isGone,
+  matchesSubscription,
+  postFrame,
+  subscriptionKey,
+} from './connections.js';
+import { type FrameEvent, frameEvent, MAX_FRAME_BYTES, packFrames } from './frames.js';
+
+export interface FanOutSettings {
+  /** Posts in flight at once, across connections. */
+  concurrency: number;
+  /** How long one post may take before its connection is given up for this batch. */
+  postTimeoutMs: number;
+  maxFrameBytes: number;
+}
+
+/**
+ * 25 posts in flight: a post takes tens of milliseconds, so 100 viewers get a batch in about 0.1 s, and
+ * 25 slow connections must all time out at once before a healthy one waits.
+ */
+export const DEFAULT_FAN_OUT: FanOutSettings = {
+  concurrency: 25,
+  postTimeoutMs: 2000,
+  maxFrameBytes: MAX_FRAME_BYTES,
+};
+
+/** The frames one connection gets, in order. */
+export interface Delivery {
+  connectionId: string;
+  frames: string[];
+}
+
+/**
+ * Which frames each live connection gets: the events its subscription matches, batched into frames.
+ * `truncated` counts the events pushed in their truncated form (once per event, not per connection).
+ */
+export function planDeliveries(
+  connections: readonly ConnectionItem[],
+  events: readonly StoredEvent[],
+  nowSeconds: number,
+  maxFrameBytes: number = MAX_FRAME_BYTES,
+): { deliveries: Delivery[]; truncated: number } {
+  const serialized = new Map<StoredEvent, FrameEvent>();
+  const framesBySubscription = new Map<string, string[]>();
+  const deliveries: Delivery[] = [];
+  for (const connection of connections) {
+    // TTL deletion lags by up to days; an expired connection is closed by API Gateway already.
+    if (connection.expiresAt <= nowSeconds) continue;
+    const key = subscriptionKey(connection);
+    let frames = framesBySubscription.get(key);
+    if (!frames) {
+      const selected = events.filter((event) => matchesSubscription(connection, event));
+      frames = packFrames(
+        selected.map((event) => {
+          let framed = serialized.get(event);
+          if (!framed) {
+            framed = frameEvent(event, maxFrameBytes);
+            serialized.set(event, framed);
+          }
+          return framed;
+        }),
+        maxFrameBytes,
+      );
+      framesBySubscription.set(key, frames);
+    }
+    if (frames.length > 0) deliveries.push({ connectionId: connection.connectionId, frames });
+  }
+  const truncated = [...serialized.values()].filter((framed) => framed.truncated).length;
+  return { deliveries, truncated };
+}
+
+export interface DeliveryDeps {
+  management: ApiGatewayManagementApiClient;
+  log: Log;
+  /** Forgets a connection that answered 410 Gone. */
+  forget: (connectionId: string) => Promise<void>;
+  settings: Pick<FanOutSettings, 'concurrency' | 'postTimeoutMs'>;
+}
+
+export interface DeliveryCounts {
+  frames: number;
+  gone: number;
+  postFailures: number;
+  timedOut: number;
+}
+
+/** Posts every delivery; never throws (live push is best effort, the durable path is the indexer). */
+export async function deliver(deliveries: readonly Delivery[], deps: DeliveryDeps): Promise<DeliveryCounts> {
+  const counts: DeliveryCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0 };
+  // One lane per connection keeps its frames in order; lanes of different connections run in parallel.
+  await forEachWithConcurrency(deliveries, deps.settings.concurrency, async ({ connectionId, frames }) => {
+    for (const frame of frames) {
+      try {
+        const outcome = await postWithin(deps, connectionId, frame);
+        if (outcome === 'timeout') {
+          counts.timedOut += 1;
+          deps.log.warn('post to connection timed out; skipping it for this batch', {
+            connectionId,
+            timeoutMs: deps.settings.postTimeoutMs,
+          });
+          return;
+        }
+        counts.frames += 1;
+      } catch (error) {
+        if (isGone(error)) {
+          counts.gone += 1;
+          await deps.forget(connectionId);
+        } else {
+          counts.postFailures += 1;
+          deps.log.warn('post to connection failed', { connectionId, error: errorSummary(error) });
+        }
+        return;
+      }
+    }
+  });
+  return counts;
+}
+
+/** Posts one frame, or gives up (and aborts the request) after the post timeout. */
+async function postWithin(
+  deps: DeliveryDeps,
+  connectionId: string,
+  frame: string,
+): Promise<'ok' | 'timeout'> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve('timeout');
+    }, deps.settings.postTimeoutMs);
+  });
+  try {
+    // Raced as well as aborted: whatever the client does with the signal, the lane is free on time.
+    return await Promise.race([
+      postFrame(deps.management, connectionId, frame, controller.signal).then(() => 'ok' as const),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

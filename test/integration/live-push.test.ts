@@ -1,0 +1,237 @@
+/**
+ * The live push path against the real local stack: live tokens in, API keys out of WebSocket URLs;
+ * several clients on two accounts, each getting exactly what its subscription asks for and never another
+ * account's events; an event too large for a frame pushed truncated; a client that vanished without
+ * `$disconnect` forgotten on its first 410; and no key or token in any log of the stack.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { MAX_EVENT_BYTES } from '../../lambdas/shared/event-limits.js';
+import { newConnection } from '../../lambdas/ws-broadcast/connections.js';
+import type { DevAccount } from '../../local/accounts.js';
+import { localDynamoDb } from '../../local/services/local-clients.js';
+import {
+  connectWithToken,
+  type DashboardConnection,
+  eventually,
+  givenAnAccount,
+  type Json,
+  liveToken,
+  localStack,
+  postEvents,
+  postLiveToken,
+  restUrl,
+  someEvents,
+} from '../helpers/local-stack-client.js';
+
+/** Every secret this file handed to the stack: none may appear in any log. */
+const secrets: string[] = [];
+
+async function tokenFor(account: DevAccount): Promise<string> {
+  secrets.push(account.readKey, account.writeKey);
+  const token = await liveToken(account.readKey);
+  secrets.push(token);
+  return token;
+}
+
+/** A dashboard connection whose subscription the server has acknowledged. */
+async function subscribed(
+  token: string,
+  filter: { types?: string[]; users?: string[] },
+): Promise<DashboardConnection> {
+  const connection = await connectWithToken(token);
+  connection.send({ action: 'subscribe', ...filter });
+  const acked = await eventually(
+    async () => connection.messages.some((message) => message?.type === 'subscribed'),
+    (done) => done,
+    { timeoutMs: 15_000 },
+  );
+  if (!acked) throw new Error(`subscription ${JSON.stringify(filter)} was not acknowledged`);
+  return connection;
+}
+
+function rejectionStatus(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'accepted',
+    (error: Error) => error.message,
+  );
+}
+
+const documents = () =>
+  DynamoDBDocumentClient.from(
+    localDynamoDb(localStack().dynamodbUrl, { region: localStack().region, maxAttempts: 3 }),
+  );
+
+describe('live tokens', () => {
+  it('are minted for a read key only, and are the only credential $connect accepts', async () => {
+    // Given an account
+    const account = await givenAnAccount();
+    const token = await tokenFor(account);
+
+    // When a client connects with the token, with the read key, with the write key, or with nothing
+    const withToken = await connectWithToken(token);
+    const refused = await Promise.all(
+      [account.readKey, account.writeKey, 'lt_not-a-real-token', ''].map((credential) =>
+        rejectionStatus(connectWithToken(credential)),
+      ),
+    );
+    const mintedForWriteKey = await postLiveToken({ 'x-api-key': account.writeKey });
+
+    // Then only the token connects
+    expect(refused).toEqual(Array(4).fill('WebSocket connect rejected with HTTP 401'));
+    expect(mintedForWriteKey.status).toBe(403);
+    await withToken.close();
+  });
+
+  it("read their own account's stats and nobody else's, and renew within their session", async () => {
+    // Given two accounts with a token each
+    const [owner, other] = [await givenAnAccount(), await givenAnAccount()];
+    const token = await tokenFor(owner);
+    const read = (accountId: string, liveToken: string) =>
+      fetch(`${restUrl()}/v1/accounts/${accountId}/summary?allow_empty=true`, {
+        headers: { 'x-live-token': liveToken },
+      });
+
+    // When the token reads its account, the other account, and is renewed
+    const own = await read(owner.accountId, token);
+    const foreign = await read(other.accountId, token);
+    const renewed = await postLiveToken({ 'x-live-token': token });
+    secrets.push(renewed.body.token);
+
+    // Then
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ account_id: owner.accountId, total_events: 0 });
+    expect(foreign.status).toBe(403);
+    expect(renewed.status).toBe(201);
+    expect(renewed.headers.get('cache-control')).toBe('no-store');
+    expect(renewed.body).toMatchObject({ account_id: owner.accountId, token: expect.stringMatching(/^lt_/) });
+  });
+});
+
+describe('live push to several clients on two accounts', () => {
+  it('gives each client exactly the events its subscription asks for, and never another account’s', async () => {
+    // Given account A with four dashboards (all; logins; user-1; page views of user-2) and account B with one
+    const [a, b] = [await givenAnAccount(), await givenAnAccount()];
+    const [tokenA, tokenB] = [await tokenFor(a), await tokenFor(b)];
+    const clients = {
+      all: await subscribed(tokenA, {}),
+      logins: await subscribed(tokenA, { types: ['login'] }),
+      user1: await subscribed(tokenA, { users: ['user-1'] }),
+      user2Views: await subscribed(tokenA, { types: ['page_view'], users: ['user-2'] }),
+      otherAccount: await subscribed(tokenB, {}),
+    };
+    const eventsA = someEvents(30);
+    const eventsB = someEvents(10);
+
+    // When both accounts post
+    expect((await postEvents(a.writeKey, eventsA)).status).toBe(202);
+    expect((await postEvents(b.writeKey, eventsB)).status).toBe(202);
+
+    // Then each client gets its events, and, a moment later, nothing more
+    const ids = (events: Json[]) => new Set(events.map((event) => event.event_id));
+    const expected: Record<keyof typeof clients, Set<string>> = {
+      all: ids(eventsA),
+      logins: ids(eventsA.filter((event) => event.type === 'login')),
+      user1: ids(eventsA.filter((event) => event.user_id === 'user-1')),
+      user2Views: ids(eventsA.filter((event) => event.type === 'page_view' && event.user_id === 'user-2')),
+      otherAccount: ids(eventsB),
+    };
+    for (const [name, client] of Object.entries(clients) as [keyof typeof clients, DashboardConnection][]) {
+      await eventually(
+        async () => ids(client.events()),
+        (received) => received.size >= expected[name].size,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const [name, client] of Object.entries(clients) as [keyof typeof clients, DashboardConnection][]) {
+      expect({ name, received: ids(client.events()) }).toEqual({ name, received: expected[name] });
+      expect(
+        client.events().every((event) => event.account_id === (name === 'otherAccount' ? b : a).accountId),
+      ).toBe(true);
+    }
+    // Small events travel together: 30 events reach the unfiltered client in far fewer frames.
+    expect(clients.all.messages.filter((message) => message?.type === 'events').length).toBeLessThan(30);
+    await Promise.all(Object.values(clients).map((client) => client.close()));
+  });
+
+  it('pushes an event too large for a frame truncated and flagged, in a frame of at most 32 KB', async () => {
+    // Given a dashboard, and an event of almost 32 KB as sent (the server's fields make it larger)
+    const account = await givenAnAccount();
+    const dashboard = await subscribed(await tokenFor(account), {});
+    const event: Record<string, unknown> = someEvents(1, { path: '/big' })[0] ?? {};
+    const base = Buffer.byteLength(JSON.stringify({ ...event, properties: { text: '' } }));
+    const big: Record<string, unknown> = {
+      ...event,
+      properties: { text: 'x'.repeat(MAX_EVENT_BYTES - base - 16) },
+    };
+
+    // When it is posted
+    expect((await postEvents(account.writeKey, [big])).status).toBe(202);
+
+    // Then it is pushed, cut to what a feed shows, and says so
+    const [pushed] = await eventually(
+      async () => dashboard.events(),
+      (received) => received.length >= 1,
+    );
+    expect(pushed).toMatchObject({ event_id: big.event_id, path: '/big', truncated: true });
+    expect(pushed?.size_bytes).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(pushed).not.toHaveProperty('properties');
+    expect(Math.max(...dashboard.messageBytes)).toBeLessThanOrEqual(32 * 1024);
+    await dashboard.close();
+  });
+
+  it('forgets a client that vanished without $disconnect on its first 410, and still pushes to the others', async () => {
+    // Given an account with a live dashboard and a connection whose client vanished (no $disconnect ran)
+    const account = await givenAnAccount();
+    const dashboard = await subscribed(await tokenFor(account), {});
+    const vanished = newConnection(`vanished-${Date.now()}`, account.accountId, new Date());
+    const table = localStack().connectionsTableName;
+    const dynamo = documents();
+    await dynamo.send(new PutCommand({ TableName: table, Item: vanished }));
+
+    // When the account posts an event
+    const [event] = someEvents(1);
+    await postEvents(account.writeKey, [event]);
+
+    // Then the vanished connection is deleted, and the live one got the event
+    const left = await eventually(
+      async () =>
+        (
+          await dynamo.send(
+            new GetCommand({ TableName: table, Key: { connectionId: vanished.connectionId } }),
+          )
+        ).Item,
+      (item) => item === undefined,
+    );
+    expect(left).toBeUndefined();
+    const received = await eventually(
+      async () => dashboard.events(),
+      (events) => events.length >= 1,
+    );
+    expect(received.map((pushed) => pushed.event_id)).toEqual([event?.event_id]);
+    await dashboard.close();
+    await dynamo.send(new DeleteCommand({ TableName: table, Key: { connectionId: vanished.connectionId } }));
+    dynamo.destroy();
+  });
+});
+
+describe('logs', () => {
+  it('never carry a key or a token this file handed to the stack', async () => {
+    const logsDir = localStack().logsDir;
+    const files = (await readdir(logsDir, { recursive: true })).map((name) => join(logsDir, String(name)));
+    const leaks: string[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      for (const secret of secrets)
+        if (secret && text.includes(secret)) leaks.push(`${file}: ${secret.slice(0, 6)}…`);
+    }
+    const logged = async (name: string) => (await readFile(join(logsDir, name), 'utf8')).length;
+    expect(secrets.length).toBeGreaterThan(10);
+    // The logs this file's requests wrote are there to read (the test stack logs at INFO).
+    expect(await logged('ws-broadcast.log')).toBeGreaterThan(0);
+    expect(await logged('ws-connect.log')).toBeGreaterThan(0);
+    expect(leaks).toEqual([]);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, StatsApi } from '../../../dashboard/src/api.js';
+import {
+  RENEW_BEFORE_MS,
+  renewalAt,
+  SessionStore,
+  sessionFromGrant,
+} from '../../../dashboard/src/session.js';
+
+function memoryStorage() {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+  };
+}
+
+const GRANT = {
+  token: 'lt_token',
+  account_id: 'acct-1',
+  expires_at: '2026-01-15T11:00:00.000Z',
+  session_expires_at: '2026-01-15T22:00:00.000Z',
+  expires_in: 3600,
+};
+
+describe('SessionStore', () => {
+  it('keeps the token and its account, and forgets it once expired or unreadable', () => {
+    // Prepare
+    const storage = memoryStorage();
+    let now = Date.parse('2026-01-15T10:00:00Z');
+    const store = new SessionStore(storage, () => now);
+
+    // Act
+    store.save(sessionFromGrant(GRANT));
+    const loaded = store.load();
+    now = Date.parse('2026-01-15T11:00:00Z');
+    const expired = store.load();
+    storage.setItem('live-dashboard.session', '{not json');
+    const unreadable = store.load();
+
+    // Assess
+    expect(loaded).toEqual({
+      token: 'lt_token',
+      accountId: 'acct-1',
+      expiresAt: Date.parse(GRANT.expires_at),
+      sessionExpiresAt: Date.parse(GRANT.session_expires_at),
+    });
+    expect([expired, unreadable]).toEqual([undefined, undefined]);
+    expect(storage.items.size).toBe(0);
+  });
+
+  it('renews a token five minutes before it expires, and never the last one of a session', () => {
+    const session = sessionFromGrant(GRANT);
+    expect(renewalAt(session)).toBe(session.expiresAt - RENEW_BEFORE_MS);
+    expect(renewalAt({ ...session, expiresAt: session.sessionExpiresAt })).toBeUndefined();
+  });
+});
+
+describe('StatsApi', () => {
+  it('sends the read key only to sign in, then the token, and asks for 200 on empty data', async () => {
+    // Prepare
+    const calls: { url: string; headers: Record<string, string> }[] = [];
+    const api = new StatsApi('', async (url, init) => {
+      calls.push({ url: String(url), headers: (init?.headers ?? {}) as Record<string, string> });
+      return new Response(JSON.stringify(String(url).includes('live-tokens') ? GRANT : { events: [] }), {
+        status: 200,
+      });
+    });
+
+    // Act
+    await api.signIn('rk_secret');
+    await api.events('lt_token', 'acct/1', { from: '2026-01-15T10:00:00.000Z' });
+
+    // Assess
+    expect(calls[0]).toEqual({ url: '/v1/live-tokens', headers: { 'x-api-key': 'rk_secret' } });
+    expect(calls[1]?.url).toBe(
+      '/v1/accounts/acct%2F1/events?limit=50&from=2026-01-15T10%3A00%3A00.000Z&allow_empty=true',
+    );
+    expect(calls[1]?.headers).toEqual({ 'x-live-token': 'lt_token' });
+  });
+
+  it("turns an error answer into an ApiError with the API's message", async () => {
+    const api = new StatsApi(
+      'https://api',
+      async () => new Response('{"message":"unknown API key"}', { status: 401 }),
+    );
+
+    const error = await api.signIn('nope').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 401, message: 'unknown API key' });
+  });
+});

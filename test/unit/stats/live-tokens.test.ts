@@ -1,0 +1,239 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
+import { HttpError } from '../../../lambdas/shared/http.js';
+import {
+  hashLiveToken,
+  issueLiveToken,
+  LIVE_SESSION_MAX_SECONDS,
+  LIVE_TOKEN_TTL_SECONDS,
+  verifyLiveToken,
+} from '../../../lambdas/shared/live-tokens.js';
+import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
+import type { SearchApi } from '../../../lambdas/stats/search-core.js';
+import { type StatsDeps, type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
+import { fakeTiming, silentLog } from '../../helpers/factories.js';
+import { fakeLiveTokensTable, LIVE_TOKENS_TABLE } from '../../helpers/fake-live-tokens.js';
+import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const START = Date.parse('2026-01-15T10:00:00.000Z');
+const KEYS: Record<string, ApiKeyRecord> = {
+  'rk-1': { accountId: 'acct-1', scope: 'read' },
+  'wk-1': { accountId: 'acct-1', scope: 'write' },
+  'rk-2': { accountId: 'acct-2', scope: 'read' },
+};
+const client = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+
+/** A clock the tests move forward. */
+let now = START;
+const clock = () => new Date(now);
+const store = () => ({ dynamo: client(), tableName: LIVE_TOKENS_TABLE, now: clock });
+
+function deps(search: Partial<SearchApi> = {}): StatsDeps {
+  return {
+    rollups: {
+      dynamo: client(),
+      tableName: 'rollups',
+      maxFutureMs: 3_600_000,
+      now: () => now,
+      timing: fakeTiming(now),
+    },
+    search: { search: search as SearchApi, indexPrefix: 'events', log: silentLog },
+    health: {
+      dynamo: client(),
+      tableName: 'rollups',
+      search: { cluster: { health: async () => ({ body: {} }) } },
+      log: silentLog,
+    },
+    lookupApiKey: async (key) => KEYS[key],
+    liveTokens: store(),
+    log: silentLog,
+  };
+}
+
+function request(
+  resource: string,
+  credentials: { apiKey?: string; liveToken?: string },
+  query: Record<string, string> = {},
+): StatsRequest {
+  return {
+    resource,
+    pathParameters: resource === LIVE_TOKENS_ROUTE ? null : { accountId: 'acct-1' },
+    query,
+    multiValueQuery: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
+    apiKey: credentials.apiKey,
+    liveToken: credentials.liveToken,
+  };
+}
+
+async function status(promise: Promise<{ statusCode: number }>): Promise<number> {
+  return promise.then(
+    (response) => response.statusCode,
+    (error: unknown) => {
+      if (error instanceof HttpError) return error.statusCode;
+      throw error;
+    },
+  );
+}
+
+async function mint(credentials: { apiKey?: string; liveToken?: string }) {
+  const response = await serveStats(request(LIVE_TOKENS_ROUTE, credentials), deps());
+  return response as {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: Record<string, string | number>;
+  };
+}
+
+beforeEach(() => {
+  now = START;
+  dynamo.reset();
+  fakeRollupsTable(dynamo);
+});
+
+describe('live tokens', () => {
+  it('are random, stored only as a hash, and expire after an hour', async () => {
+    // Prepare
+    const items = fakeLiveTokensTable(dynamo);
+
+    // Act
+    const first = await issueLiveToken(store(), 'acct-1');
+    const second = await issueLiveToken(store(), 'acct-1');
+    const valid = await verifyLiveToken(store(), first.token);
+    now += LIVE_TOKEN_TTL_SECONDS * 1000;
+    const expired = await verifyLiveToken(store(), first.token);
+
+    // Assess
+    expect(first.token).toMatch(/^lt_[A-Za-z0-9_-]{43}$/);
+    expect(second.token).not.toBe(first.token);
+    expect([...items.keys()]).toEqual([hashLiveToken(first.token), hashLiveToken(second.token)]);
+    expect(JSON.stringify([...items.values()])).not.toContain(first.token);
+    expect(valid).toEqual({
+      accountId: 'acct-1',
+      expiresAt: START / 1000 + LIVE_TOKEN_TTL_SECONDS,
+      sessionExpiresAt: START / 1000 + LIVE_SESSION_MAX_SECONDS,
+    });
+    expect(expired).toBeUndefined();
+  });
+
+  it('are refused without a read when malformed, and when unknown', async () => {
+    fakeLiveTokensTable(dynamo);
+
+    const malformed = await verifyLiveToken(store(), 'rk-1');
+    expect(dynamo.calls()).toHaveLength(0);
+    const unknown = await verifyLiveToken(store(), `lt_${'x'.repeat(43)}`);
+
+    expect([malformed, unknown]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('POST /v1/live-tokens', () => {
+  it('exchanges a read key for a token of its account, never to be cached', async () => {
+    fakeLiveTokensTable(dynamo);
+
+    const response = await mint({ apiKey: 'rk-1' });
+
+    expect(response.statusCode).toBe(201);
+    expect(response.headers).toEqual({ 'Cache-Control': 'no-store' });
+    expect(response.body).toEqual({
+      token: expect.stringMatching(/^lt_/),
+      account_id: 'acct-1',
+      expires_at: '2026-01-15T11:00:00.000Z',
+      session_expires_at: '2026-01-15T22:00:00.000Z',
+      expires_in: 3600,
+    });
+  });
+
+  it('refuses a write key (403), no credentials or an unknown key (401), and any parameter (400)', async () => {
+    fakeLiveTokensTable(dynamo);
+
+    const statuses = await Promise.all([
+      status(mint({ apiKey: 'wk-1' })),
+      status(mint({})),
+      status(mint({ apiKey: 'nope' })),
+      status(serveStats(request(LIVE_TOKENS_ROUTE, { apiKey: 'rk-1' }, { account: 'acct-2' }), deps())),
+    ]);
+
+    expect(statuses).toEqual([403, 401, 401, 400]);
+  });
+
+  it('renews a valid token within its session, and never past the end of the session', async () => {
+    // Prepare
+    fakeLiveTokensTable(dynamo);
+    let token = String((await mint({ apiKey: 'rk-1' })).body.token);
+
+    // Act: renew every 50 minutes, as the page does, for 12 hours and a bit.
+    const renewals: Record<string, string | number>[] = [];
+    for (let step = 0; step < 15; step += 1) {
+      now += 50 * 60_000;
+      const renewed = await mint({ liveToken: token }).catch(() => undefined);
+      if (!renewed) break;
+      renewals.push(renewed.body);
+      token = String(renewed.body.token);
+    }
+
+    // Assess: the last token ends with the session; nothing renews it further.
+    const last = renewals[renewals.length - 1];
+    expect(renewals.length).toBe(14);
+    expect(renewals.every((body) => body.session_expires_at === '2026-01-15T22:00:00.000Z')).toBe(true);
+    expect(last?.expires_at).toBe('2026-01-15T22:00:00.000Z');
+    now = Date.parse('2026-01-15T22:00:00.000Z');
+    expect(await status(mint({ liveToken: token }))).toBe(401);
+  });
+});
+
+describe('reading stats with a live token', () => {
+  it("reads its own account's stats, not another's, and not after it expired", async () => {
+    // Prepare
+    fakeLiveTokensTable(dynamo);
+    const own = String((await mint({ apiKey: 'rk-1' })).body.token);
+    const other = String((await mint({ apiKey: 'rk-2' })).body.token);
+    const summary = (liveToken: string) =>
+      serveStats(request(STATS_ROUTES.summary, { liveToken }, { allow_empty: 'true' }), deps());
+
+    // Act
+    const statuses = [await status(summary(own)), await status(summary(other))];
+    now += LIVE_TOKEN_TTL_SECONDS * 1000;
+    statuses.push(await status(summary(own)));
+
+    // Assess
+    expect(statuses).toEqual([200, 403, 401]);
+  });
+});
+
+describe('allow_empty', () => {
+  it('answers 200 with zero counts or no events instead of 404, and 400 for anything but true or false', async () => {
+    // Prepare
+    const search = {
+      search: async () => ({ body: { hits: { hits: [] } } }),
+    } as unknown as Partial<SearchApi>;
+    const read = (resource: string, query: Record<string, string>) =>
+      serveStats(request(resource, { apiKey: 'rk-1' }, query), deps(search));
+
+    // Act
+    const summary = await read(STATS_ROUTES.summary, { allow_empty: 'true' });
+    const series = await read(STATS_ROUTES.timeseries, { interval: 'minute', allow_empty: 'true' });
+    const events = await read(STATS_ROUTES.events, { allow_empty: 'true' });
+    const statuses = await Promise.all([
+      status(read(STATS_ROUTES.summary, { allow_empty: 'false' })),
+      status(read(STATS_ROUTES.events, {})),
+      status(read(STATS_ROUTES.timeseries, { allow_empty: 'yes' })),
+    ]);
+
+    // Assess
+    expect(summary.body).toMatchObject({
+      total_events: 0,
+      totals_by_type: {},
+      top_users: [],
+      unique_users: 0,
+    });
+    expect(
+      (series.body as { buckets: { events: number }[] }).buckets.every((point) => point.events === 0),
+    ).toBe(true);
+    expect(events.body).toMatchObject({ events: [], next_cursor: null });
+    expect(statuses).toEqual([404, 404, 400]);
+  });
+});
