@@ -13,6 +13,7 @@ import type { Log } from '../../lambdas/shared/logger.js';
 import { realTiming } from '../../lambdas/shared/retry.js';
 import { applyRecords, type ShardRegistryCache } from '../../lambdas/stats/rollup-core.js';
 import { STREAM_MAPPINGS } from '../../lib/topology.js';
+import { type EventSource, kinesisStreamEvent } from '../../local/event-source-mapping/kinesis-event.js';
 import { meterCapacity } from './capacity.js';
 
 const BATCH_SIZE =
@@ -25,24 +26,22 @@ const quiet: Log = {
   error: (message: string) => console.error(`  writer: ${message}`),
 } as unknown as Log;
 
-function record(event: StoredEvent, shardId: string, sequence: number): KinesisStreamRecord {
-  const sequenceNumber = String(sequence).padStart(56, '0');
-  return {
-    awsRegion: 'us-east-1',
-    eventID: `${shardId}:${sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
-    eventSource: 'aws:kinesis',
-    eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
-    eventVersion: '1.0',
-    invokeIdentityArn: 'arn:aws:iam::000000000000:role/rollup-writer',
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: eventKey(event),
-      sequenceNumber,
-      approximateArrivalTimestamp: Date.parse(event.received_at) / 1000,
-      data: Buffer.from(JSON.stringify(event)).toString('base64'),
-    },
-  };
+/** Where the bench's records come from, as the local event source mapping names it. */
+const SOURCE: EventSource = {
+  region: 'us-east-1',
+  streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
+  functionId: 'rollup-writer',
+};
+
+/** The events as Lambda delivers them from `shardId`, numbered from `firstSequence`. */
+function records(events: StoredEvent[], shardId: string, firstSequence: number): KinesisStreamRecord[] {
+  const streamRecords = events.map((event, index) => ({
+    sequenceNumber: String(firstSequence + index).padStart(56, '0'),
+    approximateArrivalTimestampMs: Date.parse(event.received_at),
+    partitionKey: eventKey(event),
+    data: Buffer.from(JSON.stringify(event)),
+  }));
+  return kinesisStreamEvent(SOURCE, shardId, streamRecords).Records;
 }
 
 export interface LoadResult {
@@ -91,8 +90,8 @@ export async function loadRollups(
       const shardId = `shardId-${String(shard).padStart(12, '0')}`;
       for (let offset = 0; offset < shardEvents.length; offset += BATCH_SIZE) {
         const batch = shardEvents.slice(offset, offset + BATCH_SIZE);
-        const records = batch.map((event, index) => record(event, shardId, offset + index + 1));
-        const outcome = await applyRecords(records, deps, Date.now() + 60_000);
+        const batchRecords = records(batch, shardId, offset + 1);
+        const outcome = await applyRecords(batchRecords, deps, Date.now() + 60_000);
         if (outcome.counts.failed > 0 || outcome.counts.done !== batch.length) {
           throw new Error(`the writer did not apply a batch: ${JSON.stringify(outcome.counts)}`);
         }

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { errorSummary } from '../shared/error-summary.js';
 import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN, ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { NotFoundError, ServiceUnavailableError } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
@@ -170,7 +171,7 @@ async function runSearch(
     const { body: result } = await deps.search.search({ index: `${deps.indexPrefix}-*`, body });
     return { hits: result.hits.hits };
   } catch (error) {
-    deps.log.warn('event search failed', { error });
+    deps.log.warn('event search failed', { error: errorSummary(error) });
     throw new ServiceUnavailableError('event search is unavailable; retry shortly', 2);
   }
 }

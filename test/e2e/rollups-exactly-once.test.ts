@@ -11,6 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { realTiming } from '../../lambdas/shared/retry.js';
 import { applyRecords, type RollupDeps } from '../../lambdas/stats/rollup-core.js';
+import { kinesisStreamEvent } from '../../local/event-source-mapping/kinesis-event.js';
 import { silentLog } from '../helpers/factories.js';
 import {
   eventually,
@@ -107,7 +108,7 @@ describe('exactly-once rollups', () => {
     // Given a fresh account's events as stream records of a shard the stack's writer does not read
     const account = await givenAnAccount();
     const now = new Date().toISOString();
-    const records = Array.from({ length: 12 }, (_, index) => {
+    const streamRecords = Array.from({ length: 12 }, (_, index) => {
       const event = {
         event_id: `r-${randomUUID()}`,
         account_id: account.accountId,
@@ -116,24 +117,22 @@ describe('exactly-once rollups', () => {
         timestamp: now,
         received_at: now,
       };
-      const sequenceNumber = String(1000 + index).padStart(56, '0');
       return {
-        awsRegion: localStack().region,
-        eventID: `shardId-000000000099:${sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        eventSource: 'aws:kinesis',
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
-        eventVersion: '1.0',
-        invokeIdentityArn: 'arn:aws:iam::000000000000:role/rollup-writer',
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: `${account.accountId}:${event.event_id}`,
-          sequenceNumber,
-          approximateArrivalTimestamp: Date.now() / 1000,
-          data: Buffer.from(JSON.stringify(event)).toString('base64'),
-        },
+        sequenceNumber: String(1000 + index).padStart(56, '0'),
+        approximateArrivalTimestampMs: Date.now(),
+        partitionKey: `${account.accountId}:${event.event_id}`,
+        data: Buffer.from(JSON.stringify(event)),
       };
     });
+    const records = kinesisStreamEvent(
+      {
+        region: localStack().region,
+        streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
+        functionId: 'rollup-writer',
+      },
+      'shardId-000000000099',
+      streamRecords,
+    ).Records;
     const dynamo = stackDynamo();
     try {
       // When the first delivery fails to write the hour sub-item…

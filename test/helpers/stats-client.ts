@@ -6,6 +6,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { fromSdkRecord, kinesisStreamEvent } from '../../local/event-source-mapping/kinesis-event.js';
 import { localDynamoDb, localKinesis } from '../../local/services/local-clients.js';
 import { type HttpResult, type Json, localStack } from './local-stack-client.js';
 
@@ -62,26 +63,14 @@ export async function streamRecordsOf(accountId: string): Promise<KinesisStreamR
       );
       while (iterator) {
         const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        for (const record of page.Records ?? []) {
-          const data = Buffer.from(record.Data ?? new Uint8Array());
-          if (!data.toString('utf8').includes(`"account_id":"${accountId}"`)) continue;
-          records.push({
-            awsRegion: stack.region,
-            eventID: `${shardId}:${record.SequenceNumber}`,
-            eventName: 'aws:kinesis:record',
-            eventSource: 'aws:kinesis',
-            eventSourceARN: `arn:aws:kinesis:${stack.region}:000000000000:stream/${stack.streamName}`,
-            eventVersion: '1.0',
-            invokeIdentityArn: 'arn:aws:iam::000000000000:role/rollup-writer',
-            kinesis: {
-              kinesisSchemaVersion: '1.0',
-              partitionKey: record.PartitionKey as string,
-              sequenceNumber: record.SequenceNumber as string,
-              approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
-              data: data.toString('base64'),
-            },
-          });
-        }
+        const own = (page.Records ?? []).filter((record) =>
+          Buffer.from(record.Data ?? new Uint8Array())
+            .toString('utf8')
+            .includes(`"account_id":"${accountId}"`),
+        );
+        const source = { region: stack.region, streamArn: streamArn(stack), functionId: 'rollup-writer' };
+        const delivered = own.map((record) => fromSdkRecord(record, Date.now()));
+        records.push(...kinesisStreamEvent(source, shardId, delivered).Records);
         iterator = (page.Records?.length ?? 0) > 0 ? page.NextShardIterator : undefined;
       }
     }
@@ -89,4 +78,8 @@ export async function streamRecordsOf(accountId: string): Promise<KinesisStreamR
   } finally {
     kinesis.destroy();
   }
+}
+
+function streamArn(stack: ReturnType<typeof localStack>): string {
+  return `arn:aws:kinesis:${stack.region}:000000000000:stream/${stack.streamName}`;
 }
