@@ -1,7 +1,9 @@
 /**
  * `npm run bench:ingest`: the ingest handler's events/s for 500-event batches of ~500-byte events,
  * divided by the `JSON.parse`+`JSON.stringify` floor of the same bodies, interleaved in one run (min
- * and median of the rounds), and every function's bundle size and cold module load time against an
+ * and median of the rounds); beside them the write floor (`writeFloor`: parse, stringify and PutRecords
+ * through the functions' Kinesis client, nothing else), which shows how much of the gap is the write
+ * itself; and every function's bundle size and cold module load time against an
  * empty module. Writes `bench/results/ingest-<time>.json`. Targets (issue 8): ratio >= 0.5, every
  * bundle <= 300 KB and <= 100 ms above the empty module.
  *
@@ -10,10 +12,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kinesisClient } from '../../lambdas/shared/kinesis-client.js';
 import { interleaved, median, type Timing, writeResult } from '../shared/rounds.js';
 import { benchBodies } from './bodies.js';
 import { measureBundles, PLACEHOLDER_RESOURCES } from './bundles.js';
-import { base64Bodies, floor, loadIngestHandler, postAll, proxyEvent } from './handler-throughput.js';
+import {
+  base64Bodies,
+  floor,
+  loadIngestHandler,
+  postAll,
+  proxyEvent,
+  writeFloor,
+} from './handler-throughput.js';
 import { startKinesisStub } from './kinesis-stub.js';
 
 const arg = (name: string, fallback: string) =>
@@ -45,6 +55,8 @@ async function main(): Promise<void> {
       kinesisUrl: stub.url,
     });
     const encoded = base64Bodies(bodies);
+    // The functions' client, built from the same modules, with the environment the handler was loaded with.
+    const kinesis = kinesisClient();
     // Fresh event objects every round: nothing cached between rounds but what Lambda would keep warm.
     const samples = await interleaved(
       {
@@ -52,12 +64,13 @@ async function main(): Promise<void> {
         floor: () => {
           floor(bodies);
         },
+        writeFloor: () => writeFloor(bodies, kinesis, 'bench-stream'),
       },
       rounds,
       2,
       (round, t) =>
         console.log(
-          `round ${round + 1}: handler ${t.handler.ms.toFixed(0)} ms (CPU ${t.handler.cpuMs.toFixed(0)}), floor ${t.floor.ms.toFixed(0)} ms (CPU ${t.floor.cpuMs.toFixed(0)}), ratio ${(t.floor.ms / t.handler.ms).toFixed(2)} (CPU ${(t.floor.cpuMs / t.handler.cpuMs).toFixed(2)})`,
+          `round ${round + 1}: handler ${t.handler.ms.toFixed(0)} ms (CPU ${t.handler.cpuMs.toFixed(0)}), floor ${t.floor.ms.toFixed(0)} ms (CPU ${t.floor.cpuMs.toFixed(0)}), ratio ${(t.floor.ms / t.handler.ms).toFixed(2)} (CPU ${(t.floor.cpuMs / t.handler.cpuMs).toFixed(2)}); write floor ${t.writeFloor.ms.toFixed(0)} ms, ratio ${(t.floor.ms / t.writeFloor.ms).toFixed(2)}`,
         ),
     );
     const throughput = {
@@ -73,6 +86,9 @@ async function main(): Promise<void> {
     ] as const) {
       console.log(
         `\n${name}: handler ${measured.handler.median} events/s (best ${measured.handler.best}), floor ${measured.floor.median} (best ${measured.floor.best}); ratio median ${measured.ratio.median.toFixed(2)}, best/best ${measured.ratio.best.toFixed(2)}; handler ${measured.microsecondsPerEvent.toFixed(1)} µs per event`,
+      );
+      console.log(
+        `  write floor (parse, stringify, PutRecords; no validation): ${measured.writeFloor.median} events/s (best ${measured.writeFloor.best}), ratio to the floor median ${measured.writeFloorRatio.median.toFixed(2)}, best/best ${measured.writeFloorRatio.best.toFixed(2)}: the most any handler writing through this client reaches`,
       );
     }
     console.log(
@@ -108,14 +124,25 @@ async function main(): Promise<void> {
 }
 
 /** Events per second of each subject (best and median round) and their ratio, by wall or CPU time. */
-function rates(samples: Record<'handler' | 'floor', Timing[]>, events: number, clock: keyof Timing = 'ms') {
+function rates(
+  samples: Record<'handler' | 'floor' | 'writeFloor', Timing[]>,
+  events: number,
+  clock: keyof Timing = 'ms',
+) {
   const handler = samples.handler.map((timing) => timing[clock]);
   const floorMs = samples.floor.map((timing) => timing[clock]);
+  const writeMs = samples.writeFloor.map((timing) => timing[clock]);
   const perSecond = (ms: number) => Math.round(events / (ms / 1000));
+  const ratio = (subject: number[]) => ({
+    best: Math.min(...floorMs) / Math.min(...subject),
+    median: median(floorMs) / median(subject),
+  });
   return {
     handler: { best: perSecond(Math.min(...handler)), median: perSecond(median(handler)) },
     floor: { best: perSecond(Math.min(...floorMs)), median: perSecond(median(floorMs)) },
-    ratio: { best: Math.min(...floorMs) / Math.min(...handler), median: median(floorMs) / median(handler) },
+    writeFloor: { best: perSecond(Math.min(...writeMs)), median: perSecond(median(writeMs)) },
+    ratio: ratio(handler),
+    writeFloorRatio: ratio(writeMs),
     microsecondsPerEvent: (median(handler) * 1000) / events,
   };
 }
