@@ -128,7 +128,7 @@ export async function ingestEvents(
     stored.push(record);
     indexes.push(index);
   }
-  const data = recordData(stored);
+  const data = recordData(stored, receipt);
   const entries: Entry[] = new Array(stored.length);
   for (let position = 0; position < stored.length; position += 1) {
     const record = stored[position] as WritableRecord;

@@ -74,9 +74,16 @@ export type StoredRecord =
   | {
       ok: true;
       eventId: string;
-      /** The stored event's JSON: the record's data, once UTF-8-encoded (`recordData`). */
-      json: string;
-      /** Its length in UTF-8 bytes. */
+      /**
+       * The stored event's JSON, in the pieces it is written from (`storedJson` joins them, `recordData`
+       * writes them): the client's JSON without its closing brace, the server's fields this event needs,
+       * then the receipt's `closingFields`.
+       */
+      clientJson: string;
+      /** `clientJson`'s length in UTF-8 bytes, its closing brace included. */
+      clientBytes: number;
+      added: string;
+      /** The stored event's length in UTF-8 bytes. */
       bytes: number;
       partitionKey: string;
     }
@@ -105,26 +112,40 @@ export function storeEvent(
     (event.event_id === undefined ? `,"event_id":${JSON.stringify(eventId)}` : '') +
     (sentTimestamp === iso ? '' : `,"timestamp":"${iso}"`);
   const clientBytes = Buffer.byteLength(clientJson);
-  // The client's JSON without its closing brace, then the server's fields and the brace.
-  const json = `${clientJson.slice(0, -1)}${added}${receipt.closingFields}`;
   const bytes = clientBytes - 1 + Buffer.byteLength(added) + receipt.closingBytes;
   const sentBytes = clientBytes + (replaced ? sentTimestamp.length + TIMESTAMP_FIELD_OVERHEAD : 0);
   const sizeError = eventSizeError(sentBytes) ?? storedSizeError(bytes);
   if (sizeError) return { ok: false, tooLarge: true, errors: [sizeError] };
-  return { ok: true, eventId, json, bytes, partitionKey: partitionKeyFor(key) };
+  return { ok: true, eventId, clientJson, clientBytes, added, bytes, partitionKey: partitionKeyFor(key) };
+}
+
+type WritableRecord = Extract<StoredRecord, { ok: true }>;
+
+/** The stored event's JSON as one string: the client's JSON without its closing brace, the server's fields and the brace. */
+export function storedJson(record: WritableRecord, receipt: Receipt): string {
+  return `${record.clientJson.slice(0, -1)}${record.added}${receipt.closingFields}`;
 }
 
 /**
- * The records' data: all of them UTF-8-encoded at once, each a view of its bytes (500 small buffers
- * cost more than the encoding itself).
+ * The records' data: UTF-8-encoded into one buffer, each record's pieces written where they go (no
+ * joined copy of the text), each record a view of its bytes (500 small buffers cost more than the
+ * encoding itself).
  */
-export function recordData(records: readonly { json: string; bytes: number }[]): Uint8Array[] {
-  const all = Buffer.from(records.map((record) => record.json).join(''), 'utf8');
-  const views: Uint8Array[] = [];
+export function recordData(records: readonly WritableRecord[], receipt: Receipt): Uint8Array[] {
+  let total = 0;
+  for (const record of records) total += record.bytes;
+  const all = Buffer.allocUnsafe(total);
+  const views: Uint8Array[] = new Array(records.length);
   let offset = 0;
-  for (const record of records) {
-    views.push(all.subarray(offset, offset + record.bytes));
-    offset += record.bytes;
+  for (let index = 0; index < records.length; index += 1) {
+    const record = records[index] as WritableRecord;
+    const start = offset;
+    // All but the closing brace, one byte: `write` never writes part of a character.
+    offset += all.write(record.clientJson, offset, record.clientBytes - 1, 'utf8');
+    offset += all.write(record.added, offset, 'utf8');
+    offset += all.write(receipt.closingFields, offset, 'utf8');
+    if (offset - start !== record.bytes) throw new Error('stored record length mismatch');
+    views[index] = all.subarray(start, offset);
   }
   return views;
 }

@@ -30,7 +30,7 @@ export class KinesisJsonProtocol extends AwsJson1_1Protocol {
     // Headers, target and endpoint from the SDK, for a body without records; then the real body.
     const request = await super.serializeRequest(operationSchema, { ...input, Records: [] }, context);
     // Bytes, not text: the signer hashes them, the length is known, and the socket writes them as they are.
-    request.body = Buffer.from(putRecordsBody(input as PutRecordsInput), 'utf8');
+    request.body = putRecordsBody(input as PutRecordsInput);
     return request;
   }
 
@@ -58,29 +58,49 @@ export class KinesisJsonProtocol extends AwsJson1_1Protocol {
   }
 }
 
-/** The JSON body of PutRecords, as the SDK's serializer writes it (members it would skip skipped). */
-export function putRecordsBody(input: PutRecordsInput): string {
+/** The first member of a record with data, up to the base64 text. */
+const DATA_MEMBER = '"Data":"';
+
+/**
+ * The JSON body of PutRecords, as the SDK's serializer writes it (members it would skip skipped), as
+ * UTF-8 bytes written straight into one buffer: its size is known before a byte is written (base64 is
+ * 4 characters per 3 bytes), so the ~300 KB body is never held as text, joined, or encoded again.
+ */
+export function putRecordsBody(input: PutRecordsInput): Buffer {
   const { Records = [], ...rest } = input;
   const head = JSON.stringify(rest);
-  // One list of pieces joined once: the body is ~300 KB, and joins of joins would copy it again.
-  const parts: string[] = [head === '{}' ? '{"Records":[' : `${head.slice(0, -1)},"Records":[`];
+  const opening = head === '{}' ? '{"Records":[' : `${head.slice(0, -1)},"Records":[`;
+  // Each record's members after its data, as JSON text: `,"ExplicitHashKey":…,"PartitionKey":…}`.
+  const tails: string[] = new Array(Records.length);
+  let size = Buffer.byteLength(opening) + 2;
   Records.forEach((record, index) => {
-    parts.push(index === 0 ? '{' : ',{');
-    let separator = '';
-    if (record.Data != null) {
-      parts.push('"Data":"', base64(record.Data), '"');
-      separator = ',';
-    }
+    let tail = '';
+    let separator = record.Data != null ? ',' : '';
     if (record.ExplicitHashKey != null) {
-      parts.push(separator, '"ExplicitHashKey":', JSON.stringify(record.ExplicitHashKey));
+      tail += `${separator}"ExplicitHashKey":${JSON.stringify(record.ExplicitHashKey)}`;
       separator = ',';
     }
     if (record.PartitionKey != null)
-      parts.push(separator, '"PartitionKey":', JSON.stringify(record.PartitionKey));
-    parts.push('}');
+      tail += `${separator}"PartitionKey":${JSON.stringify(record.PartitionKey)}`;
+    tails[index] = `${tail}}`;
+    size += (index === 0 ? 1 : 2) + Buffer.byteLength(tails[index]);
+    if (record.Data != null) size += DATA_MEMBER.length + 1 + 4 * Math.ceil(record.Data.byteLength / 3);
   });
-  parts.push(']}');
-  return parts.join('');
+  const body = Buffer.allocUnsafe(size);
+  let offset = body.write(opening, 0, 'utf8');
+  Records.forEach((record, index) => {
+    offset += body.write(index === 0 ? '{' : ',{', offset, 'latin1');
+    if (record.Data != null) {
+      offset += body.write(DATA_MEMBER, offset, 'latin1');
+      offset += body.write(base64(record.Data), offset, 'latin1');
+      offset += body.write('"', offset, 'latin1');
+    }
+    offset += body.write(tails[index] as string, offset, 'utf8');
+  });
+  offset += body.write(']}', offset, 'latin1');
+  // The size is computed, not measured: a mismatch would send a truncated or padded body.
+  if (offset !== size) throw new Error(`PutRecords body is ${offset} bytes, ${size} expected`);
+  return body;
 }
 
 /**

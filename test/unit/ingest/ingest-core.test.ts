@@ -45,6 +45,23 @@ describe('ingestEvents', () => {
     });
   });
 
+  it('writes each record as its own stored event, multi-byte characters included', async () => {
+    // Prepare: characters of one to four UTF-8 bytes, in the client's fields and the user agent.
+    acknowledgeAll();
+    const paths = ['/a', '/é', '/日本', '/😀', '/\u0000"\\'];
+    const body = { events: paths.map((path, index) => ({ type: 'view', event_id: `e${index}`, path })) };
+
+    // Act
+    await ingestEvents({ ...request(body), userAgent: 'agent/ü 😀' }, deps(), deadline());
+
+    // Assess: every record decodes on its own to its event, with every server field.
+    const records = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.Records ?? [];
+    const stored = records.map((record) => JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')));
+    expect(stored.map((event) => [event.event_id, event.path, event.user_agent, event.account_id])).toEqual(
+      paths.map((path, index) => [`e${index}`, path, 'agent/ü 😀', 'acct-1']),
+    );
+  });
+
   it('accepts the valid events of a batch, rejects the invalid ones, and sends duplicates once', async () => {
     // Prepare
     acknowledgeAll();

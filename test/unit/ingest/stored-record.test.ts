@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { storeForTest } from '../../helpers/stored-records.js';
+import { storedJson } from '../../../lambdas/ingest/stored-record.js';
+import { storeForTest, testReceipt } from '../../helpers/stored-records.js';
 
 /** The `timestamp` of the stored event of `{type, timestamp}`, and whether its JSON has it once. */
 function storedTimestamp(timestamp: string): { timestamp: unknown; occurrences: number } {
   const record = storeForTest({ type: 'x', timestamp });
   if (!record.ok) throw new Error(`refused: ${JSON.stringify(record.errors)}`);
+  const json = storedJson(record, testReceipt());
   return {
-    timestamp: (JSON.parse(record.json) as { timestamp?: unknown }).timestamp,
-    occurrences: record.json.split('"timestamp"').length - 1,
+    timestamp: (JSON.parse(json) as { timestamp?: unknown }).timestamp,
+    occurrences: json.split('"timestamp"').length - 1,
   };
 }
 
