@@ -135,6 +135,8 @@ export function recordData(records: readonly WritableRecord[], receipt: Receipt)
   let total = 0;
   for (const record of records) total += record.bytes;
   const all = Buffer.allocUnsafe(total);
+  // The same for every record: encoded once, copied.
+  const closing = Buffer.from(receipt.closingFields, 'utf8');
   const views: Uint8Array[] = new Array(records.length);
   let offset = 0;
   for (let index = 0; index < records.length; index += 1) {
@@ -142,8 +144,9 @@ export function recordData(records: readonly WritableRecord[], receipt: Receipt)
     const start = offset;
     // All but the closing brace, one byte: `write` never writes part of a character.
     offset += all.write(record.clientJson, offset, record.clientBytes - 1, 'utf8');
-    offset += all.write(record.added, offset, 'utf8');
-    offset += all.write(receipt.closingFields, offset, 'utf8');
+    if (record.added !== '') offset += all.write(record.added, offset, 'utf8');
+    all.set(closing, offset);
+    offset += closing.length;
     if (offset - start !== record.bytes) throw new Error('stored record length mismatch');
     views[index] = all.subarray(start, offset);
   }

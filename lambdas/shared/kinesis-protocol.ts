@@ -58,24 +58,27 @@ export class KinesisJsonProtocol extends AwsJson1_1Protocol {
   }
 }
 
-/** The first member of a record with data, up to the base64 text. */
-const DATA_MEMBER = '"Data":"';
+/** What opens a record with data, up to its base64 text: the first record's, and every other's. */
+const FIRST_DATA_OPENING = Buffer.from('{"Data":"', 'latin1');
+const NEXT_DATA_OPENING = Buffer.from(',{"Data":"', 'latin1');
 
 /**
  * The JSON body of PutRecords, as the SDK's serializer writes it (members it would skip skipped), as
  * UTF-8 bytes written straight into one buffer: its size is known before a byte is written (base64 is
- * 4 characters per 3 bytes), so the ~300 KB body is never held as text, joined, or encoded again.
+ * 4 characters per 3 bytes), so the ~300 KB body is never held as text, joined, or encoded again. Each
+ * record is three writes: its opening (copied), its data's base64, and the rest of it as JSON text.
  */
 export function putRecordsBody(input: PutRecordsInput): Buffer {
   const { Records = [], ...rest } = input;
   const head = JSON.stringify(rest);
   const opening = head === '{}' ? '{"Records":[' : `${head.slice(0, -1)},"Records":[`;
-  // Each record's members after its data, as JSON text: `,"ExplicitHashKey":…,"PartitionKey":…}`.
+  // Each record's text after its base64: `","ExplicitHashKey":…,"PartitionKey":…}` (or all of it, without data).
   const tails: string[] = new Array(Records.length);
   let size = Buffer.byteLength(opening) + 2;
   Records.forEach((record, index) => {
-    let tail = '';
-    let separator = record.Data != null ? ',' : '';
+    const withData = record.Data != null;
+    let tail = withData ? '"' : index === 0 ? '{' : ',{';
+    let separator = withData ? ',' : '';
     if (record.ExplicitHashKey != null) {
       tail += `${separator}"ExplicitHashKey":${JSON.stringify(record.ExplicitHashKey)}`;
       separator = ',';
@@ -83,17 +86,20 @@ export function putRecordsBody(input: PutRecordsInput): Buffer {
     if (record.PartitionKey != null)
       tail += `${separator}"PartitionKey":${JSON.stringify(record.PartitionKey)}`;
     tails[index] = `${tail}}`;
-    size += (index === 0 ? 1 : 2) + Buffer.byteLength(tails[index]);
-    if (record.Data != null) size += DATA_MEMBER.length + 1 + 4 * Math.ceil(record.Data.byteLength / 3);
+    size += Buffer.byteLength(tails[index]);
+    if (withData) {
+      size += (index === 0 ? FIRST_DATA_OPENING : NEXT_DATA_OPENING).length;
+      size += 4 * Math.ceil(record.Data.byteLength / 3);
+    }
   });
   const body = Buffer.allocUnsafe(size);
   let offset = body.write(opening, 0, 'utf8');
   Records.forEach((record, index) => {
-    offset += body.write(index === 0 ? '{' : ',{', offset, 'latin1');
     if (record.Data != null) {
-      offset += body.write(DATA_MEMBER, offset, 'latin1');
+      const dataOpening = index === 0 ? FIRST_DATA_OPENING : NEXT_DATA_OPENING;
+      body.set(dataOpening, offset);
+      offset += dataOpening.length;
       offset += body.write(base64(record.Data), offset, 'latin1');
-      offset += body.write('"', offset, 'latin1');
     }
     offset += body.write(tails[index] as string, offset, 'utf8');
   });

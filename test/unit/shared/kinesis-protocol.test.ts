@@ -68,6 +68,7 @@ const INPUT = {
       ExplicitHashKey: '170141183460469231731687303715884105728',
     },
     { Data: new Uint8Array(0), PartitionKey: 'empty' },
+    { Data: undefined, PartitionKey: 'no data' },
   ],
 };
 
