@@ -53,6 +53,9 @@ export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22' } as
  * and a few libraries by smaller stand-ins that do what their callers need of them.
  * Together they keep every bundle under 300 KB (docs/decisions.md, "Bundles").
  */
+/** The most a function's bundle may weigh (issue 8): its size bounds the cold start's module load. */
+export const BUNDLE_LIMIT_BYTES = 300 * 1024;
+
 export const BUNDLING = {
   format: 'cjs',
   target: LAMBDA_RUNTIME.esbuildTarget,
@@ -66,6 +69,7 @@ export const BUNDLING = {
     'mnemonist/lru-cache': join(REPO_ROOT, 'lambdas/shared/lru-cache.ts'),
     aws4: join(REPO_ROOT, 'lambdas/shared/sigv4-signer.ts'),
     debug: join(REPO_ROOT, 'lambdas/shared/debug.cts'),
+    ms: join(REPO_ROOT, 'lambdas/shared/ms.cts'),
   },
 } as const;
 

@@ -26,3 +26,4 @@ export interface RealDebug {
 
 export const realAws4 = requireAsOpenSearch('aws4') as Aws4;
 export const realDebug = requireAsOpenSearch('debug') as RealDebug;
+export const realMs = requireAsOpenSearch('ms') as (text: string) => number | undefined;

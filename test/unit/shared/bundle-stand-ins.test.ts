@@ -10,13 +10,14 @@ import { resolveEventStreamSerdeConfig as realResolve } from '@smithy/core/event
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDebug } from '../../../lambdas/shared/debug-log.js';
+import { ms } from '../../../lambdas/shared/duration.js';
 import LRUCache from '../../../lambdas/shared/lru-cache.js';
 import {
   EventStreamSerde,
   eventStreamSerdeProvider,
   resolveEventStreamSerdeConfig,
 } from '../../../lambdas/shared/no-event-streams.js';
-import { realDebug } from '../../helpers/opensearch-dependencies.js';
+import { realDebug, realMs } from '../../helpers/opensearch-dependencies.js';
 
 describe('lru-cache (for mnemonist/lru-cache)', () => {
   it('evicts the least recently used entry, where get makes an entry recent and peek does not', () => {
@@ -190,5 +191,66 @@ describe('debug-log (for debug)', () => {
 
     // Assess
     expect([loaded('opensearch').enabled, loaded('opensearch:noisy').enabled]).toEqual([true, false]);
+  });
+});
+
+describe('duration (for ms)', () => {
+  it.each([
+    '30s',
+    '30000',
+    '1.5 hours',
+    '.5m',
+    '-2d',
+    '1 Week',
+    '3 YRS',
+    '250msecs',
+    '2 milliseconds',
+    '10 mins',
+    '1sec',
+    '5  min',
+    '1mo',
+    's',
+    '1.2.3s',
+    ' 1s',
+    'x'.repeat(101),
+  ])('reads %j as ms does', (text) => {
+    // Act and Assess
+    expect(ms(text)).toBe(realMs(text));
+  });
+
+  it('reads any number and unit as ms does', () => {
+    // Prepare
+    const units = [
+      '',
+      'ms',
+      'msec',
+      'Seconds',
+      's',
+      'min',
+      'm',
+      'hr',
+      'h',
+      'days',
+      'w',
+      'y',
+      'years',
+      'q',
+      'mss',
+    ];
+    const text = fc
+      .tuple(
+        fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+        fc.constantFrom('', ' ', '  '),
+        fc.constantFrom(...units),
+      )
+      .map(([value, spaces, unit]) => `${value}${spaces}${unit}`);
+
+    // Act and Assess
+    fc.assert(fc.property(text, (given) => Object.is(ms(given), realMs(given))));
+  });
+
+  it('refuses to format milliseconds, which no caller in the functions asks of it', () => {
+    // Act and Assess
+    expect(() => ms(1000 as unknown as string)).toThrow('reads durations from text only');
   });
 });
