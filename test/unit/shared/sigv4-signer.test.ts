@@ -3,6 +3,9 @@
  * every request as the real aws4 does: the same Authorization header, the same path sent, the same
  * headers, for requests of every shape opensearch-js builds and hostile ones around them.
  */
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { openSearchConnection } from '../../../lambdas/shared/opensearch-connection.js';
@@ -208,6 +211,68 @@ describe('sigv4-signer (for aws4)', () => {
     ]) {
       expect(() => sign(request, CREDENTIALS)).toThrow('sigv4-signer signs requests that name their service');
     }
+  });
+});
+
+describe('sigv4-signer against the AWS SDK signer', () => {
+  /** SHA-256 and HMAC-SHA-256 on node:crypto, as the SDK's signer takes them. */
+  const bytes = (data: SourceData) =>
+    typeof data === 'string'
+      ? data
+      : ArrayBuffer.isView(data)
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : new Uint8Array(data);
+  class Sha256 {
+    readonly #hash;
+    constructor(secret?: SourceData) {
+      this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+    }
+    update(data: SourceData): void {
+      this.#hash.update(bytes(data));
+    }
+    async digest(): Promise<Uint8Array> {
+      return new Uint8Array(this.#hash.digest());
+    }
+  }
+
+  it('computes the signature @smithy/signature-v4 computes for an OpenSearch request', async () => {
+    // Prepare: a search over two index patterns with a query string, a body and a session token.
+    const body = '{"query":{"match_all":{}}}';
+    const headers = {
+      host: HOST,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+    };
+    const path = '/events-acc1-*,events-acc2-*/_search';
+    const sdkSigner = new SignatureV4({
+      credentials: SESSION,
+      region: 'eu-west-1',
+      service: 'es',
+      sha256: Sha256,
+    });
+
+    // Act
+    const ours = sign(
+      openSearchRequest({ method: 'POST', path: `${path}?size=0&filter_path=hits.total`, body, headers }),
+      SESSION,
+    );
+    const theirs = await sdkSigner.sign(
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: HOST,
+        path,
+        query: { size: '0', filter_path: 'hits.total' },
+        headers,
+        body,
+      },
+      { signingDate: new Date('2026-01-02T03:04:05Z') },
+    );
+
+    // Assess
+    const signature = (authorization: unknown) => String(authorization).split('Signature=')[1];
+    expect(signature(ours.headers.Authorization)).toBe(signature(theirs.headers.authorization));
   });
 });
 
