@@ -49,9 +49,13 @@ export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22' } as
  *
  * Packages are bundled from their ES builds where they have one (`mainFields`): esbuild drops what a
  * function does not reference only from ES modules, never from CommonJS. The SDK's credential chain is
- * replaced by the environment provider Lambda needs (`alias`, see lambdas/shared/lambda-credentials.ts).
+ * replaced by the environment provider Lambda needs (`alias`, see lambdas/shared/lambda-credentials.ts),
+ * and a few libraries by smaller stand-ins that do what their callers need of them.
  * Together they keep every bundle under 300 KB (docs/decisions.md, "Bundles").
  */
+/** The most a function's bundle may weigh (issue 8): its size bounds the cold start's module load. */
+export const BUNDLE_LIMIT_BYTES = 300 * 1024;
+
 export const BUNDLING = {
   format: 'cjs',
   target: LAMBDA_RUNTIME.esbuildTarget,
@@ -63,6 +67,9 @@ export const BUNDLING = {
     '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambdas/shared/lambda-credentials.ts'),
     '@smithy/core/event-streams': join(REPO_ROOT, 'lambdas/shared/no-event-streams.ts'),
     'mnemonist/lru-cache': join(REPO_ROOT, 'lambdas/shared/lru-cache.ts'),
+    aws4: join(REPO_ROOT, 'lambdas/shared/sigv4-signer.ts'),
+    debug: join(REPO_ROOT, 'lambdas/shared/debug.cts'),
+    ms: join(REPO_ROOT, 'lambdas/shared/ms.cts'),
   },
 } as const;
 

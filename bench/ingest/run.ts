@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kinesisClient } from '../../lambdas/shared/kinesis-client.js';
+import { BUNDLE_LIMIT_BYTES } from '../../lib/topology.js';
 import { interleaved, median, type Timing, writeResult } from '../shared/rounds.js';
 import { benchBodies } from './bodies.js';
 import { measureBundles, PLACEHOLDER_RESOURCES } from './bundles.js';
@@ -32,7 +33,6 @@ const rounds = arg('rounds', '7');
 const bodyCount = arg('bodies', '20');
 const loadRounds = arg('load-rounds', '5');
 const EVENTS_PER_BODY = 500;
-const BUNDLE_LIMIT_BYTES = 300 * 1024;
 const LOAD_LIMIT_MS = 100;
 
 async function main(): Promise<void> {

@@ -1,6 +1,9 @@
 /**
  * Kinesis event source mapping of the indexer: thin adapter over `indexer-core.ts`.
  */
+import bulk from '@opensearch-project/opensearch/api/_core/bulk.js';
+import mget from '@opensearch-project/opensearch/api/_core/mget.js';
+import deleteIndex from '@opensearch-project/opensearch/api/indices/delete.js';
 import { loadIndexerConfig } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
@@ -12,7 +15,7 @@ import { type IndexerDeps, indexRecords } from './indexer-core.js';
 
 const config = loadIndexerConfig();
 const deps: IndexerDeps = {
-  search: openSearchApi(config.opensearch),
+  search: openSearchApi(config.opensearch, { bulk, mget, indices: { delete: deleteIndex } }),
   sqs: sqsClient(),
   deadLetterQueueUrl: config.deadLetterQueueUrl,
   indexPrefix: config.indexPrefix,

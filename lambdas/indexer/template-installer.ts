@@ -2,6 +2,8 @@
  * Custom resource `onEvent` handler that applies the events index template on deployment: thin adapter
  * over `template-installer-core.ts`. Invoked only by the CDK Provider framework, never on the event path.
  */
+// @ts-expect-error api/http/put.js ships no declarations.
+import put from '@opensearch-project/opensearch/api/http/put.js';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { loadOpenSearchConfig, requireEnv } from '../shared/config.js';
 import { ENV } from '../shared/env-names.js';
@@ -14,7 +16,7 @@ import {
 } from './template-installer-core.js';
 
 const deps: TemplateInstallerDeps = {
-  search: openSearchApi(loadOpenSearchConfig()),
+  search: openSearchApi(loadOpenSearchConfig(), { http: { put } }),
   indexPrefix: requireEnv(ENV.eventsIndexPrefix),
   log: logger,
 };

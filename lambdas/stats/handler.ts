@@ -3,6 +3,10 @@
  * health and live tokens, as a thin adapter over `stats-core.ts`, wrapped in the house middleware
  * (`apiHandler`).
  */
+import createPit from '@opensearch-project/opensearch/api/_core/createPit.js';
+import deletePit from '@opensearch-project/opensearch/api/_core/deletePit.js';
+import searchApi from '@opensearch-project/opensearch/api/_core/search.js';
+import health from '@opensearch-project/opensearch/api/cluster/health.js';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { createApiKeyLookup } from '../shared/api-keys.js';
@@ -16,7 +20,12 @@ import { type StatsDeps, serveStats } from './stats-core.js';
 
 const config = loadStatsApiConfig();
 const dynamo = dynamoDocumentClient();
-const search = openSearchApi(config.opensearch);
+const search = openSearchApi(config.opensearch, {
+  search: searchApi,
+  createPit,
+  deletePit,
+  cluster: { health },
+});
 const deps: StatsDeps = {
   rollups: {
     dynamo,

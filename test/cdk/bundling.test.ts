@@ -8,14 +8,27 @@
  * other CDK tests use stub code instead.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.js';
-import { type AnyFunctionDefinition, BUNDLING, DEPLOY_FUNCTIONS, FUNCTIONS } from '../../lib/topology.js';
+import {
+  type AnyFunctionDefinition,
+  BUNDLE_LIMIT_BYTES,
+  BUNDLING,
+  DEPLOY_FUNCTIONS,
+  FUNCTIONS,
+  type FunctionDefinition,
+} from '../../lib/topology.js';
+import { bundleFunctions } from '../../local/runtime/bundle.js';
+
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
 /** Every function the stack deploys: the event path's and the deployment-time ones. */
 const ALL_FUNCTIONS: AnyFunctionDefinition[] = [
@@ -66,5 +79,55 @@ describe('bundling from the topology entries', () => {
         s3Key: expect.stringMatching(/\.zip$/),
       });
     }
+  });
+});
+
+describe('the function bundles', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'bundle-check-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('each weigh at most the budget, built as the stack builds them', async () => {
+    // Act
+    const bundles = await bundleFunctions(ALL_FUNCTIONS as FunctionDefinition[], dir);
+
+    // Assess
+    const over = Object.entries(bundles).filter(([, bundle]) => bundle.bytes > BUNDLE_LIMIT_BYTES);
+    expect(over.map(([id, bundle]) => `${id}: ${bundle.bytes} bytes`)).toEqual([]);
+  });
+
+  it('load the stand-ins in place of debug, ms and aws4, in the shape opensearch-js requires them', async () => {
+    // Prepare: what opensearch-js requires of each, bundled with the house aliases.
+    const result = await build({
+      stdin: {
+        contents: "module.exports = { debug: require('debug'), ms: require('ms'), aws4: require('aws4') };",
+        resolveDir: REPO_ROOT,
+      },
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: BUNDLING.format,
+      target: BUNDLING.target,
+      alias: BUNDLING.alias,
+      logLevel: 'silent',
+    });
+    const file = path.join(dir, 'stand-ins.cjs');
+    await writeFile(file, result.outputFiles[0]?.text ?? '');
+
+    // Act
+    const { debug, ms, aws4 } = createRequire(import.meta.url)(file);
+    const signed = aws4.sign({ service: 'es', region: 'eu-west-1', hostname: 'h', path: '/' }, CREDENTIALS);
+
+    // Assess
+    expect(Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules'))).toEqual([]);
+    expect([debug('opensearch').namespace, ms('30s')]).toEqual(['opensearch', 30_000]);
+    expect(signed.headers.Authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
   });
 });

@@ -1,18 +1,23 @@
 /**
  * The modules the function bundles use in place of a library (`BUNDLING.alias` in lib/topology.ts):
- * each does what its callers in the SDK need of the original.
+ * each does what its callers in the SDK and opensearch-js need of the original. The SigV4 signer that
+ * replaces `aws4` has a file of its own (sigv4-signer.test.ts).
  */
 
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { EndpointCache } from '@aws-sdk/endpoint-cache';
 import { resolveEventStreamSerdeConfig as realResolve } from '@smithy/core/event-streams';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDebug } from '../../../lambdas/shared/debug-log.js';
+import { ms } from '../../../lambdas/shared/duration.js';
 import LRUCache from '../../../lambdas/shared/lru-cache.js';
 import {
   EventStreamSerde,
   eventStreamSerdeProvider,
   resolveEventStreamSerdeConfig,
 } from '../../../lambdas/shared/no-event-streams.js';
+import { realDebug, realMs } from '../../helpers/opensearch-dependencies.js';
 
 describe('lru-cache (for mnemonist/lru-cache)', () => {
   it('evicts the least recently used entry, where get makes an entry recent and peek does not', () => {
@@ -89,5 +94,163 @@ describe('the SDK endpoint cache over the stand-in LRU', () => {
 
     // Assess
     expect([cache.getEndpoint('k'), cache.has('missing')]).toEqual(['a.example', false]);
+  });
+});
+
+describe('debug-log (for debug)', () => {
+  const debugAtStart = process.env.DEBUG;
+
+  afterEach(() => {
+    // The real `debug` saves what it is given in process.env.DEBUG.
+    realDebug.enable(debugAtStart ?? '');
+    createDebug.enable(debugAtStart);
+    vi.restoreAllMocks();
+  });
+
+  /** Whether each namespace is enabled under `patterns`, by the real `debug` and by the stand-in. */
+  function enabledByBoth(patterns: string, namespaces: string[]) {
+    realDebug.enable(patterns);
+    createDebug.enable(patterns);
+    return {
+      ours: namespaces.map((namespace) => createDebug(namespace).enabled),
+      theirs: namespaces.map((namespace) => realDebug(namespace).enabled),
+    };
+  }
+
+  const NAMESPACES = ['opensearch', 'opensearch:transport', 'other', 'a.b', 'axb', 'op?nsearch', ''];
+
+  it.each([
+    '',
+    '*',
+    'opensearch',
+    'opensearch*',
+    'opensearch:*',
+    '*search',
+    'open*rch',
+    '-opensearch',
+    '*,-opensearch',
+    '*  -opensearch:*',
+    'other opensearch',
+    ' other, ,opensearch ',
+    'a.b',
+    'op?nsearch',
+    '-*',
+    'opensearch,-opensearch',
+    '-',
+  ])('enables the namespaces debug enables under DEBUG=%j', (patterns) => {
+    // Act
+    const { ours, theirs } = enabledByBoth(patterns, NAMESPACES);
+
+    // Assess
+    expect(ours).toEqual(theirs);
+  });
+
+  it('agrees with debug on any patterns and namespaces', () => {
+    // Prepare: few letters, so that patterns and namespaces often overlap.
+    const letters = (extra: string) => fc.string({ unit: fc.constantFrom(...`ab:${extra}`), maxLength: 6 });
+    const patterns = fc
+      .array(letters('*-'), { maxLength: 4 })
+      .chain((list) => fc.constantFrom(',', ' ', ', ').map((separator) => list.join(separator)));
+
+    // Act and Assess
+    fc.assert(
+      fc.property(patterns, fc.array(letters(''), { minLength: 1, maxLength: 4 }), (given, namespaces) => {
+        const { ours, theirs } = enabledByBoth(given, namespaces);
+        expect(ours).toEqual(theirs);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes a formatted line to stderr only while its namespace is enabled', () => {
+    // Prepare
+    const write = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    const debug = createDebug('opensearch');
+
+    // Act
+    debug('Request %s took %d ms', 'search', 42);
+    createDebug.enable('opensearch');
+    debug('Request %s took %d ms', 'search', 42);
+
+    // Assess
+    expect(write).toHaveBeenCalledOnce();
+    expect(write.mock.calls[0]?.[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z opensearch Request search took 42 ms\n$/,
+    );
+    expect([debug.namespace, debug.enabled]).toEqual(['opensearch', true]);
+  });
+
+  it('reads DEBUG when it loads, as debug does', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('DEBUG', 'opensearch*,-opensearch:noisy');
+
+    // Act
+    const { createDebug: loaded } = await import('../../../lambdas/shared/debug-log.js');
+    vi.unstubAllEnvs();
+
+    // Assess
+    expect([loaded('opensearch').enabled, loaded('opensearch:noisy').enabled]).toEqual([true, false]);
+  });
+});
+
+describe('duration (for ms)', () => {
+  it.each([
+    '30s',
+    '30000',
+    '1.5 hours',
+    '.5m',
+    '-2d',
+    '1 Week',
+    '3 YRS',
+    '250msecs',
+    '2 milliseconds',
+    '10 mins',
+    '1sec',
+    '5  min',
+    '1mo',
+    's',
+    '1.2.3s',
+    ' 1s',
+    'x'.repeat(101),
+  ])('reads %j as ms does', (text) => {
+    // Act and Assess
+    expect(ms(text)).toBe(realMs(text));
+  });
+
+  it('reads any number and unit as ms does', () => {
+    // Prepare
+    const units = [
+      '',
+      'ms',
+      'msec',
+      'Seconds',
+      's',
+      'min',
+      'm',
+      'hr',
+      'h',
+      'days',
+      'w',
+      'y',
+      'years',
+      'q',
+      'mss',
+    ];
+    const text = fc
+      .tuple(
+        fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+        fc.constantFrom('', ' ', '  '),
+        fc.constantFrom(...units),
+      )
+      .map(([value, spaces, unit]) => `${value}${spaces}${unit}`);
+
+    // Act and Assess
+    fc.assert(fc.property(text, (given) => Object.is(ms(given), realMs(given))));
+  });
+
+  it('refuses to format milliseconds, which no caller in the functions asks of it', () => {
+    // Act and Assess
+    expect(() => ms(1000 as unknown as string)).toThrow('reads durations from text only');
   });
 });
