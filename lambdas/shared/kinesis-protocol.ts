@@ -76,7 +76,8 @@ export function putRecordsBody(input: PutRecordsInput): Buffer {
   const tails: string[] = new Array(Records.length);
   let size = Buffer.byteLength(opening) + 2;
   Records.forEach((record, index) => {
-    const withData = record.Data != null;
+    const data = record.Data;
+    const withData = data != null;
     let tail = withData ? '"' : index === 0 ? '{' : ',{';
     let separator = withData ? ',' : '';
     if (record.ExplicitHashKey != null) {
@@ -89,7 +90,7 @@ export function putRecordsBody(input: PutRecordsInput): Buffer {
     size += Buffer.byteLength(tails[index]);
     if (withData) {
       size += (index === 0 ? FIRST_DATA_OPENING : NEXT_DATA_OPENING).length;
-      size += 4 * Math.ceil(record.Data.byteLength / 3);
+      size += 4 * Math.ceil(data.byteLength / 3);
     }
   });
   const body = Buffer.allocUnsafe(size);
