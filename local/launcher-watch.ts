@@ -6,6 +6,7 @@
  * them is gone.
  */
 import { readFileSync } from 'node:fs';
+import { isAlive } from './process-alive.js';
 
 export interface ProcessEntry {
   ppid: number;
@@ -62,13 +63,4 @@ export function watchLaunchers(onGone: (pid: number) => void, intervalMs = 1000)
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -5,6 +5,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from './process-alive.js';
 
 /** `<localDir>/<prefix>-<pid of this process>`. */
 export function runDir(localDir: string, prefix: string): string {
@@ -19,14 +20,5 @@ export async function removeFinishedRuns(localDir: string, prefix: string): Prom
     const pid = Number(entry.slice(prefix.length + 1));
     if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
     await rm(join(localDir, entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

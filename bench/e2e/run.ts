@@ -15,6 +15,7 @@ import { newDevAccount, registerAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import { startLocalStack } from '../../local/stack.js';
 import { benchBodies } from '../ingest/bodies.js';
+import { numberOption } from '../shared/options.js';
 import { median, writeResult } from '../shared/rounds.js';
 import { ceilingLines, ceilings } from './ceilings.js';
 import { probeKinesis } from './kinesis-probe.js';
@@ -23,11 +24,9 @@ import { cpuBetween, processTreeCpu } from './process-cpu.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const arg = (name: string, fallback: string) =>
-  Number(process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const rounds = arg('rounds', '5');
-const batches = arg('batches', '20');
-const clients = arg('clients', '4');
+const rounds = numberOption('rounds', 5);
+const batches = numberOption('batches', 20);
+const clients = numberOption('clients', 4);
 const EVENTS_PER_BODY = 500;
 
 async function main(): Promise<void> {

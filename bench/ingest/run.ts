@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kinesisClient } from '../../lambdas/shared/kinesis-client.js';
 import { BUNDLE_LIMIT_BYTES } from '../../lib/topology.js';
+import { numberOption } from '../shared/options.js';
 import { interleaved, median, type Timing, writeResult } from '../shared/rounds.js';
 import { benchBodies } from './bodies.js';
 import { measureBundles, PLACEHOLDER_RESOURCES } from './bundles.js';
@@ -27,11 +28,9 @@ import {
 } from './handler-throughput.js';
 import { startKinesisStub } from './kinesis-stub.js';
 
-const arg = (name: string, fallback: string) =>
-  Number(process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const rounds = arg('rounds', '7');
-const bodyCount = arg('bodies', '20');
-const loadRounds = arg('load-rounds', '5');
+const rounds = numberOption('rounds', 7);
+const bodyCount = numberOption('bodies', 20);
+const loadRounds = numberOption('load-rounds', 5);
 const EVENTS_PER_BODY = 500;
 const LOAD_LIMIT_MS = 100;
 

@@ -15,6 +15,7 @@ import { newDevAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import { removeFinishedRuns, runDir } from '../../local/run-dirs.js';
 import { startLocalStack } from '../../local/stack.js';
+import { numberOption } from '../shared/options.js';
 import { startFloorServer } from './floor-server.js';
 import { printTable, type TargetResult, targetsMet } from './report.js';
 import { connectViewers, type Viewers } from './viewers.js';
@@ -22,14 +23,12 @@ import { burst, measurePhase, pacedEvents, settle, type Target } from './workloa
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const arg = (name: string, fallback: number) =>
-  Number(process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const options = {
-  clients: arg('clients', 100),
-  events: arg('events', 100),
-  intervalMs: arg('interval-ms', 100),
-  batches: arg('batches', 20),
-  perBatch: arg('per-batch', 25),
+  clients: numberOption('clients', 100),
+  events: numberOption('events', 100),
+  intervalMs: numberOption('interval-ms', 100),
+  batches: numberOption('batches', 20),
+  perBatch: numberOption('per-batch', 25),
 };
 
 /** Warms up, then runs the paced phase and the burst against one target. */

@@ -18,6 +18,7 @@ import { RollupStateCache } from '../../lambdas/stats/rollup-cache.js';
 import { HLL_ERROR_BOUND } from '../../lambdas/stats/sketches/hyperloglog.js';
 import { summarize } from '../../lambdas/stats/summary-core.js';
 import type { ServiceHandle } from '../../local/services/service-handle.js';
+import { numberOption, option } from '../shared/options.js';
 import { type Dataset, generateDataset, SPAN_MS } from './dataset.js';
 import { type LoadResult, loadRollups } from './load-rollups.js';
 import { measure, type Subject } from './measure.js';
@@ -29,11 +30,9 @@ import { surveyStorage } from './storage.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const WINDOWS = ['last_24h', 'last_7d', 'last_30d', 'all'] as const;
-const arg = (name: string, fallback: string) =>
-  process.argv.find((value) => value.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
-const iterations = Number(arg('iterations', '30'));
-const shards = Number(arg('shards', '1'));
+const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
+const iterations = numberOption('iterations', 30);
+const shards = numberOption('shards', 1);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-stats-'));

@@ -21,7 +21,7 @@ import { countAdmission, type EventMetrics, metrics as processMetrics } from '..
 import type { Timing } from '../shared/retry.js';
 import { type PendingRecord, putAll } from './put-records.js';
 import { eventsOfBody, type RawBody } from './request-body.js';
-import { receiptOf, recordData, type StoredRecord, storeEvent } from './stored-record.js';
+import { receiptOf, recordData, storeEvent, type WritableRecord } from './stored-record.js';
 
 /** What a 503 tells the client to wait before resending. */
 const RETRY_AFTER_SECONDS = 1;
@@ -68,9 +68,6 @@ export interface IngestDeps {
   /** Accepted/rejected/failed counts (EMF); the process's metrics when absent. */
   metrics?: EventMetrics;
 }
-
-/** A record that passed every check, to be written (not `event-schema.ts`'s `StoredEvent`). */
-type WritableRecord = Extract<StoredRecord, { ok: true }>;
 
 interface Entry extends PendingRecord {
   index: number;

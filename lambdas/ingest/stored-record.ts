@@ -119,7 +119,8 @@ export function storeEvent(
   return { ok: true, eventId, clientJson, clientBytes, added, bytes, partitionKey: partitionKeyFor(key) };
 }
 
-type WritableRecord = Extract<StoredRecord, { ok: true }>;
+/** A record that passed every check, to be written (not `event-schema.ts`'s `StoredEvent`). */
+export type WritableRecord = Extract<StoredRecord, { ok: true }>;
 
 /** The stored event's JSON as one string: the client's JSON without its closing brace, the server's fields and the brace. */
 export function storedJson(record: WritableRecord, receipt: Receipt): string {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionDefinition } from '../../lib/topology.js';
+import { isAlive } from '../../local/process-alive.js';
 import { bundleFunctions } from '../../local/runtime/bundle.js';
 import { type FunctionHost, startFunction } from '../../local/runtime/function-host.js';
 
@@ -34,15 +35,6 @@ async function start(
   });
   started.push(fn);
   return fn;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 beforeAll(async () => {

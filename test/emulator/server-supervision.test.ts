@@ -17,6 +17,7 @@ import {
   type KinesisEventSourceMapping,
   startKinesisEventSourceMapping,
 } from '../../local/event-source-mapping/kinesis-event-source-mapping.js';
+import { isAlive } from '../../local/process-alive.js';
 import { startKinesalite } from '../../local/services/kinesalite.js';
 import { localKinesis } from '../../local/services/local-clients.js';
 import { freePort } from '../../local/services/ports.js';
@@ -53,16 +54,6 @@ async function givenSupervisedKinesalite(): Promise<SupervisedService> {
     log: (line) => supervision.push(line),
   });
   return service;
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function eventually(assertion: () => void | Promise<void>, timeoutMs = 30_000): Promise<void> {
@@ -115,7 +106,7 @@ describe('a supervised server', () => {
 
     // Assess
     expect(kinesalite.pid()).not.toBe(firstPid);
-    expect(isAlive(firstPid)).toBe(false);
+    expect(firstPid !== undefined && isAlive(firstPid)).toBe(false);
     expect(kinesalite.starts()).toBe(2);
     expect(supervision[0]).toBe('kinesalite exited (signal SIGKILL); restarting (attempt 2)');
     expect(supervision[1]).toMatch(/^kinesalite back after \d+\.\d s$/);
@@ -131,7 +122,7 @@ describe('a supervised server', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     // Assess
-    expect(isAlive(pid)).toBe(false);
+    expect(pid !== undefined && isAlive(pid)).toBe(false);
     expect(kinesalite.state()).toBe('stopped');
     expect(supervision).toEqual([]);
   });

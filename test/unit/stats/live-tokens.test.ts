@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import {
   hashLiveToken,
@@ -13,46 +12,21 @@ import {
 } from '../../../lambdas/shared/live-tokens.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
-import { type StatsDeps, type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
-import { fakeTiming, silentLog } from '../../helpers/factories.js';
+import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
 import { fakeLiveTokensTable, LIVE_TOKENS_TABLE } from '../../helpers/fake-live-tokens.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
+import { statsDeps } from '../../helpers/stats-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const START = Date.parse('2026-01-15T10:00:00.000Z');
-const KEYS: Record<string, ApiKeyRecord> = {
-  'rk-1': { accountId: 'acct-1', scope: 'read' },
-  'wk-1': { accountId: 'acct-1', scope: 'write' },
-  'rk-2': { accountId: 'acct-2', scope: 'read' },
-};
 const client = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 
 /** A clock the tests move forward. */
 let now = START;
 const clock = () => new Date(now);
 const store = () => ({ dynamo: client(), tableName: LIVE_TOKENS_TABLE, now: clock });
-
-function deps(search: Partial<SearchApi> = {}): StatsDeps {
-  return {
-    rollups: {
-      dynamo: client(),
-      tableName: 'rollups',
-      maxFutureMs: 3_600_000,
-      now: () => now,
-      timing: fakeTiming(now),
-    },
-    search: { search: search as SearchApi, indexPrefix: 'events', log: silentLog },
-    health: {
-      dynamo: client(),
-      tableName: 'rollups',
-      search: { cluster: { health: async () => ({ body: {} }) } },
-      log: silentLog,
-    },
-    lookupApiKey: async (key) => KEYS[key],
-    liveTokens: store(),
-    log: silentLog,
-  };
-}
+const deps = (search: Partial<SearchApi> = {}) =>
+  statsDeps({ now: () => now, search, liveTokensTable: LIVE_TOKENS_TABLE });
 
 function request(
   resource: string,

@@ -3,47 +3,22 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
-import { type StatsDeps, type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
+import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
+import { statsDeps } from '../../helpers/stats-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-01-15T10:37:20.000Z');
-const KEYS: Record<string, ApiKeyRecord> = {
-  'rk-1': { accountId: 'acct-1', scope: 'read' },
-  'wk-1': { accountId: 'acct-1', scope: 'write' },
-  'rk-2': { accountId: 'acct-2', scope: 'read' },
-};
 const client = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-
-function deps(search: Partial<SearchApi> = {}, healthy = true): StatsDeps {
-  return {
-    rollups: {
-      dynamo: client(),
-      tableName: 'rollups',
-      maxFutureMs: 3_600_000,
-      now: () => NOW,
-      timing: fakeTiming(NOW),
-    },
-    search: { search: search as SearchApi, indexPrefix: 'events', log: silentLog },
-    health: {
-      dynamo: client(),
-      tableName: 'rollups',
-      search: { cluster: { health: async () => ({ body: { status: healthy ? 'green' : 'red' } }) } },
-      log: silentLog,
-    },
-    lookupApiKey: async (key) => KEYS[key],
-    liveTokens: { dynamo: client(), tableName: 'live-tokens', now: () => new Date(NOW) },
-    log: silentLog,
-  };
-}
+const deps = (search: Partial<SearchApi> = {}, healthy = true) =>
+  statsDeps({ now: () => NOW, search, clusterStatus: healthy ? 'green' : 'red' });
 
 function request(
   resource: string,
