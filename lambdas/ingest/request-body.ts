@@ -77,9 +77,13 @@ function utf8Text(bytes: Buffer): string {
   return bytes.toString('utf8');
 }
 
+/** U+FEFF, which Windows tools (PowerShell, .NET's UTF8 encoder, Notepad) write at the start of UTF-8. */
+const BYTE_ORDER_MARK = 0xfeff;
+
+/** JSON text, a leading byte order mark ignored (RFC 8259 §8.1 lets a parser ignore it). */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'nested too deeply to parse';
     throw new BadRequestError(`request body is not valid JSON: ${toWellFormed(reason.slice(0, 200))}`);
