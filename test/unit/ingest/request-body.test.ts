@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { eventsOfBody } from '../../../lambdas/ingest/request-body.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/shared/event-limits.js';
@@ -70,6 +71,20 @@ describe('eventsOfBody', () => {
     // Assess
     expect(error.statusCode).toBe(400);
     expect(error.message).toBe('request body is not valid UTF-8: invalid bytes are refused, not replaced');
+  });
+
+  it('says a gzip body sent without its Content-Encoding header is missing the header', () => {
+    // Prepare
+    const body = gzipSync('{"type":"a"}').toString('base64');
+
+    // Act
+    const error = refusal(body, true);
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toBe(
+      'request body is gzip-compressed but the request has no Content-Encoding: gzip header',
+    );
   });
 
   it('refuses a text body holding a lone surrogate', () => {
