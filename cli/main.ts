@@ -57,9 +57,26 @@ export async function runCli(argv: string[], output: Output = createOutput()): P
       output.note(`${error.message}\n\nUsage: ${command.usage}`);
       return 2;
     }
-    output.note(`${command.name} failed: ${(error as Error).message}`);
+    output.note(failureText(command.name, error));
     return 1;
   }
+}
+
+/** Socket errors that mean the servers are not there: a stopped local stack, a wrong endpoint. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT']);
+
+/**
+ * What a failed command prints, on one line and never a stack trace: its reason, and when the servers
+ * did not answer, that the stack may not be running (`.local/endpoints.json` outlives `npm start`).
+ */
+export function failureText(commandName: string, error: unknown): string {
+  const reason = error instanceof Error ? error.message || error.name : String(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const hint =
+    code !== undefined && UNREACHABLE.has(code)
+      ? ': is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)'
+      : '';
+  return `${commandName} failed: ${reason}${hint}`;
 }
 
 if (process.argv[1] && import.meta.url === new URL(process.argv[1], 'file://').href) {

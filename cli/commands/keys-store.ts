@@ -5,6 +5,7 @@
  * keys API Gateway allows a region (10,000 by default), a few MB.
  */
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -62,6 +63,23 @@ export async function putKey(tables: KeyTables, key: ApiKeyItem): Promise<boolea
         TableName: tables.apiKeysTableName,
         Item: key,
         ConditionExpression: 'attribute_not_exists(keyHash)',
+      }),
+    ),
+  );
+}
+
+/**
+ * Deletes a key that was never handed out (its secret never shown): the undoing of a `keys create` that
+ * failed half-way. A revoked key is never deleted: revocation is kept for the record.
+ */
+export async function deleteUnissuedKey(tables: KeyTables, key: ApiKeyItem): Promise<void> {
+  await conditionally(() =>
+    tables.dynamo.send(
+      new DeleteCommand({
+        TableName: tables.apiKeysTableName,
+        Key: { keyHash: key.keyHash },
+        ConditionExpression: 'keyId = :keyId AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':keyId': key.keyId },
       }),
     ),
   );

@@ -18,6 +18,7 @@ import {
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
 import {
+  deleteUnissuedKey,
   findKey,
   getAccount,
   type KeyTables,
@@ -34,8 +35,8 @@ const USAGE = `pipeline keys create --account <account-id> --scope write|read [-
 
   --scope write    a key that may only post events (it may sit in a web page)
   --scope read     a secret key that may also read stats and subscribe to live events
-  --rate, --burst  requests per second and burst of this key (whole numbers, both or neither);
-                   default: the stack's default limits
+  --rate, --burst  requests per second and burst of this key (whole numbers up to 10000, both or
+                   neither); default: the stack's default limits
 
 ${TARGET_USAGE}`;
 
@@ -124,6 +125,14 @@ export async function newKeyStored(
           ? { rateLimit: options.rateLimit, burstLimit: options.burstLimit }
           : undefined;
       await attachApiKey(plans, key.item, limits);
+    } catch (error) {
+      // Without its API key in a plan the key would be listed active yet refused by API Gateway, and
+      // its secret is never shown: undo both halves, so a failed create leaves nothing behind.
+      await deleteApiKey(plans, key.item.keyId).catch(() => false);
+      await deleteUnissuedKey(tables, key.item);
+      throw new Error(
+        `no key was created: API Gateway refused its API key (${(error as Error).message}); nothing was kept`,
+      );
     } finally {
       plans.apiGateway.destroy();
     }
@@ -188,20 +197,33 @@ export async function revoke(
   return 0;
 }
 
-/** `--rate` and `--burst`: both or neither, whole numbers of at least 1, the burst at least the rate. */
+/**
+ * The most `--rate` or `--burst` may be: API Gateway's default account-level rate per region, above
+ * which a key's own limit never binds (and a burst must fit the usage plan's 32-bit integer).
+ */
+export const MAX_KEY_LIMIT = 10_000;
+
+/** Decimal digits only: `1e3`, `0x10` or `5.0` are refused rather than read as some other number. */
+const WHOLE_NUMBER = /^[0-9]+$/;
+
+/**
+ * `--rate` and `--burst`: both or neither, whole numbers from 1 to `MAX_KEY_LIMIT`, the burst at least
+ * the rate.
+ */
 export function parseLimits(
   rate: string | undefined,
   burst: string | undefined,
 ): { rateLimit?: number; burstLimit?: number } {
   if (rate === undefined && burst === undefined) return {};
   if (rate === undefined || burst === undefined) throw new UsageError('--rate and --burst go together');
-  const rateLimit = Number(rate);
-  const burstLimit = Number(burst);
-  if (!Number.isInteger(rateLimit) || rateLimit < 1)
-    throw new UsageError(`--rate must be a whole number of at least 1, got "${rate}"`);
-  if (!Number.isInteger(burstLimit) || burstLimit < rateLimit) {
+  const rateLimit = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
+  const burstLimit = WHOLE_NUMBER.test(burst) ? Number(burst) : Number.NaN;
+  if (!(rateLimit >= 1 && rateLimit <= MAX_KEY_LIMIT)) {
+    throw new UsageError(`--rate must be a whole number from 1 to ${MAX_KEY_LIMIT}, got "${rate}"`);
+  }
+  if (!(burstLimit >= rateLimit && burstLimit <= MAX_KEY_LIMIT)) {
     throw new UsageError(
-      `--burst must be a whole number of at least the rate (${rateLimit}), got "${burst}"`,
+      `--burst must be a whole number from the rate (${rateLimit}) to ${MAX_KEY_LIMIT}, got "${burst}"`,
     );
   }
   return { rateLimit, burstLimit };

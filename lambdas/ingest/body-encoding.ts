@@ -40,7 +40,7 @@ export function checkMediaType(contentType: string | undefined): void {
     const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
     if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
       throw new UnsupportedMediaTypeError(
-        `charset ${cut(charset)} is not accepted: bodies are UTF-8 (${ACCEPTED_TEXT})`,
+        `Content-Type charset ${cut(charset) || '(empty)'} is not accepted: bodies are UTF-8 (${ACCEPTED_TEXT})`,
         { accepted_media_types: [...ACCEPTED_MEDIA_TYPES] },
       );
     }

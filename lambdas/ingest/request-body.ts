@@ -18,7 +18,13 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { MAX_BATCH_EVENTS } from '../shared/event-limits.js';
 import { isPlainObject, isWellFormedUnicode, toWellFormed } from '../shared/event-storability.js';
 import { BadRequestError, headerValue, PayloadTooLargeError } from '../shared/http.js';
-import { assertWithinBodyLimit, checkMediaType, contentCoding, decodedBody } from './body-encoding.js';
+import {
+  assertWithinBodyLimit,
+  type ContentCoding,
+  checkMediaType,
+  contentCoding,
+  decodedBody,
+} from './body-encoding.js';
 
 /** The body as the proxy event carries it, with the headers that say what it is. */
 export interface RawBody {
@@ -61,7 +67,7 @@ function bodyText(request: RawBody): string {
   }
   // A compressed body that arrived as text was already decoded as UTF-8 on the way: inflating it fails.
   const received = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-  return utf8Text(decodedBody(received, coding));
+  return utf8Text(decodedBody(received, coding), coding);
 }
 
 /**
@@ -69,17 +75,27 @@ function bodyText(request: RawBody): string {
  * decoding never replaces a byte; an ASCII body (the usual one) becomes a one-byte string, which
  * `JSON.parse` reads fastest.
  */
-function utf8Text(bytes: Buffer): string {
+function utf8Text(bytes: Buffer, coding: ContentCoding): string {
   if (isAscii(bytes)) return bytes.toString('latin1');
   if (!isUtf8(bytes)) {
+    // A client that compresses but forgets the header is the usual cause of binary bytes: say so.
+    if (coding === 'identity' && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      throw new BadRequestError(
+        'request body is gzip-compressed but the request has no Content-Encoding: gzip header',
+      );
+    }
     throw new BadRequestError('request body is not valid UTF-8: invalid bytes are refused, not replaced');
   }
   return bytes.toString('utf8');
 }
 
+/** U+FEFF, which Windows tools (PowerShell, .NET's UTF8 encoder, Notepad) write at the start of UTF-8. */
+const BYTE_ORDER_MARK = 0xfeff;
+
+/** JSON text, a leading byte order mark ignored (RFC 8259 §8.1 lets a parser ignore it). */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'nested too deeply to parse';
     throw new BadRequestError(`request body is not valid JSON: ${toWellFormed(reason.slice(0, 200))}`);

@@ -12,12 +12,17 @@ import { headerValue, UnauthorizedError } from './http.js';
 export const API_KEY_HEADER = 'x-api-key';
 export const API_KEY_QUERY_PARAMETER = 'key';
 
-/** The key of a request: the `x-api-key` header, else the `key` query parameter. */
+/**
+ * The key of a request: the `x-api-key` header, else the `key` query parameter. An empty header holds
+ * no key (a client library's default), so the query's key counts then; when both hold one, the header's
+ * decides, and the usage identifier is the same key's.
+ */
 export function requestApiKey(
   headers: Record<string, string | undefined> | null | undefined,
   query: Record<string, string | undefined> | null | undefined,
 ): string | undefined {
-  const key = headerValue(headers, API_KEY_HEADER) ?? query?.[API_KEY_QUERY_PARAMETER];
+  const header = headerValue(headers, API_KEY_HEADER);
+  const key = header === undefined || header === '' ? query?.[API_KEY_QUERY_PARAMETER] : header;
   return key === undefined || key === '' ? undefined : key;
 }
 

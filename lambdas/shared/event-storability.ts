@@ -5,8 +5,9 @@
  * downstream: once they pass, the event is at most `MAX_PROPERTIES_DEPTH` + 1 levels deep.
  *
  * Checked: nesting depth, the number and length of keys in `properties`, the number of array elements,
- * well-formed Unicode in every string and key (a lone UTF-16 surrogate cannot be encoded as UTF-8, and
- * DynamoDB and OpenSearch would each mangle it differently), and reserved or empty keys. Types and
+ * finite numbers (`1e400` parses as Infinity, which JSON would store as `null`), well-formed Unicode in
+ * every string and key (a lone UTF-16 surrogate cannot be encoded as UTF-8, and DynamoDB and
+ * OpenSearch would each mangle it differently), and reserved or empty keys. Types and
  * sizes are the schema's job (`event-schema.ts`), which runs only after these pass; the size limits
  * also keep every term `flat_object` indexes within Lucene's (see `MAX_PROPERTY_TERM_BYTES`).
  */
@@ -28,6 +29,12 @@ const MAX_ERRORS = 10;
 /** Longest key shown in an error path, and longest path: errors stay small whatever the input. */
 const MAX_SEGMENT_SHOWN = 64;
 const MAX_PATH_SHOWN = 300;
+
+/**
+ * A JSON number beyond a double's range (`1e400`) parses as ±Infinity, which every serializer writes
+ * as `null`: refused, never stored changed.
+ */
+const NON_FINITE_MESSAGE = `number must be finite: JSON numbers beyond ±${Number.MAX_VALUE} cannot be stored`;
 
 /** In `u` mode a surrogate pair reads as one code point, so only a lone surrogate is a `Cs` match. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -107,6 +114,8 @@ export function storabilityErrors(event: unknown): FieldError[] {
     if (value === null || typeof value !== 'object') {
       if (typeof value === 'string' && !isWellFormedUnicode(value)) {
         walk.report([key ?? String(position)], unicodeMessage('value', value));
+      } else if (typeof value === 'number' && !Number.isFinite(value)) {
+        walk.report([key ?? String(position)], NON_FINITE_MESSAGE);
       }
       continue;
     }

@@ -59,11 +59,14 @@ export async function summarize(
     );
 
   const types = [...merged.types.types].sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : 1));
-  const valuesByType: Record<string, ValueStats> = {};
-  for (const [type, entry] of types) {
-    const values = entry.value.toResponse();
-    if (values) valuesByType[type] = values;
-  }
+  // Built with fromEntries, never `object[type] = …`: a type may be `__proto__` (it matches the pattern),
+  // which an assignment would turn into the object's prototype instead of an entry.
+  const valuesByType: Record<string, ValueStats> = Object.fromEntries(
+    types.flatMap(([type, entry]) => {
+      const values = entry.value.toResponse();
+      return values ? [[type, values]] : [];
+    }),
+  );
   return {
     account_id: accountId,
     window: window.name,

@@ -14,18 +14,36 @@ export interface HeaderMaps {
 
 /** Headers in the two shapes of the v1 proxy event, from the raw (case-preserving) header list. */
 export function headerMaps(request: IncomingMessage): HeaderMaps {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
   const raw = request.rawHeaders;
+  const pairs: [string, string][] = [];
   for (let index = 0; index + 1 < raw.length; index += 2) {
-    const name = raw[index] as string;
-    const value = raw[index + 1] as string;
-    headers[name] = value;
-    const values = multiValueHeaders[name] ?? [];
-    values.push(value);
-    multiValueHeaders[name] = values;
+    pairs.push([raw[index] as string, raw[index + 1] as string]);
   }
-  return { headers, multiValueHeaders };
+  const { single, multi } = singleAndMultiValue(pairs);
+  return { headers: single, multiValueHeaders: multi };
+}
+
+/**
+ * The last value and every value of each name. Built in Maps: a client's names become object keys
+ * only through `Object.fromEntries`, so `__proto__` or `constructor` is an entry like any other
+ * (`object[name] = …` would set the prototype, and `object[name] ?? []` read Object.prototype's).
+ */
+function singleAndMultiValue(pairs: Iterable<[string, string]>): {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+} {
+  const multi = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const values = multi.get(name);
+    if (values) values.push(value);
+    else multi.set(name, [value]);
+  }
+  return {
+    single: Object.fromEntries(
+      [...multi].map(([name, values]) => [name, values[values.length - 1] as string]),
+    ),
+    multi: Object.fromEntries(multi),
+  };
 }
 
 export interface QueryMaps {
@@ -36,14 +54,7 @@ export interface QueryMaps {
 
 /** Decoded query parameters; the single-value map keeps the last value of a repeated key, like API Gateway. */
 export function queryMaps(search: URLSearchParams): QueryMaps {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of search) {
-    single[key] = value;
-    const values = multi[key] ?? [];
-    values.push(value);
-    multi[key] = values;
-  }
+  const { single, multi } = singleAndMultiValue(search);
   if (Object.keys(single).length === 0) {
     return { queryStringParameters: null, multiValueQueryStringParameters: null };
   }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RestRoute } from '../../lib/topology.js';
@@ -72,6 +73,44 @@ describe('startRestGateway', () => {
     expect(event.multiValueHeaders['X-Custom']).toEqual(['one']);
     expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(event.requestContext.requestTimeEpoch).toBeGreaterThan(0);
+  });
+
+  it('passes query parameters and headers named __proto__ or constructor as entries like any other', async () => {
+    // Prepare
+    const { url, stats } = await given(() => ({ statusCode: 200, body: '{}' }));
+    const { port } = new URL(url);
+
+    // Act: headers through node:http, since an object literal cannot name a __proto__ header (JSON can).
+    const viaQuery = await fetch(`${url}/v1/accounts/a/summary?__proto__=x&constructor=y&constructor=z`);
+    const viaHeaders = await new Promise<number>((resolve, reject) => {
+      const sent = request(
+        { host: '127.0.0.1', port, path: '/v1/accounts/a/summary', headers: JSON.parse('{"__proto__":"p"}') },
+        (response) => resolve(response.resume().statusCode ?? 0),
+      );
+      sent.on('error', reject);
+      sent.setHeader('constructor', 'c');
+      sent.end();
+    });
+
+    // Assess
+    expect([viaQuery.status, viaHeaders]).toEqual([200, 200]);
+    const [queried, headed] = stats.events as APIGatewayProxyEvent[];
+    expect(Object.entries(queried?.queryStringParameters ?? {})).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'z'],
+    ]);
+    expect(Object.entries(queried?.multiValueQueryStringParameters ?? {})).toEqual([
+      ['__proto__', ['x']],
+      ['constructor', ['y', 'z']],
+    ]);
+    expect(Object.entries(headed?.headers ?? {})).toEqual(
+      expect.arrayContaining([
+        ['__proto__', 'p'],
+        ['constructor', 'c'],
+      ]),
+    );
+    expect(Object.getPrototypeOf(headed?.multiValueHeaders)).toBe(Object.prototype);
+    expect(Object.hasOwn(headed?.multiValueHeaders ?? {}, '__proto__')).toBe(true);
   });
 
   it('passes JSON bodies as text and binary bodies base64-encoded', async () => {

@@ -62,6 +62,26 @@ describe('API authorizer', () => {
     expect(result.usageIdentifierKey).toBe(hashApiKey('wk_limited'));
   });
 
+  it("lets the header's key decide when the query names another, and reads the query behind an empty header", async () => {
+    const { deps: d } = deps();
+
+    const both = await authorizeRequest(
+      { headers: { 'x-api-key': 'wk_shop' }, query: { key: 'wk_limited' }, methodArn: METHOD_ARN },
+      d,
+    );
+    const emptyHeader = await authorizeRequest(
+      { headers: { 'x-api-key': '' }, query: { key: 'wk_limited' }, methodArn: METHOD_ARN },
+      d,
+    );
+
+    // The caller and the usage identifier (what throttles) are always the same key's.
+    expect([both.context?.accountId, both.usageIdentifierKey]).toEqual(['acct_shop', hashApiKey('wk_shop')]);
+    expect([emptyHeader.context?.accountId, emptyHeader.usageIdentifierKey]).toEqual([
+      'acct_b',
+      hashApiKey('wk_limited'),
+    ]);
+  });
+
   it('denies a request without a key or with an unknown one, logging why but never the key', async () => {
     const { deps: d, log } = deps();
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../cli/main.js';
+import { failureText, runCli } from '../../../cli/main.js';
 import { createOutput, formatTable } from '../../../cli/output.js';
 
 /** An output whose stdout and stderr are captured, with a clock the test moves. */
@@ -105,5 +105,24 @@ describe('output', () => {
     progress.update(2);
     progress.finish();
     expect(io.stderr()).toBe('\r\x1b[2Kload: 1, 0.0 s\r\x1b[2Kload: 2, 0.0 s\r\x1b[2Kload: 2, 0.0 s\n');
+  });
+});
+
+describe('a failed command', () => {
+  it('says in one line why, and that the stack may not be running when its servers do not answer', () => {
+    // Prepare: what the SDK throws when DynamoDB Local is not listening.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+
+    // Act
+    const unreachable = failureText('keys', refused);
+    const other = failureText('keys', new Error('AccessDeniedException: not allowed'));
+    const nameOnly = failureText('keys', Object.assign(new Error(''), { name: 'TimeoutError' }));
+
+    // Assess
+    expect(unreachable).toBe(
+      'keys failed: connect ECONNREFUSED 127.0.0.1:8000: is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)',
+    );
+    expect(other).toBe('keys failed: AccessDeniedException: not allowed');
+    expect(nameOnly).toBe('keys failed: TimeoutError');
   });
 });

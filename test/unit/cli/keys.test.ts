@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -24,7 +25,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/command.js';
 import { createAccount } from '../../../cli/commands/accounts.js';
-import { create, list, parseLimits, revoke } from '../../../cli/commands/keys.js';
+import { create, list, MAX_KEY_LIMIT, parseLimits, revoke } from '../../../cli/commands/keys.js';
 import { keyTablesOf } from '../../../cli/commands/keys-store.js';
 import { createOutput } from '../../../cli/output.js';
 import type { Target } from '../../../cli/target.js';
@@ -187,6 +188,39 @@ describe('keys create', () => {
     });
   });
 
+  it('on a deployed stage leaves nothing behind when API Gateway refuses the key half-way', async () => {
+    // Given a stage whose API Gateway creates the API key but refuses to put it in the plan
+    const target = aTarget(true);
+    dynamo.on(GetCommand).resolves({ Item: { accountId: 'acct_a' } });
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(DeleteCommand).resolves({});
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'apikey-3' });
+    apiGateway
+      .on(CreateUsagePlanKeyCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    apiGateway.on(GetApiKeysCommand).callsFake((input: { nameQuery: string }) => ({
+      items: [{ id: 'apikey-3', name: input.nameQuery }],
+    }));
+    apiGateway.on(DeleteApiKeyCommand).resolves({});
+    const io = captured();
+
+    // When a key is created
+    const creating = create({ account: 'acct_a', scope: 'write' }, keyTablesOf(target), target, io.output);
+
+    // Then it fails saying nothing was created, shows no secret, and undoes the API key and the item
+    await expect(creating).rejects.toThrow(
+      'no key was created: API Gateway refused its API key (Rate exceeded); nothing was kept',
+    );
+    expect(io.stdout()).not.toMatch(/wk_/);
+    const stored = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item as ApiKeyItem;
+    expect(apiGateway.commandCalls(DeleteApiKeyCommand)[0]?.args[0].input).toEqual({ apiKey: 'apikey-3' });
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'api-keys',
+      Key: { keyHash: stored.keyHash },
+      ConditionExpression: 'keyId = :keyId AND attribute_not_exists(revokedAt)',
+    });
+  });
+
   it('puts a key without limits of its own in the default plan', async () => {
     const target = aTarget(true);
     dynamo.on(GetCommand).resolves({ Item: { accountId: 'acct_a' } });
@@ -289,11 +323,29 @@ describe('--rate and --burst', () => {
     expect(parseLimits(undefined, undefined)).toEqual({});
     expect(parseLimits('5', '10')).toEqual({ rateLimit: 5, burstLimit: 10 });
     expect(() => parseLimits('5', undefined)).toThrow('--rate and --burst go together');
-    expect(() => parseLimits('0', '10')).toThrow('--rate must be a whole number of at least 1, got "0"');
+    expect(() => parseLimits('0', '10')).toThrow('--rate must be a whole number from 1 to 10000, got "0"');
     expect(() => parseLimits('2.5', '10')).toThrow('--rate must be a whole number');
     expect(() => parseLimits('5', '4')).toThrow(
-      '--burst must be a whole number of at least the rate (5), got "4"',
+      '--burst must be a whole number from the rate (5) to 10000, got "4"',
     );
+  });
+
+  it.each([
+    ['an absurd rate', '99999999999999999999', '99999999999999999999', '--rate'],
+    ['a burst over the limit', '10', '10001', '--burst'],
+    ['a hexadecimal rate', '0x10', '100', '--rate'],
+    ['an exponent', '5', '1e2', '--burst'],
+    ['a signed rate', '+5', '10', '--rate'],
+    ['an empty burst', '5', '', '--burst'],
+  ])('refuse %s, naming the option and the limit', (_label, rate, burst, option) => {
+    expect(() => parseLimits(rate, burst)).toThrow(new RegExp(`^${option} must be .* to ${MAX_KEY_LIMIT}`));
+  });
+
+  it('accept the limit itself', () => {
+    expect(parseLimits(String(MAX_KEY_LIMIT), String(MAX_KEY_LIMIT))).toEqual({
+      rateLimit: MAX_KEY_LIMIT,
+      burstLimit: MAX_KEY_LIMIT,
+    });
   });
 });
 

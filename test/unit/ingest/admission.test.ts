@@ -102,6 +102,29 @@ describe('admission at ingest', () => {
     ]);
   });
 
+  it('rejects a number beyond the range of a double wherever it is, never storing it as null', async () => {
+    // Prepare: JSON.parse reads 1e400 as Infinity, which JSON.stringify would write as null.
+    const body =
+      '{"events":[{"type":"x","event_id":"big","properties":{"n":1e400,"list":[1,-1e999]}},' +
+      '{"type":"x","event_id":"fine","properties":{"n":1.7976931348623157e308}}]}';
+
+    // Act
+    const result = await ingestEvents(ingestRequest(body), ingestDeps(), ingestDeadline());
+
+    // Assess
+    expect(result.rejected).toEqual([
+      {
+        index: 0,
+        event_id: 'big',
+        errors: [
+          { path: 'properties.n', message: expect.stringMatching(/^number must be finite/) },
+          { path: 'properties.list.1', message: expect.stringMatching(/^number must be finite/) },
+        ],
+      },
+    ]);
+    expect(written()).toMatchObject([{ event_id: 'fine', properties: { n: Number.MAX_VALUE } }]);
+  });
+
   it('answers 413 naming the limit for a single event of 32 KB + 1 byte', async () => {
     // Prepare
     const event = eventOfSize(MAX_EVENT_BYTES + 1, { type: 'x' });

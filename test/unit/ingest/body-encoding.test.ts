@@ -37,7 +37,9 @@ describe('Content-Type', () => {
       /Content-Type application\/x-www-form-urlencoded is not accepted: send application\/json or text\/plain/,
     ],
     ['multipart/form-data; boundary=x', /Content-Type multipart\/form-data is not accepted/],
-    ['text/plain; charset=iso-8859-1', /charset iso-8859-1 is not accepted: bodies are UTF-8/],
+    ['text/plain; charset=iso-8859-1', /^Content-Type charset iso-8859-1 is not accepted: bodies are UTF-8/],
+    ['application/json; charset=UTF-16', /^Content-Type charset utf-16 is not accepted/],
+    ['application/json; charset', /^Content-Type charset \(empty\) is not accepted/],
   ])('answers 415 for %s, naming what is accepted', (contentType, message) => {
     const error = thrown(() => checkMediaType(contentType));
     expect(error.statusCode).toBe(415);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { eventsOfBody } from '../../../lambdas/ingest/request-body.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/shared/event-limits.js';
@@ -43,6 +44,23 @@ describe('eventsOfBody', () => {
     expect(events).toEqual([{ type: 'a', user_id: 'Zoë 😀' }]);
   });
 
+  it('ignores a byte order mark at the start of the body, as RFC 8259 allows, and nowhere else', () => {
+    // Prepare: what PowerShell's Out-File -Encoding utf8 or .NET's Encoding.UTF8 writes.
+    const json = '\ufeff{"type":"a"}';
+    const bytes = Buffer.from(json, 'utf8');
+
+    // Act
+    const asText = eventsOfBody({ body: json, isBase64Encoded: false });
+    const asBytes = eventsOfBody({ body: bytes.toString('base64'), isBase64Encoded: true });
+    const twice = refusal(`\ufeff${json}`);
+
+    // Assess
+    expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(asText).toEqual([{ type: 'a' }]);
+    expect(asBytes).toEqual([{ type: 'a' }]);
+    expect(twice.statusCode).toBe(400);
+  });
+
   it('refuses invalid UTF-8 bytes with a 400 instead of replacing them', () => {
     // Prepare
     const body = invalidUtf8Json({ type: 'a' }).toString('base64');
@@ -53,6 +71,20 @@ describe('eventsOfBody', () => {
     // Assess
     expect(error.statusCode).toBe(400);
     expect(error.message).toBe('request body is not valid UTF-8: invalid bytes are refused, not replaced');
+  });
+
+  it('says a gzip body sent without its Content-Encoding header is missing the header', () => {
+    // Prepare
+    const body = gzipSync('{"type":"a"}').toString('base64');
+
+    // Act
+    const error = refusal(body, true);
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toBe(
+      'request body is gzip-compressed but the request has no Content-Encoding: gzip header',
+    );
   });
 
   it('refuses a text body holding a lone surrogate', () => {

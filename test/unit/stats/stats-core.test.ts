@@ -110,6 +110,26 @@ describe('summary', () => {
     });
   });
 
+  it('answers types named like Object.prototype members (__proto__, constructor) as any other type', async () => {
+    // Prepare: both match the type pattern [a-z0-9_.:-].
+    await given([
+      storedEvent({ type: '__proto__', value: 2, timestamp: minutesAgo(5) }),
+      storedEvent({ type: 'constructor', value: 3, timestamp: minutesAgo(5) }),
+    ]);
+
+    // Act
+    const response = await serveStats(request(STATS_ROUTES.summary, { window: 'last_1h' }), deps());
+
+    // Assess: own entries of plain objects, in the JSON the client gets too.
+    const body = JSON.parse(JSON.stringify(response.body));
+    expect(body.totals_by_type).toEqual(JSON.parse('{"__proto__":1,"constructor":1}'));
+    expect(body.values_by_type).toEqual(
+      JSON.parse(
+        '{"__proto__":{"count":1,"sum":2,"min":2,"max":2},"constructor":{"count":1,"sum":3,"min":3,"max":3}}',
+      ),
+    );
+  });
+
   it('counts in last_1h an event of 59 minutes ago and one stamped 30 minutes ahead, not one of 61 minutes ago', async () => {
     // Prepare
     await given([
