@@ -53,6 +53,14 @@ export const MAX_PROPERTY_TERM_BYTES = 32_766 - 'properties.properties.='.length
 /** OpenSearch refuses a document `_id` (here `account_id:event_id`) over 512 bytes. */
 export const MAX_DOCUMENT_ID_BYTES = 512;
 
+/**
+ * Magnitude of `value`. The rollups keep its sum per type and bucket as a double: with values up to
+ * 1e100, no count of events can carry a sum past a double's 1.8e308 (it would take 1e208 of them),
+ * where it would turn into Infinity, be stored as JSON `null` and restart from 0. Far beyond any amount
+ * a client counts (wei, nanoseconds and micro-units included).
+ */
+export const MAX_VALUE_MAGNITUDE = 1e100;
+
 /** Event types: lower-case letters, digits and `_ . : -`. */
 export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
 

@@ -18,6 +18,7 @@ import {
   MAX_DOCUMENT_ID_BYTES,
   MAX_EVENT_BYTES,
   MAX_STORED_EVENT_BYTES,
+  MAX_VALUE_MAGNITUDE,
   PATH_MAX_LENGTH,
 } from './event-limits.js';
 import type { FieldError } from './event-storability.js';
@@ -37,6 +38,8 @@ export const eventTypeSchema = boundedString('type', EVENT_TYPE_MAX_LENGTH).chec
   z.regex(EVENT_TYPE_PATTERN, { error: 'type may only contain a-z, 0-9 and _ . : -' }),
 );
 
+const valueRangeError = `value must be between -${MAX_VALUE_MAGNITUDE} and ${MAX_VALUE_MAGNITUDE}`;
+
 const isoTimestamp = z.iso.datetime({
   offset: true,
   error: 'timestamp must be an ISO-8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z',
@@ -48,8 +51,15 @@ const optionalFields = {
   anonymous_id: z.optional(boundedString('anonymous_id', ID_MAX_LENGTH)),
   session_id: z.optional(boundedString('session_id', ID_MAX_LENGTH)),
   path: z.optional(boundedString('path', PATH_MAX_LENGTH)),
-  // z.number() rejects NaN and ±Infinity in zod 4, so `value` is always finite.
-  value: z.optional(z.number({ error: 'value must be a finite number' })),
+  // z.number() rejects NaN and ±Infinity in zod 4, so `value` is always finite; bounded so sums stay finite.
+  value: z.optional(
+    z
+      .number({ error: 'value must be a finite number' })
+      .check(
+        z.gte(-MAX_VALUE_MAGNITUDE, { error: valueRangeError }),
+        z.lte(MAX_VALUE_MAGNITUDE, { error: valueRangeError }),
+      ),
+  ),
   properties: z.optional(z.record(z.string(), z.unknown(), { error: 'properties must be an object' })),
 };
 

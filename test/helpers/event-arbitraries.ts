@@ -13,6 +13,7 @@ import {
   MAX_PROPERTIES_DEPTH,
   MAX_PROPERTIES_KEYS,
   MAX_PROPERTY_KEY_LENGTH,
+  MAX_VALUE_MAGNITUDE,
 } from '../../lambdas/shared/event-limits.js';
 import { nestedArraysJson } from './hostile-events.js';
 
@@ -80,7 +81,7 @@ const validEvent = fc.record(
     type: fc.constantFrom('page_view', 'login', 'signup', 'purchase', 'app.open', 'a:b-c_d'),
     user_id: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }),
     timestamp,
-    value: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    value: fc.double({ noNaN: true, min: -MAX_VALUE_MAGNITUDE, max: MAX_VALUE_MAGNITUDE }),
     path: fc.constantFrom('/', '/pricing', '/docs/ünïcödé', '/😀'),
     properties,
   },
@@ -149,6 +150,15 @@ const invalidEvents: fc.Arbitrary<GeneratedEvent>[] = [
   fc.constantFrom(null, 42, 'page_view', [{ type: 'x' }]).map((event) => rejected('not an object', event)),
   validEvent.map((event) => rejected('unknown field', { ...event, colour: 'red' })),
   validEvent.map((event) => rejected('bad type', { ...event, type: 'Page View' })),
+  fc
+    .tuple(
+      validEvent,
+      fc.double({ min: MAX_VALUE_MAGNITUDE, max: Number.MAX_VALUE, minExcluded: true }),
+      fc.boolean(),
+    )
+    .map(([event, value, negative]) =>
+      rejected('value out of range', { ...event, value: negative ? -value : value }),
+    ),
   validEvent.map((event) =>
     rejected('timestamp out of bounds', { ...event, timestamp: '2001-01-01T00:00:00Z' }),
   ),

@@ -178,6 +178,23 @@ describe('validateIncomingEvent', () => {
     // Assess
     expect(!result.ok && result.errors[0]?.path).toBe('value');
   });
+
+  it('accepts a value of magnitude 1e100 and refuses a larger one, naming the field and the limit', () => {
+    // Act
+    const atLimit = [1e100, -1e100].map((value) => validateIncomingEvent({ type: 'x', value }, receivedAt));
+    const over = [2e100, -1e101, Number.MAX_VALUE].map((value) =>
+      validateIncomingEvent({ type: 'x', value }, receivedAt),
+    );
+
+    // Assess
+    expect(atLimit.map((result) => result.ok)).toEqual([true, true]);
+    for (const result of over) {
+      expect(result).toEqual({
+        ok: false,
+        errors: [{ path: 'value', message: 'value must be between -1e+100 and 1e+100' }],
+      });
+    }
+  });
 });
 
 describe('admitStoredEvent', () => {
