@@ -87,11 +87,24 @@ export function decodedBody(received: Buffer, coding: ContentCoding): Buffer {
   return decoded;
 }
 
-/** `deflate` is the zlib format (RFC 9110); some clients send raw deflate, which has no zlib header. */
+/**
+ * `deflate` is the zlib format (RFC 9110); some clients send raw deflate, which has no zlib header.
+ * zlib stops at the end of the stream and ignores what follows; bytes there other than zero padding
+ * mean a damaged or spliced body, refused as gunzip refuses them after a gzip member.
+ */
 function inflateDeflate(received: Buffer, options: { maxOutputLength: number }): Buffer {
   const zlibHeader =
     received.byteLength >= 2 && (received[0] as number) % 16 === 8 && received.readUInt16BE(0) % 31 === 0;
-  return zlibHeader ? inflateSync(received, options) : inflateRawSync(received, options);
+  const inflate = zlibHeader ? inflateSync : inflateRawSync;
+  const { buffer, engine } = inflate(received, { ...options, info: true }) as unknown as {
+    buffer: Buffer;
+    engine: { bytesWritten: number };
+  };
+  const trailing = received.subarray(engine.bytesWritten);
+  if (trailing.some((byte) => byte !== 0)) {
+    throw new Error(`${trailing.byteLength} bytes follow the end of the compressed stream`);
+  }
+  return buffer;
 }
 
 function tooLargeDecompressed(): PayloadTooLargeError {

@@ -97,6 +97,21 @@ describe('decompression', () => {
     expect(error.statusCode).toBe(413);
   });
 
+  it('answers 400 to bytes after the end of a deflate stream, as gunzip does after a gzip member', () => {
+    const junk = Buffer.from('{"events":[]}');
+    for (const compressed of [deflateSync(json), deflateRawSync(json)]) {
+      const error = thrown(() => decodedBody(Buffer.concat([compressed, junk]), 'deflate'));
+      expect(error.statusCode).toBe(400);
+      expect(error.message).toBe(
+        `request body is not valid deflate data: ${junk.byteLength} bytes follow the end of the compressed stream (Content-Encoding: deflate)`,
+      );
+      // Zero padding after the stream is no damage (gunzip accepts it too).
+      expect(decodedBody(Buffer.concat([compressed, Buffer.alloc(8)]), 'deflate')).toEqual(json);
+    }
+    expect(thrown(() => decodedBody(Buffer.concat([gzipSync(json), junk]), 'gzip')).statusCode).toBe(400);
+    expect(decodedBody(Buffer.concat([gzipSync(json), Buffer.alloc(8)]), 'gzip')).toEqual(json);
+  });
+
   it('answers 400, not 500, to a corrupt or truncated stream', () => {
     const gzipped = gzipSync(json);
     for (const corrupt of [Buffer.from('{"not":"gzip"}'), gzipped.subarray(0, gzipped.byteLength - 6)]) {
