@@ -8,8 +8,12 @@
  * ever read, or a list of origins, each answered with itself.
  */
 
-/** Request headers a page may send: the key, and what says how the body is encoded. */
-export const CORS_ALLOW_HEADERS = ['Content-Type', 'Content-Encoding', 'X-Api-Key'] as const;
+/**
+ * Request headers a page may send: the key, what says how the body is encoded, and the live token the
+ * stats routes also read with (so a page on another origin can show an account's stats without holding
+ * its read key).
+ */
+export const CORS_ALLOW_HEADERS = ['Content-Type', 'Content-Encoding', 'X-Api-Key', 'X-Live-Token'] as const;
 /** Methods of the REST API. */
 export const CORS_ALLOW_METHODS = ['GET', 'POST', 'OPTIONS'] as const;
 /** Response headers a page may read beyond the CORS-safelisted ones: the rate-limit answers. */

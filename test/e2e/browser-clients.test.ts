@@ -2,10 +2,12 @@
  * Browsers as clients, in a real Chromium, from a page on another origin: `fetch` with the key in a
  * header (a CORS preflight first), a gzip body from `CompressionStream`, `navigator.sendBeacon` with the
  * key in the query string (no headers, no preflight: a `text/plain` body), and an error the page can
- * read (CORS headers on the gateway's own 401). Then every event sent is searchable.
+ * read (CORS headers on the gateway's own 401). Then every event sent is searchable. And a page
+ * reads its account's stats with a live token in its own header (a preflight that must allow it).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIVE_TOKENS_ROUTE } from '../../lambdas/stats/routes.js';
 import {
   launchChromium,
   openPage,
@@ -13,7 +15,7 @@ import {
   siteOnAnotherOrigin,
 } from '../helpers/browser.js';
 import { documentsOnceIndexed } from '../helpers/ingest-client.js';
-import { givenAnAccount, localStack } from '../helpers/local-stack-client.js';
+import { givenAnAccount, localStack, restUrl } from '../helpers/local-stack-client.js';
 
 let browser: Browser;
 let site: SiteOnAnotherOrigin;
@@ -99,5 +101,30 @@ describe('a web page on another origin', () => {
       'from-fetch',
       'from-gzip',
     ]);
+  });
+
+  it('reads its account with a live token: the read key once, then the token in its own header', async () => {
+    // Given an account whose read key the page holds
+    const account = await givenAnAccount();
+    const base = restUrl();
+
+    // When the page trades the key for a live token and reads the summary with the token alone
+    const results = await page.evaluate(
+      async ({ tokensUrl, summaryUrl, key }) => {
+        const tokenAnswer = await fetch(tokensUrl, { method: 'POST', headers: { 'x-api-key': key } });
+        const { token } = (await tokenAnswer.json()) as { token: string };
+        const summary = await fetch(summaryUrl, { headers: { 'x-live-token': token } });
+        return { tokenStatus: tokenAnswer.status, summaryStatus: summary.status, body: await summary.json() };
+      },
+      {
+        tokensUrl: `${base}${LIVE_TOKENS_ROUTE}`,
+        summaryUrl: `${base}/v1/accounts/${account.accountId}/summary?window=last_24h&allow_empty=true`,
+        key: account.readKey,
+      },
+    );
+
+    // Then the browser let the page send the token header (preflight) and read both answers
+    expect(results.tokenStatus).toBe(201);
+    expect(results).toMatchObject({ summaryStatus: 200, body: { account_id: account.accountId } });
   });
 });

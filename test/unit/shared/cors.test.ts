@@ -41,12 +41,12 @@ describe('CORS headers', () => {
     });
   });
 
-  it('answer a preflight with the methods and the headers a page sends: the key and the encoding', () => {
+  it('answer a preflight with the methods and the headers a page sends: key, encoding, live token', () => {
     expect(corsPreflightHeaders(['https://a.example.com'], 'https://a.example.com')).toEqual({
       Vary: 'Origin',
       'Access-Control-Allow-Origin': 'https://a.example.com',
       'Access-Control-Allow-Methods': 'GET,POST,OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type,Content-Encoding,X-Api-Key',
+      'Access-Control-Allow-Headers': 'Content-Type,Content-Encoding,X-Api-Key,X-Live-Token',
       'Access-Control-Max-Age': '7200',
     });
   });
