@@ -303,8 +303,8 @@ export interface RestRoute {
   path: string;
   functionId: FunctionId;
   /**
-   * The route needs an API key: `REST_API.authorizer` runs before the function, and the key's usage
-   * plan throttles it. Stats reads are checked by the stats function instead (read key or live token).
+   * The route needs an API key (or a live token, which stands for one): `REST_API.authorizer` runs
+   * before the function, and the key's usage plan throttles it. Only the health check is open.
    */
   apiKey: boolean;
 }
@@ -315,12 +315,13 @@ export const REST_ROUTES: RestRoute[] = [
     method: 'GET' as const,
     path,
     functionId: 'stats-api' as const,
-    // The dashboard reads with a live token (`x-live-token`), which the authorizer does not know: the
-    // stats function checks the read key or the live token itself (docs/decisions.md, "Live tokens").
-    apiKey: false,
+    // The authorizer takes a read key or a live token (`x-live-token`, what the dashboard reads with),
+    // and names the key's usage plan, so one account's reads never throttle another's; the stats
+    // function then checks scope and account (docs/decisions.md, "Per-key rate limits").
+    apiKey: path !== STATS_ROUTES.health,
   })),
-  // A read key or a live token (renewal) for a live token: checked by the stats function, as above.
-  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: false },
+  // A read key, or a live token to renew, for a live token: authorized and throttled the same way.
+  { method: 'POST', path: LIVE_TOKENS_ROUTE, functionId: 'stats-api', apiKey: true },
 ];
 
 /**
@@ -393,7 +394,8 @@ export interface FunctionBindings {
 }
 
 export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
-  'api-authorizer': { tables: { apiKeys: 'read' } },
+  // Live tokens too: a token stands for the read key that started its session.
+  'api-authorizer': { tables: { apiKeys: 'read', liveTokens: 'read' } },
   ingest: { stream: 'write' },
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },

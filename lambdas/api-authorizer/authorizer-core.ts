@@ -5,15 +5,22 @@
  * key's hash, which is the value of the key's API Gateway API key, so the usage plan the key is in
  * throttles it (docs/decisions.md, "Per-key rate limits").
  *
+ * Without a key, a live token (`x-live-token`, what the dashboard reads with) stands for the read key
+ * that started its session: the same context and usage identifier, so a key and its tokens share one
+ * limit, and a token of a revoked key is refused. What the caller may do (scope, account) is still the
+ * function's to decide.
+ *
  * A missing, unknown or revoked key is denied, never thrown: a throw counts as a function error, and
  * every scanner on the internet would page whoever watches the error alarm. API Gateway answers a
  * deny with the ACCESS_DENIED gateway response, which the API configures as a 401.
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import type { ApiKeyLookup } from '../shared/api-keys.js';
+import type { ApiKeyLookup, ApiKeyRecord, KeyHashLookup } from '../shared/api-keys.js';
 import { hashApiKey } from '../shared/api-keys.js';
 import { callerContext, requestApiKey } from '../shared/caller.js';
 import type { RateLimits } from '../shared/config.js';
+import { headerValue } from '../shared/http.js';
+import type { LiveGrant } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 
 export interface AuthorizerRequest {
@@ -25,6 +32,9 @@ export interface AuthorizerRequest {
 
 export interface AuthorizerDeps {
   lookupApiKey: ApiKeyLookup;
+  lookupKeyHash: KeyHashLookup;
+  /** The grant of a live token, or `undefined` when it is malformed, unknown or expired. */
+  verifyLiveToken: (token: string) => Promise<LiveGrant | undefined>;
   defaultLimits: RateLimits;
   log: Log;
 }
@@ -38,17 +48,42 @@ export async function authorizeRequest(
   deps: AuthorizerDeps,
 ): Promise<APIGatewayAuthorizerResult> {
   const key = requestApiKey(request.headers, request.query);
-  const record = key === undefined ? undefined : await deps.lookupApiKey(key);
-  if (key === undefined || record === undefined) {
-    deps.log.info('request denied', { reason: key === undefined ? 'missing key' : 'unknown key' });
+  const caller =
+    key !== undefined
+      ? await keyCaller(key, deps)
+      : await tokenCaller(headerValue(request.headers, LIVE_TOKEN_HEADER), deps);
+  if ('denied' in caller) {
+    deps.log.info('request denied', { reason: caller.denied });
     return policy(ANONYMOUS, 'Deny', request.methodArn);
   }
-  const context = callerContext(record, deps.defaultLimits);
+  const context = callerContext(caller.record, deps.defaultLimits);
   return {
     ...policy(context.keyId, 'Allow', request.methodArn),
     context: { ...context },
-    usageIdentifierKey: hashApiKey(key),
+    usageIdentifierKey: caller.keyHash,
   };
+}
+
+/** The header a live token comes in (never the query string: it would land in logs and histories). */
+export const LIVE_TOKEN_HEADER = 'x-live-token';
+
+type Caller = { record: ApiKeyRecord; keyHash: string } | { denied: string };
+
+async function keyCaller(key: string, deps: AuthorizerDeps): Promise<Caller> {
+  const record = await deps.lookupApiKey(key);
+  return record ? { record, keyHash: hashApiKey(key) } : { denied: 'unknown key' };
+}
+
+async function tokenCaller(token: string | undefined, deps: AuthorizerDeps): Promise<Caller> {
+  if (token === undefined || token === '') return { denied: 'missing key' };
+  const grant = await deps.verifyLiveToken(token);
+  if (!grant) return { denied: 'unknown or expired live token' };
+  // A token issued before sessions named their key has no plan to be throttled by: sign in again.
+  if (!grant.keyHash) return { denied: 'live token without its read key' };
+  const record = await deps.lookupKeyHash(grant.keyHash);
+  if (!record || record.accountId !== grant.accountId)
+    return { denied: "the live token's read key is revoked" };
+  return { record, keyHash: grant.keyHash };
 }
 
 function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult {

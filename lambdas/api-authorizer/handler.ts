@@ -7,19 +7,28 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { createApiKeyLookup } from '../shared/api-keys.js';
-import { loadApiKeyConfig } from '../shared/config.js';
+import { createApiKeyLookup, createKeyHashLookup } from '../shared/api-keys.js';
+import { loadApiKeyConfig, loadLiveTokensTableName } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
+import { verifyLiveToken } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { type AuthorizerDeps, authorizeRequest } from './authorizer-core.js';
 
 const config = loadApiKeyConfig();
+const keyStore = {
+  client: dynamoDocumentClient(),
+  tableName: config.apiKeysTableName,
+  ttlMs: config.cacheTtlMs,
+};
+const liveTokens = {
+  dynamo: dynamoDocumentClient(),
+  tableName: loadLiveTokensTableName(),
+  now: () => new Date(),
+};
 const deps: AuthorizerDeps = {
-  lookupApiKey: createApiKeyLookup({
-    client: dynamoDocumentClient(),
-    tableName: config.apiKeysTableName,
-    ttlMs: config.cacheTtlMs,
-  }),
+  lookupApiKey: createApiKeyLookup(keyStore),
+  lookupKeyHash: createKeyHashLookup(keyStore),
+  verifyLiveToken: (token) => verifyLiveToken(liveTokens, token),
   defaultLimits: config.defaultLimits,
   log: logger,
 };

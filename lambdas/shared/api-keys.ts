@@ -89,11 +89,19 @@ const MAX_CACHED_KEYS = 1000;
  * moment ago works at once; revoking a key takes effect within `ttlMs`.
  */
 export function createApiKeyLookup(options: ApiKeyStoreOptions): ApiKeyLookup {
+  const byHash = createKeyHashLookup(options);
+  return (key) => byHash(hashApiKey(key));
+}
+
+/** Looks a key up by its hash (the table key), as a live token names the read key that issued it. */
+export type KeyHashLookup = (keyHash: string) => Promise<ApiKeyRecord | undefined>;
+
+/** `createApiKeyLookup` by hash: the same table, the same cache of found keys. */
+export function createKeyHashLookup(options: ApiKeyStoreOptions): KeyHashLookup {
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { record: ApiKeyRecord; expiresAt: number }>();
-  return async (key) => {
-    const keyHash = hashApiKey(key);
+  return async (keyHash) => {
     const cached = cache.get(keyHash);
     if (cached && cached.expiresAt > now()) return cached.record;
     const { Item } = await options.client.send(

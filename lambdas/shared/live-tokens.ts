@@ -4,11 +4,13 @@
  * its account's stats without ever holding the long-lived read key.
  *
  * A token is random (256 bits), scoped to one account and short-lived; it is stored hashed, like API
- * keys, as an item of the live-tokens table: `{ tokenHash, accountId, expiresAt, sessionExpiresAt,
- * createdAt }`, deleted by TTL after `expiresAt` (and refused at once: TTL deletion lags). A valid token
+ * keys, as an item of the live-tokens table: `{ tokenHash, accountId, keyHash, expiresAt,
+ * sessionExpiresAt, createdAt }`, deleted by TTL after `expiresAt` (and refused at once: TTL deletion lags). A valid token
  * can be renewed for another one until the session it started ends (`sessionExpiresAt`, 12 hours after
  * the read key was given), so an open page keeps working without keeping the key, and a stolen token is
  * useful for at most an hour unless its thief keeps renewing it, and never past the session's end.
+ * `keyHash` names the read key that started the session: the REST API's authorizer throttles a token
+ * with that key's usage plan and refuses it once the key is revoked.
  * Why a table rather than a signed (HMAC) token: docs/decisions.md.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,6 +30,8 @@ export interface LiveTokenItem {
   /** Lowercase hex SHA-256 of the token: the table key. */
   tokenHash: string;
   accountId: string;
+  /** Hash of the read key that started the session (the api-keys table key). */
+  keyHash: string;
   /** Epoch seconds: the token is refused from then on, and the DynamoDB TTL deletes it. */
   expiresAt: number;
   /** Epoch seconds: no renewal of this chain is valid past it. */
@@ -39,6 +43,8 @@ export interface LiveTokenItem {
 /** What a valid token grants. */
 export interface LiveGrant {
   accountId: string;
+  /** The read key that started the session; absent on a token issued before keys were recorded. */
+  keyHash?: string;
   expiresAt: number;
   sessionExpiresAt: number;
 }
@@ -65,23 +71,25 @@ export function looksLikeLiveToken(value: string): boolean {
 }
 
 /**
- * Issues a token for `accountId`, valid for `LIVE_TOKEN_TTL_SECONDS` but never past `sessionExpiresAt`
- * (default: a new session of `LIVE_SESSION_MAX_SECONDS`), and stores its hash.
+ * Issues a token for `accountId` in the session `keyHash`'s read key started, valid for
+ * `LIVE_TOKEN_TTL_SECONDS` but never past `sessionExpiresAt` (default: a new session of
+ * `LIVE_SESSION_MAX_SECONDS`), and stores its hash.
  */
 export async function issueLiveToken(
   store: LiveTokenStore,
-  accountId: string,
-  sessionExpiresAt?: number,
+  session: { accountId: string; keyHash: string; sessionExpiresAt?: number },
 ): Promise<IssuedLiveToken> {
+  const { accountId, keyHash } = session;
   const now = store.now();
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  const session = sessionExpiresAt ?? nowSeconds + LIVE_SESSION_MAX_SECONDS;
+  const sessionEnd = session.sessionExpiresAt ?? nowSeconds + LIVE_SESSION_MAX_SECONDS;
   const token = `${LIVE_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const item: LiveTokenItem = {
     tokenHash: hashLiveToken(token),
     accountId,
-    expiresAt: Math.min(nowSeconds + LIVE_TOKEN_TTL_SECONDS, session),
-    sessionExpiresAt: session,
+    keyHash,
+    expiresAt: Math.min(nowSeconds + LIVE_TOKEN_TTL_SECONDS, sessionEnd),
+    sessionExpiresAt: sessionEnd,
     createdAt: now.toISOString(),
   };
   await store.dynamo.send(
@@ -92,7 +100,7 @@ export async function issueLiveToken(
       ConditionExpression: 'attribute_not_exists(tokenHash)',
     }),
   );
-  return { token, accountId, expiresAt: item.expiresAt, sessionExpiresAt: session };
+  return { token, accountId, keyHash, expiresAt: item.expiresAt, sessionExpiresAt: sessionEnd };
 }
 
 /**
@@ -115,7 +123,7 @@ export async function verifyLiveToken(store: LiveTokenStore, token: string): Pro
 
 function parseItem(item: Record<string, unknown> | undefined): LiveGrant | undefined {
   if (!item) return undefined;
-  const { accountId, expiresAt, sessionExpiresAt } = item;
+  const { accountId, keyHash, expiresAt, sessionExpiresAt } = item;
   if (
     typeof accountId !== 'string' ||
     typeof expiresAt !== 'number' ||
@@ -123,5 +131,7 @@ function parseItem(item: Record<string, unknown> | undefined): LiveGrant | undef
   ) {
     return undefined;
   }
-  return { accountId, expiresAt, sessionExpiresAt };
+  return typeof keyHash === 'string'
+    ? { accountId, keyHash, expiresAt, sessionExpiresAt }
+    : { accountId, expiresAt, sessionExpiresAt };
 }

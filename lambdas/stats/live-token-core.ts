@@ -3,7 +3,7 @@
  * a session of at most 12 hours; or renews a valid live token (`x-live-token`) for a fresh one of the
  * same session. The answer is never cached (`Cache-Control: no-store`) and the token is never logged.
  */
-import { type ApiKeyLookup, authorize } from '../shared/api-keys.js';
+import { type ApiKeyLookup, authorize, hashApiKey } from '../shared/api-keys.js';
 import { UnauthorizedError } from '../shared/http.js';
 import {
   type IssuedLiveToken,
@@ -40,12 +40,21 @@ export async function mintLiveToken(
   let issued: IssuedLiveToken;
   if (credentials.apiKey !== undefined || credentials.liveToken === undefined) {
     const key = await authorize(deps.lookupApiKey, credentials.apiKey, 'read');
-    issued = await issueLiveToken(deps.liveTokens, key.accountId);
+    issued = await issueLiveToken(deps.liveTokens, {
+      accountId: key.accountId,
+      keyHash: hashApiKey(credentials.apiKey as string),
+    });
     deps.log.info('live token issued', { accountId: key.accountId, renewal: false });
   } else {
     const grant = await verifyLiveToken(deps.liveTokens, credentials.liveToken);
-    if (!grant) throw new UnauthorizedError('unknown or expired live token; sign in with the read key again');
-    issued = await issueLiveToken(deps.liveTokens, grant.accountId, grant.sessionExpiresAt);
+    // A token from before sessions named their key cannot be throttled by the key's plan: sign in again.
+    if (!grant?.keyHash)
+      throw new UnauthorizedError('unknown or expired live token; sign in with the read key again');
+    issued = await issueLiveToken(deps.liveTokens, {
+      accountId: grant.accountId,
+      keyHash: grant.keyHash,
+      sessionExpiresAt: grant.sessionExpiresAt,
+    });
     deps.log.info('live token issued', { accountId: grant.accountId, renewal: true });
   }
   const nowSeconds = Math.floor(deps.liveTokens.now().getTime() / 1000);

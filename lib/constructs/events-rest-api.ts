@@ -119,7 +119,7 @@ export class EventsRestApi extends Construct {
     acknowledge(
       this.api,
       'AwsSolutions-APIG4',
-      'POST /v1/events runs the API key authorizer; the stats and live-token routes check a read key or a live token in the stats function, which the authorizer cannot (lib/topology.ts REST_ROUTES, docs/decisions.md "Live tokens"); the health check and the CORS preflights carry no data.',
+      'Every route but the health check and the CORS preflights (which carry no data) runs the API key authorizer, which also takes live tokens for the read key that issued them (lib/topology.ts REST_ROUTES).',
     );
     acknowledge(
       this.api,

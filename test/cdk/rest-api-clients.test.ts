@@ -36,6 +36,21 @@ describe('REST API for clients', () => {
     });
   });
 
+  it('runs the authorizer and its usage plans on every data route, reads included: only the health check is open', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
+      (method) =>
+        method.Properties as { HttpMethod: string; AuthorizationType: string; ApiKeyRequired?: boolean },
+    );
+    const data = methods.filter((method) => method.HttpMethod !== 'OPTIONS');
+    const open = data.filter((method) => method.AuthorizationType === 'NONE');
+    // The health check: one GET, no data.
+    expect(open).toEqual([expect.objectContaining({ HttpMethod: 'GET' })]);
+    const keyed = data.filter((method) => method.AuthorizationType === 'CUSTOM');
+    expect(keyed.length).toBe(data.length - 1);
+    expect(keyed.every((method) => method.ApiKeyRequired === true)).toBe(true);
+    expect(keyed.filter((method) => method.HttpMethod === 'GET').length).toBeGreaterThanOrEqual(4);
+  });
+
   it('answers 429 with Retry-After, the X-RateLimit headers and CORS, so a page can read it', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'THROTTLED',

@@ -2,10 +2,11 @@
  * Per-key rate limits through the local REST gateway, as API Gateway's usage plans apply them: a key
  * over its burst is answered 429 with `Retry-After` and the `X-RateLimit-*` headers before any function
  * runs, while another account's key, posting at the same time, is never throttled; the limited key
- * works again once its bucket refills.
+ * works again once its bucket refills. Reads the same way: a read key and the live tokens of its
+ * sessions share one bucket, and another account's reads go on.
  */
 import { describe, expect, it } from 'vitest';
-import { givenAnAccount, localStack } from '../helpers/local-stack-client.js';
+import { givenAnAccount, liveToken, localStack, restUrl } from '../helpers/local-stack-client.js';
 
 async function post(key: string): Promise<Response> {
   return fetch(localStack().ingestUrl, {
@@ -55,5 +56,35 @@ describe('per-key rate limits', () => {
 
     // Then it is served again
     expect((await post(limited.writeKey)).status).toBe(202);
+  });
+
+  it("throttles one read key and its live token in one bucket without throttling another account's reads", async () => {
+    // Given an account limited to 1 request per second in bursts of 5, signed in with a live token
+    // (one request of the burst), and another account with the default limits
+    const limited = await givenAnAccount({ rateLimit: 1, burstLimit: 5 });
+    const other = await givenAnAccount();
+    const token = await liveToken(limited.readKey);
+    const read = (accountId: string, headers: Record<string, string>) =>
+      fetch(`${restUrl()}/v1/accounts/${accountId}/summary?window=last_24h&allow_empty=true`, { headers });
+
+    // When the limited account reads 10 times with the token and 10 times with the key, at once,
+    // while the other account reads 10 times
+    const [byToken, byKey, neighbour] = await Promise.all([
+      Promise.all(Array.from({ length: 10 }, () => read(limited.accountId, { 'x-live-token': token }))),
+      Promise.all(
+        Array.from({ length: 10 }, () => read(limited.accountId, { 'x-api-key': limited.readKey })),
+      ),
+      Promise.all(Array.from({ length: 10 }, () => read(other.accountId, { 'x-api-key': other.readKey }))),
+    ]);
+
+    // Then the token and the key drew on one bucket: what is left of its burst (4), and a token or two
+    // refilled meanwhile, not a burst each (which would let 9 or more through)
+    const statuses = [...byToken, ...byKey].map((response) => response.status);
+    const served = statuses.filter((status) => status === 200).length;
+    expect(served).toBeGreaterThanOrEqual(4);
+    expect(served).toBeLessThanOrEqual(7);
+    expect(statuses.filter((status) => status === 429).length).toBe(20 - served);
+    // And the other account read every time
+    expect(neighbour.map((response) => response.status)).toEqual(Array(10).fill(200));
   });
 });

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../../lambdas/shared/api-keys.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import {
   hashLiveToken,
@@ -74,8 +75,9 @@ describe('live tokens', () => {
     const items = fakeLiveTokensTable(dynamo);
 
     // Act
-    const first = await issueLiveToken(store(), 'acct-1');
-    const second = await issueLiveToken(store(), 'acct-1');
+    const session = { accountId: 'acct-1', keyHash: 'hash-of-rk-1' };
+    const first = await issueLiveToken(store(), session);
+    const second = await issueLiveToken(store(), session);
     const valid = await verifyLiveToken(store(), first.token);
     now += LIVE_TOKEN_TTL_SECONDS * 1000;
     const expired = await verifyLiveToken(store(), first.token);
@@ -87,6 +89,7 @@ describe('live tokens', () => {
     expect(JSON.stringify([...items.values()])).not.toContain(first.token);
     expect(valid).toEqual({
       accountId: 'acct-1',
+      keyHash: 'hash-of-rk-1',
       expiresAt: START / 1000 + LIVE_TOKEN_TTL_SECONDS,
       sessionExpiresAt: START / 1000 + LIVE_SESSION_MAX_SECONDS,
     });
@@ -156,6 +159,27 @@ describe('POST /v1/live-tokens', () => {
     expect(last?.expires_at).toBe('2026-01-15T22:00:00.000Z');
     now = Date.parse('2026-01-15T22:00:00.000Z');
     expect(await status(mint({ liveToken: token }))).toBe(401);
+  });
+});
+
+describe('the read key of a session', () => {
+  it('is recorded with the first token and carried to every renewal; a token without one is not renewed', async () => {
+    // Prepare
+    const items = fakeLiveTokensTable(dynamo);
+    const first = String((await mint({ apiKey: 'rk-1' })).body.token);
+    now += 50 * 60_000;
+    const renewed = String((await mint({ liveToken: first })).body.token);
+    const legacy = await issueLiveToken(store(), { accountId: 'acct-1', keyHash: 'unused' });
+    delete items.get(hashLiveToken(legacy.token))?.keyHash;
+
+    // Act
+    const grants = await Promise.all([first, renewed].map((token) => verifyLiveToken(store(), token)));
+    const legacyRenewal = await status(mint({ liveToken: legacy.token }));
+
+    // Assess: both name rk-1's hash (the api-keys table key), never the key itself.
+    expect(grants.map((grant) => grant?.keyHash)).toEqual([hashApiKey('rk-1'), hashApiKey('rk-1')]);
+    expect(JSON.stringify([...items.values()])).not.toContain('rk-1');
+    expect(legacyRenewal).toBe(401);
   });
 });
 
