@@ -39,13 +39,17 @@ export interface GatewayResponse {
   headers?: Record<string, string>;
 }
 
-/** Where a client puts its key, for the 401's message. */
-const KEY_PLACES = 'in the x-api-key header, or in the key query parameter (browsers: navigator.sendBeacon)';
+/** Where a client puts its key (or, to read, its live token), for the 401's message. */
+const KEY_PLACES =
+  'in the x-api-key header, or in the key query parameter (browsers: navigator.sendBeacon); to read, a live token in the x-live-token header also works';
 
 /** Every gateway answer the local gateway gives, by type; the stack configures the customized ones. */
 export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
   UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
-  ACCESS_DENIED: { statusCode: 401, message: `missing or unknown API key: send a key ${KEY_PLACES}` },
+  ACCESS_DENIED: {
+    statusCode: 401,
+    message: `missing, unknown or revoked API key or live token: send a key ${KEY_PLACES}`,
+  },
   THROTTLED: {
     statusCode: 429,
     message: 'Too Many Requests: this API key is over its rate limit; retry after the Retry-After seconds',
