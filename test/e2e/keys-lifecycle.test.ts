@@ -75,9 +75,12 @@ describe('pipeline accounts and keys', () => {
 
     // Then the keys post at once, and the limited one is throttled past its burst
     expect(await post(accountWriteKey)).toBe(202);
-    const burst = await Promise.all([1, 2, 3, 4].map(() => post(limitedKey)));
-    expect(burst.filter((status) => status === 202)).toHaveLength(2);
-    expect(burst.filter((status) => status === 429)).toHaveLength(2);
+    const burst = await Promise.all([1, 2, 3, 4, 5, 6].map(() => post(limitedKey)));
+    const accepted = burst.filter((status) => status === 202).length;
+    // Its burst of 2, and at most one more if a second passed while the authorizer ran (a busy machine).
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    expect(accepted).toBeLessThanOrEqual(3);
+    expect(burst.filter((status) => status === 429)).toHaveLength(6 - accepted);
 
     // And the list names four keys by id and prefix, never a secret
     const listed = await pipeline('keys', 'list', '--account', accountId);
