@@ -26,7 +26,7 @@ export function readQuery(
   const unknown = [...names].filter((name) => !allowed.includes(name)).sort();
   if (unknown.length > 0) {
     throw new BadRequestError(
-      `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name.slice(0, 64)}"`).join(', ')}; allowed: ${allowed.join(', ')}`,
+      `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name.slice(0, 64)}"`).join(', ')}; ${allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'this route takes no parameters'}`,
       { parameter: unknown[0]?.slice(0, 64), parameters: unknown.map((name) => name.slice(0, 64)), allowed },
     );
   }

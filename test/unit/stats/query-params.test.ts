@@ -100,6 +100,11 @@ describe('readQuery', () => {
     expect(error.parameter).toBe('bar');
   });
 
+  it('says so when a route takes no parameters at all', () => {
+    const error = badRequest(() => readQuery({ x: '1' }, null, []));
+    expect(error.message).toBe('unknown parameter "x"; this route takes no parameters');
+  });
+
   it('rejects a parameter given twice', () => {
     const error = badRequest(() =>
       readQuery({ window: 'last_7d' }, { window: ['last_1h', 'last_7d'] }, SUMMARY_PARAMS),
