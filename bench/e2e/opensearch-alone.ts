@@ -14,9 +14,9 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { type IndexerDeps, indexRecords } from '../../lambdas/indexer/indexer-core.js';
 import { receiptOf, storedJson, storeEvent } from '../../lambdas/ingest/stored-record.js';
 import { validateIncomingEvent } from '../../lambdas/shared/event-validation.js';
-import type { Log } from '../../lambdas/shared/logger.js';
 import { openSearchApi } from '../../lambdas/shared/opensearch-api.js';
 import { realTiming } from '../../lambdas/shared/retry.js';
+import { silentLog } from '../../test/helpers/factories.js';
 import { median } from '../shared/rounds.js';
 import { cpuBetween, processTreeCpu } from './process-cpu.js';
 
@@ -31,13 +31,6 @@ export interface OpenSearchAlone {
   /** The indexer's requests ÷ raw `_bulk`, per event. */
   indexerVsRaw: number;
 }
-
-const silent: Log = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-} as unknown as Log;
 
 /** The stored events (as ingest writes them to the stream) of each body, for `accountId`, received now. */
 export function storedBatches(bodies: string[], accountId: string, now = new Date()): string[][] {
@@ -60,7 +53,10 @@ export function storedBatches(bodies: string[], accountId: string, now = new Dat
   );
 }
 
-/** A Kinesis record of the event source mapping carrying `data` at `sequence`. */
+/**
+ * A Kinesis record of the event source mapping carrying `data` at `sequence`, arrived now (the tests'
+ * `kinesisRecord` has a fixed arrival time, which would make the records look hours old).
+ */
 export function streamRecord(data: string, sequence: number): KinesisStreamRecord {
   const sequenceNumber = String(sequence).padStart(20, '0');
   return {
@@ -98,7 +94,7 @@ export async function openSearchAlone(
     deadLetterQueueUrl: 'http://127.0.0.1:1/unused',
     indexPrefix: 'events',
     timing: realTiming,
-    log: silent,
+    log: silentLog,
     metrics: { count: () => undefined, flush: () => undefined },
     registryRetention: {},
   };

@@ -20,7 +20,7 @@ import { hashApiKey } from '../shared/api-keys.js';
 import { callerContext, requestApiKey } from '../shared/caller.js';
 import type { RateLimits } from '../shared/config.js';
 import { headerValue } from '../shared/http.js';
-import type { LiveGrant } from '../shared/live-tokens.js';
+import { LIVE_TOKEN_HEADER, type LiveGrant } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 
 export interface AuthorizerRequest {
@@ -63,9 +63,6 @@ export async function authorizeRequest(
     usageIdentifierKey: caller.keyHash,
   };
 }
-
-/** The header a live token comes in (never the query string: it would land in logs and histories). */
-export const LIVE_TOKEN_HEADER = 'x-live-token';
 
 type Caller = { record: ApiKeyRecord; keyHash: string } | { denied: string };
 

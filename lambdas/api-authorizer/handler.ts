@@ -15,13 +15,14 @@ import { logger } from '../shared/logger.js';
 import { type AuthorizerDeps, authorizeRequest } from './authorizer-core.js';
 
 const config = loadApiKeyConfig();
+const dynamo = dynamoDocumentClient();
 const keyStore = {
-  client: dynamoDocumentClient(),
+  client: dynamo,
   tableName: config.apiKeysTableName,
   ttlMs: config.cacheTtlMs,
 };
 const liveTokens = {
-  dynamo: dynamoDocumentClient(),
+  dynamo,
   tableName: loadLiveTokensTableName(),
   now: () => new Date(),
 };

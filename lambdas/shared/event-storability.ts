@@ -6,10 +6,10 @@
  *
  * Checked: nesting depth, the number and length of keys in `properties`, the number of array elements,
  * finite numbers (`1e400` parses as Infinity, which JSON would store as `null`), well-formed Unicode in
- * every string and key (a lone UTF-16 surrogate cannot be encoded as UTF-8, and DynamoDB and
- * OpenSearch would each mangle it differently), and reserved or empty keys. Types and
- * sizes are the schema's job (`event-schema.ts`), which runs only after these pass; the size limits
- * also keep every term `flat_object` indexes within Lucene's (see `MAX_PROPERTY_TERM_BYTES`).
+ * every string and key (a lone UTF-16 surrogate cannot be encoded as UTF-8, and DynamoDB and OpenSearch
+ * would each mangle it differently), and reserved or empty keys. Types and sizes are the schema's job
+ * (`event-schema.ts`), which runs only after these pass; the size limits also keep every term
+ * `flat_object` indexes within Lucene's (see `MAX_PROPERTY_TERM_BYTES`).
  */
 import {
   MAX_PROPERTIES_ARRAY_ITEMS,

@@ -5,10 +5,11 @@
  *
  * A token is random (256 bits), scoped to one account and short-lived; it is stored hashed, like API
  * keys, as an item of the live-tokens table: `{ tokenHash, accountId, keyHash, expiresAt,
- * sessionExpiresAt, createdAt }`, deleted by TTL after `expiresAt` (and refused at once: TTL deletion lags). A valid token
- * can be renewed for another one until the session it started ends (`sessionExpiresAt`, 12 hours after
- * the read key was given), so an open page keeps working without keeping the key, and a stolen token is
- * useful for at most an hour unless its thief keeps renewing it, and never past the session's end.
+ * sessionExpiresAt, createdAt }`, deleted by TTL after `expiresAt` (and refused at once: TTL deletion
+ * lags). A valid token can be renewed for another one until the session it started ends
+ * (`sessionExpiresAt`, 12 hours after the read key was given), so an open page keeps working without
+ * keeping the key, and a stolen token is useful for at most an hour unless its thief keeps renewing it,
+ * and never past the session's end.
  * `keyHash` names the read key that started the session: the REST API's authorizer throttles a token
  * with that key's usage plan and refuses it once the key is revoked.
  * Why a table rather than a signed (HMAC) token: docs/decisions.md.
@@ -16,6 +17,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 
+/** The header a live token comes in (never the query string of a REST call: it would land in logs). */
+export const LIVE_TOKEN_HEADER = 'x-live-token';
 /** Every live token starts with this, so it is recognizable (in a leak scan) and never mistaken for a key. */
 export const LIVE_TOKEN_PREFIX = 'lt_';
 /** How long one token is valid. */
@@ -131,7 +134,5 @@ function parseItem(item: Record<string, unknown> | undefined): LiveGrant | undef
   ) {
     return undefined;
   }
-  return typeof keyHash === 'string'
-    ? { accountId, keyHash, expiresAt, sessionExpiresAt }
-    : { accountId, expiresAt, sessionExpiresAt };
+  return { accountId, expiresAt, sessionExpiresAt, ...(typeof keyHash === 'string' ? { keyHash } : {}) };
 }

@@ -10,9 +10,11 @@ import health from '@opensearch-project/opensearch/api/cluster/health.js';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { createApiKeyLookup } from '../shared/api-keys.js';
+import { API_KEY_HEADER } from '../shared/caller.js';
 import { loadLiveTokensTableName, loadStatsApiConfig } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { headerValue, jsonResult } from '../shared/http.js';
+import { LIVE_TOKEN_HEADER } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { openSearchApi } from '../shared/opensearch-api.js';
 import { RollupStateCache } from './rollup-cache.js';
@@ -54,8 +56,8 @@ export const handler = apiHandler(
         pathParameters: event.pathParameters,
         query: event.queryStringParameters,
         multiValueQuery: event.multiValueQueryStringParameters,
-        apiKey: headerValue(event.headers, 'x-api-key'),
-        liveToken: headerValue(event.headers, 'x-live-token'),
+        apiKey: headerValue(event.headers, API_KEY_HEADER),
+        liveToken: headerValue(event.headers, LIVE_TOKEN_HEADER),
       },
       deps,
     );
