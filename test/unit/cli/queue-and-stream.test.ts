@@ -178,3 +178,67 @@ describe('re-reading a discarded batch from the stream', () => {
     expect(read).toEqual({ ok: false, records: [], reason: expect.stringMatching(/aged out/) });
   });
 });
+
+describe('a discarded batch that cannot be read', () => {
+  beforeEach(() => kinesisMock.reset());
+  const range = {
+    streamName: 'events',
+    shardId: 'shardId-000000000000',
+    startSequenceNumber: 'abc',
+    endSequenceNumber: 'abd',
+    batchSize: 2,
+  };
+
+  it('says why instead of throwing, when Kinesis refuses the range a malformed letter names', async () => {
+    kinesisMock.on(GetShardIteratorCommand).rejects(
+      Object.assign(new Error("Value 'abc' at 'startingSequenceNumber' failed to satisfy constraint"), {
+        name: 'ValidationException',
+      }),
+    );
+
+    const read = await readRange(new KinesisClient({}), range);
+
+    expect(read).toEqual({
+      ok: false,
+      records: [],
+      reason: expect.stringMatching(
+        /abc to abd of events\/shardId-000000000000 could not be read.*ValidationException/,
+      ),
+    });
+  });
+
+  it('keeps what it read when a later read fails', async () => {
+    kinesisMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    kinesisMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-1' })
+      .resolves({
+        Records: [{ SequenceNumber: '10', PartitionKey: 'a', Data: Buffer.from('x') }],
+        NextShardIterator: 'it-2',
+      });
+    kinesisMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-2' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+
+    const read = await readRange(new KinesisClient({}), {
+      ...range,
+      startSequenceNumber: '10',
+      endSequenceNumber: '11',
+    });
+
+    expect(read).toMatchObject({ ok: false, reason: expect.stringMatching(/ProvisionedThroughputExceeded/) });
+    expect(read.records.map((r) => r.sequenceNumber)).toEqual(['10']);
+  });
+
+  it('names the deleted stream as a cause when the stream or shard does not exist', async () => {
+    kinesisMock
+      .on(GetShardIteratorCommand)
+      .rejects(Object.assign(new Error('Stream gone not found'), { name: 'ResourceNotFoundException' }));
+
+    const read = await readRange(new KinesisClient({}), { ...range, streamName: 'gone' });
+
+    expect(read).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/stream gone or its shard .* was deleted/),
+    });
+  });
+});
