@@ -116,15 +116,17 @@ describe('holding the dead-letter queue', () => {
   });
 });
 
+/** A discarded batch of three records. */
+const range = {
+  streamName: 'events',
+  shardId: 'shardId-000000000000',
+  startSequenceNumber: '10',
+  endSequenceNumber: '12',
+  batchSize: 3,
+};
+
 describe('re-reading a discarded batch from the stream', () => {
   beforeEach(() => kinesisMock.reset());
-  const range = {
-    streamName: 'events',
-    shardId: 'shardId-000000000000',
-    startSequenceNumber: '10',
-    endSequenceNumber: '12',
-    batchSize: 3,
-  };
   const record = (sequence: string) => ({
     SequenceNumber: sequence,
     PartitionKey: `a:${sequence}`,
@@ -181,13 +183,7 @@ describe('re-reading a discarded batch from the stream', () => {
 
 describe('a discarded batch that cannot be read', () => {
   beforeEach(() => kinesisMock.reset());
-  const range = {
-    streamName: 'events',
-    shardId: 'shardId-000000000000',
-    startSequenceNumber: 'abc',
-    endSequenceNumber: 'abd',
-    batchSize: 2,
-  };
+  const malformed = { ...range, startSequenceNumber: 'abc', endSequenceNumber: 'abd' };
 
   it('says why instead of throwing, when Kinesis refuses the range a malformed letter names', async () => {
     kinesisMock.on(GetShardIteratorCommand).rejects(
@@ -196,7 +192,7 @@ describe('a discarded batch that cannot be read', () => {
       }),
     );
 
-    const read = await readRange(new KinesisClient({}), range);
+    const read = await readRange(new KinesisClient({}), malformed);
 
     expect(read).toEqual({
       ok: false,
@@ -209,12 +205,10 @@ describe('a discarded batch that cannot be read', () => {
 
   it('keeps what it read when a later read fails', async () => {
     kinesisMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
-    kinesisMock
-      .on(GetRecordsCommand, { ShardIterator: 'it-1' })
-      .resolves({
-        Records: [{ SequenceNumber: '10', PartitionKey: 'a', Data: Buffer.from('x') }],
-        NextShardIterator: 'it-2',
-      });
+    kinesisMock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolves({
+      Records: [{ SequenceNumber: '10', PartitionKey: 'a', Data: Buffer.from('x') }],
+      NextShardIterator: 'it-2',
+    });
     kinesisMock
       .on(GetRecordsCommand, { ShardIterator: 'it-2' })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
