@@ -1,4 +1,9 @@
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -9,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { holdAll } from '../../../cli/dead-letters/queue.js';
 import { readRange } from '../../../cli/dead-letters/stream-reader.js';
+import { putCopies } from '../../../cli/dead-letters/stream-writer.js';
 
 const sqsMock = mockClient(SQSClient);
 /** The inputs of every call of `command` the mock received. */
@@ -234,5 +240,46 @@ describe('a discarded batch that cannot be read', () => {
       ok: false,
       reason: expect.stringMatching(/stream gone or its shard .* was deleted/),
     });
+  });
+});
+
+describe('putting redriven copies on the stream', () => {
+  beforeEach(() => kinesisMock.reset());
+  const copies = ['a:1', 'a:2'].map((id) => ({ id, data: Buffer.from(id), partitionKey: id }));
+
+  it('fails at once, naming why, when the stream is gone, instead of retrying until the budget runs out', async () => {
+    kinesisMock
+      .on(PutRecordsCommand)
+      .rejects(Object.assign(new Error('Stream events not found'), { name: 'ResourceNotFoundException' }));
+    const started = Date.now();
+
+    const outcome = await putCopies(new KinesisClient({}), 'events', copies, { budgetMs: 30_000 });
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(1);
+    expect(outcome.acknowledged.size).toBe(0);
+    expect([...outcome.failed.values()]).toEqual([
+      'ResourceNotFoundException: Stream events not found',
+      'ResourceNotFoundException: Stream events not found',
+    ]);
+  });
+
+  it('retries what Kinesis throttles, and takes what it acknowledges', async () => {
+    kinesisMock
+      .on(PutRecordsCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+      )
+      .resolves({
+        Records: [
+          { SequenceNumber: '1', ShardId: 's' },
+          { SequenceNumber: '2', ShardId: 's' },
+        ],
+      });
+
+    const outcome = await putCopies(new KinesisClient({}), 'events', copies, { budgetMs: 30_000 });
+
+    expect(outcome.failed.size).toBe(0);
+    expect([...outcome.acknowledged.keys()]).toEqual(['a:1', 'a:2']);
   });
 });
