@@ -23,6 +23,7 @@ const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: {
   createStreamMs: number;
   deleteStreamMs: number;
   updateStreamMs: number;
+  shardLimit: number;
 }) => Server;
 
 const REGION = 'us-east-1';
@@ -31,7 +32,8 @@ let kinesis: KinesisClient;
 const mappings: KinesisEventSourceMapping[] = [];
 
 beforeAll(async () => {
-  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  // One one-shard stream per test: more than kinesalite's default limit of 10 shards.
+  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   kinesis = new KinesisClient({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
