@@ -70,7 +70,10 @@ export function createOutput(
 /** Aligned columns; numbers right-aligned. */
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
-  const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  // A fold, not Math.max(...lengths): a table of 130,000 rows would overflow the call stack.
+  const widths = header.map((_, column) =>
+    cells.reduce((width, row) => Math.max(width, (row[column] ?? '').length), 0),
+  );
   const numeric = header.map(
     (_, column) => rows.length > 0 && rows.every((row) => typeof row[column] === 'number'),
   );

@@ -132,7 +132,7 @@ function consumerLetter(message: QueueMessage, letter: DeadLetter): EventLetter 
     at: Date.parse(letter.failedAt) || message.sentAt || 0,
     sequenceNumber: letter.sequenceNumber,
     ...optionalString(letter, 'shardId'),
-    ...(letter.partitionKey ? { partitionKey: letter.partitionKey } : {}),
+    ...partitionKeyOf(letter),
   };
   if (letter.event !== undefined && !(letter as { truncated?: boolean }).truncated) {
     const data = Buffer.from(JSON.stringify(letter.event));
@@ -218,6 +218,21 @@ function isDeadLetter(body: unknown): body is DeadLetter {
     typeof letter.reason === 'string' &&
     typeof letter.sequenceNumber === 'string'
   );
+}
+
+/** Kinesis's bounds on a partition key, in characters. */
+const MAX_PARTITION_KEY_LENGTH = 256;
+
+/**
+ * The letter's partition key, when Kinesis would take it. A malformed or hand-written letter may name
+ * none, a number or an over-long one: its event then goes back under the key ingest gives it
+ * (`redrive-cases.ts`), instead of failing the PutRecords of every copy it shares a request with.
+ */
+function partitionKeyOf(letter: DeadLetter): { partitionKey?: string } {
+  const key: unknown = letter.partitionKey;
+  return typeof key === 'string' && key.length > 0 && key.length <= MAX_PARTITION_KEY_LENGTH
+    ? { partitionKey: key }
+    : {};
 }
 
 function optionalString(body: object, name: string): Record<string, string> {

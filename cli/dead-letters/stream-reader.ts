@@ -8,9 +8,11 @@
 import {
   type _Record,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { errorSummary } from '../../lambdas/shared/error-summary.js';
 import { decodeRecord, type RecordDecoding } from '../../lambdas/shared/kinesis-records.js';
 import { sequenceAfter } from '../../lambdas/stats/rollup-model.js';
 import { type BatchLetter, streamNameOfArn } from './letters.js';
@@ -69,21 +71,18 @@ export async function readRange(kinesis: KinesisClient, range: BatchRange): Prom
     );
     iterator = output.ShardIterator;
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'ResourceNotFoundException' || name === 'InvalidArgumentException') {
-      return {
-        ok: false,
-        records: [],
-        reason: `the records are no longer on the stream (${name}: ${(error as Error).message.slice(0, 200)}); they aged out of its retention`,
-      };
-    }
-    throw error;
+    return { ok: false, records: [], reason: unreadable(error, range) };
   }
   const records: StreamRecord[] = [];
   let emptyReads = 0;
   let reachedEnd = false;
   while (iterator && !reachedEnd && emptyReads < MAX_EMPTY_READS) {
-    const output = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    let output: GetRecordsCommandOutput;
+    try {
+      output = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    } catch (error) {
+      return { ok: false, records, reason: unreadable(error, range) };
+    }
     const batch = output.Records ?? [];
     emptyReads = batch.length === 0 ? emptyReads + 1 : 0;
     for (const record of batch) {
@@ -99,6 +98,23 @@ export async function readRange(kinesis: KinesisClient, range: BatchRange): Prom
     if (!reachedEnd && batch.length === 0 && output.MillisBehindLatest === 0) break;
   }
   return checkComplete(range, records);
+}
+
+/**
+ * Why a range could not be read. Never thrown: one letter naming a deleted stream, or sequence numbers
+ * Kinesis refuses (a malformed on-failure record), must not stop the redrive or listing of the others;
+ * the letter is kept with this reason.
+ */
+function unreadable(error: unknown, range: BatchRange): string {
+  const { name, message } = errorSummary(error);
+  const detail = `${name}: ${message}`;
+  if (name === 'ResourceNotFoundException') {
+    return `the records are no longer on the stream (${detail}): they aged out of its retention, or stream ${range.streamName} or its shard ${range.shardId} was deleted`;
+  }
+  if (name === 'InvalidArgumentException') {
+    return `the records are no longer on the stream (${detail}); they aged out of its retention`;
+  }
+  return `records ${range.startSequenceNumber} to ${range.endSequenceNumber} of ${range.streamName}/${range.shardId} could not be read (${detail})`;
 }
 
 function toStreamRecord(shardId: string, record: _Record): StreamRecord {

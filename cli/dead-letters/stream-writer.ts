@@ -1,7 +1,9 @@
 /**
  * Puts redriven records back on the stream. PutRecords is not all-or-nothing: every entry's result is
  * read, and only the entries with an `ErrorCode` are sent again, with the shared backoff, until the time
- * budget runs out. A copy counts as redriven only once Kinesis gave it a sequence number.
+ * budget runs out. A copy counts as redriven only once Kinesis gave it a sequence number. An error no
+ * retry can cure (the stream deleted, access denied, a request refused as invalid) fails its copies at
+ * once, naming it, instead of being retried until the budget runs out.
  */
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { chunkBySize } from '../../lambdas/shared/concurrency.js';
@@ -27,6 +29,20 @@ export interface PutOutcome {
   failed: Map<string, string>;
 }
 
+/** Errors of a whole PutRecords that the same request would meet again. */
+const FINAL_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+]);
+
 interface Pending {
   copy: Copy;
   lastError?: string;
@@ -40,6 +56,7 @@ export async function putCopies(
   options: { budgetMs: number; progress?: Progress },
 ): Promise<PutOutcome> {
   const acknowledged = new Map<string, string>();
+  const given: Pending[] = [];
   const deadline = Date.now() + options.budgetMs;
   const attempt = async (pending: Pending[]): Promise<Pending[]> => {
     const again: Pending[] = [];
@@ -70,7 +87,7 @@ export async function putCopies(
         const { name, message } = errorSummary(error);
         for (const entry of chunk) {
           entry.lastError = `${name}: ${message}`;
-          again.push(entry);
+          (FINAL_ERRORS.has(name) ? given : again).push(entry);
         }
       }
       options.progress?.update(
@@ -89,6 +106,8 @@ export async function putCopies(
   options.progress?.finish(`${acknowledged.size} of ${copies.length} record(s) acknowledged by Kinesis`);
   return {
     acknowledged,
-    failed: new Map(remaining.map((entry) => [entry.copy.id, entry.lastError ?? 'not acknowledged'])),
+    failed: new Map(
+      [...given, ...remaining].map((entry) => [entry.copy.id, entry.lastError ?? 'not acknowledged']),
+    ),
   };
 }

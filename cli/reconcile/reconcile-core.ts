@@ -150,8 +150,12 @@ async function checkAccounts(
   deps: ReconcileDeps,
 ): Promise<AccountCheck[]> {
   const byAccount = new Map<string, RunEvent[]>();
-  for (const event of events)
-    byAccount.set(event.accountId, [...(byAccount.get(event.accountId) ?? []), event]);
+  for (const event of events) {
+    // Pushed, not copied: copying the account's list per event is quadratic in a run's size.
+    const own = byAccount.get(event.accountId) ?? [];
+    own.push(event);
+    byAccount.set(event.accountId, own);
+  }
   const checks: AccountCheck[] = [];
   for (const [accountId, own] of byAccount) {
     // An event is placed in time by the run file, its document, or the letter that holds it.
@@ -165,8 +169,11 @@ async function checkAccounts(
     const times = own.map(timeOf).filter((at) => Number.isFinite(at));
     if (times.length === 0) continue;
     const unplaced = own.filter((event) => markers.has(event.key) && !Number.isFinite(timeOf(event)));
-    const from = bucketStart(Math.min(...times), 'hour');
-    const to = nextBucketStart(bucketStart(Math.max(...times), 'hour'), 'hour');
+    // Folds, not Math.min(...times): spreading a run of 130,000 events overflows the call stack.
+    const earliest = times.reduce((a, b) => Math.min(a, b));
+    const latest = times.reduce((a, b) => Math.max(a, b));
+    const from = bucketStart(earliest, 'hour');
+    const to = nextBucketStart(bucketStart(latest, 'hour'), 'hour');
     const indexed = own.filter((event) => (documents.get(event.key)?.length ?? 0) > 0);
     const counted = own.filter((event) => markers.has(event.key));
     const runDocuments = own.reduce((sum, event) => sum + (documents.get(event.key)?.length ?? 0), 0);

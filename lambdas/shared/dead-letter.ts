@@ -107,11 +107,27 @@ const MAX_BATCH_BYTES = 256 * 1024;
 /** Room for one message; raw data of an undecodable record may be larger and is cut to fit. */
 const MAX_MESSAGE_BYTES = 250 * 1024;
 
+/**
+ * The two code points SQS refuses in a message body (it takes only XML's characters: #x9, #xA, #xD,
+ * #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF). JSON.stringify escapes every other one of them
+ * (controls, lone surrogates), but writes U+FFFE and U+FFFF as they are, and admission lets them through
+ * (they are well-formed Unicode). Escaped, the body is the same JSON.
+ */
+const NOT_XML_CHARACTERS = /[\uFFFE\uFFFF]/g;
+
+/** A JSON text SQS accepts as it is. */
+function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    NOT_XML_CHARACTERS,
+    (character) => `\\u${character.charCodeAt(0).toString(16)}`,
+  );
+}
+
 function serializeLetter(letter: DeadLetter): string {
-  const body = JSON.stringify(letter);
+  const body = sqsSafeJson(letter);
   if (Buffer.byteLength(body) <= MAX_MESSAGE_BYTES) return body;
   const keep = Math.max(0, MAX_MESSAGE_BYTES - 4096);
-  return JSON.stringify({
+  return sqsSafeJson({
     ...letter,
     event: undefined,
     data: (letter.data ?? Buffer.from(JSON.stringify(letter.event)).toString('base64')).slice(0, keep),

@@ -12,6 +12,11 @@
  * 5. merge each sub-item's counted records into its state and put it with a version check, advancing
  *    its fence (`rollup-item-writer.ts`).
  *
+ * A fence says every record of the shard up to it is applied in the sub-item, so it must never pass a
+ * record still waiting to be applied there: when bisecting applies a later half after an earlier half's
+ * record failed for a while (throttled), the sub-items that record lacks are not written by later
+ * records (`behind`); they wait with it, and are retried together.
+ *
  * A sub-item is written with all of its pending records or not at all; the records of a sub-item that
  * could not be written take the classified outcome of its failure. A failure of the whole group (a
  * read or the markers) is thrown as a `GroupFailure`, for the skeleton to retry or bisect.
@@ -54,14 +59,26 @@ export interface ShardApplication {
   claims: Map<string, 'count' | 'fill'>;
 }
 
-/** Applies `events` of shard `shardId`; throws a `GroupFailure` when the group fails as a whole. */
+/** A record of the shard, earlier in this invocation, still to be applied in the buckets it lacks. */
+export interface WaitingRecord {
+  event: BatchEvent;
+  /** Labels of the buckets it is applied in already. */
+  held: Set<string>;
+}
+
+/**
+ * Applies `events` of shard `shardId`, never past a record of `behind` in a sub-item it lacks; throws a
+ * `GroupFailure` when the group fails as a whole.
+ */
 export async function applyShard(
   shardId: string,
   events: BatchEvent[],
   deps: ShardApplyDeps,
   deadline: number,
+  behind: WaitingRecord[] = [],
 ): Promise<ShardApplication> {
   const now = deps.timing.now();
+  const waitingFrom = lowestWaiting(shardId, behind, now);
   const options: BatchOptions = {
     dynamo: deps.dynamo,
     tableName: deps.tableName,
@@ -121,8 +138,14 @@ export async function applyShard(
     const record = stored.get(item.id);
     if (!record) return;
     const pending = pendingRecords(item, record);
+    const waiting = waitingFrom.get(item.id);
     if (pending.some((r) => resolutions.get(r.recordId) === 'unknown')) {
       failures.set(item.id, { kind: 'transient', reason: 'dedupe marker not resolved' });
+    } else if (waiting !== undefined && pending.some((r) => sequenceAfter(r.sequenceNumber, waiting))) {
+      failures.set(item.id, {
+        kind: 'transient',
+        reason: 'an earlier record of the rollup item is still to be applied',
+      });
     } else if (pending.length > 0 && failedAccounts.has(item.accountId)) {
       failures.set(item.id, { kind: 'transient', reason: 'shard registry not updated' });
     } else {
@@ -147,6 +170,28 @@ export async function applyShard(
     result.outcomes.set(record.recordId, counted ? { kind: 'done' } : { kind: 'duplicate' });
   }
   return result;
+}
+
+/** Per sub-item id, the lowest sequence number of a waiting record that lacks it. */
+function lowestWaiting(shardId: string, behind: WaitingRecord[], now: number): Map<string, string> {
+  const lowest = new Map<string, string>();
+  if (behind.length === 0) return lowest;
+  const held = new Map(behind.map((waiting) => [waiting.event.recordId, waiting.held]));
+  const plan = planBatch(
+    shardId,
+    behind.map((waiting) => waiting.event),
+    now,
+  );
+  for (const record of plan.records) {
+    for (const id of record.itemIds) {
+      const label = bucketLabel((plan.items.get(id) as TouchedItem).bucket);
+      if (held.get(record.recordId)?.has(label)) continue;
+      const current = lowest.get(id);
+      if (current === undefined || sequenceAfter(current, record.sequenceNumber))
+        lowest.set(id, record.sequenceNumber);
+    }
+  }
+  return lowest;
 }
 
 /** Of two failures of one record, the one that bisecting can act on. */

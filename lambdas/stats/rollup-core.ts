@@ -26,7 +26,7 @@ import type { CrashJournal } from '../shared/stream-consumer-crashes.js';
 import { type Claim, releaseClaims } from './dedupe.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
 import { type AppliedLogEntry, writeAppliedEntry } from './rollup-applied-log.js';
-import { applyShard, type ShardApplyDeps } from './rollup-apply.js';
+import { applyShard, type ShardApplyDeps, type WaitingRecord } from './rollup-apply.js';
 import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
 import type { ShardRegistryCache } from './shard-registry.js';
@@ -69,6 +69,11 @@ class RollupSink implements Sink {
   readonly #deadLettered = new Set<string>();
   /** Shards with an event dead-lettered half-way: their entry must be written whatever the age. */
   readonly #mustLog = new Set<string>();
+  /**
+   * Events not applied yet in every bucket (failed, or in a group that failed), by record id: no later
+   * record may move a sub-item they lack past them (`rollup-apply.ts`).
+   */
+  readonly #waiting = new Map<string, BatchEvent>();
 
   readonly crashJournal: CrashJournal;
 
@@ -83,8 +88,10 @@ class RollupSink implements Sink {
       byShard.set(event.shardId, [...(byShard.get(event.shardId) ?? []), event]);
     }
     const outcomes = new Map<string, EventOutcome>();
+    // Until an outcome says otherwise (a throw fails the whole group), these events wait.
+    for (const event of events) this.#waiting.set(event.recordId, event);
     for (const [shardId, group] of byShard) {
-      const application = await applyShard(shardId, group, this.deps, deadline);
+      const application = await applyShard(shardId, group, this.deps, deadline, this.behind(shardId, group));
       for (const [recordId, outcome] of application.outcomes) outcomes.set(recordId, outcome);
       for (const [recordId, labels] of application.held) {
         const held = this.#held.get(recordId) ?? new Set<string>();
@@ -94,13 +101,22 @@ class RollupSink implements Sink {
       for (const [recordId, labels] of application.buckets) this.#buckets.set(recordId, labels);
       for (const [recordId, kind] of application.claims) this.#claims.set(recordId, kind);
     }
-    return events.map(
-      (event) =>
-        outcomes.get(event.recordId) ?? {
-          kind: 'transient',
-          reason: 'the rollup writer did not settle the event',
-        },
-    );
+    return events.map((event) => {
+      const outcome = outcomes.get(event.recordId) ?? {
+        kind: 'transient',
+        reason: 'the rollup writer did not settle the event',
+      };
+      if (outcome.kind === 'done' || outcome.kind === 'duplicate') this.#waiting.delete(event.recordId);
+      return outcome;
+    });
+  }
+
+  /** The shard's waiting events outside `group`, with the buckets they hold already. */
+  private behind(shardId: string, group: BatchEvent[]): WaitingRecord[] {
+    const inGroup = new Set(group.map((event) => event.recordId));
+    return [...this.#waiting.values()]
+      .filter((event) => event.shardId === shardId && !inGroup.has(event.recordId))
+      .map((event) => ({ event, held: this.#held.get(event.recordId) ?? new Set<string>() }));
   }
 
   classifyThrown(error: unknown): EventOutcome {
@@ -132,6 +148,9 @@ class RollupSink implements Sink {
         unprepared.push(...halfway.filter((event) => event.shardId === shardId));
       } else this.#mustLog.add(shardId);
     }
+    // A dead-lettered event waits no more: its redrive, a new record, fills what it lacks. One that
+    // could not be prepared is reported, so the shard is redelivered from it.
+    for (const event of events) if (!unprepared.includes(event)) this.#waiting.delete(event.recordId);
     return unprepared;
   }
 

@@ -46,6 +46,8 @@ export interface BroadcastCounts {
   timedOut: number;
   /** Events too large for a frame, pushed in their truncated form. */
   truncated: number;
+  /** Frames not posted because the invocation's deadline came first. */
+  skipped: number;
 }
 
 export interface BroadcastOutcome {
@@ -63,12 +65,24 @@ export async function broadcastRecords(
   deadline: number,
 ): Promise<BroadcastOutcome> {
   const settings = { ...DEFAULT_FAN_OUT, ...deps.fanOut };
-  const counts: BroadcastCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0, truncated: 0 };
+  const counts: BroadcastCounts = {
+    frames: 0,
+    gone: 0,
+    postFailures: 0,
+    timedOut: 0,
+    truncated: 0,
+    skipped: 0,
+  };
   const sink: Sink = {
     metrics: { done: METRIC.pushed, duplicate: METRIC.alreadyPushed },
-    apply: (events) => pushEvents(events, deps, settings, counts),
+    apply: (events, until) => pushEvents(events, deps, settings, counts, until),
   };
   const outcome = await consumeBatch(records, sink, deps, deadline);
+  if (counts.skipped > 0) {
+    deps.log.warn('frames skipped: the deadline came before every connection got its frames', {
+      skipped: counts.skipped,
+    });
+  }
   if (counts.truncated > 0) {
     deps.log.info('events too large for a frame were pushed truncated', { truncated: counts.truncated });
   }
@@ -82,6 +96,7 @@ async function pushEvents(
   deps: BroadcastDeps,
   settings: FanOutSettings,
   counts: BroadcastCounts,
+  deadline: number,
 ): Promise<EventOutcome[]> {
   const byAccount = new Map<string, StoredEvent[]>();
   for (const { event } of events) {
@@ -92,7 +107,7 @@ async function pushEvents(
 
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
   const unlisted = new Map<string, string>();
-  const deliveries: Delivery[] = [];
+  const byAccountDeliveries: Delivery[][] = [];
   for (const [accountId, accountEvents] of byAccount) {
     let connections: ConnectionItem[];
     try {
@@ -103,24 +118,42 @@ async function pushEvents(
       continue;
     }
     const plan = planDeliveries(connections, accountEvents, nowSeconds, settings.maxFrameBytes);
-    deliveries.push(...plan.deliveries);
+    byAccountDeliveries.push(plan.deliveries);
     counts.truncated += plan.truncated;
   }
 
-  const delivered = await deliver(deliveries, {
+  const delivered = await deliver(takeTurns(byAccountDeliveries), {
     management: deps.management,
     log: deps.log,
     forget: (connectionId) => forget(connectionId, deps),
     settings,
+    until: { deadline, now: deps.timing.now },
   });
   counts.frames += delivered.frames;
   counts.gone += delivered.gone;
   counts.postFailures += delivered.postFailures;
   counts.timedOut += delivered.timedOut;
+  counts.skipped += delivered.skipped;
   return events.map(({ event }) => {
     const reason = unlisted.get(event.account_id);
     return reason ? { kind: 'transient', reason } : { kind: 'done' };
   });
+}
+
+/**
+ * The accounts' deliveries in turns, one connection of each account at a time: an account with thousands
+ * of connections must not make another account's viewers wait behind all of them.
+ */
+function takeTurns(byAccount: Delivery[][]): Delivery[] {
+  const turns: Delivery[] = [];
+  const longest = byAccount.reduce((most, deliveries) => Math.max(most, deliveries.length), 0);
+  for (let turn = 0; turn < longest; turn += 1) {
+    for (const deliveries of byAccount) {
+      const delivery = deliveries[turn];
+      if (delivery) turns.push(delivery);
+    }
+  }
+  return turns;
 }
 
 async function connectionsOf(accountId: string, deps: BroadcastDeps): Promise<ConnectionItem[]> {

@@ -4,7 +4,9 @@
  * `concurrency` in flight and a time limit per post, so one slow or dead connection holds one lane for
  * at most `postTimeoutMs` and never delays the others beyond that. A connection's frames go in order;
  * after a failure or a timeout the rest of its frames are dropped (the page fills the gap from
- * `/events`), and a 410 Gone forgets the connection.
+ * `/events`), and a 410 Gone forgets the connection. No post starts after the invocation's deadline: an
+ * account with thousands of connections must not run the function into its timeout, which would fail
+ * the batch and repeat every frame to every connection (the frames left are skipped and counted).
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
@@ -89,6 +91,8 @@ export interface DeliveryDeps {
   /** Forgets a connection that answered 410 Gone. */
   forget: (connectionId: string) => Promise<void>;
   settings: Pick<FanOutSettings, 'concurrency' | 'postTimeoutMs'>;
+  /** No post starts at or after `deadline` (epoch ms, by `now`), and none runs past it. */
+  until?: { deadline: number; now: () => number };
 }
 
 export interface DeliveryCounts {
@@ -96,16 +100,28 @@ export interface DeliveryCounts {
   gone: number;
   postFailures: number;
   timedOut: number;
+  /** Frames not posted because the deadline came first. */
+  skipped: number;
 }
 
 /** Posts every delivery; never throws (live push is best effort, the durable path is the indexer). */
 export async function deliver(deliveries: readonly Delivery[], deps: DeliveryDeps): Promise<DeliveryCounts> {
-  const counts: DeliveryCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0 };
+  const counts: DeliveryCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0, skipped: 0 };
+  const left = () => (deps.until ? deps.until.deadline - deps.until.now() : Number.POSITIVE_INFINITY);
   // One lane per connection keeps its frames in order; lanes of different connections run in parallel.
   await forEachWithConcurrency(deliveries, deps.settings.concurrency, async ({ connectionId, frames }) => {
-    for (const frame of frames) {
+    for (const [position, frame] of frames.entries()) {
+      if (left() <= 0) {
+        counts.skipped += frames.length - position;
+        return;
+      }
       try {
-        const outcome = await postWithin(deps, connectionId, frame);
+        const outcome = await postWithin(
+          deps,
+          connectionId,
+          frame,
+          Math.min(deps.settings.postTimeoutMs, left()),
+        );
         if (outcome === 'timeout') {
           counts.timedOut += 1;
           deps.log.warn('post to connection timed out; skipping it for this batch', {
@@ -135,6 +151,7 @@ async function postWithin(
   deps: DeliveryDeps,
   connectionId: string,
   frame: string,
+  timeoutMs: number,
 ): Promise<'ok' | 'timeout'> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -142,7 +159,7 @@ async function postWithin(
     timer = setTimeout(() => {
       controller.abort();
       resolve('timeout');
-    }, deps.settings.postTimeoutMs);
+    }, timeoutMs);
   });
   try {
     // Raced as well as aborted: whatever the client does with the signal, the lane is free on time.

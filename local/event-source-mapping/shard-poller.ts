@@ -6,7 +6,7 @@
 
 import { ENDED } from '../lifetime.js';
 import { type BatchContext, describeError, noCounts, runBatch, type ShardCounters } from './batch-runner.js';
-import { type BatchingSettings, batchReady } from './batching.js';
+import { type BatchingSettings, batchReady, nextBatchLength } from './batching.js';
 import { compareSequenceNumbers, ShardCheckpoint } from './checkpoint.js';
 import type { StreamRecord } from './kinesis-event.js';
 import { isThrottling, type ShardReader } from './shard-reader.js';
@@ -65,16 +65,18 @@ export class ShardPoller {
   async run(): Promise<void> {
     const { lifetime, now } = this.context;
     while (!lifetime.ended) {
-      const needsRecords = !this.#exhausted && this.#buffer.length < this.settings.batchSize;
+      const needsRecords =
+        !this.#exhausted && !this.payloadFull() && this.#buffer.length < this.settings.batchSize;
       const waitAfterFailedRead = needsRecords ? await this.fill() : 0;
       if (lifetime.ended) return;
       const state = {
         bufferedRecords: this.#buffer.length,
         bufferedSinceMs: this.#bufferedSinceMs,
         shardExhausted: this.#exhausted,
+        payloadFull: this.payloadFull(),
       };
       if (batchReady(state, this.settings, now())) {
-        const batch = this.#buffer.splice(0, this.settings.batchSize);
+        const batch = this.#buffer.splice(0, nextBatchLength(this.#buffer, this.settings.batchSize));
         if (this.#buffer.length > 0) this.#bufferedSinceMs = now();
         this.#inFlight = batch;
         const outcome = await runBatch(this, batch, this.context);
@@ -89,6 +91,11 @@ export class ShardPoller {
       }
       await lifetime.sleep(waitAfterFailedRead || this.settings.pollIntervalMs);
     }
+  }
+
+  /** The buffered records make more than one invocation's payload: invoke them, read no more. */
+  private payloadFull(): boolean {
+    return nextBatchLength(this.#buffer, this.settings.batchSize) < this.#buffer.length;
   }
 
   /**

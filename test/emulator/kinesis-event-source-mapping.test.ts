@@ -23,6 +23,7 @@ const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: {
   createStreamMs: number;
   deleteStreamMs: number;
   updateStreamMs: number;
+  shardLimit: number;
 }) => Server;
 
 const REGION = 'us-east-1';
@@ -31,7 +32,8 @@ let kinesis: KinesisClient;
 const mappings: KinesisEventSourceMapping[] = [];
 
 beforeAll(async () => {
-  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  // One one-shard stream per test: more than kinesalite's default limit of 10 shards.
+  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   kinesis = new KinesisClient({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -273,6 +275,28 @@ describe('startKinesisEventSourceMapping against kinesalite', () => {
     // Assess
     await eventually(() => expect(fn.events.flatMap(namesIn)).toEqual(['n1', 'n2', 'n3']));
     expect(fn.events.map(namesIn)[0]).toEqual(['n1', 'n2']);
+  });
+
+  it('never invokes with more than the 6 MB payload limit, whatever BatchSize says', async () => {
+    // Prepare: nine records of 900 KB (1.2 MB each in base64), put four at a time (PutRecords takes 5 MB).
+    const big = (index: number) => `${index}`.padEnd(900 * 1024, 'x');
+    const { streamName } = await givenStreamWith([]);
+    for (const first of [0, 4, 8]) {
+      await put(streamName, [first, first + 1, first + 2, first + 3].filter((index) => index < 9).map(big));
+    }
+
+    // Act
+    const { fn } = start(streamName, () => null, mappingSettings({ batchSize: 10 }));
+
+    // Assess: every record delivered once, in order, in invocations of at most 6 MB.
+    await eventually(() => expect(fn.events.flatMap(namesIn)).toHaveLength(9), 15_000);
+    expect(fn.events.flatMap(namesIn).map((name) => Number.parseInt(name, 10))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+    expect(fn.events.length).toBeGreaterThan(1);
+    for (const event of fn.events) {
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
+    }
   });
 
   it('gathers records for MaximumBatchingWindowInSeconds before invoking', async () => {

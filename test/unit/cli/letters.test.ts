@@ -92,6 +92,21 @@ describe('reading dead letters', () => {
     expect(streamNameOfArn('arn:aws:kinesis:eu-west-1:1:stream/events-prod')).toBe('events-prod');
   });
 
+  it('drops a partition key Kinesis would refuse (a number, over 256 characters): the event goes back under its own', () => {
+    const event = storedEvent({ account_id: 'acct-7', event_id: 'e-pk' });
+    const malformed = [12345, 'p'.repeat(257), ''].map((partitionKey) =>
+      parseLetter(queueMessage(eventDeadLetter(event, { partitionKey: partitionKey as string }))),
+    );
+
+    for (const letter of malformed) {
+      expect(letter).toMatchObject({ kind: 'event', key: 'acct-7:e-pk' });
+      expect(letter).not.toHaveProperty('partitionKey');
+    }
+    expect(parseLetter(queueMessage(eventDeadLetter(event, { partitionKey: 'acct-7:e-pk' })))).toMatchObject({
+      partitionKey: 'acct-7:e-pk',
+    });
+  });
+
   it('keeps what it cannot read as an unknown letter, never throwing', () => {
     expect(parseLetter(queueMessage('{{{'))).toMatchObject({
       kind: 'unknown',

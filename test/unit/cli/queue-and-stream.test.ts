@@ -1,4 +1,9 @@
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -9,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { holdAll } from '../../../cli/dead-letters/queue.js';
 import { readRange } from '../../../cli/dead-letters/stream-reader.js';
+import { putCopies } from '../../../cli/dead-letters/stream-writer.js';
 
 const sqsMock = mockClient(SQSClient);
 /** The inputs of every call of `command` the mock received. */
@@ -116,15 +122,17 @@ describe('holding the dead-letter queue', () => {
   });
 });
 
+/** A discarded batch of three records. */
+const range = {
+  streamName: 'events',
+  shardId: 'shardId-000000000000',
+  startSequenceNumber: '10',
+  endSequenceNumber: '12',
+  batchSize: 3,
+};
+
 describe('re-reading a discarded batch from the stream', () => {
   beforeEach(() => kinesisMock.reset());
-  const range = {
-    streamName: 'events',
-    shardId: 'shardId-000000000000',
-    startSequenceNumber: '10',
-    endSequenceNumber: '12',
-    batchSize: 3,
-  };
   const record = (sequence: string) => ({
     SequenceNumber: sequence,
     PartitionKey: `a:${sequence}`,
@@ -176,5 +184,102 @@ describe('re-reading a discarded batch from the stream', () => {
     const read = await readRange(new KinesisClient({}), range);
 
     expect(read).toEqual({ ok: false, records: [], reason: expect.stringMatching(/aged out/) });
+  });
+});
+
+describe('a discarded batch that cannot be read', () => {
+  beforeEach(() => kinesisMock.reset());
+  const malformed = { ...range, startSequenceNumber: 'abc', endSequenceNumber: 'abd' };
+
+  it('says why instead of throwing, when Kinesis refuses the range a malformed letter names', async () => {
+    kinesisMock.on(GetShardIteratorCommand).rejects(
+      Object.assign(new Error("Value 'abc' at 'startingSequenceNumber' failed to satisfy constraint"), {
+        name: 'ValidationException',
+      }),
+    );
+
+    const read = await readRange(new KinesisClient({}), malformed);
+
+    expect(read).toEqual({
+      ok: false,
+      records: [],
+      reason: expect.stringMatching(
+        /abc to abd of events\/shardId-000000000000 could not be read.*ValidationException/,
+      ),
+    });
+  });
+
+  it('keeps what it read when a later read fails', async () => {
+    kinesisMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    kinesisMock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolves({
+      Records: [{ SequenceNumber: '10', PartitionKey: 'a', Data: Buffer.from('x') }],
+      NextShardIterator: 'it-2',
+    });
+    kinesisMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-2' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+
+    const read = await readRange(new KinesisClient({}), {
+      ...range,
+      startSequenceNumber: '10',
+      endSequenceNumber: '11',
+    });
+
+    expect(read).toMatchObject({ ok: false, reason: expect.stringMatching(/ProvisionedThroughputExceeded/) });
+    expect(read.records.map((r) => r.sequenceNumber)).toEqual(['10']);
+  });
+
+  it('names the deleted stream as a cause when the stream or shard does not exist', async () => {
+    kinesisMock
+      .on(GetShardIteratorCommand)
+      .rejects(Object.assign(new Error('Stream gone not found'), { name: 'ResourceNotFoundException' }));
+
+    const read = await readRange(new KinesisClient({}), { ...range, streamName: 'gone' });
+
+    expect(read).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/stream gone or its shard .* was deleted/),
+    });
+  });
+});
+
+describe('putting redriven copies on the stream', () => {
+  beforeEach(() => kinesisMock.reset());
+  const copies = ['a:1', 'a:2'].map((id) => ({ id, data: Buffer.from(id), partitionKey: id }));
+
+  it('fails at once, naming why, when the stream is gone, instead of retrying until the budget runs out', async () => {
+    kinesisMock
+      .on(PutRecordsCommand)
+      .rejects(Object.assign(new Error('Stream events not found'), { name: 'ResourceNotFoundException' }));
+    const started = Date.now();
+
+    const outcome = await putCopies(new KinesisClient({}), 'events', copies, { budgetMs: 30_000 });
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(1);
+    expect(outcome.acknowledged.size).toBe(0);
+    expect([...outcome.failed.values()]).toEqual([
+      'ResourceNotFoundException: Stream events not found',
+      'ResourceNotFoundException: Stream events not found',
+    ]);
+  });
+
+  it('retries what Kinesis throttles, and takes what it acknowledges', async () => {
+    kinesisMock
+      .on(PutRecordsCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+      )
+      .resolves({
+        Records: [
+          { SequenceNumber: '1', ShardId: 's' },
+          { SequenceNumber: '2', ShardId: 's' },
+        ],
+      });
+
+    const outcome = await putCopies(new KinesisClient({}), 'events', copies, { budgetMs: 30_000 });
+
+    expect(outcome.failed.size).toBe(0);
+    expect([...outcome.acknowledged.keys()]).toEqual(['a:1', 'a:2']);
   });
 });

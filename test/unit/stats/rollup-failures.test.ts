@@ -101,6 +101,26 @@ describe('a ValidationException is bisected to the event that causes it', () => 
     expect(metrics.byReason).toEqual({ 'EventsDeadLettered/dynamodb-validation': 1 });
   });
 
+  it('never lets a half that bisecting applies later move a sub-item past an event of an earlier half that waits', async () => {
+    // Prepare: the poison's marker is refused, so the batch is bisected; while a is alone, the put of
+    // its minute sub-item is throttled once, and b (a later half) writes that same minute sub-item.
+    table.rejectRequestsWith(markerKey('acct-1', 'poison').pk, named('ValidationException'));
+    table.failPuts('R#6:acct-1#m2026-01-15T10:05#', 1, named('ProvisionedThroughputExceededException'));
+    const events = [at('a', '10:05'), at('poison', '10:05'), at('b', '10:05')];
+
+    // Act
+    const outcome = await applyRecords(shardRecords(events), rollupDeps(), rollupDeadline());
+
+    // Assess: a and b counted in every bucket, the poison dead-lettered
+    expect(outcome.counts).toMatchObject({ deadLettered: 1, failed: 0 });
+    for (const label of ['m2026-01-15T10:05', 'h2026-01-15T10', 'd2026-01-15', 'M2026-01']) {
+      expect(totalIn(table, label), label).toBe(2);
+    }
+    const redelivered = await applyRecords(shardRecords(events), rollupDeps(), rollupDeadline());
+    expect(redelivered.counts).toMatchObject({ done: 0, failed: 0 });
+    expect(totalIn(table, 'm2026-01-15T10:05')).toBe(2);
+  });
+
   it('releases the marker of an event it gives up on before counting it anywhere; a redrive counts it once', async () => {
     // Prepare: every rollup write of one account is refused (its marker is claimed first)
     table.rejectRequestsWith('R#4:bad1#', named('ValidationException'));

@@ -177,6 +177,43 @@ describe('broadcastRecords', () => {
     expect(outcome.counts.truncated).toBe(1);
   });
 
+  it("does not let an account with thousands of viewers hold another's behind them, nor run past the deadline", async () => {
+    // Prepare: acct-big has 2,000 connections, acct-small one; each post takes 100 ms of the clock.
+    const timing = fakeTiming(NOW.getTime());
+    dynamo.on(QueryCommand).callsFake((input) => {
+      const accountId = input.ExpressionAttributeValues[':accountId'];
+      const count = accountId === 'acct-big' ? 2000 : 1;
+      return {
+        Items: Array.from({ length: count }, (_, index) => ({
+          connectionId: `${accountId}-${index}`,
+          accountId,
+          expiresAt: LIVE,
+        })),
+      };
+    });
+    management.on(PostToConnectionCommand).callsFake(async () => {
+      await timing.sleep(100);
+      return {};
+    });
+    const events = [
+      storedEvent({ event_id: 'big', account_id: 'acct-big' }),
+      storedEvent({ event_id: 'small', account_id: 'acct-small' }),
+    ];
+
+    // Act: 10 s to the deadline, 25 posts in flight.
+    const outcome = await broadcastRecords(kinesisEvent(events).Records, deps({ timing }), DEADLINE);
+
+    // Assess: the small account's viewer got its frame among the first posts; no post started after
+    // the deadline; the frames left are skipped, and the batch is not failed (live push is best effort).
+    const order = posted().map((post) => post.connectionId);
+    expect(order.indexOf('acct-small-0')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('acct-small-0')).toBeLessThan(25);
+    expect(timing.now()).toBeLessThanOrEqual(DEADLINE + 100);
+    expect(outcome.counts.frames + outcome.counts.skipped).toBe(2001);
+    expect(outcome.counts.skipped).toBeGreaterThan(0);
+    expect(outcome.response.batchItemFailures).toEqual([]);
+  });
+
   it("retries, then reports, the events of an account whose connections cannot be listed; the others' are pushed", async () => {
     // Prepare: listing acct-2's connections is throttled throughout
     dynamo.on(QueryCommand).callsFake((input) => {
