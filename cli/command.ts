@@ -37,17 +37,30 @@ export const TARGET_USAGE = `Target (default: the local stack of \`npm start\`):
   --region <region>    the stack's region (default: AWS_REGION)
   --endpoints <file>   the local stack's endpoints file (default: .local/endpoints.json)`;
 
-/** Parses `args` strictly: an unknown option or a missing value is a UsageError. */
+/**
+ * Parses `args` strictly: an unknown option, a missing value, or an option given twice that takes one
+ * value is a UsageError. `parseArgs` keeps the last of a repeated option, so `--scope write --scope
+ * read` would quietly create a read key; a command acts on what it was told, or on nothing.
+ */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: T,
   allowPositionals = false,
 ) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  const parsed = (() => {
+    try {
+      return parseArgs({ args, options, allowPositionals, strict: true, tokens: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  })();
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once: give it once`);
+    seen.add(token.name);
   }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** The target options out of parsed values. */

@@ -53,6 +53,29 @@ describe('the pipeline command line', () => {
     expect(io.stderr()).toMatch(/Unknown option '--bogus'[\s\S]*Usage: pipeline status/);
   });
 
+  it('refuses an option given twice instead of acting on the last one, before touching any target', async () => {
+    // Prepare
+    const io = capturedOutput();
+    const missing = ['--endpoints', '/nonexistent/endpoints.json'];
+
+    // Act
+    const scope = await runCli(
+      ['keys', 'create', '--account', 'a', '--scope', 'write', '--scope', 'read', ...missing],
+      io.output,
+    );
+    const flag = await runCli(['load', '--json', '--json', ...missing], io.output);
+    const repeatable = await runCli(['load', '--key', 'a=wk_1', '--key', 'b=wk_2', ...missing], io.output);
+
+    // Assess
+    expect(scope).toBe(2);
+    expect(flag).toBe(2);
+    expect(io.stderr()).toMatch(/--scope is given more than once: give it once\n\nUsage: pipeline keys/);
+    expect(io.stderr()).toContain('--json is given more than once');
+    // --key may be repeated: it gets as far as the (missing) endpoints file.
+    expect(repeatable).toBe(1);
+    expect(io.stderr()).toContain('load failed: cannot read /nonexistent/endpoints.json');
+  });
+
   it('fails with a message a user can act on when the local stack is not running', async () => {
     const io = capturedOutput();
     const code = await runCli(['status', '--endpoints', '/nonexistent/endpoints.json'], io.output);
