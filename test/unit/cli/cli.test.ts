@@ -1,7 +1,11 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { failureText, runCli } from '../../../cli/main.js';
 import { createOutput, formatTable } from '../../../cli/output.js';
+import { ENDPOINT_FIELDS } from '../../../cli/target.js';
 
 /** An output whose stdout and stderr are captured, with a clock the test moves. */
 function capturedOutput(options: { tty?: boolean } = {}) {
@@ -74,6 +78,38 @@ describe('the pipeline command line', () => {
     // --key may be repeated: it gets as far as the (missing) endpoints file.
     expect(repeatable).toBe(1);
     expect(io.stderr()).toContain('load failed: cannot read /nonexistent/endpoints.json');
+  });
+
+  it('names what is wrong with an endpoints file that is not one npm start wrote, in one line', async () => {
+    // Prepare: a file of another version, one edited by hand, and JSON that is not an object.
+    const folder = await mkdtemp(join(tmpdir(), 'cli-endpoints-'));
+    const files = {
+      empty: { region: 'us-east-1' },
+      notUrl: Object.fromEntries(
+        ENDPOINT_FIELDS.map((name) => [name, name === 'ingestUrl' ? 'localhost-3000' : 'http://127.0.0.1:1']),
+      ),
+      nothing: null,
+    };
+    const errors: Record<string, string> = {};
+    for (const [name, content] of Object.entries(files)) {
+      const file = join(folder, `${name}.json`);
+      await writeFile(file, JSON.stringify(content));
+      const io = capturedOutput();
+
+      // Act
+      const code = await runCli(['status', '--endpoints', file], io.output);
+
+      // Assess
+      expect(code).toBe(1);
+      errors[name] = io.stderr().replace(`${folder}/`, '');
+    }
+    const restart =
+      'restart the local stack with `npm start`, or name a deployed stack with --stack <name>\n';
+    expect(errors).toEqual({
+      empty: `status failed: empty.json has no ingestUrl (a file of another version?): ${restart}`,
+      notUrl: `status failed: notUrl.json: ingestUrl is not a URL: ${restart}`,
+      nothing: `status failed: nothing.json is not a local stack's endpoints file (not a JSON object): ${restart}`,
+    });
   });
 
   it('fails with a message a user can act on when the local stack is not running', async () => {
