@@ -3,7 +3,7 @@
  * writes one JSON line per event (account, id, timestamp, outcome) to a file that `reconcile --ids`
  * reads back. Ends with throughput, status counts and latency.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { newDevAccount, registerAccount } from '../../local/accounts.js';
@@ -63,6 +63,12 @@ export const loadCommand: Command = {
     const batchSize = integer(values.batch, 'batch', 1, 500, 25);
     const concurrency = integer(values.concurrency, 'concurrency', 1, 256, 4);
     const fresh = values.accounts === undefined ? 0 : integer(values.accounts, 'accounts', 1, 1000, 1);
+    if (
+      values.url !== undefined &&
+      !(URL.canParse(values.url) && /^https?:$/.test(new URL(values.url).protocol))
+    ) {
+      throw new UsageError(`--url must be an http:// or https:// URL, got "${values.url.slice(0, 100)}"`);
+    }
     const target = await resolveTarget(targetOptions(values));
     try {
       const accounts = await accountsOf(target, values.key ?? [], fresh);
@@ -71,7 +77,7 @@ export const loadCommand: Command = {
         values.out ?? join(LOCAL_DIR, 'runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
       );
       await mkdir(dirname(file), { recursive: true });
-      const out = createWriteStream(file, { flags: 'w' });
+      const out = await openedForWriting(file);
       const progress = output.progress('events settled');
       output.note(`Posting ${events} event(s) from ${accounts.length} account(s) to ${url} at ${rate}/s`);
       const summary = await runLoad({
@@ -160,6 +166,22 @@ async function accountsOf(target: Target, keys: string[], fresh: number): Promis
   if (given.length > 0) return given;
   if (target.local) return [{ accountId: target.local.accountId, writeKey: target.local.writeKey }];
   throw new UsageError('name the accounts to post as with --key <account id>=<write key>');
+}
+
+/**
+ * The file the sent events go to, open before the first event is posted: a file that cannot be written
+ * (a folder, no permission) fails the command at once with why, rather than with an unhandled stream
+ * error after the load, when the ids of the events it posted are lost.
+ */
+async function openedForWriting(file: string): Promise<WriteStream> {
+  const out = createWriteStream(file, { flags: 'w' });
+  await new Promise<void>((opened, failed) => {
+    out.once('open', () => opened());
+    out.once('error', (error) => failed(new Error(`cannot write --out ${file}: ${error.message}`)));
+  });
+  // A later write error (disk full) reaches the callback of `end`, which the command awaits.
+  out.on('error', () => undefined);
+  return out;
 }
 
 function integer(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { failureText, runCli } from '../../../cli/main.js';
 import { createOutput, formatTable } from '../../../cli/output.js';
 import { ENDPOINT_FIELDS } from '../../../cli/target.js';
@@ -110,6 +110,45 @@ describe('the pipeline command line', () => {
       notUrl: `status failed: notUrl.json: ingestUrl is not a URL: ${restart}`,
       nothing: `status failed: nothing.json is not a local stack's endpoints file (not a JSON object): ${restart}`,
     });
+  });
+
+  it('load refuses an --out it cannot write and a --url that is not http(s) before posting anything', async () => {
+    // Prepare: a well-formed endpoints file, a folder where the events file should go, a counting fetch.
+    const folder = await mkdtemp(join(tmpdir(), 'cli-load-'));
+    const endpoints = join(folder, 'endpoints.json');
+    await writeFile(
+      endpoints,
+      JSON.stringify(Object.fromEntries(ENDPOINT_FIELDS.map((name) => [name, 'http://127.0.0.1:1']))),
+    );
+    let posts = 0;
+    vi.stubGlobal('fetch', async () => {
+      posts += 1;
+      return new Response('{}', { status: 202 });
+    });
+    const intoFolder = capturedOutput();
+    const notHttp = capturedOutput();
+
+    // Act
+    const folderCode = await runCli(
+      ['load', '--events', '1', '--out', folder, '--endpoints', endpoints],
+      intoFolder.output,
+    );
+    const urlCode = await runCli(
+      ['load', '--url', 'localhost:3000/v1/events', '--endpoints', endpoints],
+      notHttp.output,
+    );
+    vi.unstubAllGlobals();
+
+    // Assess
+    expect(posts).toBe(0);
+    expect(folderCode).toBe(1);
+    expect(intoFolder.stderr()).toBe(
+      `load failed: cannot write --out ${folder}: EISDIR: illegal operation on a directory, open '${folder}'\n`,
+    );
+    expect(urlCode).toBe(2);
+    expect(notHttp.stderr()).toMatch(
+      /^--url must be an http:\/\/ or https:\/\/ URL, got "localhost:3000\/v1\/events"\n/,
+    );
   });
 
   it('fails with a message a user can act on when the local stack is not running', async () => {
