@@ -20,6 +20,10 @@ export interface Command {
   run(context: CommandContext): Promise<number>;
 }
 
+/** What a command says when the target's servers do not answer at all. */
+export const NOT_RUNNING_HINT =
+  'is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)';
+
 /** A usage error: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

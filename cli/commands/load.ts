@@ -10,6 +10,7 @@ import { newDevAccount, registerAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import {
   type Command,
+  NOT_RUNNING_HINT,
   parseOptions,
   TARGET_OPTIONS,
   TARGET_USAGE,
@@ -138,6 +139,9 @@ export const loadCommand: Command = {
         );
         output.line(`Sent events: ${file}`);
         output.line(`Check them: npm run pipeline -- reconcile --ids ${file}`);
+      }
+      if (Object.keys(summary.statuses).join() === 'network') {
+        output.note(`load failed: no request to ${url} was answered: ${NOT_RUNNING_HINT}`);
       }
       return summary.failed > 0 ? 1 : 0;
     } finally {

@@ -151,6 +151,34 @@ describe('the pipeline command line', () => {
     );
   });
 
+  it('load says the stack may not be running when no request was answered at all', async () => {
+    // Prepare: fetch fails as it does when nothing listens.
+    const folder = await mkdtemp(join(tmpdir(), 'cli-load-'));
+    const endpoints = join(folder, 'endpoints.json');
+    await writeFile(
+      endpoints,
+      JSON.stringify(Object.fromEntries(ENDPOINT_FIELDS.map((name) => [name, 'http://127.0.0.1:1']))),
+    );
+    vi.stubGlobal('fetch', async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    });
+    const io = capturedOutput();
+
+    // Act
+    const code = await runCli(
+      ['load', '--events', '1', '--out', join(folder, 'sent.jsonl'), '--endpoints', endpoints],
+      io.output,
+    );
+    vi.unstubAllGlobals();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.stdout()).toContain('HTTP answers: network x5');
+    expect(io.stderr()).toContain(
+      'load failed: no request to http://127.0.0.1:1/v1/events was answered: is the stack running?',
+    );
+  });
+
   it('fails with a message a user can act on when the local stack is not running', async () => {
     const io = capturedOutput();
     const code = await runCli(['status', '--endpoints', '/nonexistent/endpoints.json'], io.output);
