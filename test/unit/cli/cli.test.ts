@@ -37,6 +37,16 @@ function capturedOutput(options: { tty?: boolean } = {}) {
   };
 }
 
+/** A well-formed endpoints file in `folder` whose servers are nowhere (nothing listens on port 1). */
+async function endpointsFileIn(folder: string): Promise<string> {
+  const file = join(folder, 'endpoints.json');
+  await writeFile(
+    file,
+    JSON.stringify(Object.fromEntries(ENDPOINT_FIELDS.map((name) => [name, 'http://127.0.0.1:1']))),
+  );
+  return file;
+}
+
 describe('the pipeline command line', () => {
   it('lists its commands and exits 2 when called without one', async () => {
     const io = capturedOutput();
@@ -115,11 +125,7 @@ describe('the pipeline command line', () => {
   it('load refuses an --out it cannot write and a --url that is not http(s) before posting anything', async () => {
     // Prepare: a well-formed endpoints file, a folder where the events file should go, a counting fetch.
     const folder = await mkdtemp(join(tmpdir(), 'cli-load-'));
-    const endpoints = join(folder, 'endpoints.json');
-    await writeFile(
-      endpoints,
-      JSON.stringify(Object.fromEntries(ENDPOINT_FIELDS.map((name) => [name, 'http://127.0.0.1:1']))),
-    );
+    const endpoints = await endpointsFileIn(folder);
     let posts = 0;
     vi.stubGlobal('fetch', async () => {
       posts += 1;
@@ -154,11 +160,7 @@ describe('the pipeline command line', () => {
   it('load says the stack may not be running when no request was answered at all', async () => {
     // Prepare: fetch fails as it does when nothing listens.
     const folder = await mkdtemp(join(tmpdir(), 'cli-load-'));
-    const endpoints = join(folder, 'endpoints.json');
-    await writeFile(
-      endpoints,
-      JSON.stringify(Object.fromEntries(ENDPOINT_FIELDS.map((name) => [name, 'http://127.0.0.1:1']))),
-    );
+    const endpoints = await endpointsFileIn(folder);
     vi.stubGlobal('fetch', async () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     });
