@@ -42,8 +42,8 @@ export const TARGET_USAGE = `Target (default: the local stack of \`npm start\`):
   --endpoints <file>   the local stack's endpoints file (default: .local/endpoints.json)`;
 
 /**
- * Parses `args` strictly: an unknown option, a missing value, or an option given twice that takes one
- * value is a UsageError. `parseArgs` keeps the last of a repeated option, so `--scope write --scope
+ * Parses `args` strictly: an unknown option, a missing or empty value, or an option given twice that
+ * takes one value is a UsageError. `parseArgs` keeps the last of a repeated option, so `--scope write --scope
  * read` would quietly create a read key; a command acts on what it was told, or on nothing.
  */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
@@ -60,7 +60,10 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   })();
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
-    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (token.kind !== 'option') continue;
+    // `--stack ""` would quietly be the local stack, `--account ""` list no account's keys.
+    if (token.value === '') throw new UsageError(`--${token.name} needs a value; it got an empty one`);
+    if (options[token.name]?.multiple) continue;
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once: give it once`);
     seen.add(token.name);
   }

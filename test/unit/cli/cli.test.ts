@@ -67,7 +67,7 @@ describe('the pipeline command line', () => {
     expect(io.stderr()).toMatch(/Unknown option '--bogus'[\s\S]*Usage: pipeline status/);
   });
 
-  it('refuses an option given twice instead of acting on the last one, before touching any target', async () => {
+  it('refuses an option given twice or with an empty value, before touching any target', async () => {
     // Prepare
     const io = capturedOutput();
     const missing = ['--endpoints', '/nonexistent/endpoints.json'];
@@ -78,6 +78,8 @@ describe('the pipeline command line', () => {
       io.output,
     );
     const flag = await runCli(['load', '--json', '--json', ...missing], io.output);
+    const empty = await runCli(['keys', 'list', '--account', '', ...missing], io.output);
+    const emptyStack = await runCli(['status', '--stack=', ...missing], io.output);
     const repeatable = await runCli(['load', '--key', 'a=wk_1', '--key', 'b=wk_2', ...missing], io.output);
 
     // Assess
@@ -85,6 +87,9 @@ describe('the pipeline command line', () => {
     expect(flag).toBe(2);
     expect(io.stderr()).toMatch(/--scope is given more than once: give it once\n\nUsage: pipeline keys/);
     expect(io.stderr()).toContain('--json is given more than once');
+    expect([empty, emptyStack]).toEqual([2, 2]);
+    expect(io.stderr()).toContain('--account needs a value; it got an empty one\n\nUsage: pipeline keys');
+    expect(io.stderr()).toContain('--stack needs a value; it got an empty one\n\nUsage: pipeline status');
     // --key may be repeated: it gets as far as the (missing) endpoints file.
     expect(repeatable).toBe(1);
     expect(io.stderr()).toContain('load failed: cannot read /nonexistent/endpoints.json');
