@@ -143,7 +143,14 @@ export const loadCommand: Command = {
       if (Object.keys(summary.statuses).join() === 'network') {
         output.note(`load failed: no request to ${url} was answered: ${NOT_RUNNING_HINT}`);
       }
-      return summary.failed > 0 ? 1 : 0;
+      // A refused key posts nothing: the run is a failure, not a load of rejected events.
+      const refused = (summary.statuses['401'] ?? 0) + (summary.statuses['403'] ?? 0);
+      if (refused > 0) {
+        output.note(
+          `load failed: ${refused} request(s) refused with 401/403: is each --key a write key of its account?`,
+        );
+      }
+      return summary.failed > 0 || refused > 0 ? 1 : 0;
     } finally {
       target.close();
     }

@@ -186,6 +186,30 @@ describe('the pipeline command line', () => {
     );
   });
 
+  it('load fails, saying why, when the API refuses its key', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(tmpdir(), 'cli-load-'));
+    const endpoints = await endpointsFileIn(folder);
+    vi.stubGlobal('fetch', async () => new Response('{"message":"unknown API key"}', { status: 401 }));
+    const io = capturedOutput();
+
+    // Act
+    const code = await runCli(
+      ['load', '--events', '2', '--key', 'acct-1=wk_wrong', '--out', join(folder, 'sent.jsonl')].concat([
+        '--endpoints',
+        endpoints,
+      ]),
+      io.output,
+    );
+    vi.unstubAllGlobals();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.stderr()).toContain(
+      'load failed: 1 request(s) refused with 401/403: is each --key a write key of its account?',
+    );
+  });
+
   it('fails with a message a user can act on when the local stack is not running', async () => {
     const io = capturedOutput();
     const code = await runCli(['status', '--endpoints', '/nonexistent/endpoints.json'], io.output);
