@@ -20,6 +20,10 @@ export interface Command {
   run(context: CommandContext): Promise<number>;
 }
 
+/** What a command says when the target's servers do not answer at all. */
+export const NOT_RUNNING_HINT =
+  'is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)';
+
 /** A usage error: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -37,17 +41,33 @@ export const TARGET_USAGE = `Target (default: the local stack of \`npm start\`):
   --region <region>    the stack's region (default: AWS_REGION)
   --endpoints <file>   the local stack's endpoints file (default: .local/endpoints.json)`;
 
-/** Parses `args` strictly: an unknown option or a missing value is a UsageError. */
+/**
+ * Parses `args` strictly: an unknown option, a missing or empty value, or an option given twice that
+ * takes one value is a UsageError. `parseArgs` keeps the last of a repeated option, so `--scope write --scope
+ * read` would quietly create a read key; a command acts on what it was told, or on nothing.
+ */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: T,
   allowPositionals = false,
 ) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  const parsed = (() => {
+    try {
+      return parseArgs({ args, options, allowPositionals, strict: true, tokens: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  })();
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    // `--stack ""` would quietly be the local stack, `--account ""` list no account's keys.
+    if (token.value === '') throw new UsageError(`--${token.name} needs a value; it got an empty one`);
+    if (options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once: give it once`);
+    seen.add(token.name);
   }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** The target options out of parsed values. */

@@ -3,7 +3,7 @@
  * command works against the local stack (default) or a deployed stack (`--stack <name>`), shows progress
  * on long work and ends with a plain summary. `npm run pipeline -- help` lists the commands.
  */
-import { type Command, UsageError } from './command.js';
+import { type Command, NOT_RUNNING_HINT, UsageError } from './command.js';
 import { accountsCommand } from './commands/accounts.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { keysCommand } from './commands/keys.js';
@@ -72,10 +72,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOT
 export function failureText(commandName: string, error: unknown): string {
   const reason = error instanceof Error ? error.message || error.name : String(error);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const hint =
-    code !== undefined && UNREACHABLE.has(code)
-      ? ': is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)'
-      : '';
+  const hint = code !== undefined && UNREACHABLE.has(code) ? `: ${NOT_RUNNING_HINT}` : '';
   return `${commandName} failed: ${reason}${hint}`;
 }
 

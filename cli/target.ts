@@ -71,15 +71,16 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
 }
 
 async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
-  let endpoints: LocalEndpoints;
+  let parsed: unknown;
   try {
-    endpoints = JSON.parse(await readFile(file, 'utf8')) as LocalEndpoints;
+    parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new Error(
       `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ` +
         'start the local stack with `npm start`, or name a deployed stack with --stack <name>',
     );
   }
+  const endpoints = checkedEndpoints(parsed, file);
   const options = { region: endpoints.region, maxAttempts: 3 };
   return withClients({
     label: 'local stack',
@@ -102,6 +103,54 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
     kinesis: localKinesis(endpoints.kinesisUrl, options),
     opensearch: new OpenSearchClient({ ...OPENSEARCH_OPTIONS, node: endpoints.opensearchUrl }),
   });
+}
+
+/** Every field of an endpoints file, each a non-empty string (typed, so a new field is listed here too). */
+export const ENDPOINT_FIELDS = Object.keys({
+  ingestUrl: true,
+  statsUrl: true,
+  websocketUrl: true,
+  opensearchUrl: true,
+  dynamodbUrl: true,
+  kinesisUrl: true,
+  sqsUrl: true,
+  controlUrl: true,
+  dashboardUrl: true,
+  logsDir: true,
+  writeKey: true,
+  readKey: true,
+  accountId: true,
+  region: true,
+  streamName: true,
+  deadLetterQueueUrl: true,
+  apiKeysTableName: true,
+  accountsTableName: true,
+  rollupsTableName: true,
+  connectionsTableName: true,
+  liveTokensTableName: true,
+} satisfies Record<keyof LocalEndpoints, true>);
+
+/**
+ * The endpoints `npm start` wrote, or an error naming the first field that is missing or not a string
+ * (a file of another version, or edited by hand), rather than an `Invalid URL` from deep in a client.
+ */
+function checkedEndpoints(parsed: unknown, file: string): LocalEndpoints {
+  const restart = 'restart the local stack with `npm start`, or name a deployed stack with --stack <name>';
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`${file} is not a local stack's endpoints file (not a JSON object): ${restart}`);
+  }
+  const fields = parsed as Record<string, unknown>;
+  const bad = ENDPOINT_FIELDS.find((name) => typeof fields[name] !== 'string' || fields[name] === '');
+  if (bad !== undefined) {
+    throw new Error(`${file} has no ${bad} (a file of another version?): ${restart}`);
+  }
+  const notUrl = ENDPOINT_FIELDS.find(
+    (name) => name.endsWith('Url') && !URL.canParse(fields[name] as string),
+  );
+  if (notUrl !== undefined) {
+    throw new Error(`${file}: ${notUrl} is not a URL: ${restart}`);
+  }
+  return parsed as LocalEndpoints;
 }
 
 async function deployedTarget(stackName: string, regionOption: string | undefined): Promise<Target> {

@@ -3,13 +3,14 @@
  * writes one JSON line per event (account, id, timestamp, outcome) to a file that `reconcile --ids`
  * reads back. Ends with throughput, status counts and latency.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { newDevAccount, registerAccount } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import {
   type Command,
+  NOT_RUNNING_HINT,
   parseOptions,
   TARGET_OPTIONS,
   TARGET_USAGE,
@@ -63,6 +64,12 @@ export const loadCommand: Command = {
     const batchSize = integer(values.batch, 'batch', 1, 500, 25);
     const concurrency = integer(values.concurrency, 'concurrency', 1, 256, 4);
     const fresh = values.accounts === undefined ? 0 : integer(values.accounts, 'accounts', 1, 1000, 1);
+    if (
+      values.url !== undefined &&
+      !(URL.canParse(values.url) && /^https?:$/.test(new URL(values.url).protocol))
+    ) {
+      throw new UsageError(`--url must be an http:// or https:// URL, got "${values.url.slice(0, 100)}"`);
+    }
     const target = await resolveTarget(targetOptions(values));
     try {
       const accounts = await accountsOf(target, values.key ?? [], fresh);
@@ -71,7 +78,7 @@ export const loadCommand: Command = {
         values.out ?? join(LOCAL_DIR, 'runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
       );
       await mkdir(dirname(file), { recursive: true });
-      const out = createWriteStream(file, { flags: 'w' });
+      const out = await openedForWriting(file);
       const progress = output.progress('events settled');
       output.note(`Posting ${events} event(s) from ${accounts.length} account(s) to ${url} at ${rate}/s`);
       const summary = await runLoad({
@@ -133,7 +140,17 @@ export const loadCommand: Command = {
         output.line(`Sent events: ${file}`);
         output.line(`Check them: npm run pipeline -- reconcile --ids ${file}`);
       }
-      return summary.failed > 0 ? 1 : 0;
+      if (Object.keys(summary.statuses).join() === 'network') {
+        output.note(`load failed: no request to ${url} was answered: ${NOT_RUNNING_HINT}`);
+      }
+      // A refused key posts nothing: the run is a failure, not a load of rejected events.
+      const refused = (summary.statuses['401'] ?? 0) + (summary.statuses['403'] ?? 0);
+      if (refused > 0) {
+        output.note(
+          `load failed: ${refused} request(s) refused with 401/403: is each --key a write key of its account?`,
+        );
+      }
+      return summary.failed > 0 || refused > 0 ? 1 : 0;
     } finally {
       target.close();
     }
@@ -160,6 +177,22 @@ async function accountsOf(target: Target, keys: string[], fresh: number): Promis
   if (given.length > 0) return given;
   if (target.local) return [{ accountId: target.local.accountId, writeKey: target.local.writeKey }];
   throw new UsageError('name the accounts to post as with --key <account id>=<write key>');
+}
+
+/**
+ * The file the sent events go to, open before the first event is posted: a file that cannot be written
+ * (a folder, no permission) fails the command at once with why, rather than with an unhandled stream
+ * error after the load, when the ids of the events it posted are lost.
+ */
+async function openedForWriting(file: string): Promise<WriteStream> {
+  const out = createWriteStream(file, { flags: 'w' });
+  await new Promise<void>((opened, failed) => {
+    out.once('open', () => opened());
+    out.once('error', (error) => failed(new Error(`cannot write --out ${file}: ${error.message}`)));
+  });
+  // A later write error (disk full) reaches the callback of `end`, which the command awaits.
+  out.on('error', () => undefined);
+  return out;
 }
 
 function integer(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {

@@ -4,7 +4,14 @@
  */
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { type Command, parseOptions, TARGET_OPTIONS, TARGET_USAGE, targetOptions } from '../command.js';
+import {
+  type Command,
+  NOT_RUNNING_HINT,
+  parseOptions,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  targetOptions,
+} from '../command.js';
 import { resolveTarget } from '../target.js';
 
 export const statusCommand: Command = {
@@ -64,8 +71,11 @@ export const statusCommand: Command = {
           ],
         ],
       );
-      const unhealthy = [stream, queue, health, count].some((result) => result.status === 'rejected');
-      return unhealthy ? 1 : 0;
+      const checks = [stream, queue, health, count];
+      if (checks.every((result) => result.status === 'rejected')) {
+        output.note(`status failed: no server of the ${target.label} answered: ${NOT_RUNNING_HINT}`);
+      }
+      return checks.some((result) => result.status === 'rejected') ? 1 : 0;
     } finally {
       target.close();
     }

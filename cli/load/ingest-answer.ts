@@ -71,6 +71,15 @@ export function retryableIndexes(answer: Answer, count: number): Set<number> {
   return answer.status >= 500 ? all() : new Set();
 }
 
+/**
+ * Whether the events an answer names neither as rejected nor as unwritten were written: a 2xx, or a 503
+ * that lists what it could not write (its `accepted` are the rest), whichever attempt it answers.
+ */
+export function acknowledgesTheRest(answer: Answer): boolean {
+  if (answer.status === undefined) return false;
+  return answer.status < 300 || (answer.status === 503 && Array.isArray(answer.body?.failed));
+}
+
 export function retryDelayMs(answer: Answer, attempt: number): number {
   if (answer.retryAfterSeconds) return answer.retryAfterSeconds * 1000;
   return Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);

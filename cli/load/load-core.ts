@@ -7,7 +7,7 @@
  * accepted (a 2xx named it), rejected (a 4xx named it, with why) or failed (never acknowledged).
  */
 import { randomBytes } from 'node:crypto';
-import { post, rejectionsOf, retryableIndexes, retryDelayMs } from './ingest-answer.js';
+import { acknowledgesTheRest, post, rejectionsOf, retryableIndexes, retryDelayMs } from './ingest-answer.js';
 
 export interface LoadAccount {
   accountId: string;
@@ -177,7 +177,7 @@ async function send(
       if (retry.has(index))
         outcome(event, 'failed', `not acknowledged after ${attempt} attempt(s): ${answer.reason}`);
       else if (reason !== undefined) outcome(event, 'rejected', reason);
-      else if (answer.status !== undefined && answer.status < 300) outcome(event, 'accepted');
+      else if (acknowledgesTheRest(answer)) outcome(event, 'accepted');
       else outcome(event, 'rejected', `${answer.status}: ${answer.reason}`);
     });
     pending = [];

@@ -40,6 +40,15 @@ export function eventsOfBody(request: RawBody): unknown[] {
     throw new BadRequestError('request body must be an event object or {"events": [...]}');
   }
   if (!('events' in parsed)) return [parsed];
+  // A field beside `events` (a batch-wide `timestamp` or `account_id`, say) would be dropped unseen.
+  const extra = Object.keys(parsed).find((key) => key !== 'events');
+  if (extra !== undefined) {
+    const field = toWellFormed(extra.slice(0, 64));
+    throw new BadRequestError(
+      `unknown field "${field}" beside events: a batch is {"events": [...]} alone, each event with its own fields`,
+      { field },
+    );
+  }
   const { events } = parsed;
   if (!Array.isArray(events)) throw new BadRequestError('events must be an array');
   if (events.length === 0) throw new BadRequestError('events must not be empty');

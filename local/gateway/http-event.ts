@@ -71,10 +71,17 @@ export function requestTime(date: Date): string {
   );
 }
 
-/** The request's URL, or undefined when it cannot be parsed (the gateways answer 400). */
-export function requestUrl(request: IncomingMessage): URL | undefined {
+/**
+ * The request's URL, or undefined when it cannot be parsed (the gateways answer 400). A path is read as
+ * a path: resolved against a base, `//evil.example/v1/events` would be a host and the path `/v1/events`,
+ * a route API Gateway would never find there.
+ */
+export function requestUrl(request: Pick<IncomingMessage, 'url'>): URL | undefined {
+  const target = request.url ?? '/';
   try {
-    return new URL(request.url ?? '/', 'http://localhost');
+    return target.startsWith('/')
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, 'http://localhost');
   } catch {
     return undefined;
   }

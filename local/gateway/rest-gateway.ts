@@ -6,7 +6,7 @@
  * and answers as API Gateway does where the function is not reached or misbehaves: 403 for unknown
  * routes, 400 for a malformed path, 401 for a missing or unknown key, 429 over a key's limits, 502 for
  * function errors and malformed results, 504 after the 29 s integration timeout, 413 over the 10 MB
- * payload quota, each with the CORS headers (`gateway-answers.ts`). Every such answer is logged with
+ * payload quota or when the proxy event would pass Lambda's 6 MB invocation quota, each with the CORS headers (`gateway-answers.ts`). Every such answer is logged with
  * its reason; never with a key.
  *
  * Reference: "Amazon API Gateway quotas" in the API Gateway developer guide.
@@ -27,6 +27,13 @@ import { UsagePlanThrottle } from './usage-plans.js';
 
 /** API Gateway's REST payload quota. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's synchronous invocation payload quota: API Gateway answers a proxy event over it (a body of
+ * about 4.5 MB and more, once base64-encoded) 413 `Request Too Long`, and the function is never invoked.
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Bodies below this cannot make an event over the invocation quota (base64 adds a third, headers 10 KB). */
+const SMALL_BODY_BYTES = 4 * 1024 * 1024;
 /** API Gateway's default (and, for REST, usual maximum) integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -177,6 +184,17 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
       }
       event.requestContext.authorizer = authorization.authorizer;
       event.requestContext.identity.apiKey = authorization.apiKey;
+    }
+
+    if (
+      body.length > SMALL_BODY_BYTES &&
+      Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES
+    ) {
+      log(
+        `${requestId} ${route.functionId}: proxy event over Lambda's ${MAX_INVOCATION_PAYLOAD_BYTES} byte invocation payload`,
+      );
+      sendGatewayResponse(response, 'REQUEST_TOO_LARGE', answer);
+      return;
     }
 
     let timer: NodeJS.Timeout | undefined;

@@ -142,7 +142,10 @@ function runHandler(fn: Handler, event: unknown, context: object): Promise<unkno
         callback(null, null);
       }
     } catch (error) {
-      callback(error);
+      // `throw undefined` is a failure too; the callback would read an absent error as success.
+      if (settled) return;
+      settled = true;
+      reject(error);
     }
   });
 }

@@ -34,4 +34,31 @@ describe('pipeline status', () => {
     expect(stdout).toMatch(/opensearch\s+(green|yellow)/);
     expect(stdout).toMatch(/searchable events\s+\d+/);
   });
+
+  it('ends with one line saying the stack may not be running when none of its servers answers', async () => {
+    // Given the endpoints file of a stack that has stopped (nothing listens on port 1)
+    const stopped = JSON.parse(JSON.stringify(localStack()).replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:1'));
+    const file = join(await mkdtemp(join(tmpdir(), 'cli-')), 'endpoints.json');
+    await writeFile(file, JSON.stringify(stopped));
+    let stderr = '';
+    const sink = (into: (text: string) => void) =>
+      new Writable({
+        write(chunk, _encoding, done) {
+          into(String(chunk));
+          done();
+        },
+      });
+
+    // When the operator asks for the status
+    const code = await runCli(
+      ['status', '--endpoints', file],
+      createOutput({ stdout: sink(() => undefined), stderr: sink((text) => (stderr += text)) }),
+    );
+
+    // Then it fails with one line that says why
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'status failed: no server of the local stack answered: is the stack running? (`npm start` starts the local stack; --stack <name> names a deployed one)\n',
+    );
+  });
 });

@@ -272,6 +272,17 @@ describe('startFunction', () => {
     expect(result).toMatchObject({ status: 'ok', payload: { called: 7 } });
   });
 
+  it('fails an invocation whose synchronous handler throws undefined, as it fails any other throw', async () => {
+    // Prepare
+    const fn = await start({ handler: 'throwsNothing' });
+
+    // Act
+    const result = await fn.invoke({});
+
+    // Assess: never a success with a null payload (a stream consumer's batch would count as done).
+    expect(result).toMatchObject({ status: 'error', errorType: 'undefined' });
+  });
+
   it('fails every invocation of a missing handler with Runtime.HandlerNotFound', async () => {
     // Prepare
     const fn = await start({ handler: 'nope' });

@@ -246,6 +246,30 @@ describe('startRestGateway', () => {
     expect(ingest.events).toHaveLength(0);
   });
 
+  it("answers 413 without invoking the function when the proxy event would pass Lambda's 6 MB invocation quota", async () => {
+    // Prepare: 4.8 MB is under API Gateway's 10 MB, but over 6 MB once base64-encoded in the event.
+    const { url, ingest } = await given(() => ({ statusCode: 202 }));
+
+    // Act
+    const binary = { 'content-type': 'application/octet-stream' };
+    const over = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: binary,
+      body: Buffer.alloc(4_800_000),
+    });
+    const under = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: binary,
+      body: Buffer.alloc(4_600_000),
+    });
+
+    // Assess
+    expect(over.status).toBe(413);
+    expect(await over.json()).toEqual({ message: 'Request Too Long' });
+    expect(under.status).toBe(202);
+    expect(ingest.events).toHaveLength(1);
+  });
+
   it.each([
     ['a lone %', '/v1/accounts/%/summary', '%'],
     ['a % without two hex digits', '/v1/accounts/%zz/summary', '%zz'],

@@ -98,6 +98,30 @@ describe('the load generator', () => {
     expect(summary).toMatchObject({ accepted: 3, failed: 0, requests: 2, statuses: { 202: 1, 503: 1 } });
   });
 
+  it('counts the events a 503 acknowledged as accepted on the last attempt too, not as rejected', async () => {
+    // Prepare: every answer is a 503 naming event 2 unwritten; the other two were written.
+    fakeIngest([
+      (events) => ({
+        status: 503,
+        body: {
+          accepted: events.length - 1,
+          duplicates: 0,
+          rejected: [],
+          failed: [{ index: events.length - 1, event_id: 'x', error_code: 'InternalFailure' }],
+        },
+        headers: { 'retry-after': '0' },
+      }),
+    ]);
+    const sent: SentEvent[] = [];
+
+    // Act
+    const summary = await load(sent, { attempts: 1 });
+
+    // Assess
+    expect(sent.map((event) => event.status)).toEqual(['accepted', 'accepted', 'failed']);
+    expect(summary).toMatchObject({ accepted: 2, rejected: 0, failed: 1 });
+  });
+
   it('resends the whole request after a 429 or no answer, and calls events failed when attempts run out', async () => {
     const requests = fakeIngest([
       () => ({ status: 429, body: { message: 'slow down' }, headers: { 'retry-after': '0' } }),

@@ -152,6 +152,10 @@ describe('eventsOfBody', () => {
     ['42', 'request body must be an event object or {"events": [...]}'],
     ['{"events":{"type":"a"}}', 'events must be an array'],
     ['{"events":[]}', 'events must not be empty'],
+    [
+      '{"events":[{"type":"a"}],"timestamp":"2026-01-31T12:00:00Z"}',
+      'unknown field "timestamp" beside events: a batch is {"events": [...]} alone, each event with its own fields',
+    ],
     ['{"type":', expect.stringMatching(/^request body is not valid JSON/)],
   ])('answers 400 for the body %s', (body, message) => {
     // Act

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RestRoute } from '../../../lib/topology.js';
+import { requestUrl } from '../../../local/gateway/http-event.js';
 import { malformedSegment, pathBelowStage, RestRoutes } from '../../../local/gateway/rest-routes.js';
 
 const routes: RestRoute[] = [
@@ -45,6 +46,21 @@ describe('RestRoutes.match', () => {
     expect(match.kind).toBe('malformed');
     if (match.kind === 'malformed')
       expect(match.message).toMatch(/^Malformed percent-encoding in the request path/);
+  });
+});
+
+describe('requestUrl', () => {
+  it('reads a path that starts with two slashes as a path, not as a host and the rest', () => {
+    // Act
+    const paths = [
+      '//evil.example/v1/events',
+      '/v1//events',
+      '/v1/events?key=1',
+      'http://host/v1/health',
+    ].map((url) => requestUrl({ url })?.pathname);
+
+    // Assess
+    expect(paths).toEqual(['//evil.example/v1/events', '/v1//events', '/v1/events', '/v1/health']);
   });
 });
 
