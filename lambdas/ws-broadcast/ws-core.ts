@@ -6,6 +6,7 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
 import { UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
@@ -21,15 +22,17 @@ export interface ConnectDeps {
   tableName: string;
   /** The grant of a live token, or `undefined` when it is unknown or expired. */
   verifyToken: (token: string) => Promise<LiveGrant | undefined>;
+  /** The read key a token's session was started with, or `undefined` once it is revoked. */
+  lookupKeyHash: KeyHashLookup;
   now: () => Date;
   log: Log;
 }
 
 /**
- * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`), and
- * records the connection under the token's account. Throws 401 `HttpError`s, which reject the
- * connection. API keys are refused here: a read key in a URL would end up in browser history, proxy
- * logs and screenshots, and it does not expire (docs/decisions.md).
+ * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`) whose
+ * read key is not revoked, and records the connection under the token's account. Throws 401
+ * `HttpError`s, which reject the connection. API keys are refused here: a read key in a URL would end
+ * up in browser history, proxy logs and screenshots, and it does not expire (docs/decisions.md).
  */
 export async function connect(
   request: { connectionId: string; token: string | undefined },
@@ -46,6 +49,15 @@ export async function connect(
   }
   const grant = await deps.verifyToken(token);
   if (!grant) throw new UnauthorizedError('unknown or expired live token');
+  // A token stands for the read key that started its session: it stops working when that key is
+  // revoked, here as on the REST API (whose authorizer checks the same).
+  if (!grant.keyHash) {
+    throw new UnauthorizedError('live token without its read key; sign in with the read key again');
+  }
+  const key = await deps.lookupKeyHash(grant.keyHash);
+  if (key?.accountId !== grant.accountId || key.scope !== 'read') {
+    throw new UnauthorizedError("the live token's read key is revoked; sign in with a valid read key");
+  }
   await deps.dynamo.send(
     new PutCommand({
       TableName: deps.tableName,

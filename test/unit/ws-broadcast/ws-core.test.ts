@@ -6,6 +6,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
 import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
@@ -16,16 +17,29 @@ const management = mockClient(ApiGatewayManagementApiClient);
 const NOW = new Date('2026-01-15T10:30:00.000Z');
 const TOKEN = `lt_${'a'.repeat(43)}`;
 const EXPIRED_TOKEN = `lt_${'b'.repeat(43)}`;
+const REVOKED_KEY_TOKEN = `lt_${'c'.repeat(43)}`;
+const KEYLESS_TOKEN = `lt_${'d'.repeat(43)}`;
+const grant = (keyHash?: string): LiveGrant => ({
+  accountId: 'acct-1',
+  ...(keyHash ? { keyHash } : {}),
+  expiresAt: NOW.getTime() / 1000 + 600,
+  sessionExpiresAt: 0,
+});
 /** What the live-tokens table would answer: the token's grant, or nothing for an expired one. */
 const GRANTS: Record<string, LiveGrant> = {
-  [TOKEN]: { accountId: 'acct-1', expiresAt: NOW.getTime() / 1000 + 600, sessionExpiresAt: 0 },
+  [TOKEN]: grant('hash-of-rk-1'),
+  [REVOKED_KEY_TOKEN]: grant('hash-of-a-revoked-key'),
+  [KEYLESS_TOKEN]: grant(),
 };
+/** The keys table: only the read key of TOKEN's session is still there. */
+const KEYS: Record<string, ApiKeyRecord> = { 'hash-of-rk-1': { accountId: 'acct-1', scope: 'read' } };
 
 const documentClient = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const connectDeps = () => ({
   dynamo: documentClient(),
   tableName: 'connections',
   verifyToken: async (token: string) => GRANTS[token],
+  lookupKeyHash: async (keyHash: string) => KEYS[keyHash],
   now: () => NOW,
   log: silentLog,
 });
@@ -63,10 +77,18 @@ describe('connect', () => {
     });
   });
 
-  it('rejects with 401 a missing token, an API key and an unknown or expired token', async () => {
+  it('rejects with 401 a missing token, an API key, an unknown or expired token, and a token whose read key is revoked or unnamed', async () => {
     // Act
+    const tokens = [
+      undefined,
+      '',
+      'rk_a-read-key-of-the-account',
+      EXPIRED_TOKEN,
+      REVOKED_KEY_TOKEN,
+      KEYLESS_TOKEN,
+    ];
     const outcomes = await Promise.all(
-      [undefined, '', 'rk_a-read-key-of-the-account', EXPIRED_TOKEN].map((token) =>
+      tokens.map((token) =>
         connect({ connectionId: 'c1', token }, connectDeps()).then(
           () => undefined,
           (error: HttpError) => [error.statusCode, error.message],
@@ -80,6 +102,8 @@ describe('connect', () => {
       [401, expect.stringContaining('missing token')],
       [401, expect.stringContaining('API keys are not accepted here')],
       [401, 'unknown or expired live token'],
+      [401, expect.stringContaining("the live token's read key is revoked")],
+      [401, expect.stringContaining('live token without its read key')],
     ]);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
