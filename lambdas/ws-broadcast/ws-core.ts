@@ -8,10 +8,19 @@ import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand }
 import * as z from 'zod/mini';
 import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
-import { UnauthorizedError } from '../shared/http.js';
+import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
-import { isGone, newConnection, postJson } from './connections.js';
+import {
+  countConnections,
+  isGone,
+  MAX_CONNECTIONS_PER_ACCOUNT,
+  newConnection,
+  postJson,
+} from './connections.js';
+
+/** When a client refused for the connection limit may try again. */
+const CONNECTION_RETRY_SECONDS = 30;
 
 /** At most this many types, and this many users, in one subscription. */
 export const MAX_SUBSCRIBED_TYPES = 100;
@@ -30,8 +39,8 @@ export interface ConnectDeps {
 
 /**
  * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`) whose
- * read key is not revoked, and records the connection under the token's account. Throws 401
- * `HttpError`s, which reject the connection. API keys are refused here: a read key in a URL would end
+ * read key is not revoked, and records the connection under the token's account, unless the account
+ * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429). Throws `HttpError`s, which reject the connection. API keys are refused here: a read key in a URL would end
  * up in browser history, proxy logs and screenshots, and it does not expire (docs/decisions.md).
  */
 export async function connect(
@@ -57,6 +66,19 @@ export async function connect(
   const key = await deps.lookupKeyHash(grant.keyHash);
   if (key?.accountId !== grant.accountId || key.scope !== 'read') {
     throw new UnauthorizedError("the live token's read key is revoked; sign in with a valid read key");
+  }
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const open = await countConnections(deps, grant.accountId, nowSeconds, MAX_CONNECTIONS_PER_ACCOUNT);
+  if (open >= MAX_CONNECTIONS_PER_ACCOUNT) {
+    deps.log.warn('connection refused: account at its connection limit', {
+      accountId: grant.accountId,
+      limit: MAX_CONNECTIONS_PER_ACCOUNT,
+    });
+    throw new TooManyRequestsError(
+      `the account has ${MAX_CONNECTIONS_PER_ACCOUNT} live connections open, the most it may hold; close one first`,
+      CONNECTION_RETRY_SECONDS,
+      { limit: MAX_CONNECTIONS_PER_ACCOUNT },
+    );
   }
   await deps.dynamo.send(
     new PutCommand({

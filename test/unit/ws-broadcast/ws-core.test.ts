@@ -3,12 +3,13 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
 import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
+import { MAX_CONNECTIONS_PER_ACCOUNT } from '../../../lambdas/ws-broadcast/connections.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
 import { silentLog } from '../../helpers/factories.js';
 
@@ -59,6 +60,7 @@ function replies(): unknown[] {
 describe('connect', () => {
   beforeEach(() => {
     dynamo.reset();
+    dynamo.on(QueryCommand).resolves({ Count: 3 });
   });
 
   it("records the connection of a live token under the token's account with a 2 hour TTL", async () => {
@@ -105,6 +107,31 @@ describe('connect', () => {
       [401, expect.stringContaining("the live token's read key is revoked")],
       [401, expect.stringContaining('live token without its read key')],
     ]);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("refuses with 429 a connection beyond the account's limit, counting unexpired ones page by page", async () => {
+    // Prepare: the account's connections, 120 and 80 live in two pages of its index
+    dynamo.on(PutCommand).resolves({});
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Count: 120, LastEvaluatedKey: { connectionId: 'c120' } })
+      .resolvesOnce({ Count: 80 });
+
+    // Act
+    const refused = await connect({ connectionId: 'c201', token: TOKEN }, connectDeps()).then(
+      () => undefined,
+      (error: HttpError) => error,
+    );
+
+    // Assess
+    expect([refused?.statusCode, refused?.details.limit]).toEqual([429, MAX_CONNECTIONS_PER_ACCOUNT]);
+    expect(refused?.headers['Retry-After']).toBeDefined();
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      IndexName: 'by-account',
+      ExpressionAttributeValues: { ':accountId': 'acct-1', ':now': NOW.getTime() / 1000 },
+      Select: 'COUNT',
+    });
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
