@@ -8,6 +8,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand }
 import * as z from 'zod/mini';
 import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
+import { isWellFormedUnicode } from '../shared/event-storability.js';
 import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
@@ -97,12 +98,12 @@ export async function disconnect(
   await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
 }
 
-const userSchema = z
-  .string({ error: 'users must list user ids (strings)' })
-  .check(
-    z.minLength(1, { error: 'a user id must not be empty' }),
-    z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
-  );
+const userSchema = z.string({ error: 'users must list user ids (strings)' }).check(
+  z.minLength(1, { error: 'a user id must not be empty' }),
+  z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
+  // As in events (no event can carry such an id), and the connections table stores it as UTF-8.
+  z.refine(isWellFormedUnicode, { error: 'a user id must be well-formed Unicode (no lone surrogate)' }),
+);
 
 const messageSchema = z.discriminatedUnion('action', [
   z.object({

@@ -190,7 +190,7 @@ describe('handleMessage', () => {
     expect(updates[1]).not.toHaveProperty('ExpressionAttributeValues');
   });
 
-  it('refuses a subscription to more than 100 users or to an empty user id, naming the field', async () => {
+  it('refuses a subscription to more than 100 users, to an empty user id or to a lone surrogate, naming the field', async () => {
     // Act
     await handleMessage(
       {
@@ -203,11 +203,19 @@ describe('handleMessage', () => {
       { connectionId: 'c1', body: JSON.stringify({ action: 'subscribe', users: [''] }) },
       messageDeps(),
     );
+    await handleMessage(
+      { connectionId: 'c1', body: '{"action":"subscribe","users":["ann","\\ud800"]}' },
+      messageDeps(),
+    );
 
     // Assess
     expect(replies()).toMatchObject([
       { type: 'error', errors: [{ path: 'users', message: 'users may list at most 100 user ids' }] },
       { type: 'error', errors: [{ path: 'users.0', message: 'a user id must not be empty' }] },
+      {
+        type: 'error',
+        errors: [{ path: 'users.1', message: expect.stringContaining('well-formed Unicode') }],
+      },
     ]);
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
   });
