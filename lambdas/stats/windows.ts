@@ -143,7 +143,7 @@ export function resolveSeriesRange(
   }
   if ((to - from) / step > MAX_SERIES_POINTS) {
     invalid(
-      'to',
+      given(query, 'to') ? 'to' : 'from',
       `the series would have ${(to - from) / step} points; at most ${MAX_SERIES_POINTS} per request`,
     );
   }

@@ -147,6 +147,7 @@ describe('timeseries range', () => {
     ['hour', { from: '2026-01-15T09:30Z', to: '2026-01-15T11:00Z' }, 'from', 'whole hour'],
     ['day', { from: '2026-01-10T00:00Z', to: '2026-01-15T12:00Z' }, 'to', 'whole day'],
     ['minute', { from: '2026-01-10T00:00Z', to: '2026-01-15T00:00Z' }, 'to', 'at most 1440'],
+    ['minute', { from: '2026-01-10T00:00Z' }, 'from', 'at most 1440'],
     [
       'minute',
       { from: '2025-12-01T00:00Z', to: '2025-12-01T01:00Z' },
