@@ -401,8 +401,9 @@ export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
   // The stats API issues live tokens (the only writer of that table) and accepts them for reads.
   'stats-api': { tables: { rollups: 'read', apiKeys: 'read', liveTokens: 'readwrite' }, opensearch: 'read' },
-  // $connect takes live tokens only, never API keys, so it needs no access to the keys table.
-  'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'read' } },
+  // $connect takes live tokens only, never API keys; it reads the keys table to refuse a token whose
+  // read key is revoked.
+  'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'read', apiKeys: 'read' } },
   'ws-disconnect': { tables: { connections: 'readwrite' } },
   'ws-default': { tables: { connections: 'readwrite' }, websocketManagement: true },
   'ws-broadcast': { tables: { connections: 'readwrite' }, websocketManagement: true },

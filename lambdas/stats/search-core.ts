@@ -54,7 +54,11 @@ interface SearchHit {
 
 /** The slice of the OpenSearch client the search uses; the real client satisfies it. */
 export interface SearchApi {
-  search(params: { index?: string; body: Record<string, unknown> }): Promise<{
+  search(params: {
+    index?: string;
+    body: Record<string, unknown>;
+    allow_partial_search_results?: boolean;
+  }): Promise<{
     body: { hits: { hits: SearchHit[] }; pit_id?: string };
   }>;
   createPit(params: { index: string[]; keep_alive: string }): Promise<{ body: { pit_id: string } }>;
@@ -151,7 +155,11 @@ function mustClauses(q: string | undefined): Record<string, unknown>[] {
   return [{ simple_query_string: { query: q, fields: Q_FIELDS, default_operator: 'and', lenient: true } }];
 }
 
-/** Searches in the cursor's PIT, or (none, or expired) the indices. */
+/**
+ * Searches in the cursor's PIT, or (none, or expired) the indices. Never a partial page: by default
+ * OpenSearch answers 200 with the hits of the shards that worked when others failed, which would
+ * leave events out of a page and out of every page after it (the cursor moves past them).
+ */
 async function runSearch(
   body: Record<string, unknown>,
   pit: string | undefined,
@@ -161,6 +169,7 @@ async function runSearch(
     try {
       const { body: result } = await deps.search.search({
         body: { ...body, pit: { id: pit, keep_alive: PIT_KEEP_ALIVE } },
+        allow_partial_search_results: false,
       });
       return { hits: result.hits.hits, pitId: result.pit_id ?? pit };
     } catch (error) {
@@ -168,12 +177,40 @@ async function runSearch(
     }
   }
   try {
-    const { body: result } = await deps.search.search({ index: `${deps.indexPrefix}-*`, body });
+    const { body: result } = await deps.search.search({
+      index: `${deps.indexPrefix}-*`,
+      body,
+      allow_partial_search_results: false,
+    });
     return { hits: result.hits.hits };
   } catch (error) {
+    const clauses = clauseLimitOf(error);
+    if (clauses !== undefined) {
+      invalid(
+        'q',
+        `expands to more than ${clauses} clauses over the searched fields (a fuzzy term~ expands to up to 50 terms); use fewer terms`,
+      );
+    }
     deps.log.warn('event search failed', { error: errorSummary(error) });
     throw new ServiceUnavailableError('event search is unavailable; retry shortly', 2);
   }
+}
+
+/** Root causes of a query that expands past OpenSearch's `indices.query.bool.max_clause_count`. */
+const TOO_MANY_CLAUSES = new Set(['too_many_nested_clauses', 'too_many_clauses']);
+
+/**
+ * The clause limit, when OpenSearch refused the query for expanding past it (a fact about the query,
+ * not the cluster: retrying would fail again), else `undefined`.
+ */
+function clauseLimitOf(error: unknown): number | undefined {
+  const body = (error as { meta?: { body?: unknown } } | undefined)?.meta?.body as
+    | { error?: { root_cause?: { type?: unknown; reason?: unknown }[] } }
+    | undefined;
+  const cause = body?.error?.root_cause?.find((candidate) => TOO_MANY_CLAUSES.has(String(candidate?.type)));
+  if (!cause) return undefined;
+  const limit = /maxClauseCount is set to (\d+)/.exec(String(cause.reason))?.[1];
+  return limit ? Number(limit) : 1024;
 }
 
 /** A PIT over the event indices, or none when OpenSearch refuses one (paging still works without). */

@@ -51,6 +51,10 @@ export function resolveSummaryWindow(query: Query, now: number): ResolvedWindow 
     const from = edge(query, 'from', now) as number;
     const to = edge(query, 'to', now);
     if (to !== undefined && to <= from) invalid('to', 'must be after from');
+    // Without `to` the window ends now: a later `from` would be a window that ends before it starts.
+    if (to === undefined && from >= now) {
+      invalid('from', `is not before now (${iso(now)}); a window without to ends now, so give to as well`);
+    }
     return to === undefined
       ? { name: 'range', from, to: now, openEnd: true }
       : { name: 'range', from, to, openEnd: false };
@@ -126,7 +130,11 @@ export function resolveSeriesRange(
     checkHorizon(name, at + (name === 'from' ? step : 0), now);
     if (at > now + MAX_TO_AHEAD_MS) invalid(name, 'is more than 1 day ahead of now');
   }
-  if (to <= from) invalid('to', 'must be after from');
+  if (to <= from) {
+    // Name the parameter the caller gave: a default `to` is the end of the current interval.
+    if (given(query, 'to')) invalid('to', 'must be after from');
+    invalid('from', `must be before to, which defaults to the end of the current ${interval} (${iso(to)})`);
+  }
   if (interval === 'minute' && from < now - MINUTE_PRECISION_HORIZON_MS) {
     invalid(
       'from',
@@ -135,7 +143,7 @@ export function resolveSeriesRange(
   }
   if ((to - from) / step > MAX_SERIES_POINTS) {
     invalid(
-      'to',
+      given(query, 'to') ? 'to' : 'from',
       `the series would have ${(to - from) / step} points; at most ${MAX_SERIES_POINTS} per request`,
     );
   }

@@ -4,7 +4,13 @@
  */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
-import { loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
+import { createKeyHashLookup } from '../shared/api-keys.js';
+import {
+  loadApiKeysTableName,
+  loadConnectionsTableName,
+  loadKeyCacheTtlMs,
+  loadLiveTokensTableName,
+} from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { jsonResult } from '../shared/http.js';
 import { verifyLiveToken } from '../shared/live-tokens.js';
@@ -17,6 +23,11 @@ const deps: ConnectDeps = {
   dynamo: dynamoDocumentClient(),
   tableName: loadConnectionsTableName(),
   verifyToken: (token) => verifyLiveToken(liveTokens, token),
+  lookupKeyHash: createKeyHashLookup({
+    client: dynamoDocumentClient(),
+    tableName: loadApiKeysTableName(),
+    ttlMs: loadKeyCacheTtlMs(),
+  }),
   now,
   log: logger,
 };

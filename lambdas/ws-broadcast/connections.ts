@@ -6,6 +6,7 @@ import {
   type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { StoredEvent } from '../shared/event-schema.js';
 
 /** API Gateway's maximum connection duration. */
@@ -25,6 +26,14 @@ export interface ConnectionItem {
   /** Users (`user_id`, else `anonymous_id`) the client subscribed to; absent or empty means all. */
   users?: string[];
 }
+
+/**
+ * Open connections one account may hold. Every batch of its events is posted to each of them, by the
+ * same broadcaster invocation as other accounts' events on the shard; without a bound, one account
+ * opening thousands of connections would hold up every other account's live push by seconds. Twice
+ * the 100 viewers `bench:live` holds an account to.
+ */
+export const MAX_CONNECTIONS_PER_ACCOUNT = 200;
 
 /** The parts of a connection that decide which events it gets. */
 export type Subscription = Pick<ConnectionItem, 'types' | 'users'>;
@@ -79,4 +88,35 @@ export async function postFrame(
     new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(frame, 'utf8') }),
     abortSignal ? { abortSignal } : {},
   );
+}
+
+/**
+ * How many unexpired connections `accountId` holds, counted up to `atLeast` (the index is read page by
+ * page until then). The index is eventually consistent: connections opened in the last moment may be
+ * missing from the count.
+ */
+export async function countConnections(
+  deps: { dynamo: DynamoDBDocumentClient; tableName: string },
+  accountId: string,
+  nowSeconds: number,
+  atLeast: number,
+): Promise<number> {
+  const pages = paginateQuery(
+    { client: deps.dynamo },
+    {
+      TableName: deps.tableName,
+      IndexName: BY_ACCOUNT_INDEX,
+      KeyConditionExpression: 'accountId = :accountId',
+      // TTL deletion lags by up to days: an expired item is no connection.
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':accountId': accountId, ':now': nowSeconds },
+      Select: 'COUNT',
+    },
+  );
+  let count = 0;
+  for await (const page of pages) {
+    count += page.Count ?? 0;
+    if (count >= atLeast) break;
+  }
+  return count;
 }

@@ -6,11 +6,22 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
-import { UnauthorizedError } from '../shared/http.js';
+import { isWellFormedUnicode } from '../shared/event-storability.js';
+import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
-import { isGone, newConnection, postJson } from './connections.js';
+import {
+  countConnections,
+  isGone,
+  MAX_CONNECTIONS_PER_ACCOUNT,
+  newConnection,
+  postJson,
+} from './connections.js';
+
+/** When a client refused for the connection limit may try again. */
+const CONNECTION_RETRY_SECONDS = 30;
 
 /** At most this many types, and this many users, in one subscription. */
 export const MAX_SUBSCRIBED_TYPES = 100;
@@ -21,15 +32,17 @@ export interface ConnectDeps {
   tableName: string;
   /** The grant of a live token, or `undefined` when it is unknown or expired. */
   verifyToken: (token: string) => Promise<LiveGrant | undefined>;
+  /** The read key a token's session was started with, or `undefined` once it is revoked. */
+  lookupKeyHash: KeyHashLookup;
   now: () => Date;
   log: Log;
 }
 
 /**
- * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`), and
- * records the connection under the token's account. Throws 401 `HttpError`s, which reject the
- * connection. API keys are refused here: a read key in a URL would end up in browser history, proxy
- * logs and screenshots, and it does not expire (docs/decisions.md).
+ * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`) whose
+ * read key is not revoked, and records the connection under the token's account, unless the account
+ * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429). Throws `HttpError`s, which reject the connection. API keys are refused here: a read key in a URL would end
+ * up in browser history, proxy logs and screenshots, and it does not expire (docs/decisions.md).
  */
 export async function connect(
   request: { connectionId: string; token: string | undefined },
@@ -46,6 +59,28 @@ export async function connect(
   }
   const grant = await deps.verifyToken(token);
   if (!grant) throw new UnauthorizedError('unknown or expired live token');
+  // A token stands for the read key that started its session: it stops working when that key is
+  // revoked, here as on the REST API (whose authorizer checks the same).
+  if (!grant.keyHash) {
+    throw new UnauthorizedError('live token without its read key; sign in with the read key again');
+  }
+  const key = await deps.lookupKeyHash(grant.keyHash);
+  if (key?.accountId !== grant.accountId || key.scope !== 'read') {
+    throw new UnauthorizedError("the live token's read key is revoked; sign in with a valid read key");
+  }
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const open = await countConnections(deps, grant.accountId, nowSeconds, MAX_CONNECTIONS_PER_ACCOUNT);
+  if (open >= MAX_CONNECTIONS_PER_ACCOUNT) {
+    deps.log.warn('connection refused: account at its connection limit', {
+      accountId: grant.accountId,
+      limit: MAX_CONNECTIONS_PER_ACCOUNT,
+    });
+    throw new TooManyRequestsError(
+      `the account has ${MAX_CONNECTIONS_PER_ACCOUNT} live connections open, the most it may hold; close one first`,
+      CONNECTION_RETRY_SECONDS,
+      { limit: MAX_CONNECTIONS_PER_ACCOUNT },
+    );
+  }
   await deps.dynamo.send(
     new PutCommand({
       TableName: deps.tableName,
@@ -63,12 +98,12 @@ export async function disconnect(
   await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
 }
 
-const userSchema = z
-  .string({ error: 'users must list user ids (strings)' })
-  .check(
-    z.minLength(1, { error: 'a user id must not be empty' }),
-    z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
-  );
+const userSchema = z.string({ error: 'users must list user ids (strings)' }).check(
+  z.minLength(1, { error: 'a user id must not be empty' }),
+  z.maxLength(ID_MAX_LENGTH, { error: `a user id must be at most ${ID_MAX_LENGTH} characters` }),
+  // As in events (no event can carry such an id), and the connections table stores it as UTF-8.
+  z.refine(isWellFormedUnicode, { error: 'a user id must be well-formed Unicode (no lone surrogate)' }),
+);
 
 const messageSchema = z.discriminatedUnion('action', [
   z.object({

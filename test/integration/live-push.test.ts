@@ -6,8 +6,15 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../lambdas/shared/api-keys.js';
 import { MAX_EVENT_BYTES } from '../../lambdas/shared/event-limits.js';
 import { newConnection } from '../../lambdas/ws-broadcast/connections.js';
 import type { DevAccount } from '../../local/accounts.js';
@@ -107,6 +114,30 @@ describe('live tokens', () => {
     expect(renewed.status).toBe(201);
     expect(renewed.headers.get('cache-control')).toBe('no-store');
     expect(renewed.body).toMatchObject({ account_id: owner.accountId, token: expect.stringMatching(/^lt_/) });
+  });
+
+  it('stop opening the WebSocket once their read key is revoked, as they stop reading stats', async () => {
+    // Given a token of an account whose read key is then revoked (as `keys revoke` marks it)
+    const account = await givenAnAccount();
+    const token = await tokenFor(account);
+    await documents().send(
+      new UpdateCommand({
+        TableName: localStack().apiKeysTableName,
+        Key: { keyHash: hashApiKey(account.readKey) },
+        UpdateExpression: 'SET revokedAt = :now',
+        ExpressionAttributeValues: { ':now': new Date().toISOString() },
+      }),
+    );
+
+    // When the token connects, and reads the account's stats
+    const connected = await rejectionStatus(connectWithToken(token));
+    const read = await fetch(`${restUrl()}/v1/accounts/${account.accountId}/summary?allow_empty=true`, {
+      headers: { 'x-live-token': token },
+    });
+
+    // Then both are refused
+    expect(connected).toBe('WebSocket connect rejected with HTTP 401');
+    expect(read.status).toBe(401);
   });
 });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import { choiceParam, integerParam, readQuery, stringParam } from '../../../lambdas/stats/query-params.js';
@@ -76,10 +77,31 @@ describe('summary window', () => {
     [{ from: '2025-11-01T10:17Z' }, 'from', 'minute precision is kept for 31 days'],
     [{ from: '2024-11-01T10:00Z' }, 'from', 'outside the data horizon'],
     [{ from: '2026-01-15T10:00Z', to: '2026-01-17T10:00Z' }, 'to', 'more than 1 day ahead'],
+    [{ from: '2026-01-15T10:38Z' }, 'from', 'is not before now'],
+    [{ from: '2026-01-16T09:00Z' }, 'from', 'is not before now'],
   ])('rejects %j naming %s', (query, parameter, message) => {
     const error = badRequest(summary(query));
     expect(error.parameter).toBe(parameter);
     expect(error.message).toContain(message);
+  });
+
+  it('resolves every window it accepts to from < to', () => {
+    const minute = fc.integer({ min: -402 * 1440, max: 2 * 1440 }).map((minutes) => {
+      const at = Math.floor(NOW / 60_000) * 60_000 + minutes * 60_000;
+      return `${new Date(at).toISOString().slice(0, 16)}Z`;
+    });
+    fc.assert(
+      fc.property(minute, fc.option(minute, { nil: undefined }), (from, to) => {
+        let window: ReturnType<typeof resolveSummaryWindow>;
+        try {
+          window = resolveSummaryWindow(to === undefined ? { from } : { from, to }, NOW);
+        } catch (error) {
+          if (error instanceof HttpError && error.statusCode === 400) return;
+          throw error;
+        }
+        expect(window.from).toBeLessThan(window.to);
+      }),
+    );
   });
 
   it('accepts an old from on a whole hour (hour buckets are kept 400 days)', () => {
@@ -125,6 +147,7 @@ describe('timeseries range', () => {
     ['hour', { from: '2026-01-15T09:30Z', to: '2026-01-15T11:00Z' }, 'from', 'whole hour'],
     ['day', { from: '2026-01-10T00:00Z', to: '2026-01-15T12:00Z' }, 'to', 'whole day'],
     ['minute', { from: '2026-01-10T00:00Z', to: '2026-01-15T00:00Z' }, 'to', 'at most 1440'],
+    ['minute', { from: '2026-01-10T00:00Z' }, 'from', 'at most 1440'],
     [
       'minute',
       { from: '2025-12-01T00:00Z', to: '2025-12-01T01:00Z' },
@@ -132,6 +155,13 @@ describe('timeseries range', () => {
       'minute buckets are kept for 31 days',
     ],
     ['day', { from: '2024-01-01T00:00Z', to: '2024-02-01T00:00Z' }, 'from', 'outside the data horizon'],
+    [
+      'hour',
+      { from: '2026-01-15T12:00Z' },
+      'from',
+      'must be before to, which defaults to the end of the current hour',
+    ],
+    ['hour', { from: '2026-01-15T12:00Z', to: '2026-01-15T11:00Z' }, 'to', 'must be after from'],
   ] as const)('rejects interval=%s with %j naming %s', (interval, query, parameter, message) => {
     const error = badRequest(() => resolveSeriesRange(query, interval, NOW));
     expect(error.parameter).toBe(parameter);

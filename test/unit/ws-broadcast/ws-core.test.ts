@@ -3,11 +3,13 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
 import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
+import { MAX_CONNECTIONS_PER_ACCOUNT } from '../../../lambdas/ws-broadcast/connections.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
 import { silentLog } from '../../helpers/factories.js';
 
@@ -16,16 +18,29 @@ const management = mockClient(ApiGatewayManagementApiClient);
 const NOW = new Date('2026-01-15T10:30:00.000Z');
 const TOKEN = `lt_${'a'.repeat(43)}`;
 const EXPIRED_TOKEN = `lt_${'b'.repeat(43)}`;
+const REVOKED_KEY_TOKEN = `lt_${'c'.repeat(43)}`;
+const KEYLESS_TOKEN = `lt_${'d'.repeat(43)}`;
+const grant = (keyHash?: string): LiveGrant => ({
+  accountId: 'acct-1',
+  ...(keyHash ? { keyHash } : {}),
+  expiresAt: NOW.getTime() / 1000 + 600,
+  sessionExpiresAt: 0,
+});
 /** What the live-tokens table would answer: the token's grant, or nothing for an expired one. */
 const GRANTS: Record<string, LiveGrant> = {
-  [TOKEN]: { accountId: 'acct-1', expiresAt: NOW.getTime() / 1000 + 600, sessionExpiresAt: 0 },
+  [TOKEN]: grant('hash-of-rk-1'),
+  [REVOKED_KEY_TOKEN]: grant('hash-of-a-revoked-key'),
+  [KEYLESS_TOKEN]: grant(),
 };
+/** The keys table: only the read key of TOKEN's session is still there. */
+const KEYS: Record<string, ApiKeyRecord> = { 'hash-of-rk-1': { accountId: 'acct-1', scope: 'read' } };
 
 const documentClient = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const connectDeps = () => ({
   dynamo: documentClient(),
   tableName: 'connections',
   verifyToken: async (token: string) => GRANTS[token],
+  lookupKeyHash: async (keyHash: string) => KEYS[keyHash],
   now: () => NOW,
   log: silentLog,
 });
@@ -45,6 +60,7 @@ function replies(): unknown[] {
 describe('connect', () => {
   beforeEach(() => {
     dynamo.reset();
+    dynamo.on(QueryCommand).resolves({ Count: 3 });
   });
 
   it("records the connection of a live token under the token's account with a 2 hour TTL", async () => {
@@ -63,10 +79,18 @@ describe('connect', () => {
     });
   });
 
-  it('rejects with 401 a missing token, an API key and an unknown or expired token', async () => {
+  it('rejects with 401 a missing token, an API key, an unknown or expired token, and a token whose read key is revoked or unnamed', async () => {
     // Act
+    const tokens = [
+      undefined,
+      '',
+      'rk_a-read-key-of-the-account',
+      EXPIRED_TOKEN,
+      REVOKED_KEY_TOKEN,
+      KEYLESS_TOKEN,
+    ];
     const outcomes = await Promise.all(
-      [undefined, '', 'rk_a-read-key-of-the-account', EXPIRED_TOKEN].map((token) =>
+      tokens.map((token) =>
         connect({ connectionId: 'c1', token }, connectDeps()).then(
           () => undefined,
           (error: HttpError) => [error.statusCode, error.message],
@@ -80,7 +104,34 @@ describe('connect', () => {
       [401, expect.stringContaining('missing token')],
       [401, expect.stringContaining('API keys are not accepted here')],
       [401, 'unknown or expired live token'],
+      [401, expect.stringContaining("the live token's read key is revoked")],
+      [401, expect.stringContaining('live token without its read key')],
     ]);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("refuses with 429 a connection beyond the account's limit, counting unexpired ones page by page", async () => {
+    // Prepare: the account's connections, 120 and 80 live in two pages of its index
+    dynamo.on(PutCommand).resolves({});
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Count: 120, LastEvaluatedKey: { connectionId: 'c120' } })
+      .resolvesOnce({ Count: 80 });
+
+    // Act
+    const refused = await connect({ connectionId: 'c201', token: TOKEN }, connectDeps()).then(
+      () => undefined,
+      (error: HttpError) => error,
+    );
+
+    // Assess
+    expect([refused?.statusCode, refused?.details.limit]).toEqual([429, MAX_CONNECTIONS_PER_ACCOUNT]);
+    expect(refused?.headers['Retry-After']).toBeDefined();
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      IndexName: 'by-account',
+      ExpressionAttributeValues: { ':accountId': 'acct-1', ':now': NOW.getTime() / 1000 },
+      Select: 'COUNT',
+    });
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
@@ -139,7 +190,7 @@ describe('handleMessage', () => {
     expect(updates[1]).not.toHaveProperty('ExpressionAttributeValues');
   });
 
-  it('refuses a subscription to more than 100 users or to an empty user id, naming the field', async () => {
+  it('refuses a subscription to more than 100 users, to an empty user id or to a lone surrogate, naming the field', async () => {
     // Act
     await handleMessage(
       {
@@ -152,11 +203,19 @@ describe('handleMessage', () => {
       { connectionId: 'c1', body: JSON.stringify({ action: 'subscribe', users: [''] }) },
       messageDeps(),
     );
+    await handleMessage(
+      { connectionId: 'c1', body: '{"action":"subscribe","users":["ann","\\ud800"]}' },
+      messageDeps(),
+    );
 
     // Assess
     expect(replies()).toMatchObject([
       { type: 'error', errors: [{ path: 'users', message: 'users may list at most 100 user ids' }] },
       { type: 'error', errors: [{ path: 'users.0', message: 'a user id must not be empty' }] },
+      {
+        type: 'error',
+        errors: [{ path: 'users.1', message: expect.stringContaining('well-formed Unicode') }],
+      },
     ]);
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
   });
