@@ -2,10 +2,10 @@
  * `GET /v1/accounts/{accountId}/events` and `.../users/{userId}/events`: event search in OpenSearch
  * (`<prefix>-*`), newest first, paged with `search_after` on (timestamp, event_id), a total order.
  *
- * When a page has a successor, a point in time (PIT) is opened and carried in the cursor, so later
- * pages read the same snapshot; if it has expired, the search continues without it from the same
- * sort position (no event is repeated or skipped, only events indexed meanwhile may appear). The last
- * page closes the PIT.
+ * When a second page has a successor, a point in time (PIT) is opened and carried in the cursor, so
+ * later pages read the same snapshot (a first page opens none: most readers never ask for a second).
+ * Without a PIT, or when it has expired, the search continues from the same sort position (no event
+ * is repeated or skipped, only events indexed meanwhile may appear). The last page closes the PIT.
  *
  * The cursor is opaque but not secret: the account filter always comes from the caller's key and the
  * path, never from the cursor, and a cursor issued for another account or another query is a 400.
@@ -126,7 +126,10 @@ export async function searchEvents(
   let next: string | null = null;
   const last = page[page.length - 1];
   if (hits.length > limit && last?.sort) {
-    const pit = pitId ?? (await openPit(deps));
+    // A first page opens no PIT: most readers (the dashboard's recent events) never ask for a second,
+    // and a PIT per first page would hold OpenSearch's limited open contexts for nothing. A second
+    // page opens one for the pages after it.
+    const pit = pitId ?? (cursor ? await openPit(deps) : undefined);
     next = encodeCursor({ v: 1, a: accountId, f: fingerprint, s: last.sort as Cursor['s'], p: pit });
   } else if (pitId) {
     await deps.search.deletePit({ body: { pit_id: [pitId] } }).catch(() => undefined);

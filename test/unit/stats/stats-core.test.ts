@@ -256,6 +256,7 @@ describe('event search', () => {
   function fakeSearch(pages: ReturnType<typeof hit>[][]) {
     const calls: { index?: string; body: Record<string, unknown> }[] = [];
     const deleted: string[][] = [];
+    let opened = 0;
     const api: SearchApi = {
       search: async (params) => {
         calls.push(params);
@@ -266,35 +267,41 @@ describe('event search', () => {
           },
         };
       },
-      createPit: async () => ({ body: { pit_id: 'pit-1' } }),
+      createPit: async () => {
+        opened += 1;
+        return { body: { pit_id: 'pit-1' } };
+      },
       deletePit: async (params) => {
         deleted.push(params.body.pit_id);
         return {};
       },
     };
-    return { api, calls, deleted };
+    return { api, calls, deleted, opened: () => opened };
   }
 
   it('pages newest first with a cursor bound to the account, the query and a point in time', async () => {
     // Prepare
     const search = fakeSearch([
+      [hit('e', '2026-01-15T10:05:00Z'), hit('d', '2026-01-15T10:04:00Z'), hit('c', '2026-01-15T10:03:00Z')],
       [hit('c', '2026-01-15T10:03:00Z'), hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')],
       [hit('a', '2026-01-15T10:01:00Z')],
     ]);
+    const page = async (cursor?: string) => {
+      const query = { type: 'page_view', limit: '2', ...(cursor ? { cursor } : {}) };
+      const answer = await serveStats(request(STATS_ROUTES.events, query), deps(search.api));
+      return answer.body as { events: unknown[]; next_cursor: string | null };
+    };
 
     // Act
-    const first = await serveStats(
-      request(STATS_ROUTES.events, { type: 'page_view', limit: '2' }),
-      deps(search.api),
-    );
-    const cursor = (first.body as { next_cursor: string }).next_cursor;
-    const second = await serveStats(
-      request(STATS_ROUTES.events, { type: 'page_view', limit: '2', cursor }),
-      deps(search.api),
-    );
+    const first = await page();
+    const openedByFirst = search.opened();
+    const second = await page(first.next_cursor as string);
+    const third = await page(second.next_cursor as string);
 
     // Assess
-    expect(first.body).toMatchObject({ events: [{ event_id: 'c' }, { event_id: 'b' }], limit: 2 });
+    expect(first).toMatchObject({ events: [{ event_id: 'e' }, { event_id: 'd' }], limit: 2 });
+    // A first page holds no point in time: most readers never ask for a second.
+    expect(openedByFirst).toBe(0);
     expect(search.calls[0]).toMatchObject({
       index: 'events-*',
       body: {
@@ -303,12 +310,18 @@ describe('event search', () => {
         query: { bool: { filter: [{ term: { account_id: 'acct-1' } }, { term: { type: 'page_view' } }] } },
       },
     });
-    expect(search.calls[1]?.index).toBeUndefined();
-    expect(search.calls[1]?.body).toMatchObject({
+    expect(search.calls[1]).toMatchObject({
+      index: 'events-*',
+      body: { search_after: [Date.parse('2026-01-15T10:04:00Z'), 'd'] },
+    });
+    expect(second).toMatchObject({ events: [{ event_id: 'c' }, { event_id: 'b' }] });
+    expect(search.opened()).toBe(1);
+    expect(search.calls[2]?.index).toBeUndefined();
+    expect(search.calls[2]?.body).toMatchObject({
       pit: { id: 'pit-1' },
       search_after: [Date.parse('2026-01-15T10:02:00Z'), 'b'],
     });
-    expect(second.body).toMatchObject({ events: [{ event_id: 'a' }], next_cursor: null });
+    expect(third).toMatchObject({ events: [{ event_id: 'a' }], next_cursor: null });
     expect(search.deleted).toEqual([['pit-2']]);
   });
 
