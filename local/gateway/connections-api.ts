@@ -3,6 +3,10 @@
  * endpoint })` works unchanged: POST sends a message to a connection, GET describes it, DELETE closes
  * it; a connection that is gone is `410 GoneException`, a message over 128 KB `413`.
  *
+ * A client that stops reading would make the gateway hold every message posted to it: once more than
+ * `MAX_UNSENT_BYTES` wait unsent, the connection is closed and the post is a 410, as for any connection
+ * that is gone, which tells the backend to drop it.
+ *
  * Reference: API Gateway developer guide, "Use @connections commands in your backend service".
  */
 import { isUtf8 } from 'node:buffer';
@@ -13,6 +17,9 @@ import type { ConnectionRegistry } from './websocket-connections.js';
 import { sendError, sendJson } from './websocket-responses.js';
 
 const CONNECTION_PATH = /^(?:\/[^/]+)?\/@connections\/([^/]+)$/;
+
+/** Bytes a connection may have waiting for its client to read: eight of the largest messages. */
+export const MAX_UNSENT_BYTES = 8 * MAX_MESSAGE_BYTES;
 
 /** Handles one management request; `url` is the parsed request URL. */
 export async function handleConnectionsRequest(
@@ -48,6 +55,12 @@ export async function handleConnectionsRequest(
       return;
     }
     if (!open) {
+      sendError(response, 410, 'GoneException', null);
+      return;
+    }
+    if (open.socket.bufferedAmount > MAX_UNSENT_BYTES) {
+      // The client has stopped reading: closing it frees what waits, and its $disconnect runs.
+      open.socket.terminate();
       sendError(response, 410, 'GoneException', null);
       return;
     }

@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MAX_MESSAGE_BYTES } from '../../local/gateway/websocket-api.js';
 import { startWebSocketGateway, type WebSocketGateway } from '../../local/gateway/websocket-gateway.js';
 import { type FakeFunction, FunctionError, fakeFunction } from './fixtures/fake-function.js';
 
@@ -245,6 +246,30 @@ describe('startWebSocketGateway', () => {
 
       // Assess
       await expect(posting).rejects.toBeInstanceOf(GoneException);
+      await eventually(() => expect(disconnect.events).toHaveLength(1));
+    });
+
+    it('closes a connection whose client stops reading, and answers its posts Gone (410)', async () => {
+      // Prepare
+      const { gateway, connect, disconnect, management } = await given();
+      const socket = await open(gateway.url);
+      socket.pause();
+      const message = Buffer.alloc(MAX_MESSAGE_BYTES - 1024, 'x');
+      const post = () =>
+        management.send(
+          new PostToConnectionCommand({ ConnectionId: connectionIdOf(connect), Data: message }),
+        );
+
+      // Act: far more than the kernel's socket buffers and the gateway's bound together.
+      let posted = 0;
+      let refusal: unknown;
+      for (; posted < 400 && refusal === undefined; posted += 1)
+        await post().catch((error) => (refusal = error));
+
+      // Assess
+      expect(refusal).toBeInstanceOf(GoneException);
+      expect(posted).toBeLessThan(400);
+      await expect(post()).rejects.toBeInstanceOf(GoneException);
       await eventually(() => expect(disconnect.events).toHaveLength(1));
     });
 
