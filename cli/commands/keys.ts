@@ -7,6 +7,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { type ApiKeyItem, type ApiKeyScope, newApiKey } from '../../lambdas/shared/api-keys.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../../lambdas/shared/config.js';
+import { errorSummary } from '../../lambdas/shared/error-summary.js';
 import {
   type Command,
   parseOptions,
@@ -17,6 +18,7 @@ import {
 } from '../command.js';
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
+import { closeKeyConnections, managementClient } from './key-connections.js';
 import {
   deleteUnissuedKey,
   findKey,
@@ -186,7 +188,8 @@ export async function revoke(
   }
   if (!revoked) {
     output.line(`Key ${keyId} of account ${key.accountId} was already revoked (${key.revokedAt}).`);
-    return 0;
+    // Again, for a revoke that could not close them the first time.
+    return key.scope === 'read' ? await closeLiveConnections(key, target, output) : 0;
   }
   output.line(`Revoked key ${keyId} (${key.scope}, account ${key.accountId}) in ${target.label}.`);
   output.line(
@@ -194,7 +197,26 @@ export async function revoke(
       ? 'API Gateway refuses it at once; functions that looked it up in the last minute may accept it for up to that long.'
       : `It is refused within ${REVOCATION_SECONDS} s, the time a function trusts a key it looked up.`,
   );
+  if (key.scope === 'read') return await closeLiveConnections(key, target, output);
   return 0;
+}
+
+/** Closes the live connections the revoked read key's tokens opened; 1 when some could not be. */
+async function closeLiveConnections(key: ApiKeyItem, target: Target, output: Output): Promise<number> {
+  let management: ReturnType<typeof managementClient> | undefined;
+  try {
+    management = managementClient(target);
+    const closed = await closeKeyConnections({ target, management }, key.accountId, key.keyHash);
+    output.line(`Closed ${closed} live connection(s) opened with its tokens.`);
+    return 0;
+  } catch (error) {
+    output.note(
+      `the key is revoked, but its open live connections could not be closed (${errorSummary(error).message}); they end within 2 hours, or run the command again`,
+    );
+    return 1;
+  } finally {
+    management?.destroy();
+  }
 }
 
 /**

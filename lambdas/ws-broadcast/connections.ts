@@ -25,6 +25,11 @@ export interface ConnectionItem {
   types?: string[];
   /** Users (`user_id`, else `anonymous_id`) the client subscribed to; absent or empty means all. */
   users?: string[];
+  /**
+   * Hash of the read key whose live token opened it: revoking that key closes it (`pipeline keys
+   * revoke`). Absent on connections opened before keys were recorded.
+   */
+  keyHash?: string;
 }
 
 /**
@@ -53,12 +58,18 @@ export function subscriptionKey(subscription: Subscription): string {
 }
 
 /** The item recorded at `$connect`. */
-export function newConnection(connectionId: string, accountId: string, now: Date): ConnectionItem {
+export function newConnection(
+  connectionId: string,
+  accountId: string,
+  now: Date,
+  keyHash?: string,
+): ConnectionItem {
   return {
     connectionId,
     accountId,
     connectedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + CONNECTION_TTL_SECONDS,
+    ...(keyHash ? { keyHash } : {}),
   };
 }
 

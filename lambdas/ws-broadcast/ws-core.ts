@@ -84,7 +84,7 @@ export async function connect(
   await deps.dynamo.send(
     new PutCommand({
       TableName: deps.tableName,
-      Item: newConnection(request.connectionId, grant.accountId, deps.now()),
+      Item: newConnection(request.connectionId, grant.accountId, deps.now(), grant.keyHash),
     }),
   );
   deps.log.info('connection opened', { connectionId: request.connectionId, accountId: grant.accountId });

@@ -1,16 +1,17 @@
 /**
  * Accounts and keys through the command line against the real local stack: a created account's key
- * posts at once, a key created with limits is throttled by them, `keys list` shows no secret, and a
- * revoked key is refused.
+ * posts at once, a key created with limits is throttled by them, `keys list` shows no secret, a revoked
+ * key is refused, and a revoked read key's live connections are closed.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { runCli } from '../../cli/main.js';
 import { createOutput } from '../../cli/output.js';
-import { localStack } from '../helpers/local-stack-client.js';
+import { liveToken, localStack } from '../helpers/local-stack-client.js';
 
 let endpointsFile: string;
 
@@ -33,6 +34,17 @@ async function pipeline(...args: string[]): Promise<{ code: number; text: string
     createOutput({ stdout: sink, stderr: sink }),
   );
   return { code, text };
+}
+
+/** A live connection opened with `token`, and the close code it ends with (whoever closes it). */
+async function openSocket(token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+  const socket = new WebSocket(`${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, closed };
 }
 
 async function post(key: string): Promise<number> {
@@ -96,6 +108,32 @@ describe('pipeline accounts and keys', () => {
     expect((await pipeline('keys', 'list', '--account', accountId)).text).toMatch(
       new RegExp(`${spareId} .* revoked`),
     );
+  });
+
+  it("closes the live connections a revoked read key's tokens opened, and only those", async () => {
+    // Given an account with two read keys, and a dashboard connected with a token of each
+    const accountId = `acct_cli_live_${Date.now().toString(36)}`;
+    expect((await pipeline('accounts', 'create', '--id', accountId)).code).toBe(0);
+    const created = await Promise.all(
+      [1, 2].map(() => pipeline('keys', 'create', '--account', accountId, '--scope', 'read')),
+    );
+    const [revokedKey, keptKey] = created.map(
+      (result) => result.text.match(/secret: (rk_\S+)/)?.[1] as string,
+    );
+    const revokedId = created[0]?.text.match(/\bkey_[0-9a-f]{16}\b/)?.[0] as string;
+    const [doomed, kept] = await Promise.all(
+      [revokedKey, keptKey].map(async (key) => openSocket(await liveToken(key as string))),
+    );
+
+    // When the first key is revoked
+    const revoked = await pipeline('keys', 'revoke', revokedId);
+
+    // Then its connection is closed by the server, and the other key's stays open
+    expect(revoked.code, revoked.text).toBe(0);
+    expect(revoked.text).toContain('Closed 1 live connection(s)');
+    expect(await doomed?.closed).toBeGreaterThan(0);
+    expect(kept?.socket.readyState).toBe(WebSocket.OPEN);
+    kept?.socket.close();
   });
 
   it('refuses a key for an account that does not exist', async () => {

@@ -63,7 +63,7 @@ describe('connect', () => {
     dynamo.on(QueryCommand).resolves({ Count: 3 });
   });
 
-  it("records the connection of a live token under the token's account with a 2 hour TTL", async () => {
+  it("records the connection of a live token under the token's account and read key with a 2 hour TTL", async () => {
     // Prepare
     dynamo.on(PutCommand).resolves({});
 
@@ -76,6 +76,7 @@ describe('connect', () => {
       accountId: 'acct-1',
       connectedAt: '2026-01-15T10:30:00.000Z',
       expiresAt: NOW.getTime() / 1000 + 7200,
+      keyHash: 'hash-of-rk-1',
     });
   });
 

@@ -1,0 +1,83 @@
+/**
+ * The live WebSocket connections a read key's tokens opened, closed when the key is revoked: `$connect`
+ * refuses a revoked key's tokens, but a connection already open would otherwise keep receiving the
+ * account's events until API Gateway ends it (2 hours). `$connect` records the key's hash on the
+ * connection (`lambdas/ws-broadcast/connections.ts`); closing it through the management API runs
+ * `$disconnect`, which forgets it.
+ */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { BY_ACCOUNT_INDEX, type ConnectionItem, isGone } from '../../lambdas/ws-broadcast/connections.js';
+import { API_STAGE } from '../../lib/topology.js';
+import { LOCAL_CREDENTIALS } from '../../local/local-aws.js';
+import type { Target } from '../target.js';
+
+/**
+ * The `@connections` endpoint of the target's WebSocket API: the deployed stage's URL over HTTPS
+ * (`wss://…/prod` → `https://…/prod`), or the local gateway's, which serves it under the stage.
+ */
+export function managementEndpoint(target: Pick<Target, 'kind' | 'resources'>): string {
+  const url = new URL(target.resources.websocketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  if (target.kind === 'local') url.pathname = `/${API_STAGE}`;
+  return url.toString().replace(/\/$/, '');
+}
+
+export interface KeyConnectionsDeps {
+  target: Pick<Target, 'dynamo' | 'resources'>;
+  management: Pick<ApiGatewayManagementApiClient, 'send'>;
+}
+
+/** Closes every open connection of `accountId` opened with a token of the key `keyHash`; how many. */
+export async function closeKeyConnections(
+  deps: KeyConnectionsDeps,
+  accountId: string,
+  keyHash: string,
+): Promise<number> {
+  const tableName = deps.target.resources.connectionsTableName;
+  const pages = paginateQuery(
+    { client: deps.target.dynamo },
+    {
+      TableName: tableName,
+      IndexName: BY_ACCOUNT_INDEX,
+      KeyConditionExpression: 'accountId = :accountId',
+      FilterExpression: 'keyHash = :keyHash',
+      ExpressionAttributeValues: { ':accountId': accountId, ':keyHash': keyHash },
+    },
+  );
+  let closed = 0;
+  for await (const page of pages) {
+    for (const item of (page.Items ?? []) as ConnectionItem[]) {
+      try {
+        await deps.management.send(new DeleteConnectionCommand({ ConnectionId: item.connectionId }));
+        closed += 1;
+      } catch (error) {
+        if (!isGone(error)) throw error;
+      }
+      // `$disconnect` forgets it too; a connection already gone has no `$disconnect` left to run.
+      await deps.target.dynamo.send(
+        new DeleteCommand({ TableName: tableName, Key: { connectionId: item.connectionId } }),
+      );
+    }
+  }
+  return closed;
+}
+
+/** A management client for the target: the local gateway takes the local credentials. */
+export function managementClient(target: Pick<Target, 'kind' | 'region' | 'resources'>) {
+  return new ApiGatewayManagementApiClient({
+    endpoint: managementEndpoint(target),
+    region: target.region,
+    ...(target.kind === 'local'
+      ? {
+          credentials: {
+            accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+            secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+          },
+        }
+      : {}),
+  });
+}
