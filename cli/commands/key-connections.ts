@@ -5,12 +5,13 @@
  * connection (`lambdas/ws-broadcast/connections.ts`); closing it through the management API runs
  * `$disconnect`, which forgets it.
  */
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DeleteCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { BY_ACCOUNT_INDEX, type ConnectionItem, isGone } from '../../lambdas/ws-broadcast/connections.js';
+import {
+  BY_ACCOUNT_INDEX,
+  type ConnectionItem,
+  closeConnection,
+} from '../../lambdas/ws-broadcast/connections.js';
 import { API_STAGE } from '../../lib/topology.js';
 import { LOCAL_CREDENTIALS } from '../../local/local-aws.js';
 import type { Target } from '../target.js';
@@ -51,12 +52,7 @@ export async function closeKeyConnections(
   let closed = 0;
   for await (const page of pages) {
     for (const item of (page.Items ?? []) as ConnectionItem[]) {
-      try {
-        await deps.management.send(new DeleteConnectionCommand({ ConnectionId: item.connectionId }));
-        closed += 1;
-      } catch (error) {
-        if (!isGone(error)) throw error;
-      }
+      if (await closeConnection(deps.management, item.connectionId)) closed += 1;
       // `$disconnect` forgets it too; a connection already gone has no `$disconnect` left to run.
       await deps.target.dynamo.send(
         new DeleteCommand({ TableName: tableName, Key: { connectionId: item.connectionId } }),

@@ -4,6 +4,7 @@
  */
 import {
   type ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
@@ -77,6 +78,20 @@ export function newConnection(
 export function isGone(error: unknown): boolean {
   const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   return candidate?.name === 'GoneException' || candidate?.$metadata?.httpStatusCode === 410;
+}
+
+/** Closes a connection (API Gateway then runs `$disconnect`); false when it was gone already. */
+export async function closeConnection(
+  management: Pick<ApiGatewayManagementApiClient, 'send'>,
+  connectionId: string,
+): Promise<boolean> {
+  try {
+    await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    return true;
+  } catch (error) {
+    if (isGone(error)) return false;
+    throw error;
+  }
 }
 
 /** Sends one JSON message to a connection. */

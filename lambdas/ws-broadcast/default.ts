@@ -15,6 +15,7 @@ const deps: MessageDeps = {
   dynamo: dynamoDocumentClient(),
   tableName: loadConnectionsTableName(),
   management: apiGatewayManagementClient(loadWebSocketManagementEndpoint()),
+  now: () => new Date(),
   log: logger,
 };
 

@@ -13,12 +13,14 @@ import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 import {
+  closeConnection,
   countConnections,
   isGone,
   MAX_CONNECTIONS_PER_ACCOUNT,
   newConnection,
   postJson,
 } from './connections.js';
+import { countMessage, MAX_MESSAGES_PER_MINUTE } from './message-rate.js';
 
 /** When a client refused for the connection limit may try again. */
 const CONNECTION_RETRY_SECONDS = 30;
@@ -130,6 +132,7 @@ export interface MessageDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
   management: ApiGatewayManagementApiClient;
+  now: () => Date;
   log: Log;
 }
 
@@ -137,7 +140,8 @@ export interface MessageDeps {
  * Handles one `$default` message and answers on the connection: `subscribe` stores the filter (events
  * of one of `types` AND of one of `users`; an absent or empty list does not filter) and acks with
  * `{"type":"subscribed","types":[...],"users":[...]}`; `ping` answers `pong`; anything else gets
- * `{"type":"error"}`.
+ * `{"type":"error"}`. A connection over `MAX_MESSAGES_PER_MINUTE` is told so and closed
+ * (`message-rate.ts`).
  */
 export async function handleMessage(
   request: { connectionId: string; body: string | undefined },
@@ -152,6 +156,20 @@ export async function handleMessage(
       await disconnect(connectionId, deps);
     }
   };
+
+  // An unknown connection goes on to the answers below, which say so where it matters (subscribe).
+  if ((await countMessage(deps, connectionId, deps.now())) === 'over') {
+    deps.log.warn('connection closed: too many messages', {
+      connectionId,
+      limitPerMinute: MAX_MESSAGES_PER_MINUTE,
+    });
+    await reply({
+      type: 'error',
+      message: `too many messages: a connection may send at most ${MAX_MESSAGES_PER_MINUTE} a minute; closing it`,
+    });
+    await closeConnection(deps.management, connectionId);
+    return;
+  }
 
   let json: unknown;
   try {

@@ -2,7 +2,8 @@
  * The live push path against the real local stack: live tokens in, API keys out of WebSocket URLs;
  * several clients on two accounts, each getting exactly what its subscription asks for and never another
  * account's events; an event too large for a frame pushed truncated; a client that vanished without
- * `$disconnect` forgotten on its first 410; and no key or token in any log of the stack.
+ * `$disconnect` forgotten on its first 410; a client flooding messages closed; and no key or token in
+ * any log of the stack.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { hashApiKey } from '../../lambdas/shared/api-keys.js';
 import { MAX_EVENT_BYTES } from '../../lambdas/shared/event-limits.js';
 import { newConnection } from '../../lambdas/ws-broadcast/connections.js';
@@ -245,6 +247,37 @@ describe('live push to several clients on two accounts', () => {
     await dashboard.close();
     await dynamo.send(new DeleteCommand({ TableName: table, Key: { connectionId: vanished.connectionId } }));
     dynamo.destroy();
+  });
+});
+
+describe('a client flooding the WebSocket', () => {
+  it('is answered until it passes 30 messages in a minute, then told why and closed; others stay open', async () => {
+    // Given two dashboards of one account
+    const account = await givenAnAccount();
+    const url = (token: string) => `${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`;
+    const [flooder, bystander] = [
+      new WebSocket(url(await tokenFor(account))),
+      new WebSocket(url(await tokenFor(account))),
+    ];
+    const answers: { type?: string; message?: string }[] = [];
+    flooder.on('message', (data) => answers.push(JSON.parse(String(data))));
+    const closed = new Promise<number>((resolve) => flooder.once('close', resolve));
+    await Promise.all(
+      [flooder, bystander].map((socket) => new Promise((resolve) => socket.once('open', resolve))),
+    );
+
+    // When one sends 70 pings at once (a minute boundary may reset its count once: 60 at most pass)
+    for (let ping = 0; ping < 70; ping += 1) flooder.send('{"action":"ping"}');
+
+    // Then it is closed, a frame says why, and no more than two minutes' worth was answered
+    expect(await closed).toBeGreaterThan(0);
+    const pongs = answers.filter((answer) => answer.type === 'pong').length;
+    expect(pongs).toBeGreaterThanOrEqual(30);
+    expect(pongs).toBeLessThanOrEqual(60);
+    // (Pings answered concurrently may land after it, before the close.)
+    expect(answers).toContainEqual({ type: 'error', message: expect.stringContaining('too many messages') });
+    expect(bystander.readyState).toBe(WebSocket.OPEN);
+    bystander.close();
   });
 });
 

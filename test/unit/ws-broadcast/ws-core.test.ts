@@ -1,15 +1,23 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
 import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
 import { MAX_CONNECTIONS_PER_ACCOUNT } from '../../../lambdas/ws-broadcast/connections.js';
+import { MAX_MESSAGES_PER_MINUTE } from '../../../lambdas/ws-broadcast/message-rate.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
 import { silentLog } from '../../helpers/factories.js';
 
@@ -48,8 +56,17 @@ const messageDeps = () => ({
   dynamo: documentClient(),
   tableName: 'connections',
   management: new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'http://ws' }),
+  now: () => NOW,
   log: silentLog,
 });
+
+/** The updates of the connection's subscription, leaving out those counting its messages. */
+function subscriptionUpdates() {
+  return dynamo
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => !input.UpdateExpression?.includes('messageCount'));
+}
 
 function replies(): unknown[] {
   return management
@@ -142,6 +159,7 @@ describe('handleMessage', () => {
     dynamo.reset();
     management.reset();
     management.on(PostToConnectionCommand).resolves({});
+    dynamo.on(GetCommand).resolves({});
   });
 
   it('stores the type and user filter of a subscribe and acks it', async () => {
@@ -158,7 +176,7 @@ describe('handleMessage', () => {
     );
 
     // Assess
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+    expect(subscriptionUpdates()[0]).toMatchObject({
       Key: { connectionId: 'c1' },
       UpdateExpression: 'SET #types = :types, #users = :users',
       ExpressionAttributeValues: { ':types': ['login', 'page_view'], ':users': ['ann'] },
@@ -182,7 +200,7 @@ describe('handleMessage', () => {
     );
 
     // Assess
-    const updates = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    const updates = subscriptionUpdates();
     expect(updates[0]).toMatchObject({
       UpdateExpression: 'SET #users = :users REMOVE #types',
       ExpressionAttributeValues: { ':users': ['ann'] },
@@ -218,7 +236,7 @@ describe('handleMessage', () => {
         errors: [{ path: 'users.1', message: expect.stringContaining('well-formed Unicode') }],
       },
     ]);
-    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(subscriptionUpdates()).toHaveLength(0);
   });
 
   it('answers ping with pong', async () => {
@@ -227,6 +245,32 @@ describe('handleMessage', () => {
 
     // Assess
     expect(replies()).toEqual([{ type: 'pong' }]);
+  });
+
+  it('counts each message in its minute, and closes a connection past 30 in one minute, telling it why', async () => {
+    // Prepare: a connection at its limit this minute (its next count fails its condition), still known
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    dynamo.on(GetCommand).resolves({ Item: { connectionId: 'c1' } });
+    management.on(DeleteConnectionCommand).resolves({});
+
+    // Act
+    await handleMessage({ connectionId: 'c1', body: '{"action":"ping"}' }, messageDeps());
+
+    // Assess
+    const minute = Math.floor(NOW.getTime() / 60_000);
+    expect(dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toMatchObject([
+      {
+        Key: { connectionId: 'c1' },
+        UpdateExpression: 'SET messageCount = messageCount + :one',
+        ConditionExpression: 'messageMinute = :minute AND messageCount < :max',
+        ExpressionAttributeValues: { ':minute': minute, ':max': MAX_MESSAGES_PER_MINUTE },
+      },
+      { UpdateExpression: 'SET messageMinute = :minute, messageCount = :one' },
+    ]);
+    expect(replies()).toEqual([{ type: 'error', message: expect.stringContaining('too many messages') }]);
+    expect(management.commandCalls(DeleteConnectionCommand)[0]?.args[0].input).toEqual({
+      ConnectionId: 'c1',
+    });
   });
 
   it('answers an invalid message or an unknown connection with an error frame', async () => {
@@ -242,5 +286,6 @@ describe('handleMessage', () => {
       { type: 'error', message: expect.stringContaining('subscribe') },
       { type: 'error', message: 'unknown connection; reconnect' },
     ]);
+    expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(0);
   });
 });
