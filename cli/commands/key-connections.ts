@@ -13,7 +13,7 @@ import {
   closeConnection,
 } from '../../lambdas/ws-broadcast/connections.js';
 import { API_STAGE } from '../../lib/topology.js';
-import { LOCAL_CREDENTIALS } from '../../local/local-aws.js';
+import { localApiGatewayManagement } from '../../local/services/local-clients.js';
 import type { Target } from '../target.js';
 
 /**
@@ -62,18 +62,12 @@ export async function closeKeyConnections(
   return closed;
 }
 
-/** A management client for the target: the local gateway takes the local credentials. */
-export function managementClient(target: Pick<Target, 'kind' | 'region' | 'resources'>) {
-  return new ApiGatewayManagementApiClient({
-    endpoint: managementEndpoint(target),
-    region: target.region,
-    ...(target.kind === 'local'
-      ? {
-          credentials: {
-            accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
-            secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-          },
-        }
-      : {}),
-  });
+/** A management client for the target: the local gateway's takes the local stack's client settings. */
+export function managementClient(
+  target: Pick<Target, 'kind' | 'region' | 'resources'>,
+): ApiGatewayManagementApiClient {
+  const endpoint = managementEndpoint(target);
+  return target.kind === 'local'
+    ? localApiGatewayManagement(endpoint, { region: target.region, maxAttempts: 3 })
+    : new ApiGatewayManagementApiClient({ endpoint, region: target.region });
 }

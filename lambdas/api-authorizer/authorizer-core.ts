@@ -20,7 +20,7 @@ import { hashApiKey } from '../shared/api-keys.js';
 import { callerContext, requestApiKey } from '../shared/caller.js';
 import type { RateLimits } from '../shared/config.js';
 import { headerValue } from '../shared/http.js';
-import { LIVE_TOKEN_HEADER, type LiveGrant } from '../shared/live-tokens.js';
+import { LIVE_TOKEN_HEADER, type LiveGrant, readKeyOfToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 
 export interface AuthorizerRequest {
@@ -73,14 +73,9 @@ async function keyCaller(key: string, deps: AuthorizerDeps): Promise<Caller> {
 
 async function tokenCaller(token: string | undefined, deps: AuthorizerDeps): Promise<Caller> {
   if (token === undefined || token === '') return { denied: 'missing key' };
-  const grant = await deps.verifyLiveToken(token);
-  if (!grant) return { denied: 'unknown or expired live token' };
-  // A token issued before sessions named their key has no plan to be throttled by: sign in again.
-  if (!grant.keyHash) return { denied: 'live token without its read key' };
-  const record = await deps.lookupKeyHash(grant.keyHash);
-  if (!record || record.accountId !== grant.accountId)
-    return { denied: "the live token's read key is revoked" };
-  return { record, keyHash: grant.keyHash };
+  // A token without its key (issued before sessions named it) has no plan to be throttled by.
+  const found = await readKeyOfToken(token, deps.verifyLiveToken, deps.lookupKeyHash);
+  return 'denied' in found ? found : { record: found.key, keyHash: found.grant.keyHash };
 }
 
 function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult {

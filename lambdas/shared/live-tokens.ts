@@ -16,6 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord, KeyHashLookup } from './api-keys.js';
 
 /** The header a live token comes in (never the query string of a REST call: it would land in logs). */
 export const LIVE_TOKEN_HEADER = 'x-live-token';
@@ -135,4 +136,32 @@ function parseItem(item: Record<string, unknown> | undefined): LiveGrant | undef
     return undefined;
   }
   return { accountId, expiresAt, sessionExpiresAt, ...(typeof keyHash === 'string' ? { keyHash } : {}) };
+}
+
+/** Why a live token stands for no read key. */
+export type TokenKeyDenial =
+  | 'unknown or expired live token'
+  | 'live token without its read key'
+  | "the live token's read key is revoked";
+
+/**
+ * The read key a live token stands for, the one rule wherever a token is accepted in place of its key
+ * (the REST API's authorizer, `$connect`): the token is valid, names the key that started its session
+ * (a token issued before sessions named their key does not), and that key is still a read key of the
+ * token's account (a revoked key is no longer found).
+ */
+export async function readKeyOfToken(
+  token: string,
+  verify: (token: string) => Promise<LiveGrant | undefined>,
+  lookupKeyHash: KeyHashLookup,
+): Promise<{ grant: LiveGrant & { keyHash: string }; key: ApiKeyRecord } | { denied: TokenKeyDenial }> {
+  const grant = await verify(token);
+  if (!grant) return { denied: 'unknown or expired live token' };
+  const { keyHash } = grant;
+  if (!keyHash) return { denied: 'live token without its read key' };
+  const key = await lookupKeyHash(keyHash);
+  if (key?.accountId !== grant.accountId || key.scope !== 'read') {
+    return { denied: "the live token's read key is revoked" };
+  }
+  return { grant: { ...grant, keyHash }, key };
 }

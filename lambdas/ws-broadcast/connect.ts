@@ -18,13 +18,14 @@ import { logger } from '../shared/logger.js';
 import { type ConnectDeps, connect } from './ws-core.js';
 
 const now = () => new Date();
-const liveTokens = { dynamo: dynamoDocumentClient(), tableName: loadLiveTokensTableName(), now };
+const dynamo = dynamoDocumentClient();
+const liveTokens = { dynamo, tableName: loadLiveTokensTableName(), now };
 const deps: ConnectDeps = {
-  dynamo: dynamoDocumentClient(),
+  dynamo,
   tableName: loadConnectionsTableName(),
   verifyToken: (token) => verifyLiveToken(liveTokens, token),
   lookupKeyHash: createKeyHashLookup({
-    client: dynamoDocumentClient(),
+    client: dynamo,
     tableName: loadApiKeysTableName(),
     ttlMs: loadKeyCacheTtlMs(),
   }),

@@ -10,7 +10,7 @@ import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
 import { isWellFormedUnicode } from '../shared/event-storability.js';
 import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
-import { type LiveGrant, looksLikeLiveToken } from '../shared/live-tokens.js';
+import { type LiveGrant, looksLikeLiveToken, readKeyOfToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 import {
   closeConnection,
@@ -43,8 +43,9 @@ export interface ConnectDeps {
 /**
  * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`) whose
  * read key is not revoked, and records the connection under the token's account, unless the account
- * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429). Throws `HttpError`s, which reject the connection. API keys are refused here: a read key in a URL would end
- * up in browser history, proxy logs and screenshots, and it does not expire (docs/decisions.md).
+ * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429). Throws `HttpError`s, which reject the connection.
+ * API keys are refused here: a read key in a URL would end up in browser history, proxy logs and
+ * screenshots, and it does not expire (docs/decisions.md).
  */
 export async function connect(
   request: { connectionId: string; token: string | undefined },
@@ -59,18 +60,19 @@ export async function connect(
       'token is not a live token; API keys are not accepted here: exchange a read key for a live token at POST /v1/live-tokens',
     );
   }
-  const grant = await deps.verifyToken(token);
-  if (!grant) throw new UnauthorizedError('unknown or expired live token');
   // A token stands for the read key that started its session: it stops working when that key is
-  // revoked, here as on the REST API (whose authorizer checks the same).
-  if (!grant.keyHash) {
-    throw new UnauthorizedError('live token without its read key; sign in with the read key again');
+  // revoked, here as on the REST API (whose authorizer applies the same rule).
+  const found = await readKeyOfToken(token, deps.verifyToken, deps.lookupKeyHash);
+  if ('denied' in found) {
+    throw new UnauthorizedError(
+      found.denied === 'unknown or expired live token'
+        ? found.denied
+        : `${found.denied}; sign in with a valid read key`,
+    );
   }
-  const key = await deps.lookupKeyHash(grant.keyHash);
-  if (key?.accountId !== grant.accountId || key.scope !== 'read') {
-    throw new UnauthorizedError("the live token's read key is revoked; sign in with a valid read key");
-  }
-  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const { grant } = found;
+  const now = deps.now();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
   const open = await countConnections(deps, grant.accountId, nowSeconds, MAX_CONNECTIONS_PER_ACCOUNT);
   if (open >= MAX_CONNECTIONS_PER_ACCOUNT) {
     deps.log.warn('connection refused: account at its connection limit', {
@@ -86,7 +88,7 @@ export async function connect(
   await deps.dynamo.send(
     new PutCommand({
       TableName: deps.tableName,
-      Item: newConnection(request.connectionId, grant.accountId, deps.now(), grant.keyHash),
+      Item: newConnection(request.connectionId, grant.accountId, now, grant.keyHash),
     }),
   );
   deps.log.info('connection opened', { connectionId: request.connectionId, accountId: grant.accountId });

@@ -5,6 +5,8 @@
  * the 6 MB payload limit of a synchronous invocation (a batch never exceeds it, whatever BatchSize says:
  * 500 records of up to 1 MiB each would otherwise make one invocation of hundreds of MB).
  */
+import { MAX_INVOCATION_PAYLOAD_BYTES } from '../runtime/worker-protocol.js';
+
 export interface BatchingState {
   bufferedRecords: number;
   /** When the oldest buffered record was read (epoch ms); meaningless without buffered records. */
@@ -20,8 +22,6 @@ export interface BatchingSettings {
   maximumBatchingWindowInSeconds: number;
 }
 
-/** Lambda's payload limit for a synchronous invocation, which bounds every batch of a mapping. */
-export const MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** What a record adds to the event besides its data and partition key (ids, ARNs, field names): generous. */
 const RECORD_OVERHEAD_BYTES = 1024;
 
@@ -47,7 +47,7 @@ export function recordPayloadBytes(record: { data: Uint8Array; partitionKey: str
 export function nextBatchLength(
   records: readonly { data: Uint8Array; partitionKey: string }[],
   batchSize: number,
-  maxPayloadBytes: number = MAX_BATCH_PAYLOAD_BYTES,
+  maxPayloadBytes: number = MAX_INVOCATION_PAYLOAD_BYTES,
 ): number {
   let bytes = 0;
   let length = 0;

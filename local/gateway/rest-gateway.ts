@@ -6,8 +6,8 @@
  * and answers as API Gateway does where the function is not reached or misbehaves: 403 for unknown
  * routes, 400 for a malformed path, 401 for a missing or unknown key, 429 over a key's limits, 502 for
  * function errors and malformed results, 504 after the 29 s integration timeout, 413 over the 10 MB
- * payload quota or when the proxy event would pass Lambda's 6 MB invocation quota, each with the CORS headers (`gateway-answers.ts`). Every such answer is logged with
- * its reason; never with a key.
+ * payload quota or when the proxy event would pass Lambda's 6 MB invocation quota, each with the CORS
+ * headers (`gateway-answers.ts`). Every such answer is logged with its reason; never with a key.
  *
  * Reference: "Amazon API Gateway quotas" in the API Gateway developer guide.
  */
@@ -17,6 +17,7 @@ import { ANY_ORIGIN } from '../../lambdas/shared/cors.js';
 import { type FunctionId, REST_API, type RestRoute } from '../../lib/topology.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-aws.js';
 import type { LocalFunction } from '../runtime/function-host.js';
+import { MAX_INVOCATION_PAYLOAD_BYTES } from '../runtime/worker-protocol.js';
 import { methodArn } from './authorizer-integration.js';
 import { type AnswerContext, sendGatewayResponse, sendPreflight } from './gateway-answers.js';
 import { answerClientError, newRequestId, readBody, requestUrl } from './http-event.js';
@@ -28,11 +29,10 @@ import { UsagePlanThrottle } from './usage-plans.js';
 /** API Gateway's REST payload quota. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /**
- * Lambda's synchronous invocation payload quota: API Gateway answers a proxy event over it (a body of
- * about 4.5 MB and more, once base64-encoded) 413 `Request Too Long`, and the function is never invoked.
+ * Bodies below this cannot make a proxy event over Lambda's invocation quota (base64 adds a third,
+ * headers 10 KB). API Gateway answers an event over it (a body of about 4.5 MB and more) 413 `Request
+ * Too Long`, and the function is never invoked.
  */
-export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Bodies below this cannot make an event over the invocation quota (base64 adds a third, headers 10 KB). */
 const SMALL_BODY_BYTES = 4 * 1024 * 1024;
 /** API Gateway's default (and, for REST, usual maximum) integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;

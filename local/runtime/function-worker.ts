@@ -6,10 +6,12 @@
  * Node built-ins only: the host compiles this file once with esbuild and forks the result.
  */
 import { createRequire } from 'node:module';
-import type { InvokeMessage, ResultMessage, WorkerConfig } from './worker-protocol.js';
-
-/** Lambda's synchronous response limit; a bigger result fails the invocation. */
-const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+import {
+  type InvokeMessage,
+  MAX_INVOCATION_PAYLOAD_BYTES,
+  type ResultMessage,
+  type WorkerConfig,
+} from './worker-protocol.js';
 
 type Handler = (
   event: unknown,
@@ -71,10 +73,10 @@ async function invoke(message: InvokeMessage): Promise<void> {
   try {
     const value = await runHandler(handler, message.event, context);
     const payloadJson = JSON.stringify(value ?? null);
-    if (Buffer.byteLength(payloadJson) > MAX_RESPONSE_BYTES) {
+    if (Buffer.byteLength(payloadJson) > MAX_INVOCATION_PAYLOAD_BYTES) {
       result = failure(message.requestId, {
         errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_INVOCATION_PAYLOAD_BYTES} bytes).`,
       });
     } else {
       result = { type: 'result', requestId: message.requestId, ok: true, payloadJson };

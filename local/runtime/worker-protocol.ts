@@ -3,6 +3,12 @@
  * both sides agree; payloads cross the channel as JSON, as they cross the Lambda Invoke API.
  */
 
+/**
+ * Lambda's synchronous invocation payload quota, both ways: no event is delivered over it (API Gateway
+ * answers 413, a mapping makes smaller batches) and a bigger result fails the invocation.
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
 /** Host -> worker: run the handler once. */
 export interface InvokeMessage {
   type: 'invoke';

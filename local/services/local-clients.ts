@@ -3,6 +3,7 @@
  * helpers), pointed at an emulator. HTTP/1.1 through NodeHttpHandler: kinesalite does not speak the
  * HTTP/2 the Kinesis client defaults to.
  */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -35,6 +36,9 @@ export const localKinesis = (endpoint: string, options: LocalClientOptions = {})
 /** DynamoDB client for DynamoDB Local. */
 export const localDynamoDb = (endpoint: string, options: LocalClientOptions = {}) =>
   new DynamoDBClient(config(endpoint, options));
+/** WebSocket `@connections` client for the local WebSocket gateway's management endpoint. */
+export const localApiGatewayManagement = (endpoint: string, options: LocalClientOptions = {}) =>
+  new ApiGatewayManagementApiClient(config(endpoint, options));
 /** SQS client for ElasticMQ. */
 export const localSqs = (endpoint: string, options: LocalClientOptions = {}) =>
   new SQSClient(config(endpoint, options));
