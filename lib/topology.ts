@@ -391,6 +391,8 @@ export interface FunctionBindings {
   opensearch?: Access;
   deadLetterQueue?: 'send';
   websocketManagement?: boolean;
+  /** The key event-search cursors are signed with (`lambdas/stats/cursor-signing.ts`). */
+  cursorSigningKey?: boolean;
 }
 
 export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
@@ -400,7 +402,11 @@ export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
   // The stats API issues live tokens (the only writer of that table) and accepts them for reads.
-  'stats-api': { tables: { rollups: 'read', apiKeys: 'read', liveTokens: 'readwrite' }, opensearch: 'read' },
+  'stats-api': {
+    tables: { rollups: 'read', apiKeys: 'read', liveTokens: 'readwrite' },
+    opensearch: 'read',
+    cursorSigningKey: true,
+  },
   // $connect takes live tokens only, never API keys; it reads the keys table to refuse a token whose
   // read key is revoked.
   'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'read', apiKeys: 'read' } },
@@ -422,6 +428,7 @@ export const BINDING_ENV = {
   opensearch: ENV.opensearchEndpoint,
   deadLetterQueue: ENV.deadLetterQueueUrl,
   websocketManagement: ENV.websocketManagementEndpoint,
+  cursorSigningKey: ENV.cursorSigningKey,
 } as const;
 
 /**

@@ -26,6 +26,8 @@ export interface LocalResourceEndpoints {
   tableNames: Record<TableKey, string>;
   deadLetterQueueUrl: string;
   websocketManagementEndpoint: string;
+  /** The stats API's cursor key: random per start of the stack (cursors live 2 minutes). */
+  cursorSigningKey: string;
 }
 
 // Part of this module's API since before `local-aws.ts` named the local identity in one place.
@@ -76,5 +78,6 @@ export function localFunctionEnvironment(
   if (bindings.deadLetterQueue) env[BINDING_ENV.deadLetterQueue] = resources.deadLetterQueueUrl;
   if (bindings.websocketManagement)
     env[BINDING_ENV.websocketManagement] = resources.websocketManagementEndpoint;
+  if (bindings.cursorSigningKey) env[BINDING_ENV.cursorSigningKey] = resources.cursorSigningKey;
   return env;
 }

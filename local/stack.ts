@@ -7,6 +7,7 @@
  * `local/event-source-mapping` (`stack-pipeline.ts` wires them). Everything is built from
  * `lib/topology.ts`, the definitions the CDK stack deploys.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_STAGE, type ApiSettings, FUNCTIONS, type FunctionId } from '../lib/topology.js';
@@ -203,7 +204,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functions = await timed('functions', () =>
       startFunctions({
         bundles,
-        resources: { region: LOCAL_REGION, ...urls, ...resources, websocketManagementEndpoint },
+        resources: {
+          region: LOCAL_REGION,
+          ...urls,
+          ...resources,
+          websocketManagementEndpoint,
+          // Cursors live 2 minutes: a new key per start costs nothing and is never a shared default.
+          cursorSigningKey: randomBytes(32).toString('base64url'),
+        },
         logsDir,
         functionLog,
         apiSettings,

@@ -34,6 +34,7 @@ export const PLACEHOLDER_RESOURCES: LocalResourceEndpoints = {
     connections: 'connections',
     liveTokens: 'live-tokens',
   },
+  cursorSigningKey: 'placeholder-cursor-signing-key-of-32-characters',
   deadLetterQueueUrl: 'http://127.0.0.1:9/queue/dlq',
   websocketManagementEndpoint: 'http://127.0.0.1:9',
 };

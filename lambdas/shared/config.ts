@@ -180,7 +180,11 @@ export interface StatsApiConfig {
   timestampBounds: TimestampBounds;
   corsOrigins: string[];
   keyCacheTtlMs: number;
+  cursorSigningKey: Buffer;
 }
+
+/** The shortest cursor-signing key accepted: 32 bytes, the HMAC-SHA256 block's half. */
+export const MIN_CURSOR_SIGNING_KEY_LENGTH = 32;
 
 /** Config of the stats API function. */
 export function loadStatsApiConfig(env: Env = process.env): StatsApiConfig {
@@ -192,7 +196,19 @@ export function loadStatsApiConfig(env: Env = process.env): StatsApiConfig {
     timestampBounds: loadTimestampBounds(env),
     corsOrigins: loadCorsOrigins(env),
     keyCacheTtlMs: loadKeyCacheTtlMs(env),
+    cursorSigningKey: loadCursorSigningKey(env),
   };
+}
+
+/** The event-search cursor key; a short one would make cursors forgeable, so it fails the cold start. */
+function loadCursorSigningKey(env: Env): Buffer {
+  const key = requireEnv(ENV.cursorSigningKey, env);
+  if (key.length < MIN_CURSOR_SIGNING_KEY_LENGTH) {
+    throw new Error(
+      `${ENV.cursorSigningKey} environment variable must be at least ${MIN_CURSOR_SIGNING_KEY_LENGTH} characters`,
+    );
+  }
+  return Buffer.from(key, 'utf8');
 }
 
 /** Name of the connections table (every WebSocket function). */

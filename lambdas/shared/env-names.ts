@@ -27,6 +27,12 @@ export const ENV = {
   websocketManagementEndpoint: 'WEBSOCKET_MANAGEMENT_ENDPOINT',
   /** Prefix of the time-based event indices, e.g. `events` -> `events-2026.11.21`. */
   eventsIndexPrefix: 'EVENTS_INDEX_PREFIX',
+  /**
+   * The stats API's key for signing event-search cursors (HMAC-SHA256), so a caller cannot name a
+   * point in time of another account in a cursor: from a Secrets Manager secret in the stack, random per
+   * start in the local stack.
+   */
+  cursorSigningKey: 'CURSOR_SIGNING_KEY',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

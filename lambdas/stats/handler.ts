@@ -36,7 +36,7 @@ const deps: StatsDeps = {
     cache: new RollupStateCache(),
     now: () => Date.now(),
   },
-  search: { search, indexPrefix: config.indexPrefix, log: logger },
+  search: { search, indexPrefix: config.indexPrefix, cursorKey: config.cursorSigningKey, log: logger },
   health: { dynamo, tableName: config.rollupsTableName, search, log: logger },
   lookupApiKey: createApiKeyLookup({
     client: dynamo,

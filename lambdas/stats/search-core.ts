@@ -8,7 +8,8 @@
  * is repeated or skipped, only events indexed meanwhile may appear). The last page closes the PIT.
  *
  * The cursor is opaque but not secret: the account filter always comes from the caller's key and the
- * path, never from the cursor, and a cursor issued for another account or another query is a 400.
+ * path, never from the cursor, and a cursor issued for another account or another query is a 400. It
+ * is signed (`cursor-signing.ts`), so the PIT it names is one this API opened for it.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -16,6 +17,7 @@ import { errorSummary } from '../shared/error-summary.js';
 import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN, ID_MAX_LENGTH } from '../shared/event-limits.js';
 import { NotFoundError, ServiceUnavailableError } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
+import { signCursor, verifiedCursorPayload } from './cursor-signing.js';
 import {
   ALLOW_EMPTY_PARAM,
   allowsEmpty,
@@ -68,6 +70,8 @@ export interface SearchApi {
 export interface SearchDeps {
   search: SearchApi;
   indexPrefix: string;
+  /** HMAC key of the cursors (`CURSOR_SIGNING_KEY`). */
+  cursorKey: Buffer;
   log: Log;
 }
 
@@ -109,7 +113,7 @@ export async function searchEvents(
   const allowEmpty = allowsEmpty(query);
   const fingerprint = createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
   const cursor = given(query, 'cursor')
-    ? decodeCursor(query.cursor as string, accountId, fingerprint)
+    ? decodeCursor(query.cursor as string, accountId, fingerprint, deps.cursorKey)
     : undefined;
 
   const body: Record<string, unknown> = {
@@ -130,7 +134,10 @@ export async function searchEvents(
     // and a PIT per first page would hold OpenSearch's limited open contexts for nothing. A second
     // page opens one for the pages after it.
     const pit = pitId ?? (cursor ? await openPit(deps) : undefined);
-    next = encodeCursor({ v: 1, a: accountId, f: fingerprint, s: last.sort as Cursor['s'], p: pit });
+    next = encodeCursor(
+      { v: 1, a: accountId, f: fingerprint, s: last.sort as Cursor['s'], p: pit },
+      deps.cursorKey,
+    );
   } else if (pitId) {
     await deps.search.deletePit({ body: { pit_id: [pitId] } }).catch(() => undefined);
   }
@@ -230,15 +237,17 @@ async function openPit(deps: SearchDeps): Promise<string | undefined> {
   }
 }
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+function encodeCursor(cursor: Cursor, key: Buffer): string {
+  return signCursor(Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url'), key);
 }
 
-function decodeCursor(token: string, accountId: string, fingerprint: string): Cursor {
+function decodeCursor(token: string, accountId: string, fingerprint: string, key: Buffer): Cursor {
   if (token.length > MAX_CURSOR_LENGTH) invalid('cursor', 'is not a cursor returned by this API');
+  const payload = verifiedCursorPayload(token, key);
+  if (payload === undefined) invalid('cursor', 'is not a cursor returned by this API');
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     invalid('cursor', 'is not a cursor returned by this API');
   }

@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/shared/env-names.js';
@@ -296,6 +297,16 @@ export function bindWebSocketManagement(fn: HouseFunction, stage: apigwv2.WebSoc
   );
 }
 
+/**
+ * Names the cursor-signing key in `CURSOR_SIGNING_KEY`. The value is a CloudFormation dynamic reference
+ * to the secret, resolved at deployment: the function needs no Secrets Manager permission, no SDK client
+ * in its bundle and no call at cold start. Lambda keeps the value encrypted; anyone who may read the
+ * function's configuration may read it, which is the account's operators, never its API callers.
+ */
+export function bindCursorSigningKey(fn: HouseFunction, secret: secretsmanager.ISecret): void {
+  fn.setEnv(BINDING_ENV.cursorSigningKey, secret.secretValue.unsafeUnwrap());
+}
+
 /** The resources the bind helpers can reach; one of each, built by the stack. */
 export interface BindableResources {
   readonly stream: kinesis.IStream;
@@ -303,6 +314,7 @@ export interface BindableResources {
   readonly domain: opensearch.IDomain;
   readonly deadLetterQueue: sqs.IQueue;
   readonly webSocketStage: apigwv2.WebSocketStage;
+  readonly cursorSigningKey: secretsmanager.ISecret;
 }
 
 /**
@@ -321,4 +333,5 @@ export function applyBindings(
   if (bindings.opensearch) bindOpenSearch(fn, resources.domain, bindings.opensearch);
   if (bindings.deadLetterQueue) bindQueue(fn, resources.deadLetterQueue, bindings.deadLetterQueue);
   if (bindings.websocketManagement) bindWebSocketManagement(fn, resources.webSocketStage);
+  if (bindings.cursorSigningKey) bindCursorSigningKey(fn, resources.cursorSigningKey);
 }

@@ -4,6 +4,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DashboardSite } from '../constructs/dashboard-site.js';
@@ -131,6 +132,16 @@ export class EventPipelineStack extends Stack {
       logRetention,
     });
 
+    const cursorSigningKey = new secretsmanager.Secret(this, 'CursorSigningKey', {
+      description: 'HMAC key of the stats API event-search cursors',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    acknowledge(
+      cursorSigningKey,
+      'AwsSolutions-SMG4',
+      'Signs paging cursors that live 2 minutes; rotating it needs a redeploy (the functions get it at deployment) and only ends the paging in flight, so it is rotated by replacing the secret, not on a schedule.',
+    );
+
     for (const fn of Object.values(this.functions)) {
       for (const [name, value] of Object.entries(apiSettingsEnv(fn.definition.id, settings))) {
         fn.setEnv(name, value);
@@ -141,6 +152,7 @@ export class EventPipelineStack extends Stack {
         domain: search.domain,
         deadLetterQueue: this.deadLetterQueue,
         webSocketStage: liveApi.stage,
+        cursorSigningKey,
       });
     }
 

@@ -40,6 +40,7 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
   },
   deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',
+  cursorSigningKey: 'placeholder-cursor-signing-key-of-32-characters',
 };
 
 // The template the cdk project's global setup synthesized (test/setup/cdk-pipeline.ts).

@@ -52,3 +52,24 @@ describe('stats API and OpenSearch', () => {
     }
   });
 });
+
+describe('event-search cursor key', () => {
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+  >;
+  const keyOf = (id: FunctionId) =>
+    resources[ids.functions[id].function]?.Properties.Environment?.Variables?.CURSOR_SIGNING_KEY;
+
+  it('reaches the stats API alone, resolved from a generated secret at deployment, never written in the template', () => {
+    const secrets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const [secretId] = secrets[0] as [string, unknown];
+    expect(resources[secretId]?.Properties).toHaveProperty('GenerateSecretString');
+    expect(JSON.stringify(keyOf('stats-api'))).toMatch(
+      new RegExp(`\\{\\{resolve:secretsmanager:.*"Ref":"${secretId}"`),
+    );
+    for (const id of Object.keys(FUNCTIONS) as FunctionId[])
+      if (id !== 'stats-api') expect(keyOf(id)).toBeUndefined();
+  });
+});

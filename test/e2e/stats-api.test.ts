@@ -211,9 +211,18 @@ describe('GET /v1/accounts/{id}/events and /users/{user_id}/events', () => {
     // …the pages after the second through one point in time (the opaque cursor carries it), which a
     // first page does not open
     const cursorOf = (page: HttpResult | undefined) =>
-      JSON.parse(Buffer.from(page?.body.next_cursor, 'base64url').toString('utf8'));
+      JSON.parse(
+        Buffer.from(String(page?.body.next_cursor).split('.')[0] ?? '', 'base64url').toString('utf8'),
+      );
     expect(cursorOf(pages[0]).p).toBeUndefined();
     expect(cursorOf(pages[1]).p).toEqual(expect.any(String));
+    // …which is signed: a cursor whose point in time was swapped is refused
+    const mac = String(pages[1]?.body.next_cursor).split('.')[1];
+    const swapped = Buffer.from(JSON.stringify({ ...cursorOf(pages[1]), p: 'another-pit' })).toString(
+      'base64url',
+    );
+    const altered = await getStats(path, { limit: '3', cursor: `${swapped}.${mac}` }, account.readKey);
+    expect([altered.status, altered.body.parameter]).toEqual([400, 'cursor']);
     // …and another account's key cannot use its cursor
     const intruder = await givenAnAccount();
     const first = await getStats(path, { limit: '3' }, account.readKey);

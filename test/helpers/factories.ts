@@ -134,6 +134,9 @@ export function lambdaContext(options: { remainingMs?: number } = {}): Context {
 }
 
 /** A logger that says nothing. */
+/** The stats API's cursor key in unit tests (at least 32 characters, as the config requires). */
+export const TEST_CURSOR_KEY = Buffer.from('unit-test-cursor-signing-key-0123456789', 'utf8');
+
 export const silentLog: Log = {
   debug: () => undefined,
   info: () => undefined,

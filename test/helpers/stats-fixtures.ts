@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../../lambdas/shared/api-keys.js';
 import type { SearchApi } from '../../lambdas/stats/search-core.js';
 import type { StatsDeps } from '../../lambdas/stats/stats-core.js';
-import { fakeTiming, silentLog } from './factories.js';
+import { fakeTiming, silentLog, TEST_CURSOR_KEY } from './factories.js';
 
 /** `rk-1` reads and `wk-1` writes for acct-1; `rk-2` reads for acct-2. */
 export const STATS_KEYS: Record<string, ApiKeyRecord> = {
@@ -35,7 +35,12 @@ export function statsDeps(options: {
       now,
       timing: fakeTiming(now()),
     },
-    search: { search: (options.search ?? {}) as SearchApi, indexPrefix: 'events', log: silentLog },
+    search: {
+      search: (options.search ?? {}) as SearchApi,
+      indexPrefix: 'events',
+      cursorKey: TEST_CURSOR_KEY,
+      log: silentLog,
+    },
     health: {
       dynamo: client(),
       tableName: 'rollups',

@@ -3,6 +3,7 @@ import {
   loadApiKeyConfig,
   loadIndexerConfig,
   loadIngestConfig,
+  loadStatsApiConfig,
   requireEnv,
 } from '../../../lambdas/shared/config.js';
 import {
@@ -74,6 +75,26 @@ describe('config', () => {
     ).toThrow('CORS_ALLOWED_ORIGINS environment variable: "https://a.example/" is not an origin');
     expect(() => loadApiKeyConfig({ API_KEYS_TABLE_NAME: 't', KEY_BURST_LIMIT: '0.5' })).toThrow(
       'KEY_BURST_LIMIT environment variable must be a whole number of at least 1, got "0.5"',
+    );
+  });
+});
+
+describe('stats API config', () => {
+  const env = {
+    ROLLUPS_TABLE_NAME: 'rollups',
+    API_KEYS_TABLE_NAME: 'keys',
+    OPENSEARCH_ENDPOINT: 'http://127.0.0.1:9200',
+    OPENSEARCH_AUTH: 'none',
+  };
+
+  it('fails the cold start without a cursor-signing key, or with one short enough to guess', () => {
+    // Act & Assess
+    expect(() => loadStatsApiConfig(env)).toThrow('CURSOR_SIGNING_KEY environment variable is not set');
+    expect(() => loadStatsApiConfig({ ...env, CURSOR_SIGNING_KEY: 'x'.repeat(31) })).toThrow(
+      'CURSOR_SIGNING_KEY environment variable must be at least 32 characters',
+    );
+    expect(loadStatsApiConfig({ ...env, CURSOR_SIGNING_KEY: 'k'.repeat(32) }).cursorSigningKey).toEqual(
+      Buffer.from('k'.repeat(32)),
     );
   });
 });

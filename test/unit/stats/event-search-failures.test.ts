@@ -5,7 +5,7 @@
 import { errors } from '@opensearch-project/opensearch';
 import { describe, expect, it } from 'vitest';
 import { type SearchApi, searchEvents } from '../../../lambdas/stats/search-core.js';
-import { silentLog } from '../../helpers/factories.js';
+import { silentLog, TEST_CURSOR_KEY } from '../../helpers/factories.js';
 import { httpErrorOf } from '../../helpers/ingest-fixtures.js';
 
 const CLAUSES_REASON = 'Query contains too many nested clauses; maxClauseCount is set to 1024';
@@ -65,7 +65,11 @@ describe('event search failures', () => {
 
     // Act
     const error = await httpErrorOf(
-      searchEvents('acct-1', { q }, { search, indexPrefix: 'events', log: silentLog }),
+      searchEvents(
+        'acct-1',
+        { q },
+        { search, indexPrefix: 'events', cursorKey: TEST_CURSOR_KEY, log: silentLog },
+      ),
     );
 
     // Assess
@@ -86,7 +90,11 @@ describe('event search failures', () => {
 
     // Act
     const error = await httpErrorOf(
-      searchEvents('acct-1', {}, { search: unreachable, indexPrefix: 'events', log: silentLog }),
+      searchEvents(
+        'acct-1',
+        {},
+        { search: unreachable, indexPrefix: 'events', cursorKey: TEST_CURSOR_KEY, log: silentLog },
+      ),
     );
 
     // Assess

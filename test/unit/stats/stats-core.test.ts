@@ -354,6 +354,34 @@ describe('event search', () => {
     expect(forged.message).toBe('cursor: is not a cursor returned by this API');
   });
 
+  it('refuses a cursor altered to name another point in time, and never uses or closes that one', async () => {
+    // Prepare: a second page's cursor carries this account's PIT; the caller swaps in another account's
+    const search = fakeSearch([
+      [hit('c', '2026-01-15T10:03:00Z'), hit('b', '2026-01-15T10:02:00Z')],
+      [hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')],
+    ]);
+    const page = async (cursor?: string) =>
+      serveStats(
+        request(STATS_ROUTES.events, { limit: '1', ...(cursor ? { cursor } : {}) }),
+        deps(search.api),
+      );
+    const first = (await page()).body as { next_cursor: string };
+    const second = (await page(first.next_cursor)).body as { next_cursor: string };
+    const [payload, mac] = second.next_cursor.split('.') as [string, string];
+    const fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { p?: string };
+    const swapped = Buffer.from(JSON.stringify({ ...fields, p: 'pit-of-acct-2' })).toString('base64url');
+    const callsBefore = search.calls.length;
+
+    // Act
+    const error = await rejection(page(`${swapped}.${mac}`));
+
+    // Assess
+    expect(fields.p).toBe('pit-1');
+    expect(error.message).toBe('cursor: is not a cursor returned by this API');
+    expect(search.calls.length).toBe(callsBefore);
+    expect(search.deleted).toEqual([]);
+  });
+
   it("searches one user's history from the path, and answers 404 when nothing matches", async () => {
     // Prepare
     const search = fakeSearch([[]]);
