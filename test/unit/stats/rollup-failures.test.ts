@@ -9,10 +9,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { markerKey } from '../../../lambdas/stats/rollup-model.js';
-import { storedEvent } from '../../helpers/factories.js';
+import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
-import { rollupDeadline, rollupDeps, shardRecords, totalIn } from '../../helpers/rollup-fixtures.js';
+import {
+  ROLLUP_NOW,
+  rollupDeadline,
+  rollupDeps,
+  shardRecords,
+  totalIn,
+} from '../../helpers/rollup-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -179,16 +185,14 @@ describe('a batch the mapping discards after days of failing', () => {
     // Prepare: a shard stuck for days; the day sub-item of acct-2 never takes a write
     table.failPuts('R#6:acct-2#d2026-01-15', 10_000, named('ProvisionedThroughputExceededException'));
     const events = [at('x', '10:05'), at('y', '10:06', 'acct-2'), at('z', '10:07')];
-    const stuck = await applyRecords(
-      shardRecords(events, 1, undefined, 50 * HOUR),
-      rollupDeps(),
-      rollupDeadline(),
-    );
+    // The clock, not the records' arrival, moves on: ingest stamped them as they reached the stream.
+    const daysLater = () => rollupDeps({ timing: fakeTiming(ROLLUP_NOW + 50 * HOUR) });
+    const stuck = await applyRecords(shardRecords(events, 1), daysLater(), rollupDeadline() + 50 * HOUR);
     expect(stuck.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
 
     // Act: the mapping discards the batch and moves on; the tool redrives x, y and z as new records
     table.heal();
-    const redriven = await applyRecords(shardRecords(events, 90), rollupDeps(), rollupDeadline());
+    const redriven = await applyRecords(shardRecords(events, 90), daysLater(), rollupDeadline() + 50 * HOUR);
 
     // Assess: x and z were counted: duplicates; y lacked its day only, which it now fills
     expect(redriven.counts).toMatchObject({ done: 1, duplicate: 2 });
@@ -209,9 +213,10 @@ describe('a batch the mapping discards after days of failing', () => {
     // Prepare: stuck once, then applied on redelivery
     table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
     const events = [at('x', '10:05')];
-    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+    const hoursLater = () => rollupDeps({ timing: fakeTiming(ROLLUP_NOW + 2 * HOUR) });
+    await applyRecords(shardRecords(events, 1), hoursLater(), rollupDeadline() + 2 * HOUR);
     table.heal();
-    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+    await applyRecords(shardRecords(events, 1), hoursLater(), rollupDeadline() + 2 * HOUR);
 
     // Act: a client resends x much later
     const resend = await applyRecords(shardRecords(events, 70), rollupDeps(), rollupDeadline());
