@@ -199,20 +199,13 @@ export function timestampError(
  */
 export function storedTimeErrors(event: StoredEvent, arrivedAt: number, maxFutureMs: number): FieldError[] {
   const receivedAt = Date.parse(event.received_at);
-  if (receivedAt > arrivedAt + RECEIPT_CLOCK_SKEW_MS) {
+  const late = receivedAt > arrivedAt + RECEIPT_CLOCK_SKEW_MS;
+  if (late || receivedAt < arrivedAt - MAX_RECEIPT_AGE_MS) {
+    const bound = late
+      ? `${describeMs(RECEIPT_CLOCK_SKEW_MS)} after`
+      : `${describeMs(MAX_RECEIPT_AGE_MS)} before`;
     return [
-      {
-        path: 'received_at',
-        message: `received_at is more than ${describeMs(RECEIPT_CLOCK_SKEW_MS)} after the record reached the stream`,
-      },
-    ];
-  }
-  if (receivedAt < arrivedAt - MAX_RECEIPT_AGE_MS) {
-    return [
-      {
-        path: 'received_at',
-        message: `received_at is more than ${describeMs(MAX_RECEIPT_AGE_MS)} before the record reached the stream`,
-      },
+      { path: 'received_at', message: `received_at is more than ${bound} the record reached the stream` },
     ];
   }
   const error = timestampError(Date.parse(event.timestamp), receivedAt, {
