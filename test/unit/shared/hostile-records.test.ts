@@ -46,6 +46,12 @@ const HOSTILE: [string, unknown, RegExp, string][] = [
   ['a JSON array', [{ account_id: 'acct-1' }], /must be a JSON object/, 'not-storable'],
   ['a JSON string', '"acct-1"', /must be a JSON object/, 'not-storable'],
   ['JSON null', 'null', /must be a JSON object/, 'not-storable'],
+  [
+    'nested 200,000 levels deep',
+    `{"properties":${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+    /nested more than 16 levels deep/,
+    'not-storable',
+  ],
   ['an object without account_id', storedEvent({ account_id: undefined }), /account_id/, 'not-stored-event'],
   ['an object without event_id', storedEvent({ event_id: undefined }), /event_id/, 'not-stored-event'],
   ['an object without timestamp', storedEvent({ timestamp: undefined }), /timestamp/, 'not-stored-event'],
