@@ -157,6 +157,8 @@ function decodedOrRaw(
     sequenceNumber: base.sequenceNumber,
     partitionKey: base.partitionKey ?? '',
     data,
+    // Decoded as its consumer saw it when it gave up (the record's times are checked against its arrival).
+    arrivedAt: base.at,
     ...(base.shardId ? { shardId: base.shardId } : {}),
   });
   if (!decoded.ok) return { ...base, kind: 'raw', data, undecodable: decoded.reason };

@@ -4,7 +4,7 @@
 import bulk from '@opensearch-project/opensearch/api/_core/bulk.js';
 import mget from '@opensearch-project/opensearch/api/_core/mget.js';
 import deleteIndex from '@opensearch-project/opensearch/api/indices/delete.js';
-import { loadIndexerConfig } from '../shared/config.js';
+import { loadIndexerConfig, loadTimestampBounds } from '../shared/config.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
 import { openSearchApi } from '../shared/opensearch-api.js';
@@ -22,6 +22,7 @@ const deps: IndexerDeps = {
   timing: realTiming,
   log: logger,
   metrics,
+  maxFutureMs: loadTimestampBounds().maxFutureMs,
   registryRetention: {},
 };
 

@@ -74,6 +74,15 @@ export const DEFAULT_MAX_FUTURE_MS = 3600 * 1000;
 /** The longest backfill horizon that can be configured: the rollups keep hour and day buckets 400 days. */
 export const MAX_BACKFILL_HORIZON_MS = 365 * 24 * 3600 * 1000;
 
+/**
+ * How far a record's `received_at` may be before it reached the stream: a redrive writes an event again
+ * long after its receipt, but never beyond the rollups' 400 days of retention, past which the event could
+ * be neither counted nor queried.
+ */
+export const MAX_RECEIPT_AGE_MS = 400 * 24 * 3600 * 1000;
+/** How far ingest's clock (`received_at`) may run ahead of Kinesis's (a record's arrival time). */
+export const RECEIPT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 export interface TimestampBounds {
   maxPastMs: number;
   maxFutureMs: number;

@@ -15,11 +15,15 @@ import {
   EVENT_TYPE_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
   ID_MAX_LENGTH,
+  MAX_BACKFILL_HORIZON_MS,
   MAX_DOCUMENT_ID_BYTES,
   MAX_EVENT_BYTES,
+  MAX_RECEIPT_AGE_MS,
   MAX_STORED_EVENT_BYTES,
   MAX_VALUE_MAGNITUDE,
   PATH_MAX_LENGTH,
+  RECEIPT_CLOCK_SKEW_MS,
+  type TimestampBounds,
 } from './event-limits.js';
 import type { FieldError } from './event-storability.js';
 
@@ -157,6 +161,65 @@ export function admitStoredEvent(event: StoredEvent): StoredAdmission {
   const sizeError = storedSizeError(bytes);
   if (sizeError) return { ok: false, tooLarge: true, errors: [sizeError] };
   return { ok: true, json, bytes };
+}
+
+/**
+ * The error of an event `timestamp` (`at`, epoch ms) outside `bounds` around its receipt time: what
+ * ingest refuses, and what a stream consumer refuses in a record ingest did not write.
+ */
+export function timestampError(
+  at: number,
+  receivedAt: number,
+  bounds: TimestampBounds,
+): FieldError | undefined {
+  if (at < receivedAt - bounds.maxPastMs) {
+    return {
+      path: 'timestamp',
+      message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past`,
+    };
+  }
+  if (at > receivedAt + bounds.maxFutureMs) {
+    return {
+      path: 'timestamp',
+      message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The time errors of a stored event that reached the stream at `arrivedAt` (epoch ms, Kinesis's own
+ * clock, which no producer sets). Ingest stamps `received_at` before it writes the record, and admits
+ * a `timestamp` within its bounds around it; a record that breaks either came from another writer, and
+ * a far-away time would make a daily index (and a registry index) for a far-away day, or count the
+ * event in rollup buckets the stats API never reads. `received_at` may be older than the arrival (a
+ * redrive writes the event again, later) but not older than the data horizon: such an event could be
+ * neither counted nor queried. The past bound of `timestamp` is the widest any ingest may be
+ * configured with; its future bound (the clock skew) is the one readers rely on to find rollups.
+ */
+export function storedTimeErrors(event: StoredEvent, arrivedAt: number, maxFutureMs: number): FieldError[] {
+  const receivedAt = Date.parse(event.received_at);
+  const late = receivedAt > arrivedAt + RECEIPT_CLOCK_SKEW_MS;
+  if (late || receivedAt < arrivedAt - MAX_RECEIPT_AGE_MS) {
+    const bound = late
+      ? `${describeMs(RECEIPT_CLOCK_SKEW_MS)} after`
+      : `${describeMs(MAX_RECEIPT_AGE_MS)} before`;
+    return [
+      { path: 'received_at', message: `received_at is more than ${bound} the record reached the stream` },
+    ];
+  }
+  const error = timestampError(Date.parse(event.timestamp), receivedAt, {
+    maxPastMs: MAX_BACKFILL_HORIZON_MS,
+    maxFutureMs,
+  });
+  return error ? [{ path: error.path, message: `${error.message} relative to received_at` }] : [];
+}
+
+function describeMs(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day(s)`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour(s)`;
+  return `${seconds} second(s)`;
 }
 
 /** The idempotency key of an event across every sink: OpenSearch `_id`, rollup dedupe marker. */

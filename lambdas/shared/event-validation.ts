@@ -13,6 +13,7 @@ import {
   type IncomingEvent,
   incomingEventSchema,
   type TimestampBounds,
+  timestampError,
 } from './event-schema.js';
 import { storabilityErrors } from './event-storability.js';
 
@@ -52,27 +53,4 @@ export function validateIncomingEvent(
   const timeError = timestampError(timestampMs, receivedAt.getTime(), bounds);
   if (timeError) return { ok: false, errors: [timeError] };
   return { ok: true, event, timestampMs };
-}
-
-function timestampError(at: number, receivedAt: number, bounds: TimestampBounds): FieldError | undefined {
-  if (at < receivedAt - bounds.maxPastMs) {
-    return {
-      path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past`,
-    };
-  }
-  if (at > receivedAt + bounds.maxFutureMs) {
-    return {
-      path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future`,
-    };
-  }
-  return undefined;
-}
-
-function describeMs(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds % 86_400 === 0) return `${seconds / 86_400} day(s)`;
-  if (seconds % 3600 === 0) return `${seconds / 3600} hour(s)`;
-  return `${seconds} second(s)`;
 }

@@ -1,8 +1,8 @@
 /**
  * Decoding of the stream records every consumer receives: base64 data holding one stored event.
  *
- * Decoding re-checks admission: strict UTF-8, the iterative structural checks, the schema and the
- * stored-event limits. A record that ingest could not have admitted (written by an older ingest, or by
+ * Decoding re-checks admission: strict UTF-8, the iterative structural checks, the schema, the
+ * stored-event limits, and the event's times against the record's arrival (`storedTimeErrors`). A record that ingest could not have admitted (written by an older ingest, or by
  * another producer) is undecodable, so the consumer dead-letters it with the reason instead of handing
  * it to a sink it could crash.
  */
@@ -10,11 +10,13 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecor
 import type { ReasonCode } from './dead-letter.js';
 import {
   admitStoredEvent,
+  DEFAULT_MAX_FUTURE_MS,
   eventKey,
   type FieldError,
   formatIssues,
   type StoredEvent,
   storedEventSchema,
+  storedTimeErrors,
 } from './event-schema.js';
 import { storabilityErrors } from './event-storability.js';
 
@@ -72,8 +74,14 @@ export function positionOf(record: KinesisStreamRecord): RecordPosition {
 
 export type RecordDecoding = DecodedRecord | UndecodableRecord;
 
-/** Decodes one stream record into its stored event, or says why it cannot. */
-export function decodeRecord(record: KinesisStreamRecord): RecordDecoding {
+/**
+ * Decodes one stream record into its stored event, or says why it cannot. `maxFutureMs`: how far after
+ * its receipt an event's timestamp may lie (the accepted clock skew, `EVENT_MAX_FUTURE_SECONDS`).
+ */
+export function decodeRecord(
+  record: KinesisStreamRecord,
+  maxFutureMs: number = DEFAULT_MAX_FUTURE_MS,
+): RecordDecoding {
   const position = positionOf(record);
   const { data } = record.kinesis;
   const fail = (reasonCode: ReasonCode, reason: string): UndecodableRecord => ({
@@ -109,6 +117,8 @@ export function decodeRecord(record: KinesisStreamRecord): RecordDecoding {
   }
   const admission = admitStoredEvent(parsed.data);
   if (!admission.ok) return fail('not-storable', `record is not storable: ${describe(admission.errors)}`);
+  const timeErrors = storedTimeErrors(parsed.data, position.arrivedAt, maxFutureMs);
+  if (timeErrors.length > 0) return fail('not-storable', `record is not storable: ${describe(timeErrors)}`);
   return { ok: true, ...position, event: parsed.data, key: eventKey(parsed.data) };
 }
 

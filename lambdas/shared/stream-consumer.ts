@@ -79,6 +79,11 @@ export interface ConsumerDeps {
   log: Log;
   metrics: EventMetrics;
   backoff?: Backoff;
+  /**
+   * How far after its receipt an event's timestamp may lie (`EVENT_MAX_FUTURE_SECONDS`, ingest's bound,
+   * which the stats API relies on to find rollups); a record beyond it is dead-lettered. Default 1 hour.
+   */
+  maxFutureMs?: number;
 }
 
 export interface ConsumerCounts {
@@ -111,7 +116,7 @@ export async function consumeBatch(
   const events: BatchEvent[] = [];
   const undecodable: DeadLetter[] = [];
   for (const record of records) {
-    const decoded = decodeRecord(record);
+    const decoded = decodeRecord(record, deps.maxFutureMs);
     if (decoded.ok) events.push(decoded);
     else undecodable.push(undecodableLetter(sink.source ?? 'indexer', decoded, run.failedAt()));
   }

@@ -8,14 +8,20 @@
  * of an event has the same Kinesis partition key (`account_id:event_id`, see ingest), hence the same
  * shard, hence the same sequential writer, which resolves the copies of a batch in sequence order.
  *
+ * First version wins, even when it is dead-lettered: a record the writer gives up on before counting it
+ * anywhere releases the marker's `countedBy` but leaves its `timestamp`, so the redrive of that version
+ * claims the marker afresh while a later version of the event (another timestamp) stays a duplicate,
+ * as in the indexer, which keeps the first version's registration.
+ *
  * A copy of an event whose counting record did not reach all of its buckets (its batch was discarded
  * by the mapping, or the writer dead-lettered it half-way: `rollup-applied-log.ts`) fills exactly the
  * buckets it lacks, once: it claims the marker's `filledBy` with a conditional update.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { type BatchOptions, batchGetAll, batchPutAll, keyId } from './dynamo-batch.js';
+import { classifyDynamoError } from './dynamo-errors.js';
 import { appliedStateOf } from './rollup-applied-log.js';
 import { markerItem, markerKey } from './rollup-model.js';
 
@@ -25,6 +31,8 @@ export interface DedupeCandidate {
   eventId: string;
   /** `<shard>:<sequence>` of the record. */
   recordId: string;
+  /** The event's `timestamp`: which version of the event the record holds. */
+  timestamp: string;
 }
 
 /**
@@ -57,8 +65,16 @@ export async function resolveCandidates(
       continue;
     }
     const existing = items.get(id);
-    if (!existing) {
-      claims.push(markerItem(candidate.accountId, candidate.eventId, candidate.recordId, options.now));
+    if (!existing || claimableAfterRelease(existing, candidate)) {
+      claims.push(
+        markerItem(
+          candidate.accountId,
+          candidate.eventId,
+          candidate.recordId,
+          options.now,
+          candidate.timestamp,
+        ),
+      );
       claimers.set(id, candidate);
     } else if (existing.countedBy === candidate.recordId) resolutions.set(candidate.recordId, 'count');
     else copies.push([candidate, existing]);
@@ -72,6 +88,17 @@ export async function resolveCandidates(
     resolutions.set(candidate.recordId, await resolveCopy(candidate, marker, options));
   });
   return resolutions;
+}
+
+/**
+ * A marker whose counting record was dead-lettered (no `countedBy`) is claimed again by the same
+ * version of the event (or any, for a marker written before markers named their version).
+ */
+function claimableAfterRelease(marker: Record<string, unknown>, candidate: DedupeCandidate): boolean {
+  if (typeof marker.countedBy === 'string') return false;
+  return (
+    typeof marker.timestamp !== 'string' || Date.parse(marker.timestamp) === Date.parse(candidate.timestamp)
+  );
 }
 
 /** A copy of a counted event: a duplicate, unless its counting record left buckets unapplied. */
@@ -108,26 +135,50 @@ async function resolveCopy(
 
 /** What a record given up on holds of its event's marker. */
 export interface Claim extends DedupeCandidate {
-  /** `count`: it claimed the marker; `fill`: it claimed the marker's `filledBy`. */
-  kind: 'count' | 'fill';
+  /**
+   * `count`: it claimed the marker; `fill`: it claimed the marker's `filledBy`; `none`: it was given up
+   * on before it claimed anything.
+   */
+  kind: 'count' | 'fill' | 'none';
 }
 
 /**
  * Releases what records the writer gives up on before counting them anywhere hold of their markers (the
- * marker itself, or its `filledBy`), so that a redrive counts them afresh. Conditional on the marker
- * still naming the record. Returns the record ids whose claim could not be released.
+ * marker's `countedBy`, keeping the version it names, or its `filledBy`), so that a redrive counts them
+ * afresh; conditional on the marker still naming the record. A record that claimed nothing leaves a
+ * released marker naming its version, unless the event has a marker already, so a later version cannot
+ * count the event before the first's redrive. Returns the record ids whose claim could not be released.
  */
-export async function releaseClaims(claims: Claim[], options: BatchOptions): Promise<Set<string>> {
+export async function releaseClaims(
+  claims: Claim[],
+  options: BatchOptions & { now: number },
+): Promise<Set<string>> {
   const unreleased = new Set<string>();
   await forEachWithConcurrency(claims, FILL_CONCURRENCY, async (claim) => {
     const Key = markerKey(claim.accountId, claim.eventId);
     const ExpressionAttributeValues = { ':record': claim.recordId };
     try {
-      if (claim.kind === 'count') {
+      if (claim.kind === 'none') {
+        const { countedBy: _none, ...released } = markerItem(
+          claim.accountId,
+          claim.eventId,
+          claim.recordId,
+          options.now,
+          claim.timestamp,
+        );
         await options.dynamo.send(
-          new DeleteCommand({
+          new PutCommand({
+            TableName: options.tableName,
+            Item: released,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } else if (claim.kind === 'count') {
+        await options.dynamo.send(
+          new UpdateCommand({
             TableName: options.tableName,
             Key,
+            UpdateExpression: 'REMOVE countedBy',
             ConditionExpression: 'countedBy = :record',
             ExpressionAttributeValues,
           }),
@@ -144,8 +195,12 @@ export async function releaseClaims(claims: Claim[], options: BatchOptions): Pro
         );
       }
     } catch (error) {
-      // No longer this record's: nothing of it to release.
-      if (!(error instanceof ConditionalCheckFailedException)) unreleased.add(claim.recordId);
+      // No longer this record's (or, for `none`, the event's marker is another record's): nothing to do.
+      if (error instanceof ConditionalCheckFailedException) return;
+      // A released marker is a guard, not the event's: only an outage of the table is worth waiting for
+      // (the marker key itself may be what DynamoDB refuses of this event).
+      if (claim.kind === 'none' && classifyDynamoError(error, 'marker').kind !== 'transient') return;
+      unreleased.add(claim.recordId);
     }
   });
   return unreleased;

@@ -220,6 +220,7 @@ async function resolveRecords(
         accountId: record.event.account_id,
         eventId: record.event.event_id,
         recordId: record.recordId,
+        timestamp: record.event.timestamp,
       })),
       { ...options, now },
     );

@@ -129,16 +129,17 @@ class RollupSink implements Sink {
       (event) => this.missing(event.recordId).length === this.bucketsOf(event).length,
     );
     const halfway = events.filter((event) => !nowhere.includes(event));
-    const claims = nowhere.flatMap((event): Claim[] => {
-      const kind = this.#claims.get(event.recordId);
-      const { account_id: accountId, event_id: eventId } = event.event;
-      return kind ? [{ kind, accountId, eventId, recordId: event.recordId }] : [];
+    const claims = nowhere.map((event): Claim => {
+      const { account_id: accountId, event_id: eventId, timestamp } = event.event;
+      const kind = this.#claims.get(event.recordId) ?? 'none';
+      return { kind, accountId, eventId, recordId: event.recordId, timestamp };
     });
     const unreleased = await releaseClaims(claims, {
       dynamo: this.deps.dynamo,
       tableName: this.deps.tableName,
       timing: this.deps.timing,
       deadline,
+      now: this.deps.timing.now(),
     });
     for (const event of events) this.#deadLettered.add(event.recordId);
     const unprepared = nowhere.filter((event) => unreleased.has(event.recordId));

@@ -77,11 +77,23 @@ export function shardRegistryKey(accountId: string): TableKey {
   return { pk: `S#${scoped(accountId)}`, sk: 'S' };
 }
 
-/** The marker item: `countedBy` names the record (`<shard>:<sequence>`) that counted the event. */
-export function markerItem(accountId: string, eventId: string, countedBy: string, now: number) {
+/**
+ * The marker item: `countedBy` names the record (`<shard>:<sequence>`) that counted the event, and
+ * `timestamp` its version (an event's versions differ in timestamp, as the indexer's registry tells
+ * them apart): when the counting record is dead-lettered, `countedBy` is removed and `timestamp` stays,
+ * so only that version (its redrive) may count the event; a later version is a duplicate.
+ */
+export function markerItem(
+  accountId: string,
+  eventId: string,
+  countedBy: string,
+  now: number,
+  timestamp?: string,
+) {
   return {
     ...markerKey(accountId, eventId),
     countedBy,
+    ...(timestamp !== undefined ? { timestamp } : {}),
     expiresAt: Math.floor(now / 1000) + MARKER_TTL_SECONDS,
   };
 }

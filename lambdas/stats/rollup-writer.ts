@@ -1,7 +1,7 @@
 /**
  * Kinesis event source mapping of the rollup writer: thin adapter over `rollup-core.ts`.
  */
-import { loadRollupWriterConfig } from '../shared/config.js';
+import { loadRollupWriterConfig, loadTimestampBounds } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
@@ -19,6 +19,7 @@ const deps: RollupDeps = {
   timing: realTiming,
   log: logger,
   metrics,
+  maxFutureMs: loadTimestampBounds().maxFutureMs,
   registry: new Map() satisfies ShardRegistryCache,
 };
 

@@ -1,7 +1,11 @@
 /**
  * Kinesis event source mapping of the live push: thin adapter over `broadcast-core.ts`.
  */
-import { loadConnectionsTableName, loadWebSocketManagementEndpoint } from '../shared/config.js';
+import {
+  loadConnectionsTableName,
+  loadTimestampBounds,
+  loadWebSocketManagementEndpoint,
+} from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { logger } from '../shared/logger.js';
 import { metrics } from '../shared/metrics.js';
@@ -18,6 +22,7 @@ const deps: BroadcastDeps = {
   log: logger,
   timing: realTiming,
   metrics,
+  maxFutureMs: loadTimestampBounds().maxFutureMs,
 };
 
 /** Lambda entry point of the broadcast function; 2 s are kept back to report batch item failures. */

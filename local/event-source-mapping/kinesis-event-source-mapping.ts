@@ -119,15 +119,8 @@ export function startKinesisEventSourceMapping(
   };
 
   const discover = async (initial: boolean): Promise<void> => {
-    const starts: Promise<void>[] = [];
-    for (const shard of await listShards(kinesis, options.streamName)) {
-      const shardId = shard.ShardId;
-      if (!shardId || pollers.has(shardId)) continue;
-      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => !!id);
-      if (parents.some((id) => pollers.has(id) && !pollers.get(id)?.finished)) continue;
-      starts.push(startShard(shardId, initial));
-    }
-    await Promise.all(starts);
+    const shards = await listShards(kinesis, options.streamName);
+    await Promise.all(shardsReadyToStart(shards, pollers).map((shardId) => startShard(shardId, initial)));
   };
 
   const ready = (async () => {
@@ -172,6 +165,29 @@ export function startKinesisEventSourceMapping(
       };
     },
   };
+}
+
+/**
+ * The listed shards to start polling now: not started yet, and every parent still on the stream
+ * started AND read to its end. A parent not started yet (its own parent is still being read, or its
+ * iterator could not be had) holds its children back too, so that after a split and a merge the
+ * grandchild never overtakes its parents; a parent no longer listed (trimmed off the stream) holds
+ * nothing back.
+ */
+export function shardsReadyToStart(
+  shards: Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>[],
+  started: ReadonlyMap<string, { finished: boolean }>,
+): string[] {
+  const listed = new Set(shards.map((shard) => shard.ShardId));
+  const ready: string[] = [];
+  for (const shard of shards) {
+    const shardId = shard.ShardId;
+    if (!shardId || started.has(shardId)) continue;
+    const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => !!id);
+    if (parents.some((id) => listed.has(id) && !started.get(id)?.finished)) continue;
+    ready.push(shardId);
+  }
+  return ready;
 }
 
 async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {

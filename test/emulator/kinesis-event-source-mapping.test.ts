@@ -6,7 +6,10 @@ import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
   KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
   PutRecordsCommand,
+  SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
@@ -98,6 +101,7 @@ function start(
   streamName: string,
   handler: (event: KinesisStreamEvent) => unknown,
   mapping = mappingSettings(),
+  shardDiscoveryIntervalMs?: number,
 ) {
   const fn = fakeFunction('indexer', (event) => handler(event as KinesisStreamEvent));
   const failures: OnFailureRecord[] = [];
@@ -115,6 +119,7 @@ function start(
     region: REGION,
     pollIntervalMs: 10,
     retryDelayMs: () => 5,
+    ...(shardDiscoveryIntervalMs !== undefined ? { shardDiscoveryIntervalMs } : {}),
   });
   mappings.push(esm);
   return { esm, fn, failures, logs };
@@ -400,5 +405,95 @@ describe('startKinesisEventSourceMapping against kinesalite', () => {
         millisBehindLatest: 0,
       }),
     );
+  });
+
+  it('reads a shard that is split, and then merged, while records flow: parents to their end before their children, each record once, each key in order', async () => {
+    // Prepare: eight partition keys, so both children of the split get records
+    const { streamName } = await givenStreamWith([]);
+    const keys = Array.from({ length: 8 }, (_, index) => `account-${index}`);
+    const sent: string[] = [];
+    const putRound = async (round: string) => {
+      const names = keys.flatMap((key) => [1, 2, 3].map((n) => `${key}|${round}${n}`));
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: names.map((name) => ({ Data: Buffer.from(name), PartitionKey: name.split('|')[0] })),
+        }),
+      );
+      sent.push(...names);
+    };
+    const untilActive = async () => {
+      for (;;) {
+        const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+        if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const invocations: { shardId: string; names: string[] }[] = [];
+    const { esm } = start(
+      streamName,
+      (event) => {
+        const shardId = event.Records[0]?.eventID.split(':')[0] ?? '';
+        invocations.push({ shardId, names: namesIn(event) });
+        return { batchItemFailures: [] };
+      },
+      mappingSettings({ batchSize: 5 }),
+      50,
+    );
+    await esm.ready;
+
+    // Act: records before the split, between the split and the merge, and after the merge
+    await putRound('a');
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    await putRound('b');
+    await untilActive();
+    await putRound('c');
+    await kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: 'shardId-000000000001',
+        AdjacentShardToMerge: 'shardId-000000000002',
+      }),
+    );
+    await putRound('d');
+    await untilActive();
+    await putRound('e');
+
+    // Assess: every record exactly once, each key's records in the order they were put
+    await eventually(
+      () => expect(invocations.flatMap((call) => call.names)).toHaveLength(sent.length),
+      15_000,
+    );
+    const delivered = invocations.flatMap((call) => call.names);
+    expect([...delivered].sort()).toEqual([...sent].sort());
+    for (const key of keys) {
+      const ofKey = (names: string[]) => names.filter((name) => name.startsWith(`${key}|`));
+      expect(ofKey(delivered)).toEqual(ofKey(sent));
+    }
+    // A child's first batch comes after its parents' last.
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    expect(Shards).toHaveLength(4);
+    const first = (shardId: string) => invocations.findIndex((call) => call.shardId === shardId);
+    const last = (shardId: string) => invocations.findLastIndex((call) => call.shardId === shardId);
+    for (const shard of Shards) {
+      for (const parent of [shard.ParentShardId, shard.AdjacentParentShardId]) {
+        if (parent && first(shard.ShardId ?? '') >= 0) {
+          expect(first(shard.ShardId ?? '')).toBeGreaterThan(last(parent));
+        }
+      }
+    }
+    expect(
+      esm
+        .stats()
+        .shards.filter((shard) => shard.finished)
+        .map((shard) => shard.shardId)
+        .sort(),
+    ).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
   });
 });

@@ -2,10 +2,13 @@
  * Event factories for unit tests: Lambda inputs built from intent ("a Kinesis record holding this
  * event") instead of pasted JSON.
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { StoredEvent } from '../../lambdas/shared/event-schema.js';
 import type { Log } from '../../lambdas/shared/logger.js';
 import type { Timing } from '../../lambdas/shared/retry.js';
+import type { ConsumerDeps } from '../../lambdas/shared/stream-consumer.js';
+import { RecordedMetrics } from './recorded-metrics.js';
 
 let sequence = 0;
 
@@ -159,5 +162,19 @@ export function fakeTiming(startMs = Date.parse('2026-01-15T10:30:00.000Z')): Ti
     },
     random: () => 0.5,
     slept,
+  };
+}
+
+/** What the stream-consumer skeleton needs, with a dead-letter queue (mock SQS in the test), at `now`. */
+export function consumerDeps(
+  now: number,
+  metrics = new RecordedMetrics(),
+): ConsumerDeps & { metrics: RecordedMetrics } {
+  return {
+    sqs: new SQSClient({ region: 'eu-west-1' }),
+    deadLetterQueueUrl: 'http://sqs/dead-letter',
+    timing: fakeTiming(now),
+    log: silentLog,
+    metrics,
   };
 }

@@ -35,7 +35,7 @@ describe('indexRecords', () => {
   it('registers each event, then creates it in its daily index with its key as id', async () => {
     // Prepare
     const search = new FakeOpenSearch();
-    const event = storedEvent({ event_id: 'e1', timestamp: '2026-01-15T23:59:59.000Z' });
+    const event = storedEvent({ event_id: 'e1', timestamp: '2026-01-15T00:00:00.000Z' });
 
     // Act
     const outcome = await indexRecords(kinesisEvent([event]).Records, deps(search), deadline());
@@ -51,7 +51,7 @@ describe('indexRecords', () => {
         source: {
           event_id: 'e1',
           account_id: 'acct-1',
-          timestamp: '2026-01-15T23:59:59.000Z',
+          timestamp: '2026-01-15T00:00:00.000Z',
           received_at: event.received_at,
         },
       },

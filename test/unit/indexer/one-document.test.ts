@@ -89,6 +89,29 @@ describe('one event, one document', () => {
     ]);
   });
 
+  it('keeps the first version though its document was dead-lettered: a later version is a duplicate, the redrive indexes the first', async () => {
+    // Prepare: the first version's daily index refuses its document (a mapping conflict)
+    const search = new FakeOpenSearch();
+    search.failItem = ({ index }) =>
+      index === 'events-2026.01.14'
+        ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse [properties]' } }
+        : undefined;
+    const dead = await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
+    expect(dead.counts).toMatchObject({ deadLettered: 1 });
+
+    // Act: the later version arrives, then the index is fixed and the letter redriven
+    const later = await indexRecords(kinesisEvent([resend]).Records, deps(search), deadline());
+    search.failItem = () => undefined;
+    const redrive = await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
+
+    // Assess: one document, the first version's, as the rollups count it
+    expect(later.counts).toMatchObject({ done: 0, duplicate: 1, deadLettered: 0 });
+    expect(redrive.counts).toMatchObject({ done: 1 });
+    expect(search.documents('events-')).toEqual([
+      { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
+    ]);
+  });
+
   it('re-reads the registry when another delivery registered the key in the meantime', async () => {
     // Prepare: between this batch's lookup and its registration, another version registers the key.
     const search = new FakeOpenSearch();

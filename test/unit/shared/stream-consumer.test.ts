@@ -9,12 +9,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type BatchEvent,
-  type ConsumerDeps,
   consumeBatch,
   type EventOutcome,
   type Sink,
 } from '../../../lambdas/shared/stream-consumer.js';
-import { fakeTiming, kinesisEvent, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
+import {
+  consumerDeps,
+  fakeTiming,
+  kinesisEvent,
+  kinesisRecord,
+  storedEvent,
+} from '../../helpers/factories.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
 const sqs = mockClient(SQSClient);
@@ -42,15 +47,7 @@ function scriptedSink(
   };
 }
 
-function deps(metrics = new RecordedMetrics()): ConsumerDeps & { metrics: RecordedMetrics } {
-  return {
-    sqs: new SQSClient({ region: 'eu-west-1' }),
-    deadLetterQueueUrl: 'http://sqs/dead-letter',
-    timing: fakeTiming(START),
-    log: silentLog,
-    metrics,
-  };
-}
+const deps = (metrics = new RecordedMetrics()) => consumerDeps(START, metrics);
 
 const batch = (...ids: string[]) => kinesisEvent(ids.map((id) => storedEvent({ event_id: id }))).Records;
 const letters = () =>

@@ -8,11 +8,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
-import { markerKey } from '../../../lambdas/stats/rollup-model.js';
-import { storedEvent } from '../../helpers/factories.js';
+import { markerKey, stateOf } from '../../../lambdas/stats/rollup-model.js';
+import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
-import { rollupDeadline, rollupDeps, shardRecords, totalIn } from '../../helpers/rollup-fixtures.js';
+import {
+  ROLLUP_NOW,
+  rollupDeadline,
+  rollupDeps,
+  shardRecords,
+  totalIn,
+} from '../../helpers/rollup-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -135,7 +141,9 @@ describe('a ValidationException is bisected to the event that causes it', () => 
 
     // Assess: counted nowhere, marker released, so the redrive after the fix claims it afresh
     expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 1, failed: 0 });
-    expect(table.withPrefix(markerKey('bad1', 'p').pk)).toEqual([]);
+    const [marker] = table.withPrefix(markerKey('bad1', 'p').pk);
+    expect(marker).toMatchObject({ timestamp: poison.timestamp });
+    expect(marker).not.toHaveProperty('countedBy');
     table.heal();
     const redrive = await applyRecords(shardRecords([poison], 40), rollupDeps(), rollupDeadline());
     expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
@@ -143,6 +151,34 @@ describe('a ValidationException is bisected to the event that causes it', () => 
     expect(again.counts).toMatchObject({ done: 0, duplicate: 1 });
     expect(table.withPrefix('R#4:bad1#d2026-01-15').length).toBe(1);
   });
+
+  it.each([
+    ['before it claims its marker (its rollup items cannot be read)', 'read'],
+    ['after it claimed its marker (none of its rollup items can be written)', 'write'],
+  ] as const)(
+    'lets the first version of an event win though it was dead-lettered %s: a later version is a duplicate, its redrive counts',
+    async (_when, refused) => {
+      // Prepare: the first version of p is dead-lettered before it is counted anywhere
+      if (refused === 'read') table.rejectRequestsWith('R#4:bad1#', named('ValidationException'));
+      else table.failPuts('R#4:bad1#', 10_000, named('ValidationException'));
+      const first = at('p', '10:05', 'bad1');
+      const later = { ...first, type: 'login', timestamp: '2026-01-15T10:07:00.000Z' };
+      await applyRecords(shardRecords([first]), rollupDeps(), rollupDeadline());
+      table.heal();
+
+      // Act: a later version of the event (another timestamp), then the redrive of the first
+      const laterOutcome = await applyRecords(shardRecords([later], 20), rollupDeps(), rollupDeadline());
+      const redrive = await applyRecords(shardRecords([first], 40), rollupDeps(), rollupDeadline());
+
+      // Assess: counted once, as its first version (as the indexer keeps it)
+      expect(laterOutcome.counts).toMatchObject({ done: 0, duplicate: 1 });
+      expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
+      const [day] = table.withPrefix('R#4:bad1#d2026-01-15');
+      expect(day && stateOf(day).types.toJSON()).toEqual([['page_view', 1]]);
+      expect(totalIn(table, 'm2026-01-15T10:07')).toBe(0);
+      expect(table.withPrefix('R#4:bad1#d2026-01-15').length).toBe(1);
+    },
+  );
 
   it('logs the buckets an event dead-lettered half-way lacks, and a redrive fills exactly those, once', async () => {
     // Prepare: only the put of b's minute sub-item is refused; its hour, day and month take it
@@ -179,16 +215,14 @@ describe('a batch the mapping discards after days of failing', () => {
     // Prepare: a shard stuck for days; the day sub-item of acct-2 never takes a write
     table.failPuts('R#6:acct-2#d2026-01-15', 10_000, named('ProvisionedThroughputExceededException'));
     const events = [at('x', '10:05'), at('y', '10:06', 'acct-2'), at('z', '10:07')];
-    const stuck = await applyRecords(
-      shardRecords(events, 1, undefined, 50 * HOUR),
-      rollupDeps(),
-      rollupDeadline(),
-    );
+    // The clock, not the records' arrival, moves on: ingest stamped them as they reached the stream.
+    const daysLater = () => rollupDeps({ timing: fakeTiming(ROLLUP_NOW + 50 * HOUR) });
+    const stuck = await applyRecords(shardRecords(events, 1), daysLater(), rollupDeadline() + 50 * HOUR);
     expect(stuck.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
 
     // Act: the mapping discards the batch and moves on; the tool redrives x, y and z as new records
     table.heal();
-    const redriven = await applyRecords(shardRecords(events, 90), rollupDeps(), rollupDeadline());
+    const redriven = await applyRecords(shardRecords(events, 90), daysLater(), rollupDeadline() + 50 * HOUR);
 
     // Assess: x and z were counted: duplicates; y lacked its day only, which it now fills
     expect(redriven.counts).toMatchObject({ done: 1, duplicate: 2 });
@@ -209,9 +243,10 @@ describe('a batch the mapping discards after days of failing', () => {
     // Prepare: stuck once, then applied on redelivery
     table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
     const events = [at('x', '10:05')];
-    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+    const hoursLater = () => rollupDeps({ timing: fakeTiming(ROLLUP_NOW + 2 * HOUR) });
+    await applyRecords(shardRecords(events, 1), hoursLater(), rollupDeadline() + 2 * HOUR);
     table.heal();
-    await applyRecords(shardRecords(events, 1, undefined, 2 * HOUR), rollupDeps(), rollupDeadline());
+    await applyRecords(shardRecords(events, 1), hoursLater(), rollupDeadline() + 2 * HOUR);
 
     // Act: a client resends x much later
     const resend = await applyRecords(shardRecords(events, 70), rollupDeps(), rollupDeadline());
