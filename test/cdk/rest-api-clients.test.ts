@@ -66,6 +66,18 @@ describe('REST API for clients', () => {
       ResponseType: 'ACCESS_DENIED',
       StatusCode: '401',
     });
+    // A key revoked a moment ago: the authorizer's cache still allows it, API Gateway has no API key
+    // for it any more. The same 401 a client gets once the cache forgets it, not a bare 403 "Forbidden".
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INVALID_API_KEY',
+      StatusCode: '401',
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp(
+          'unknown or revoked API key: send a key in the x-api-key header',
+        ),
+      },
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
+    });
     // A denied key, and every other 4xx and 5xx API Gateway answers itself (the defaults), carry CORS.
     for (const type of ['ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
