@@ -119,7 +119,20 @@ export async function createAccount(
   output.line(`Created account ${accountId}${name ? ` (${name})` : ''} in ${target.label}.`);
   if (values['no-keys']) return 0;
   const write = await newKeyStored(tables, { accountId, scope: 'write' }, target);
-  const read = await newKeyStored(tables, { accountId, scope: 'read' }, target);
+  let read: Awaited<ReturnType<typeof newKeyStored>>;
+  try {
+    read = await newKeyStored(tables, { accountId, scope: 'read' }, target);
+  } catch (error) {
+    // The write key exists: its secret is shown now or never (it would be an active key nobody holds).
+    output.line();
+    output.table(['scope', 'key id', 'secret'], [['write', write.item.keyId, write.secret]]);
+    output.line();
+    output.line('Store the secret now: it is not shown again (the table keeps only its hash).');
+    output.note(
+      `the read key was not created (${(error as Error).message}): add one with \`pipeline keys create --account ${accountId} --scope read\``,
+    );
+    return 1;
+  }
   output.line();
   output.table(
     ['scope', 'key id', 'secret'],

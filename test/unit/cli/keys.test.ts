@@ -383,6 +383,27 @@ describe('accounts create', () => {
     expect(puts.slice(1).map((put) => put.Item?.keyHash)).toEqual(secrets.map(hashApiKey));
   });
 
+  it('shows the write key it made when the read key then fails, so no active key is left that nobody holds', async () => {
+    // Given a stage whose API Gateway takes one API key, then refuses the next
+    const io = captured();
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(DeleteCommand).resolves({});
+    apiGateway.on(CreateApiKeyCommand).resolvesOnce({ id: 'apikey-w' }).rejects(new Error('Rate exceeded'));
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
+
+    // When an account is created with its keys
+    const code = await createAccount({ id: 'acct_shop' }, aTarget(true), io.output);
+
+    // Then it fails, naming the missing read key, and shows the write key's secret once
+    expect(code).toBe(1);
+    const writeItem = dynamo.commandCalls(PutCommand)[1]?.args[0].input.Item as ApiKeyItem;
+    const secrets = [...io.stdout().matchAll(/wk_[A-Za-z0-9_-]{24}/g)].map((match) => match[0]);
+    expect(secrets.map(hashApiKey)).toEqual([writeItem.keyHash]);
+    expect(io.stderr()).toContain('the read key was not created (no key was created: API Gateway refused');
+    expect(io.stderr()).toContain('pipeline keys create --account acct_shop --scope read');
+  });
+
   it('refuses an id that is taken or not plain', async () => {
     const io = captured();
     dynamo
