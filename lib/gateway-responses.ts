@@ -53,7 +53,9 @@ export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
   },
   THROTTLED: {
     statusCode: 429,
-    message: 'Too Many Requests: this API key is over its rate limit; retry after the Retry-After seconds',
+    // API Gateway answers THROTTLED for the stage's limit (all keys together) too, not only a key's.
+    message:
+      "Too Many Requests: over this API key's rate limit (X-RateLimit-Limit requests per second) or the API's overall limit; retry after the Retry-After seconds",
     headers: { 'Retry-After': '1', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '1' },
   },
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: 'Missing Authentication Token' },

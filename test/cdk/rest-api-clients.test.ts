@@ -55,6 +55,10 @@ describe('REST API for clients', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'THROTTLED',
       StatusCode: '429',
+      // API Gateway throttles for the stage's limit with the same response: the message names both.
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp("this API key's rate limit .* or the API's overall limit"),
+      },
       ResponseParameters: Match.objectLike({
         'gatewayresponse.header.Retry-After': "'1'",
         'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimit',
