@@ -8,7 +8,8 @@
  * (a gateway response can map a request header, not choose between values; these answers carry no
  * account's data). Two are ours rather than API Gateway's defaults:
  * - a request whose key is missing, unknown or revoked is denied by the authorizer: 401, saying where a
- *   key goes (API Gateway's own would be a 403 "explicit deny");
+ *   key goes (API Gateway's own would be a 403 "explicit deny"); so is a key whose API Gateway API key
+ *   is gone (revoked a moment ago: API Gateway's own would be a 403 "Forbidden");
  * - a key over its usage plan's rate or burst: 429 with `Retry-After` and the `X-RateLimit-*` headers.
  *   Rates are whole requests per second, so one second always brings a token back: `Retry-After: 1`
  *   and `X-RateLimit-Reset: 1` are exact bounds; `X-RateLimit-Limit` is the key's rate, from the
@@ -52,11 +53,19 @@ export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
   },
   THROTTLED: {
     statusCode: 429,
-    message: 'Too Many Requests: this API key is over its rate limit; retry after the Retry-After seconds',
+    // API Gateway answers THROTTLED for the stage's limit (all keys together) too, not only a key's.
+    message:
+      "Too Many Requests: over this API key's rate limit (X-RateLimit-Limit requests per second) or the API's overall limit; retry after the Retry-After seconds",
     headers: { 'Retry-After': '1', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '1' },
   },
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: 'Missing Authentication Token' },
-  INVALID_API_KEY: { statusCode: 403, message: 'Forbidden' },
+  // The usage identifier names no API key of the stage: on a deployed stage, a key `keys revoke`
+  // deleted while a function's key cache still allowed it (up to a minute), which API Gateway would
+  // answer 403 "Forbidden"; said as the authorizer's deny says it.
+  INVALID_API_KEY: {
+    statusCode: 401,
+    message: `unknown or revoked API key: send a key ${KEY_PLACES}`,
+  },
   REQUEST_TOO_LARGE: { statusCode: 413, message: 'Request Too Long' },
   BAD_REQUEST_PARAMETERS: { statusCode: 400, message: 'Bad request parameters' },
   AUTHORIZER_FAILURE: { statusCode: 500, message: 'Internal server error' },
@@ -69,6 +78,7 @@ export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
 /** The types the stack configures itself; the others keep API Gateway's status and message. */
 export const CUSTOMIZED_GATEWAY_RESPONSES = [
   'ACCESS_DENIED',
+  'INVALID_API_KEY',
   'THROTTLED',
   'DEFAULT_4XX',
   'DEFAULT_5XX',

@@ -18,6 +18,7 @@ import {
 } from '../command.js';
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
+import { checkedAccountId } from './accounts.js';
 import { closeKeyConnections, managementClient } from './key-connections.js';
 import {
   deleteUnissuedKey,
@@ -69,7 +70,11 @@ export const keysCommand: Command = {
     try {
       const tables = keyTablesOf(target);
       if (action === 'create') return await create(values, tables, target, output);
-      if (action === 'list') return await list(values.account, tables, target, output);
+      if (action === 'list') {
+        const account =
+          values.account === undefined ? undefined : checkedAccountId(values.account, '--account');
+        return await list(account, tables, target, output);
+      }
       const [keyId, ...extra] = positionals;
       if (!keyId || extra.length > 0) throw new UsageError('keys revoke takes one key id (key_…)');
       return await revoke(keyId, tables, target, output);
@@ -85,8 +90,8 @@ export async function create(
   target: Target,
   output: Output,
 ): Promise<number> {
-  const accountId = values.account;
-  if (!accountId) throw new UsageError('keys create needs --account <account-id>');
+  if (!values.account) throw new UsageError('keys create needs --account <account-id>');
+  const accountId = checkedAccountId(values.account, '--account');
   const scope = values.scope;
   if (scope !== 'write' && scope !== 'read')
     throw new UsageError('keys create needs --scope write or --scope read');

@@ -34,6 +34,7 @@ export const handler = apiHandler(
       {
         caller: callerOf(event.requestContext?.authorizer),
         headers: event.headers,
+        multiValueHeaders: event.multiValueHeaders,
         body: event.body,
         isBase64Encoded: event.isBase64Encoded,
         sourceIp: event.requestContext?.identity?.sourceIp,

@@ -17,8 +17,14 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { MAX_BATCH_EVENTS } from '../shared/event-limits.js';
 import { isPlainObject, isWellFormedUnicode, toWellFormed } from '../shared/event-storability.js';
-import { BadRequestError, headerValue, PayloadTooLargeError } from '../shared/http.js';
 import {
+  BadRequestError,
+  headerValue,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../shared/http.js';
+import {
+  ACCEPTED_MEDIA_TYPES,
   assertWithinBodyLimit,
   type ContentCoding,
   checkMediaType,
@@ -31,6 +37,8 @@ export interface RawBody {
   body: string | null;
   isBase64Encoded: boolean;
   headers?: Record<string, string | undefined> | null;
+  /** Every value of each header: a header sent twice is in `headers` only with its last value. */
+  multiValueHeaders?: Record<string, string[] | undefined> | null;
 }
 
 /** The events of a request: a single event object, or `{ "events": [...] }`. */
@@ -63,8 +71,10 @@ export function eventsOfBody(request: RawBody): unknown[] {
 
 /** The body as text, measured on the bytes received and refused unless it is well-formed UTF-8. */
 function bodyText(request: RawBody): string {
-  checkMediaType(headerValue(request.headers, 'content-type'));
-  const coding = contentCoding(headerValue(request.headers, 'content-encoding'));
+  checkMediaType(singleContentType(headerValues(request, 'content-type')));
+  // Header lines of a list header are one list (RFC 9110 §5.3): `gzip` twice means gzip twice.
+  const encodings = headerValues(request, 'content-encoding');
+  const coding = contentCoding(encodings.length > 0 ? encodings.join(', ') : undefined);
   const { body } = request;
   if (body === null || body === '') throw new BadRequestError('request body is empty');
   if (!request.isBase64Encoded && coding === 'identity') {
@@ -96,6 +106,28 @@ function utf8Text(bytes: Buffer, coding: ContentCoding): string {
     throw new BadRequestError('request body is not valid UTF-8: invalid bytes are refused, not replaced');
   }
   return bytes.toString('utf8');
+}
+
+/** Every value of the header `name` (any case), in order: all of its lines, or its one value. */
+function headerValues(request: RawBody, name: string): string[] {
+  const values = Object.entries(request.multiValueHeaders ?? {})
+    .filter(([key]) => key.toLowerCase() === name)
+    .flatMap(([, lines]) => lines ?? []);
+  if (values.length > 0) return values;
+  const single = headerValue(request.headers, name);
+  return single === undefined ? [] : [single];
+}
+
+/** The one media type of a request; a body cannot be of two, so differing lines are a 415. */
+function singleContentType(values: string[]): string | undefined {
+  const distinct = [...new Set(values.map((value) => value.trim().toLowerCase()))];
+  if (distinct.length > 1) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type is given ${values.length} times with different values: send one (application/json or text/plain)`,
+      { accepted_media_types: [...ACCEPTED_MEDIA_TYPES] },
+    );
+  }
+  return values[0];
 }
 
 /** U+FEFF, which Windows tools (PowerShell, .NET's UTF8 encoder, Notepad) write at the start of UTF-8. */

@@ -125,9 +125,18 @@ export function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRe
   if (typeof accountId !== 'string' || (scope !== 'write' && scope !== 'read')) return undefined;
   const record: ApiKeyRecord = { accountId, scope };
   if (typeof keyId === 'string') record.keyId = keyId;
-  if (typeof rateLimit === 'number') record.rateLimit = rateLimit;
-  if (typeof burstLimit === 'number') record.burstLimit = burstLimit;
+  // A key's own limits are a pair of whole numbers from 1 (`keys create --rate --burst`). Anything
+  // else (an item edited by hand: 0, a fraction, one of the two) means the defaults: a rate of 0 would
+  // otherwise leave the key unthrottled by the local gateway, whatever API Gateway's plan does.
+  if (isLimit(rateLimit) && isLimit(burstLimit)) {
+    record.rateLimit = rateLimit;
+    record.burstLimit = burstLimit;
+  }
   return record;
+}
+
+function isLimit(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 }
 
 /**

@@ -51,8 +51,11 @@ export function parseAllowedOrigins(setting: string, name: string): string[] {
       parsed = undefined;
     }
     if (!parsed || parsed.origin !== origin) {
+      // A browser sends its origin serialized (lower case, no default port, no slash), and it is
+      // compared as a string: say which spelling would match rather than only refuse.
+      const spelling = parsed && parsed.origin !== 'null' ? `; browsers send it as "${parsed.origin}"` : '';
       throw new Error(
-        `${name}: "${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`,
+        `${name}: "${origin}" is not an origin (scheme://host[:port], no path or trailing slash)${spelling}`,
       );
     }
   }

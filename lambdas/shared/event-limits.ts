@@ -61,6 +61,9 @@ export const MAX_DOCUMENT_ID_BYTES = 512;
  */
 export const MAX_VALUE_MAGNITUDE = 1e100;
 
+/** Event ids: at least one character that is not whitespace, and no control character (Unicode Cc). */
+export const EVENT_ID_PATTERN = /^(?=.*\S)[^\p{Cc}]*$/su;
+
 /** Event types: lower-case letters, digits and `_ . : -`. */
 export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
 

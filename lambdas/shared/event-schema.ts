@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import {
   ACCOUNT_ID_MAX_LENGTH,
   EVENT_ID_MAX_LENGTH,
+  EVENT_ID_PATTERN,
   EVENT_TYPE_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
   ID_MAX_LENGTH,
@@ -37,6 +38,19 @@ const boundedString = (field: string, max: number) =>
       z.minLength(1, { error: `${field} must not be empty` }),
       z.maxLength(max, { error: `${field} must be at most ${max} characters` }),
     );
+
+/**
+ * A client's `event_id`: the idempotency key with the account, part of the Kinesis partition key, the
+ * OpenSearch `_id` and the rollup dedupe marker, and what a person searches for. So it must name
+ * something: not only whitespace (`"   "` would be a key no client means), and no control characters
+ * (a NUL or a newline is invisible in every tool that shows the id, and cut or mangled by some).
+ */
+export const eventIdSchema = boundedString('event_id', EVENT_ID_MAX_LENGTH).check(
+  z.regex(EVENT_ID_PATTERN, {
+    error:
+      'event_id must hold a visible character (not only whitespace) and no control characters (U+0000 to U+001F, U+007F to U+009F)',
+  }),
+);
 
 export const eventTypeSchema = boundedString('type', EVENT_TYPE_MAX_LENGTH).check(
   z.regex(EVENT_TYPE_PATTERN, { error: 'type may only contain a-z, 0-9 and _ . : -' }),
@@ -73,7 +87,7 @@ const optionalFields = {
  */
 export const incomingEventSchema = z.strictObject(
   {
-    event_id: z.optional(boundedString('event_id', EVENT_ID_MAX_LENGTH)),
+    event_id: z.optional(eventIdSchema),
     type: eventTypeSchema,
     timestamp: z.optional(isoTimestamp),
     ...optionalFields,
@@ -88,6 +102,8 @@ export type IncomingEvent = z.infer<typeof incomingEventSchema>;
  */
 export const storedEventSchema = z.object({
   ...optionalFields,
+  // Not `eventIdSchema`: records written before its rule are still on the stream, and must not become
+  // dead letters; every id ingest writes now passed it (or is a generated UUID).
   event_id: boundedString('event_id', EVENT_ID_MAX_LENGTH),
   account_id: z.string().check(z.minLength(1)),
   type: eventTypeSchema,

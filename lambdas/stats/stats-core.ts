@@ -5,9 +5,10 @@
  * data, unless `allow_empty=true`). `/v1/health` needs no key; `POST /v1/live-tokens` mints live tokens.
  */
 import type { ApiKeyLookup } from '../shared/api-keys.js';
+import { API_KEY_HEADER, API_KEY_QUERY_PARAMETER } from '../shared/caller.js';
 import { ID_MAX_LENGTH } from '../shared/event-limits.js';
-import { BadRequestError, NotFoundError } from '../shared/http.js';
-import type { LiveTokenStore } from '../shared/live-tokens.js';
+import { BadRequestError, NotFoundError, UnauthorizedError } from '../shared/http.js';
+import { LIVE_TOKEN_HEADER, type LiveTokenStore } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
 import { checkHealth, type HealthDeps } from './health-core.js';
 import { mintLiveToken } from './live-token-core.js';
@@ -54,6 +55,7 @@ export async function serveStats(request: StatsRequest, deps: StatsDeps): Promis
     return checkHealth(deps.health);
   }
   const credentials: ReaderCredentials = { apiKey: request.apiKey, liveToken: request.liveToken };
+  refuseKeyInUrl(request);
   if (request.resource === LIVE_TOKENS_ROUTE) {
     query([]);
     const body = await mintLiveToken(credentials, deps);
@@ -77,6 +79,23 @@ export async function serveStats(request: StatsRequest, deps: StatsDeps): Promis
     }
     default:
       throw new NotFoundError(`no stats route ${request.resource.slice(0, 128)}`);
+  }
+}
+
+/**
+ * A key in the `key` query parameter, and none in a header: the API authorizer took it (beacons post
+ * events so), but reads take a read key only in `x-api-key`, since a URL is kept in browser histories
+ * and proxy logs. Said so, rather than answered "missing API key" for a key the client did send.
+ */
+function refuseKeyInUrl(request: StatsRequest): void {
+  if (request.apiKey !== undefined || request.liveToken !== undefined) return;
+  const inUrl =
+    request.query?.[API_KEY_QUERY_PARAMETER] !== undefined ||
+    request.multiValueQuery?.[API_KEY_QUERY_PARAMETER] !== undefined;
+  if (inUrl) {
+    throw new UnauthorizedError(
+      `the ${API_KEY_QUERY_PARAMETER} query parameter is only for posting events (navigator.sendBeacon): send a read key in the ${API_KEY_HEADER} header, or a live token in the ${LIVE_TOKEN_HEADER} header`,
+    );
   }
 }
 

@@ -21,8 +21,8 @@ export interface EventsRestApiProps {
 
 /**
  * The public REST API, built from `REST_ROUTES` and `REST_API`: each route is a Lambda proxy
- * integration on the stage `API_STAGE`, with JSON access logs, error-level execution logs, X-Ray and a
- * stage-wide ceiling of requests.
+ * integration on the stage `API_STAGE`, with JSON access logs, error-level execution logs and a
+ * stage-wide ceiling of requests (no X-Ray: its traces would keep the keys of beacon URLs).
  *
  * Per-key limits: a Lambda REQUEST authorizer finds the key (header or query string), hands the
  * function its account and scope, and names the key's usage identifier (its hash, the value of the
@@ -59,7 +59,9 @@ export class EventsRestApi extends Construct {
         stageName: API_STAGE,
         throttlingRateLimit: props.rateLimit,
         throttlingBurstLimit: props.burstLimit,
-        tracingEnabled: true,
+        // No X-Ray: API Gateway's segment records the request URL with its query string, where a
+        // beacon's key travels (docs/decisions.md, "Tracing").
+        tracingEnabled: false,
         // ERROR, not INFO, and never data tracing: requests carry API keys in headers and query strings.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,

@@ -125,20 +125,52 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
+/** API Gateway's JSON body of an error answer. */
+function errorBody(message: string): string {
+  return JSON.stringify({ message });
+}
+
 /**
- * The `clientError` handler of a gateway's server: what Node answers by default (431 for oversized
- * headers, else 400), and a log line, since a request that never parsed reaches no other handler.
+ * The `clientError` handler of a gateway's server: a request Node could not parse (headers over its
+ * `maxHeaderSize`, or not HTTP) is answered as the gateway answers its other errors, with a JSON
+ * `{"message"}` naming the limit and the CORS headers of `corsHeaders` (a page can read the reason),
+ * and logged, since such a request reaches no other handler. Its `Origin`, if the part Node read holds
+ * one, is passed to `corsHeaders`.
  */
-export function answerClientError(log: (line: string) => void) {
-  return (error: NodeJS.ErrnoException, socket: Duplex): void => {
+export function answerClientError(
+  log: (line: string) => void,
+  options: { maxHeaderBytes: number; corsHeaders?: (origin: string | undefined) => Record<string, string> },
+) {
+  return (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void => {
     // A client that hung up is no error of the gateway's.
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const status =
-      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = errorBody(
+      tooLarge
+        ? `Request Header Fields Too Large: the request line and headers are over ${options.maxHeaderBytes} bytes`
+        : 'Bad Request: the request is not valid HTTP/1.1',
+    );
+    const headers = {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      ...options.corsHeaders?.(originOf(error.rawPacket)),
+      'x-amzn-RequestId': newRequestId(),
+      Connection: 'close',
+    };
     log(`unparsable HTTP request (${error.code ?? error.message}): answered ${status}`);
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.end(`HTTP/1.1 ${status}\r\n${head.join('')}\r\n${body}`);
   };
+}
+
+/** The `Origin` header in the raw bytes of a request, if they hold a well-formed one. */
+function originOf(rawPacket: Buffer | undefined): string | undefined {
+  const found = /(?:^|\r\n)origin:[ \t]*([^\r\n]*?)[ \t]*\r\n/i.exec(rawPacket?.toString('latin1') ?? '');
+  const origin = found?.[1];
+  // Written back into a response header: visible ASCII only.
+  return origin !== undefined && /^[\x21-\x7e]{1,2048}$/.test(origin) ? origin : undefined;
 }

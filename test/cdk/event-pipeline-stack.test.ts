@@ -128,10 +128,10 @@ describe('data retention', () => {
 });
 
 describe('REST API', () => {
-  it('serves the stage with access logs, error-level execution logs, tracing and throttling', () => {
+  it('serves the stage with access logs, error-level execution logs and throttling, without X-Ray', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: API_STAGE,
-      TracingEnabled: true,
+      TracingEnabled: false,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       MethodSettings: [
         Match.objectLike({

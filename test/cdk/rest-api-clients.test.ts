@@ -55,6 +55,10 @@ describe('REST API for clients', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'THROTTLED',
       StatusCode: '429',
+      // API Gateway throttles for the stage's limit with the same response: the message names both.
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp("this API key's rate limit .* or the API's overall limit"),
+      },
       ResponseParameters: Match.objectLike({
         'gatewayresponse.header.Retry-After': "'1'",
         'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimit',
@@ -65,6 +69,18 @@ describe('REST API for clients', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'ACCESS_DENIED',
       StatusCode: '401',
+    });
+    // A key revoked a moment ago: the authorizer's cache still allows it, API Gateway has no API key
+    // for it any more. The same 401 a client gets once the cache forgets it, not a bare 403 "Forbidden".
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INVALID_API_KEY',
+      StatusCode: '401',
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp(
+          'unknown or revoked API key: send a key in the x-api-key header',
+        ),
+      },
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
     });
     // A denied key, and every other 4xx and 5xx API Gateway answers itself (the defaults), carry CORS.
     for (const type of ['ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {

@@ -305,4 +305,61 @@ describe('startRestGateway', () => {
     const requestId = response.headers.get('x-amzn-requestid');
     expect(gatewayLog).toEqual([`${requestId} ingest failed: TypeError: x is undefined`]);
   });
+
+  it.each([
+    ['any origin', ['*'], '*'],
+    ['a list of origins', ['https://app.example.com'], 'https://app.example.com'],
+  ])(
+    'answers headers over the limit with a JSON 431 naming it, with CORS headers (%s)',
+    async (_case, corsOrigins, allowOrigin) => {
+      // Prepare
+      gateway = await startRestGateway({
+        port: 0,
+        routes,
+        functions: { ingest: fakeFunction('ingest', () => ({ statusCode: 202 })) },
+        stage: 'prod',
+        corsOrigins,
+        log: (line) => gatewayLog.push(line),
+      });
+
+      // Act
+      const response = await rawPost(`${gateway.url}/v1/events`, {
+        Origin: 'https://app.example.com',
+        'X-Padding': 'x'.repeat(20_000),
+      });
+
+      // Assess
+      expect(response.status).toBe(431);
+      expect(response.headers['content-type']).toBe('application/json');
+      expect(response.headers['access-control-allow-origin']).toBe(allowOrigin);
+      expect(response.headers['access-control-expose-headers']).toContain('Retry-After');
+      expect(JSON.parse(response.body)).toEqual({
+        message: 'Request Header Fields Too Large: the request line and headers are over 16384 bytes',
+      });
+      expect(gatewayLog).toEqual([
+        'unparsable HTTP request (HPE_HEADER_OVERFLOW): answered 431 Request Header Fields Too Large',
+      ]);
+    },
+  );
 });
+
+/** A POST with `headers`, through node:http (fetch would refuse nothing, but hides raw headers). */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: 'POST', headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}

@@ -58,6 +58,15 @@ export const TEMPLATE_EDITS: TemplateEdit[] = [
     names: /logs a key-bearing field/,
   },
   {
+    wrong: "the REST stage sends X-Ray segments (their URL keeps a beacon's ?key=)",
+    edit: (r) => {
+      const stage = Object.values(r).find((x) => x.Type === 'AWS::ApiGateway::Stage');
+      if (stage) stage.Properties.TracingEnabled = true;
+    },
+    breaks: 'keys-never-logged',
+    names: /sends X-Ray segments, which record request URLs/,
+  },
+  {
     wrong: 'the indexer runs Node.js 20 on x86_64',
     edit: (r, { ids }) => {
       const fn = r[ids.functions.indexer.function];

@@ -110,7 +110,7 @@ export const DATA_RULES: DesignRule[] = [
   },
   {
     id: 'keys-never-logged',
-    says: 'No API key or live token reaches a log: access logs carry no query string or header, and REST data tracing is off.',
+    says: 'No API key or live token reaches a log: access logs carry no query string or header, REST data tracing is off, and the REST stage has no X-Ray (its segment records the URL with its query string, where a beacon puts its key).',
     check: (subject) => [
       ...resourcesOf(subject, 'AWS::ApiGatewayV2::Stage').flatMap(([id, stage]) =>
         KEY_BEARING_LOG_FIELD.test(stage.Properties.AccessLogSettings?.Format ?? '')
@@ -124,6 +124,9 @@ export const DATA_RULES: DesignRule[] = [
         ...((stage.Properties.MethodSettings ?? []) as Properties[])
           .filter((m) => m.DataTraceEnabled === true)
           .map(() => `${id} traces request data (headers and bodies)`),
+        ...(stage.Properties.TracingEnabled === true
+          ? [`${id} sends X-Ray segments, which record request URLs with their query string`]
+          : []),
       ]),
     ],
   },

@@ -149,6 +149,20 @@ describe('keys create', () => {
     ).rejects.toThrow('keys create needs --scope write or --scope read');
   });
 
+  it('refuses an account id no account can have, before asking DynamoDB, naming --account', async () => {
+    const target = aTarget();
+
+    await expect(
+      create({ account: 'a'.repeat(3000), scope: 'write' }, keyTablesOf(target), target, captured().output),
+    ).rejects.toThrow(
+      `--account must be 1 to 64 letters, digits, "_", "." or "-", got "${'a'.repeat(64)}…" (3000 characters)`,
+    );
+    await expect(
+      create({ account: 'acct a\u001b[2J', scope: 'write' }, keyTablesOf(target), target, captured().output),
+    ).rejects.toThrow('got "acct a?[2J"');
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
   it('on a deployed stage gives the key an API Gateway key valued with its hash, in the plan of its limits', async () => {
     // Given a deployed stage with no plan of 5 rps / burst 10 yet
     const target = aTarget(true);
@@ -369,6 +383,27 @@ describe('accounts create', () => {
     expect(puts.slice(1).map((put) => put.Item?.keyHash)).toEqual(secrets.map(hashApiKey));
   });
 
+  it('shows the write key it made when the read key then fails, so no active key is left that nobody holds', async () => {
+    // Given a stage whose API Gateway takes one API key, then refuses the next
+    const io = captured();
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(DeleteCommand).resolves({});
+    apiGateway.on(CreateApiKeyCommand).resolvesOnce({ id: 'apikey-w' }).rejects(new Error('Rate exceeded'));
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
+
+    // When an account is created with its keys
+    const code = await createAccount({ id: 'acct_shop' }, aTarget(true), io.output);
+
+    // Then it fails, naming the missing read key, and shows the write key's secret once
+    expect(code).toBe(1);
+    const writeItem = dynamo.commandCalls(PutCommand)[1]?.args[0].input.Item as ApiKeyItem;
+    const secrets = [...io.stdout().matchAll(/wk_[A-Za-z0-9_-]{24}/g)].map((match) => match[0]);
+    expect(secrets.map(hashApiKey)).toEqual([writeItem.keyHash]);
+    expect(io.stderr()).toContain('the read key was not created (no key was created: API Gateway refused');
+    expect(io.stderr()).toContain('pipeline keys create --account acct_shop --scope read');
+  });
+
   it('refuses an id that is taken or not plain', async () => {
     const io = captured();
     dynamo
@@ -380,5 +415,28 @@ describe('accounts create', () => {
     await expect(createAccount({ id: 'acct shop/1' }, aTarget(), io.output)).rejects.toThrow(
       '--id must be 1 to 64 letters',
     );
+  });
+
+  it.each([
+    ['a newline', 'Shop\nAccount'],
+    ['an escape sequence', 'Shop\u001b[2J'],
+    ['257 characters', 'n'.repeat(257)],
+  ])('refuses a name with %s, saying what a name may be', async (_case, name) => {
+    await expect(createAccount({ id: 'acct_shop', name }, aTarget(), captured().output)).rejects.toThrow(
+      '--name must be 1 to 256 characters without control characters (newlines, escape sequences)',
+    );
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('keeps a name in any script, with spaces and emoji, as given', async () => {
+    const io = captured();
+    dynamo.on(PutCommand).resolves({});
+
+    const code = await createAccount({ id: 'acct_shop', name: 'Café Ünïcode 商店 🎉' }, aTarget(), io.output);
+
+    expect(code).toBe(0);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      name: 'Café Ünïcode 商店 🎉',
+    });
   });
 });

@@ -171,4 +171,77 @@ describe('eventsOfBody', () => {
     expect(refusal(null).message).toBe('request body is empty');
     expect(refusal('').message).toBe('request body is empty');
   });
+
+  describe('a header sent on several lines, as API Gateway passes it (last value in headers, all in multiValueHeaders)', () => {
+    const body = (json: string, codings: number) => {
+      let bytes = Buffer.from(json);
+      for (let round = 0; round < codings; round += 1) bytes = gzipSync(bytes);
+      return bytes.toString('base64');
+    };
+    const withLines = (name: string, lines: string[], payload: string) => ({
+      body: payload,
+      isBase64Encoded: true,
+      headers: { [name]: lines[lines.length - 1] },
+      multiValueHeaders: { [name]: lines },
+    });
+
+    it('reads Content-Encoding lines as one list: gzip on two lines is answered as "gzip, gzip" is', () => {
+      // Act
+      const refusals = [
+        withLines('Content-Encoding', ['gzip', 'gzip'], body('{"type":"a"}', 1)),
+        withLines('Content-Encoding', ['gzip, gzip'], body('{"type":"a"}', 2)),
+      ].map((request) => {
+        try {
+          eventsOfBody(request);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      });
+
+      // Assess
+      for (const refused of refusals) {
+        expect(refused).toMatchObject({
+          statusCode: 415,
+          message: expect.stringContaining('Content-Encoding gzip, gzip is not accepted'),
+        });
+      }
+    });
+
+    it('answers an unsupported coding on an earlier line with a 415 naming it', () => {
+      // Act
+      let refused: unknown;
+      try {
+        eventsOfBody(withLines('content-encoding', ['br', 'gzip'], body('{"type":"a"}', 1)));
+      } catch (error) {
+        refused = error;
+      }
+
+      // Assess
+      expect(refused).toMatchObject({ statusCode: 415, message: expect.stringContaining('br, gzip') });
+    });
+
+    it('refuses Content-Type lines that differ with a 415, and takes repeated equal ones', () => {
+      // Act
+      let refused: unknown;
+      try {
+        eventsOfBody(
+          withLines('Content-Type', ['application/xml', 'application/json'], body('{"type":"a"}', 0)),
+        );
+      } catch (error) {
+        refused = error;
+      }
+      const same = eventsOfBody(
+        withLines('Content-Type', ['application/json', 'application/json'], body('{"type":"a"}', 0)),
+      );
+
+      // Assess
+      expect(refused).toMatchObject({
+        statusCode: 415,
+        message:
+          'Content-Type is given 2 times with different values: send one (application/json or text/plain)',
+      });
+      expect(same).toEqual([{ type: 'a' }]);
+    });
+  });
 });

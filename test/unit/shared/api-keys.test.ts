@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApiKeyLookup, hashApiKey } from '../../../lambdas/shared/api-keys.js';
+import { createApiKeyLookup, hashApiKey, parseRecord } from '../../../lambdas/shared/api-keys.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 
@@ -63,5 +63,26 @@ describe('api keys', () => {
     // Assess
     expect(before).toBeUndefined();
     expect(after).toEqual({ accountId: 'acct-1', scope: 'write' });
+  });
+
+  it.each([
+    ['a rate of 0', { rateLimit: 0, burstLimit: 0 }],
+    ['a negative rate', { rateLimit: -5, burstLimit: 10 }],
+    ['a fractional rate', { rateLimit: 0.5, burstLimit: 1 }],
+    ['a rate without a burst', { rateLimit: 5 }],
+  ])('reads a key item with %s (edited by hand) as a key of the default limits', (_case, limits) => {
+    // Act
+    const record = parseRecord({ accountId: 'acct-1', scope: 'write', keyId: 'key_1', ...limits });
+
+    // Assess
+    expect(record).toEqual({ accountId: 'acct-1', scope: 'write', keyId: 'key_1' });
+  });
+
+  it("keeps a key item's own limits", () => {
+    // Act
+    const record = parseRecord({ accountId: 'acct-1', scope: 'read', rateLimit: 5, burstLimit: 10 });
+
+    // Assess
+    expect(record).toEqual({ accountId: 'acct-1', scope: 'read', rateLimit: 5, burstLimit: 10 });
   });
 });

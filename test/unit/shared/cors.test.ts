@@ -20,6 +20,23 @@ describe('allowed origins', () => {
     expect(() => parseAllowedOrigins(' , ', 'X')).toThrow('X must be "*" or a list of origins');
   });
 
+  it.each([
+    ['upper case', 'https://App.Example.com', 'https://app.example.com'],
+    ['a default port', 'https://app.example.com:443', 'https://app.example.com'],
+    ['a trailing slash', 'https://app.example.com/', 'https://app.example.com'],
+    ['a path', 'http://localhost:5173/app', 'http://localhost:5173'],
+  ])('refuses an origin spelled with %s, naming the spelling browsers send', (_case, setting, sent) => {
+    expect(() => parseAllowedOrigins(setting, 'X')).toThrow(
+      `X: "${setting}" is not an origin (scheme://host[:port], no path or trailing slash); browsers send it as "${sent}"`,
+    );
+  });
+
+  it('refuses what is no origin at all without suggesting one', () => {
+    expect(() => parseAllowedOrigins('app.example.com', 'X')).toThrow(
+      /^X: "app.example.com" is not an origin \(scheme:\/\/host\[:port\], no path or trailing slash\)$/,
+    );
+  });
+
   it('answers an allowed origin with itself, any origin with "*", and a stranger with nothing', () => {
     const shop = ['https://shop.example.com'];
     expect(allowedOrigin(['*'], 'https://anyone.example.com')).toBe('*');

@@ -58,6 +58,46 @@ describe('validateIncomingEvent', () => {
     });
   });
 
+  it.each([
+    ['only spaces', '   '],
+    ['only a tab and a newline', '\t\n'],
+    ['only Unicode whitespace', '\u00a0\u3000\u2028'],
+    ['a NUL', 'order\u0000-1'],
+    ['a newline', 'order-1\n'],
+    ['an escape character', '\u001b[31morder'],
+    ['a C1 control character', 'order\u0085-1'],
+    ['DEL', 'order\u007f'],
+  ])('refuses an event_id of %s, naming the field and the rule', (_case, eventId) => {
+    // Act
+    const result = validateIncomingEvent({ type: 'login', event_id: eventId }, receivedAt);
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'event_id',
+          message:
+            'event_id must hold a visible character (not only whitespace) and no control characters (U+0000 to U+001F, U+007F to U+009F)',
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['an id with inner spaces', 'order 1 of 3'],
+    ['a non-Latin id', '注文-１'],
+    ['an id after a line separator', '\u2028x'],
+    ['an emoji', '🧾'],
+    ['128 characters', 'x'.repeat(128)],
+  ])('accepts %s as an event_id', (_case, eventId) => {
+    // Act
+    const result = validateIncomingEvent({ type: 'login', event_id: eventId }, receivedAt);
+
+    // Assess
+    expect(result).toEqual({ ok: true, event: { type: 'login', event_id: eventId } });
+  });
+
   it('rejects an event over 32 KB serialized, naming the limit', () => {
     // Prepare
     const event = { type: 'page_view', properties: { blob: 'x'.repeat(MAX_EVENT_BYTES) } };

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
-import { STATS_ROUTES } from '../../../lambdas/stats/routes.js';
+import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
 import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
@@ -182,6 +182,23 @@ describe('summary', () => {
     expect(statuses).toEqual([403, 403, 401]);
     expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
   });
+
+  it.each([STATS_ROUTES.summary, LIVE_TOKENS_ROUTE])(
+    'answers a read key sent in the URL (%s) with a 401 saying where it goes',
+    async (route) => {
+      // Prepare: the authorizer took the key from the query string, as it does for beacons.
+      const inUrl = { ...request(route, { key: 'rk-1' }), apiKey: undefined };
+
+      // Act
+      const error = await rejection(serveStats(inUrl, deps()));
+
+      // Assess
+      expect(error.statusCode).toBe(401);
+      expect(error.message).toBe(
+        'the key query parameter is only for posting events (navigator.sendBeacon): send a read key in the x-api-key header, or a live token in the x-live-token header',
+      );
+    },
+  );
 
   it('checks the key before the parameters', async () => {
     const error = await rejection(
