@@ -23,6 +23,7 @@ const deps: IndexerDeps = {
   log: logger,
   metrics,
   registryRetention: {},
+  eventIndexRetention: {},
 };
 
 /** Lambda entry point of the indexer function; 5 s are kept back to report batch item failures. */
