@@ -55,16 +55,20 @@ export function validateIncomingEvent(
 }
 
 function timestampError(at: number, receivedAt: number, bounds: TimestampBounds): FieldError | undefined {
-  if (at < receivedAt - bounds.maxPastMs) {
+  const earliest = receivedAt - bounds.maxPastMs;
+  const latest = receivedAt + bounds.maxFutureMs;
+  // The range and the server's clock: a client whose clock is off can tell whose clock is wrong.
+  const range = `it must be from ${new Date(earliest).toISOString()} to ${new Date(latest).toISOString()} (the server received the event at ${new Date(receivedAt).toISOString()})`;
+  if (at < earliest) {
     return {
       path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past`,
+      message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past: ${range}`,
     };
   }
-  if (at > receivedAt + bounds.maxFutureMs) {
+  if (at > latest) {
     return {
       path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future`,
+      message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future: ${range}`,
     };
   }
   return undefined;
