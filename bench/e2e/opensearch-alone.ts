@@ -97,6 +97,7 @@ export async function openSearchAlone(
     log: silentLog,
     metrics: { count: () => undefined, flush: () => undefined },
     registryRetention: {},
+    eventIndexRetention: {},
   };
   const spent: { indexer: number[]; rawBulk: number[] } = { indexer: [], rawBulk: [] };
   let sequence = 0;

@@ -12,8 +12,8 @@
  * registry holds at most a month of keys. Window: a resend received within 8 days of the first version
  * (the rollup markers' lifetime) is always recognised. See docs/decisions.md for the crash analysis.
  */
-import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
+import { deleteExpired } from './index-retention.js';
 import { registryIndexPattern, utcDay } from './index-template.js';
 import { classifyBulkItem, type ItemOutcome } from './opensearch-errors.js';
 import type { MgetDoc, RequestOptions, SearchApi } from './search-api.js';
@@ -167,12 +167,7 @@ export async function pruneRegistry(
 ): Promise<void> {
   const period = registryPeriod(now);
   if (retention.prunedPeriod === period) return;
-  const expired = expiredRegistryIndices(prefix, now);
-  try {
-    await search.indices.delete({ index: expired, ignore_unavailable: true }, { requestTimeout: 5_000 });
+  if (await deleteExpired(search, expiredRegistryIndices(prefix, now), 'registry periods', log)) {
     retention.prunedPeriod = period;
-    log.info('registry periods past retention deleted', { through: expired[0] });
-  } catch (error) {
-    log.warn('could not delete registry periods past retention', { error: errorSummary(error) });
   }
 }

@@ -24,6 +24,7 @@ const deps: IndexerDeps = {
   metrics,
   maxFutureMs: loadTimestampBounds().maxFutureMs,
   registryRetention: {},
+  eventIndexRetention: {},
 };
 
 /** Lambda entry point of the indexer function; 5 s are kept back to report batch item failures. */

@@ -40,6 +40,7 @@ import {
   type RegistryRetention,
   register,
 } from './event-registry.js';
+import { type EventIndexRetention, pruneEventIndices } from './index-retention.js';
 import { eventsIndexName } from './index-template.js';
 import {
   classifyBulkItem,
@@ -60,6 +61,8 @@ export interface IndexerDeps extends ConsumerDeps {
   maxBulkBytes?: number;
   /** Kept by the process across batches: when the registry was last pruned. */
   registryRetention: RegistryRetention;
+  /** Kept by the process across batches: when the event indices were last pruned. */
+  eventIndexRetention: EventIndexRetention;
 }
 
 const DEFAULT_MAX_BULK_BYTES = 5 * 1024 * 1024;
@@ -73,6 +76,13 @@ export async function indexRecords(
   deadline: number,
 ): Promise<ConsumerOutcome> {
   await pruneRegistry(deps.search, deps.indexPrefix, deps.timing.now(), deps.registryRetention, deps.log);
+  await pruneEventIndices(
+    deps.search,
+    deps.indexPrefix,
+    deps.timing.now(),
+    deps.eventIndexRetention,
+    deps.log,
+  );
   return consumeBatch(records, indexerSink(deps), deps, deadline);
 }
 

@@ -53,6 +53,13 @@ const INFRASTRUCTURE_TYPES = new Set([
   'security_exception',
 ]);
 
+/**
+ * The cluster refusing to create an index because its nodes hold `cluster.max_shards_per_node` shards
+ * already: a 400 `validation_exception` ("this action would add [1] total shards, but this cluster
+ * currently has [1000]/[1000] maximum shards open"). The cluster's capacity, never the event's fault.
+ */
+const SHARD_LIMIT_REASON = /maximum shards open/;
+
 /** Error types about the document itself. */
 const DOCUMENT_TYPES = new Set([
   'mapper_parsing_exception',
@@ -98,6 +105,9 @@ export function classifyBulkItem(result: BulkResponseItem | undefined): ItemOutc
     MAX_REASON_LENGTH,
   );
   if (INFRASTRUCTURE_TYPES.has(type) || status === 429) return { kind: 'transient', reason };
+  if (type === 'validation_exception' && SHARD_LIMIT_REASON.test(result.error?.reason ?? '')) {
+    return { kind: 'transient', reason };
+  }
   if (status === 413 || /too_large|too_long/.test(type))
     return { kind: 'permanent', reasonCode: 'document-too-large', reason };
   if (DOCUMENT_TYPES.has(type)) return { kind: 'permanent', reasonCode: 'document-rejected', reason };

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FUTURE_MS,
   DEFAULT_MAX_PAST_MS,
   MAX_BACKFILL_HORIZON_MS,
+  MAX_CLOCK_SKEW_MS,
   type TimestampBounds,
 } from './event-limits.js';
 
@@ -68,10 +69,13 @@ export function loadTimestampBounds(env: Env = process.env): TimestampBounds {
       `${TUNING_ENV.eventMaxPastSeconds} environment variable must be at most ${MAX_BACKFILL_HORIZON_MS / 1000} seconds (365 days: rollups keep 400 days), got "${env[TUNING_ENV.eventMaxPastSeconds]}"`,
     );
   }
-  return {
-    maxPastMs,
-    maxFutureMs: positiveSeconds(TUNING_ENV.eventMaxFutureSeconds, DEFAULT_MAX_FUTURE_MS, env),
-  };
+  const maxFutureMs = positiveSeconds(TUNING_ENV.eventMaxFutureSeconds, DEFAULT_MAX_FUTURE_MS, env);
+  if (maxFutureMs > MAX_CLOCK_SKEW_MS) {
+    throw new Error(
+      `${TUNING_ENV.eventMaxFutureSeconds} environment variable must be at most ${MAX_CLOCK_SKEW_MS / 1000} seconds (1 day: no stats window reaches further ahead), got "${env[TUNING_ENV.eventMaxFutureSeconds]}"`,
+    );
+  }
+  return { maxPastMs, maxFutureMs };
 }
 
 /** The origins browser pages may call the REST API from (`*` unless set). */

@@ -74,6 +74,11 @@ export const EVENT_TYPE_PATTERN = /^[a-z0-9_.:-]+$/;
  */
 export const DEFAULT_MAX_PAST_MS = 90 * 24 * 3600 * 1000;
 export const DEFAULT_MAX_FUTURE_MS = 3600 * 1000;
+/**
+ * The largest clock skew that can be configured: the stats API reads no window more than a day ahead of
+ * now, and every day ahead an event may be stamped is a daily index that retention never deletes early.
+ */
+export const MAX_CLOCK_SKEW_MS = 24 * 3600 * 1000;
 /** The longest backfill horizon that can be configured: the rollups keep hour and day buckets 400 days. */
 export const MAX_BACKFILL_HORIZON_MS = 365 * 24 * 3600 * 1000;
 

@@ -188,19 +188,16 @@ export function timestampError(
   receivedAt: number,
   bounds: TimestampBounds,
 ): FieldError | undefined {
-  if (at < receivedAt - bounds.maxPastMs) {
-    return {
-      path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxPastMs)} in the past`,
-    };
-  }
-  if (at > receivedAt + bounds.maxFutureMs) {
-    return {
-      path: 'timestamp',
-      message: `timestamp is more than ${describeMs(bounds.maxFutureMs)} in the future`,
-    };
-  }
-  return undefined;
+  const earliest = receivedAt - bounds.maxPastMs;
+  const latest = receivedAt + bounds.maxFutureMs;
+  if (at >= earliest && at <= latest) return undefined;
+  // The range and the server's clock: a client whose clock is off can tell whose clock is wrong.
+  const range = `it must be from ${new Date(earliest).toISOString()} to ${new Date(latest).toISOString()} (the server received the event at ${new Date(receivedAt).toISOString()})`;
+  const bound =
+    at < earliest
+      ? `${describeMs(bounds.maxPastMs)} in the past`
+      : `${describeMs(bounds.maxFutureMs)} in the future`;
+  return { path: 'timestamp', message: `timestamp is more than ${bound}: ${range}` };
 }
 
 /**
@@ -228,7 +225,8 @@ export function storedTimeErrors(event: StoredEvent, arrivedAt: number, maxFutur
     maxPastMs: MAX_BACKFILL_HORIZON_MS,
     maxFutureMs,
   });
-  return error ? [{ path: error.path, message: `${error.message} relative to received_at` }] : [];
+  // The message names the range around received_at, as the time the server received the event.
+  return error ? [error] : [];
 }
 
 function describeMs(ms: number): string {

@@ -17,6 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, KeyHashLookup } from './api-keys.js';
+import { UnauthorizedError } from './http.js';
 
 /** The header a live token comes in (never the query string of a REST call: it would land in logs). */
 export const LIVE_TOKEN_HEADER = 'x-live-token';
@@ -87,6 +88,11 @@ export async function issueLiveToken(
   const now = store.now();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const sessionEnd = session.sessionExpiresAt ?? nowSeconds + LIVE_SESSION_MAX_SECONDS;
+  // A renewal verified in the session's last second can reach here after it ended: a token issued now
+  // would be refused at once, so the caller is told to sign in again rather than handed a dead token.
+  if (sessionEnd <= nowSeconds) {
+    throw new UnauthorizedError('the live session has ended; sign in with the read key again');
+  }
   const token = `${LIVE_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const item: LiveTokenItem = {
     tokenHash: hashLiveToken(token),

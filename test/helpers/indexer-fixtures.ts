@@ -18,6 +18,7 @@ export function indexerDeps(search: FakeOpenSearch, overrides: Partial<IndexerDe
     log: silentLog,
     metrics: new RecordedMetrics(),
     registryRetention: {},
+    eventIndexRetention: {},
     ...overrides,
   };
 }

@@ -76,6 +76,34 @@ describe('a _bulk item error about the index or the cluster waits, whatever its 
     expect(metrics.totals.EventsDeadLettered).toBeUndefined();
   });
 
+  it('waits when the cluster is out of shards for a new daily index, even while other days are written', async () => {
+    // Prepare: one event of a day whose index exists, one of a day whose index the cluster refuses to create
+    const search = new FakeOpenSearch();
+    search.failItem = ({ index }) =>
+      index === 'events-2025.11.01'
+        ? {
+            status: 400,
+            error: {
+              type: 'validation_exception',
+              reason:
+                'Validation Failed: 1: this action would add [1] total shards, but this cluster currently has [1000]/[1000] maximum shards open;',
+            },
+          }
+        : undefined;
+    const backfilled = storedEvent({ timestamp: '2025-11-01T10:00:00.000Z' });
+
+    // Act
+    const outcome = await indexRecords(
+      kinesisEvent([storedEvent(), backfilled]).Records,
+      indexerDeps(search),
+      indexerDeadline(),
+    );
+
+    // Assess: the event of the refused day is reported for redelivery, not dead-lettered as its own fault
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 0, failed: 1 });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
   it('treats the registry index the same: a write block on it waits', async () => {
     // Prepare
     const search = new FakeOpenSearch();

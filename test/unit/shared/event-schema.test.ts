@@ -202,11 +202,23 @@ describe('validateIncomingEvent', () => {
     // Assess
     expect(old).toEqual({
       ok: false,
-      errors: [{ path: 'timestamp', message: 'timestamp is more than 1 day(s) in the past' }],
+      errors: [
+        {
+          path: 'timestamp',
+          message:
+            'timestamp is more than 1 day(s) in the past: it must be from 2026-01-14T10:30:00.000Z to 2026-01-15T11:30:00.000Z (the server received the event at 2026-01-15T10:30:00.000Z)',
+        },
+      ],
     });
     expect(future).toEqual({
       ok: false,
-      errors: [{ path: 'timestamp', message: 'timestamp is more than 1 hour(s) in the future' }],
+      errors: [
+        {
+          path: 'timestamp',
+          message:
+            'timestamp is more than 1 hour(s) in the future: it must be from 2026-01-14T10:30:00.000Z to 2026-01-15T11:30:00.000Z (the server received the event at 2026-01-15T10:30:00.000Z)',
+        },
+      ],
     });
     expect(fine.ok).toBe(true);
   });

@@ -162,6 +162,34 @@ describe('POST /v1/live-tokens', () => {
   });
 });
 
+describe('a renewal at the end of its session', () => {
+  it('is a 401 when the session ends between reading the token and issuing the new one, never an expired token', async () => {
+    // Prepare: a token whose session ends one second after now, and a clock whose second turns at every read
+    fakeLiveTokensTable(dynamo);
+    const sessionEnd = START / 1000 + 1;
+    const { token } = await issueLiveToken(store(), {
+      accountId: 'acct-1',
+      keyHash: hashApiKey('rk-1'),
+      sessionExpiresAt: sessionEnd,
+    });
+    const ticking = statsDeps({
+      now: () => {
+        const at = now;
+        now += 1000;
+        return at;
+      },
+      liveTokensTable: LIVE_TOKENS_TABLE,
+    });
+    now = START;
+
+    // Act
+    const renewal = await status(serveStats(request(LIVE_TOKENS_ROUTE, { liveToken: token }), ticking));
+
+    // Assess
+    expect(renewal).toBe(401);
+  });
+});
+
 describe('the read key of a session', () => {
   it('is recorded with the first token and carried to every renewal; a token without one is not renewed', async () => {
     // Prepare

@@ -137,4 +137,11 @@ describe('the rules the writer relies on', () => {
       'EVENT_MAX_PAST_SECONDS environment variable must be at most 31536000 seconds',
     );
   });
+
+  it('accepts a clock skew of at most a day ahead: no window reaches further, and each day ahead is an index', () => {
+    expect(loadTimestampBounds({ EVENT_MAX_FUTURE_SECONDS: '86400' }).maxFutureMs).toBe(86_400_000);
+    expect(() => loadTimestampBounds({ EVENT_MAX_FUTURE_SECONDS: String(10 * 365 * 86_400) })).toThrow(
+      'EVENT_MAX_FUTURE_SECONDS environment variable must be at most 86400 seconds',
+    );
+  });
 });
