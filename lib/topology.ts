@@ -66,6 +66,7 @@ export const BUNDLING = {
   alias: {
     '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambdas/shared/lambda-credentials.ts'),
     '@smithy/core/event-streams': join(REPO_ROOT, 'lambdas/shared/no-event-streams.ts'),
+    '@smithy/core/checksum': join(REPO_ROOT, 'lambdas/shared/node-checksums.ts'),
     'mnemonist/lru-cache': join(REPO_ROOT, 'lambdas/shared/lru-cache.ts'),
     aws4: join(REPO_ROOT, 'lambdas/shared/sigv4-signer.ts'),
     debug: join(REPO_ROOT, 'lambdas/shared/debug.cts'),

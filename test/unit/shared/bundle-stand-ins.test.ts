@@ -6,6 +6,7 @@
 
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { EndpointCache } from '@aws-sdk/endpoint-cache';
+import { Md5 as RealMd5, Sha256 as RealSha256 } from '@smithy/core/checksum';
 import { resolveEventStreamSerdeConfig as realResolve } from '@smithy/core/event-streams';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,6 +18,7 @@ import {
   eventStreamSerdeProvider,
   resolveEventStreamSerdeConfig,
 } from '../../../lambdas/shared/no-event-streams.js';
+import { Md5, Sha256 } from '../../../lambdas/shared/node-checksums.js';
 import { realDebug, realMs } from '../../helpers/opensearch-dependencies.js';
 
 describe('lru-cache (for mnemonist/lru-cache)', () => {
@@ -252,5 +254,56 @@ describe('duration (for ms)', () => {
   it('refuses to format milliseconds, which no caller in the functions asks of it', () => {
     // Act and Assess
     expect(() => ms(1000 as unknown as string)).toThrow('reads durations from text only');
+  });
+});
+
+describe('node-checksums (for @smithy/core/checksum)', () => {
+  const input = fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array());
+  type Checksum = { update(data: string | Uint8Array): void; digest(): Promise<Uint8Array>; reset(): void };
+  const digestOf = async (hash: Checksum, parts: (string | Uint8Array)[]) => {
+    for (const part of parts) hash.update(part);
+    return Buffer.from(await hash.digest()).toString('hex');
+  };
+
+  it('hashes as the SDK classes do: SHA-256, HMAC-SHA256 with a text or binary secret, and MD5', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(input, { maxLength: 4 }),
+        fc.option(input, { nil: undefined }),
+        async (parts, secret) => {
+          // Act
+          const ours = [await digestOf(new Sha256(secret), parts), await digestOf(new Md5(), parts)];
+          const sdks = [await digestOf(new RealSha256(secret), parts), await digestOf(new RealMd5(), parts)];
+
+          // Assess
+          expect(ours).toEqual(sdks);
+        },
+      ),
+    );
+  });
+
+  it('digests a hash again, starts over on reset, and refuses to update an HMAC once digested', async () => {
+    // Prepare
+    const hash = new Sha256();
+    const hmac = new Sha256('key');
+    hash.update('a');
+    hmac.update('a');
+
+    // Act
+    const twice = [await hash.digest(), await hash.digest()].map((d) => Buffer.from(d).toString('hex'));
+    hash.reset();
+    hash.update('b');
+    const afterReset = Buffer.from(await hash.digest()).toString('hex');
+    await hmac.digest();
+
+    // Assess
+    expect(twice[0]).toBe(twice[1]);
+    expect(afterReset).toBe(await digestOf(new RealSha256(), ['b']));
+    expect(() => hmac.update('b')).toThrow('Attempted to update an already finished hash.');
+    hmac.reset();
+    hmac.update('b');
+    expect(Buffer.from(await hmac.digest()).toString('hex')).toBe(
+      await digestOf(new RealSha256('key'), ['b']),
+    );
   });
 });
