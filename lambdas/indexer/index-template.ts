@@ -34,15 +34,24 @@ export function utcDay(at: string | Date | number): string {
   return `${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
 }
 
-/** The composable index template body for `PUT _index_template/<name>`. */
-export function eventsIndexTemplate(prefix: string) {
+/**
+ * Replicas of every events index on a domain of `dataNodes` data nodes: one copy on another node as soon
+ * as there is one, so losing a node (with `opensearchMultiAz`, an AZ) loses no indexed event and leaves
+ * no primary shard unassigned. A single node (the local stack, a dev domain) cannot hold a replica.
+ */
+export function indexReplicas(dataNodes: number): number {
+  return dataNodes > 1 ? 1 : 0;
+}
+
+/** The composable index template body for `PUT _index_template/<name>`, for a domain of `replicas`. */
+export function eventsIndexTemplate(prefix: string, replicas = 0) {
   return {
     index_patterns: [`${prefix}-*`, registryIndexPattern(prefix)],
     priority: 100,
     template: {
       settings: {
         number_of_shards: 1,
-        number_of_replicas: 0,
+        number_of_replicas: replicas,
         refresh_interval: '1s',
         // Core fields are flat: an array nested in one (`user_id: [["a"]]`) is refused, not parsed deeper.
         'mapping.depth.limit': 2,

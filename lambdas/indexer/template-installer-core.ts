@@ -3,8 +3,9 @@
  * handler of an `aws-cdk-lib/custom-resources` Provider), so the template is in the domain before the
  * indexer's event source mapping exists and the first daily index is never created with dynamic mappings.
  *
- * - Create / Update: `PUT _index_template/<name>` with `eventsIndexTemplate(prefix)`. The stack passes a
- *   hash of the template body as a resource property, so changing the template causes an Update.
+ * - Create / Update: `PUT _index_template/<name>` with `eventsIndexTemplate(prefix, replicas)`, the
+ *   replicas from the resource property `Replicas` (the stack derives them from its data nodes). The stack
+ *   passes a hash of the template body as a resource property, so changing the template causes an Update.
  * - Delete: nothing. The template stays: indices created from it may still exist and keep receiving
  *   writes until the stack is gone, and a template without the stack harms nobody.
  *
@@ -66,9 +67,9 @@ export class IndexTemplateRejectedError extends Error {
  * SHA-256 of the template body as it is sent. The stack puts it on the custom resource, so any change
  * to `eventsIndexTemplate` changes a property and CloudFormation re-applies the template.
  */
-export function eventsIndexTemplateHash(prefix: string): string {
+export function eventsIndexTemplateHash(prefix: string, replicas = 0): string {
   return createHash('sha256')
-    .update(JSON.stringify(eventsIndexTemplate(prefix)))
+    .update(JSON.stringify(eventsIndexTemplate(prefix, replicas)))
     .digest('hex');
 }
 
@@ -83,7 +84,7 @@ export async function installIndexTemplate(
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  const applied = await applyEventsIndexTemplate(deps.search, deps.indexPrefix);
+  const applied = await applyEventsIndexTemplate(deps.search, deps.indexPrefix, replicasOf(event));
   deps.log.info('Applied the index template', { requestType: event.RequestType, ...applied });
   return {
     PhysicalResourceId: name,
@@ -98,9 +99,10 @@ export async function installIndexTemplate(
 export async function applyEventsIndexTemplate(
   search: IndexTemplateApi,
   indexPrefix: string,
+  replicas = 0,
 ): Promise<{ templateName: string; indexPatterns: string[]; templateHash: string }> {
   const name = EVENTS_INDEX_TEMPLATE_NAME;
-  const body = eventsIndexTemplate(indexPrefix);
+  const body = eventsIndexTemplate(indexPrefix, replicas);
   let response: Awaited<ReturnType<IndexTemplateApi['http']['put']>>;
   try {
     response = await search.http.put({ path: `/_index_template/${encodeURIComponent(name)}`, body });
@@ -118,8 +120,21 @@ export async function applyEventsIndexTemplate(
   return {
     templateName: name,
     indexPatterns: body.index_patterns,
-    templateHash: eventsIndexTemplateHash(indexPrefix),
+    templateHash: eventsIndexTemplateHash(indexPrefix, replicas),
   };
+}
+
+/**
+ * The `Replicas` property (CloudFormation hands custom resources every property as a string); absent in
+ * a resource deployed before the property existed, which had no replicas.
+ */
+function replicasOf(event: CloudFormationCustomResourceEvent): number {
+  const raw: unknown = event.ResourceProperties.Replicas;
+  if (raw === undefined) return 0;
+  const replicas = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(replicas))
+    throw new Error(`Custom::EventsIndexTemplate property Replicas must be a whole number, got "${raw}"`);
+  return replicas;
 }
 
 /** The client's `ResponseError`: OpenSearch answered with a status >= 400 (after its own retries). */

@@ -4,7 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { EVENTS_INDEX_TEMPLATE_NAME } from '../../lambdas/indexer/index-template.js';
+import { EVENTS_INDEX_TEMPLATE_NAME, indexReplicas } from '../../lambdas/indexer/index-template.js';
 import { eventsIndexTemplateHash } from '../../lambdas/indexer/template-installer-core.js';
 import { DEPLOY_FUNCTIONS, type DeployFunctionDefinition, OPENSEARCH } from '../topology.js';
 import {
@@ -18,6 +18,8 @@ import {
 export interface EventsIndexTemplateProps {
   /** The domain the template is applied to. */
   readonly domain: opensearch.IDomain;
+  /** The domain's data nodes, which decide the indices' replicas (`indexReplicas`). */
+  readonly dataNodes: number;
   /** Retention of the installer's and the provider framework's log groups. */
   readonly logRetention: logs.RetentionDays;
   /** Test-only prebuilt installer code, as for every `HouseFunction`. */
@@ -63,13 +65,15 @@ export class EventsIndexTemplate extends Construct {
       frameworkOnEventRole: frameworkRole,
     });
 
+    const replicas = indexReplicas(props.dataNodes);
     this.resource = new CustomResource(this, 'Template', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::EventsIndexTemplate',
       properties: {
         TemplateName: EVENTS_INDEX_TEMPLATE_NAME,
+        Replicas: String(replicas),
         // Changes whenever the template body does, so CloudFormation sends an Update that re-applies it.
-        TemplateHash: eventsIndexTemplateHash(OPENSEARCH.eventsIndexPrefix),
+        TemplateHash: eventsIndexTemplateHash(OPENSEARCH.eventsIndexPrefix, replicas),
       },
     });
 

@@ -158,6 +158,7 @@ export class EventPipelineStack extends Stack {
 
     this.eventsIndexTemplate = new EventsIndexTemplate(this, 'EventsIndexTemplate', {
       domain: search.domain,
+      dataNodes: settings.opensearchDataNodes,
       logRetention,
       code: props.functionCode,
     });

@@ -67,18 +67,47 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   alarmEmail: undefined,
 };
 
+/** Context keys the app reads besides the settings (`bin/app.ts`). */
+const OTHER_CONTEXT_KEYS = ['stackName'];
+
+/**
+ * The least each count may be, and why: a value below it would fail the deployment minutes in (no data
+ * node, a volume OpenSearch Service refuses) or deploy an API that throttles every request.
+ */
+const MINIMUM: Partial<Record<keyof PipelineSettings, { least: number; why: string }>> = {
+  opensearchDataNodes: { least: 1, why: 'a domain needs a data node' },
+  opensearchVolumeGb: { least: 10, why: "OpenSearch Service's smallest EBS volume" },
+  apiRateLimit: { least: 1, why: '0 throttles every request' },
+  apiBurstLimit: { least: 1, why: '0 throttles every request' },
+  keyRateLimit: { least: 1, why: '0 throttles every request of a key' },
+  keyBurstLimit: { least: 1, why: '0 throttles every request of a key' },
+  apiKeyCacheSeconds: { least: 1, why: 'every request would look its key up' },
+};
+
 /**
  * Reads the settings from CDK context. Context values given on the command line are strings, so numbers
- * and booleans are parsed here, and a value that does not parse fails synthesis rather than deploying
- * something unintended.
+ * and booleans are parsed here, and a value that does not parse, breaks a rule, or a key that is not a
+ * setting (a typo) fails synthesis, naming the key, the value and the rule, rather than deploying
+ * something unintended or failing in CloudFormation minutes into a deployment.
  */
 export function settingsFromContext(node: Node): PipelineSettings {
+  refuseUnknownKeys(node);
+  const fail = (
+    key: keyof PipelineSettings,
+    rule: string,
+    value: unknown = node.tryGetContext(key),
+  ): never => {
+    throw new Error(`Context ${key} ${rule}, got "${value}"`);
+  };
   const number = (key: keyof PipelineSettings): number => {
     const raw = node.tryGetContext(key);
     if (raw === undefined) return DEFAULT_SETTINGS[key] as number;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`Context ${key} must be a non-negative integer, got "${raw}"`);
+    // Decimal digits only: Number() would also take "", " ", "0x10" and "1e3".
+    const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      fail(key, 'must be a non-negative integer');
+    const minimum = MINIMUM[key];
+    if (minimum && value < minimum.least) fail(key, `must be at least ${minimum.least} (${minimum.why})`);
     return value;
   };
   const boolean = (key: keyof PipelineSettings): boolean => {
@@ -86,38 +115,67 @@ export function settingsFromContext(node: Node): PipelineSettings {
     if (raw === undefined) return DEFAULT_SETTINGS[key] as boolean;
     if (raw === true || raw === 'true') return true;
     if (raw === false || raw === 'false') return false;
-    throw new Error(`Context ${key} must be true or false, got "${raw}"`);
-  };
-  const positive = (key: keyof PipelineSettings): number => {
-    const value = number(key);
-    if (value < 1) throw new Error(`Context ${key} must be at least 1, got "${node.tryGetContext(key)}"`);
-    return value;
+    return fail(key, 'must be true or false');
   };
   const origins = (key: 'corsAllowedOrigins'): readonly string[] => {
     const raw = node.tryGetContext(key);
     if (raw === undefined) return DEFAULT_SETTINGS[key];
     return parseAllowedOrigins(Array.isArray(raw) ? raw.join(',') : String(raw), `Context ${key}`);
   };
-  const string = (key: keyof PipelineSettings): string | undefined => {
+  const text = (key: keyof PipelineSettings, pattern: RegExp, rule: string): string | undefined => {
     const raw = node.tryGetContext(key);
-    return raw === undefined ? (DEFAULT_SETTINGS[key] as string | undefined) : String(raw);
+    if (raw === undefined) return DEFAULT_SETTINGS[key] as string | undefined;
+    // An empty instance type would make aws-cdk-lib pick its own default (r5.large.search) silently.
+    if (typeof raw !== 'string' || !pattern.test(raw)) fail(key, rule);
+    return raw;
   };
-  return {
-    opensearchInstanceType: string('opensearchInstanceType') ?? DEFAULT_SETTINGS.opensearchInstanceType,
+  const instanceType = (key: 'opensearchInstanceType' | 'opensearchMasterInstanceType'): string =>
+    text(
+      key,
+      /^[a-z0-9-]+\.[a-z0-9-]+\.search$/,
+      'must be an OpenSearch instance type such as r6g.large.search',
+    ) ?? DEFAULT_SETTINGS[key];
+  const settings: PipelineSettings = {
+    opensearchInstanceType: instanceType('opensearchInstanceType'),
     opensearchDataNodes: number('opensearchDataNodes'),
     opensearchVolumeGb: number('opensearchVolumeGb'),
     opensearchMultiAz: boolean('opensearchMultiAz'),
     opensearchMasterNodes: number('opensearchMasterNodes'),
-    opensearchMasterInstanceType:
-      string('opensearchMasterInstanceType') ?? DEFAULT_SETTINGS.opensearchMasterInstanceType,
+    opensearchMasterInstanceType: instanceType('opensearchMasterInstanceType'),
     logRetentionDays: number('logRetentionDays'),
     retainData: boolean('retainData'),
     apiRateLimit: number('apiRateLimit'),
     apiBurstLimit: number('apiBurstLimit'),
-    keyRateLimit: positive('keyRateLimit'),
-    keyBurstLimit: positive('keyBurstLimit'),
+    keyRateLimit: number('keyRateLimit'),
+    keyBurstLimit: number('keyBurstLimit'),
     corsAllowedOrigins: origins('corsAllowedOrigins'),
-    apiKeyCacheSeconds: positive('apiKeyCacheSeconds'),
-    alarmEmail: string('alarmEmail'),
+    apiKeyCacheSeconds: number('apiKeyCacheSeconds'),
+    alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
   };
+  if (settings.opensearchMultiAz && settings.opensearchDataNodes % 2 !== 0)
+    fail(
+      'opensearchDataNodes',
+      'must be even with opensearchMultiAz=true (half the nodes in each AZ)',
+      settings.opensearchDataNodes,
+    );
+  if (![0, 3, 5].includes(settings.opensearchMasterNodes))
+    fail(
+      'opensearchMasterNodes',
+      'must be 0, 3 or 5 (dedicated masters elect by majority: 1 or 2 survive no master loss, 4 no more than 3 do)',
+    );
+  return settings;
+}
+
+/**
+ * A context key spelled like a setting but not one (`opensearchDataNode=2`) would otherwise be ignored
+ * and the default deployed. CDK's own keys (`@aws-cdk/...`, `aws:cdk:...`, lookups, `acknowledged-issue-
+ * numbers`) all hold `@`, `:` or `-`, so only plain camelCase words are checked.
+ */
+function refuseUnknownKeys(node: Node): void {
+  const known = [...Object.keys(DEFAULT_SETTINGS), ...OTHER_CONTEXT_KEYS];
+  const unknown = Object.keys(node.getAllContext()).filter(
+    (key) => /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !known.includes(key),
+  );
+  if (unknown.length > 0)
+    throw new Error(`Context ${unknown.join(', ')}: not a setting (the settings: ${known.join(', ')})`);
 }

@@ -48,6 +48,24 @@ describe('the events index template custom resource', () => {
     });
   });
 
+  it.each([
+    ['default', DEFAULT_SETTINGS.opensearchDataNodes, 0],
+    ['overridden', 2, 1],
+  ] as const)(
+    'on the %s stack, %i data node(s), gives every index %i replica(s)',
+    (variant, dataNodes, replicas) => {
+      // A second data node holds a copy of every shard: losing a node (or an AZ) loses no indexed event.
+      const { template: stack } = pipeline(variant);
+      stack.hasResourceProperties('AWS::OpenSearchService::Domain', {
+        ClusterConfig: Match.objectLike({ InstanceCount: dataNodes }),
+      });
+      stack.hasResourceProperties('Custom::EventsIndexTemplate', {
+        Replicas: String(replicas),
+        TemplateHash: eventsIndexTemplateHash(OPENSEARCH.eventsIndexPrefix, replicas),
+      });
+    },
+  );
+
   it('hands every request to the installer function', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'framework.onEvent',

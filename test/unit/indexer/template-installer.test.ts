@@ -109,6 +109,35 @@ describe('installIndexTemplate', () => {
     });
   });
 
+  it('gives the indices the replicas of the resource property Replicas, and hashes what it sent', async () => {
+    // Prepare
+    const search = fakeSearch();
+    const event = customResourceEvent('Update');
+    event.ResourceProperties.Replicas = '1';
+
+    // Act
+    const result = await installIndexTemplate(event, deps(search));
+
+    // Assess
+    expect(search.calls[0]?.body).toMatchObject({ template: { settings: { number_of_replicas: 1 } } });
+    expect(result.Data?.TemplateHash).toBe(eventsIndexTemplateHash('events', 1));
+    expect(eventsIndexTemplateHash('events', 1)).not.toBe(eventsIndexTemplateHash('events', 0));
+  });
+
+  it.each(['', '-1', '1.5', 'one'])('fails the deployment on Replicas "%s", sending nothing', async (raw) => {
+    // Prepare
+    const search = fakeSearch();
+    const event = customResourceEvent('Create');
+    event.ResourceProperties.Replicas = raw;
+
+    // Act
+    const attempt = installIndexTemplate(event, deps(search));
+
+    // Assess
+    await expect(attempt).rejects.toThrow(`property Replicas must be a whole number, got "${raw}"`);
+    expect(search.calls).toEqual([]);
+  });
+
   it('keeps the template on Delete: no request, and the physical id it was given', async () => {
     // Prepare
     const search = fakeSearch();
