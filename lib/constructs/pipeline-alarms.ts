@@ -153,6 +153,21 @@ export class PipelineAlarms extends Construct {
       });
     }
 
+    // A throttled request function refuses a client (a 5xx, or a WebSocket that cannot connect): the
+    // stream consumers' throttles show as iterator age instead, so only the request functions are watched.
+    const consumers = new Set<FunctionId>(STREAM_MAPPINGS.map((mapping) => mapping.functionId));
+    for (const fn of Object.values(props.functions)) {
+      if (consumers.has(fn.definition.id)) continue;
+      add(`${pascal(fn.definition.id)}Throttled`, {
+        alarmDescription: `${fn.definition.id} invocations were throttled: clients were refused (raise its reserved concurrency or the account's limit).`,
+        metric: fn.function.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     add('RestApi5xx', {
       alarmDescription: 'The REST API is answering 5xx: clients are retrying or events are not accepted.',
       metric: props.restApi.metricServerError({

@@ -192,6 +192,12 @@ export const TOPOLOGY_MUTATIONS: TopologyMutation[] = [
     names: /no Errors alarm on indexer/,
   },
   {
+    wrong: "ingest's throttle alarm is removed",
+    alarms: alarmRemoved('IngestThrottled'),
+    breaks: 'request-function-throttle-alarms',
+    names: /no Throttles alarm on ingest/,
+  },
+  {
     wrong: "the indexer's iterator-age alarm is removed",
     alarms: alarmRemoved('IndexerIteratorAge'),
     breaks: 'iterator-age-alarm-per-mapping',

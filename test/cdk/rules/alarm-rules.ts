@@ -159,6 +159,23 @@ export const ALARM_RULES: DesignRule[] = [
       ),
   },
   {
+    id: 'request-function-throttle-alarms',
+    says: 'Every function that serves requests (not a stream consumer) has an alarm on its throttles that notifies on the first one: a throttle refuses a client.',
+    check: (subject) => {
+      const consumers = new Set(streamMappings(subject).map((m) => m.consumer));
+      return Object.entries(subject.ids.functions)
+        .filter(([name]) => !consumers.has(name))
+        .flatMap(([name, ids]) =>
+          firstOccurrenceAlarm(
+            subject,
+            name,
+            ['AWS/Lambda', 'Throttles'],
+            ['FunctionName', { Ref: ids.function }],
+          ),
+        );
+    },
+  },
+  {
     id: 'rest-api-5xx-alarm',
     says: 'An alarm notifies when the REST API answers 5xx (clients are told to retry, or events are not accepted).',
     check: (subject) => {
