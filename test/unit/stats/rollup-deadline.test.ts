@@ -7,7 +7,7 @@
  */
 
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
@@ -26,7 +26,7 @@ const sqs = mockClient(SQSClient);
 let table: FakeTable;
 
 /** 300 accounts, one event each: 1,200 sub-items and 300 shard registries in one batch. */
-const manyAccounts = () =>
+const manyAccounts = (firstSequence = 1) =>
   shardRecords(
     Array.from({ length: 300 }, (_, index) =>
       storedEvent({
@@ -35,6 +35,7 @@ const manyAccounts = () =>
         timestamp: '2026-01-15T10:05:00.000Z',
       }),
     ),
+    firstSequence,
   );
 
 beforeEach(() => {
@@ -97,5 +98,35 @@ describe('a batch touching many sub-items keeps to its deadline', () => {
     expect(outcome.counts.deadLettered).toBe(0);
     expect(outcome.counts.failed).toBeGreaterThan(0);
     expect(outcome.response.batchItemFailures).toHaveLength(outcome.counts.failed);
+  });
+
+  it('stops resolving client resends against the applied log at the deadline', async () => {
+    // Prepare: 300 events counted, then resent by their clients (new records, same ids) while every
+    // applied-log query takes 1 s
+    const timing = fakeTiming(ROLLUP_NOW);
+    await applyRecords(manyAccounts(), rollupDeps({ timing }), rollupDeadline());
+    let slow = true;
+    dynamo.on(QueryCommand).callsFake(async () => {
+      if (slow) await timing.sleep(1_000);
+      return { Items: [] };
+    });
+    const resent = () => manyAccounts(1_000);
+    const deadline = timing.now() + 30_000;
+
+    // Act
+    const outcome = await applyRecords(resent(), rollupDeps({ timing }), deadline);
+    const queriesBeforeRecovery = dynamo.commandCalls(QueryCommand).length;
+    const overrun = timing.now() - deadline;
+    slow = false;
+    const redelivery = await applyRecords(resent(), rollupDeps({ timing }), timing.now() + 30_000);
+
+    // Assess: at most the queries in flight at the deadline finish after it; every resend is a duplicate
+    expect(overrun).toBeLessThanOrEqual(8 * 1_000);
+    expect(queriesBeforeRecovery).toBeLessThan(100);
+    expect(outcome.counts.deadLettered).toBe(0);
+    expect(outcome.counts.failed).toBeGreaterThan(0);
+    expect(outcome.counts.duplicate + outcome.counts.failed).toBe(300);
+    expect(redelivery.counts).toMatchObject({ failed: 0, duplicate: 300 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(300);
   });
 });
