@@ -85,7 +85,9 @@ export async function resolveCandidates(
     resolutions.set(candidate.recordId, unwritten.has(id) ? 'unknown' : 'count');
   }
   await forEachWithConcurrency(copies, FILL_CONCURRENCY, async ([candidate, marker]) => {
-    resolutions.set(candidate.recordId, await resolveCopy(candidate, marker, options));
+    // A batch of resends (a client retrying hard) on a slow table stops at the deadline: the rest wait.
+    if (options.timing.now() >= options.deadline) resolutions.set(candidate.recordId, 'unknown');
+    else resolutions.set(candidate.recordId, await resolveCopy(candidate, marker, options));
   });
   return resolutions;
 }

@@ -19,7 +19,10 @@
  *
  * A sub-item is written with all of its pending records or not at all; the records of a sub-item that
  * could not be written take the classified outcome of its failure. A failure of the whole group (a
- * read or the markers) is thrown as a `GroupFailure`, for the skeleton to retry or bisect.
+ * read or the markers) is thrown as a `GroupFailure`, for the skeleton to retry or bisect. No registry
+ * update or sub-item write starts after the invocation's deadline: a batch of many accounts or buckets
+ * on a throttled table would otherwise run into Lambda's timeout and fail as a whole; what is left
+ * waits (transient).
  */
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -132,6 +135,7 @@ export async function applyShard(
     new Set(counting.map((record) => record.event.account_id)),
     deps,
     now,
+    deadline,
   );
 
   await forEachWithConcurrency([...plan.items.values()], WRITE_CONCURRENCY, async (item) => {
@@ -148,6 +152,10 @@ export async function applyShard(
       });
     } else if (pending.length > 0 && failedAccounts.has(item.accountId)) {
       failures.set(item.id, { kind: 'transient', reason: 'shard registry not updated' });
+    } else if (pending.length > 0 && deps.timing.now() >= deadline) {
+      // A batch of many accounts or buckets on a slow (throttled) table: report what is left rather
+      // than run on until Lambda's timeout fails the whole batch.
+      failures.set(item.id, { kind: 'transient', reason: 'invocation deadline reached before the write' });
     } else {
       const write = await writeItem(item, record, resolutions, deps);
       if (!write.ok) failures.set(item.id, write.outcome);

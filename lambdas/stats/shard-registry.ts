@@ -17,17 +17,22 @@ const MAX_CACHED = 10_000;
 
 export interface RegistryDeps {
   dynamo: DynamoDBDocumentClient;
+  timing: { now: () => number };
   tableName: string;
   log: Log;
   registry: ShardRegistryCache;
 }
 
-/** Records `shardId` for each account; returns the accounts whose registry could not be updated. */
+/**
+ * Records `shardId` for each account; returns the accounts whose registry could not be updated, or was
+ * not by `deadline` (epoch ms): no update starts after it.
+ */
 export async function registerShard(
   shardId: string,
   accounts: Set<string>,
   deps: RegistryDeps,
   now: number,
+  deadline: number,
 ): Promise<Set<string>> {
   const day = new Date(now).toISOString().slice(0, 10);
   const failed = new Set<string>();
@@ -35,6 +40,10 @@ export async function registerShard(
   await forEachWithConcurrency([...accounts], 16, async (accountId) => {
     const cacheKey = `${accountId}\u0000${shardId}`;
     if (deps.registry.get(cacheKey) === day) return;
+    if (deps.timing.now() >= deadline) {
+      failed.add(accountId);
+      return;
+    }
     try {
       await deps.dynamo.send(
         new UpdateCommand({ TableName: deps.tableName, ...shardRegistryUpdate(accountId, shardId, day) }),
