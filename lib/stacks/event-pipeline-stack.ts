@@ -65,7 +65,7 @@ export class EventPipelineStack extends Stack {
     const dataRemovalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.stream = new kinesis.Stream(this, 'EventStream', {
-      shardCount: EVENT_STREAM.shardCount,
+      shardCount: settings.streamShards,
       streamMode: kinesis.StreamMode.PROVISIONED,
       retentionPeriod: Duration.hours(EVENT_STREAM.retentionHours),
       // The AWS-managed key (aws/kinesis): a customer key would add a KMS call per producer and consumer

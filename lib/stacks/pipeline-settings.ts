@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { DEFAULT_KEY_CACHE_TTL_MS, DEFAULT_KEY_LIMITS } from '../../lambdas/shared/config.js';
 import { ANY_ORIGIN, parseAllowedOrigins } from '../../lambdas/shared/cors.js';
+import { EVENT_STREAM } from '../topology.js';
 
 /**
  * Deployment settings that are not part of the topology: sizes, retention and limits that differ between
@@ -20,6 +21,12 @@ export interface PipelineSettings {
   readonly opensearchMasterNodes: number;
   /** `opensearchMasterInstanceType`: instance type of dedicated master nodes. */
   readonly opensearchMasterInstanceType: string;
+  /**
+   * `streamShards`: shards of the event stream. Each takes 1,000 events or 1 MB a second of writes, for
+   * every account together: size it for the sum of the accounts' peaks, since one key's request limit
+   * (up to 500 events a request) can ask for more than a shard takes.
+   */
+  readonly streamShards: number;
   /** `logRetentionDays`: retention of function, API and OpenSearch log groups. */
   readonly logRetentionDays: number;
   /** `retainData`: keep tables, stream, queue, key and domain when the stack is deleted. */
@@ -56,6 +63,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   opensearchMultiAz: false,
   opensearchMasterNodes: 0,
   opensearchMasterInstanceType: 'm6g.large.search',
+  streamShards: EVENT_STREAM.shardCount,
   logRetentionDays: 30,
   retainData: true,
   apiRateLimit: 1000,
@@ -77,6 +85,7 @@ const OTHER_CONTEXT_KEYS = ['stackName'];
 const MINIMUM: Partial<Record<keyof PipelineSettings, { least: number; why: string }>> = {
   opensearchDataNodes: { least: 1, why: 'a domain needs a data node' },
   opensearchVolumeGb: { least: 10, why: "OpenSearch Service's smallest EBS volume" },
+  streamShards: { least: 1, why: 'a stream needs a shard' },
   apiRateLimit: { least: 1, why: '0 throttles every request' },
   apiBurstLimit: { least: 1, why: '0 throttles every request' },
   keyRateLimit: { least: 1, why: '0 throttles every request of a key' },
@@ -142,6 +151,7 @@ export function settingsFromContext(node: Node): PipelineSettings {
     opensearchMultiAz: boolean('opensearchMultiAz'),
     opensearchMasterNodes: number('opensearchMasterNodes'),
     opensearchMasterInstanceType: instanceType('opensearchMasterInstanceType'),
+    streamShards: number('streamShards'),
     logRetentionDays: number('logRetentionDays'),
     retainData: boolean('retainData'),
     apiRateLimit: number('apiRateLimit'),

@@ -105,6 +105,15 @@ describe('search domain', () => {
   });
 });
 
+describe('event stream capacity', () => {
+  it('has the shards the settings ask for, one by default', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', { ShardCount: 1 });
+    overridden.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: OVERRIDDEN_SETTINGS.streamShards,
+    });
+  });
+});
+
 describe('data retention', () => {
   it('retains stateful resources by default and can be told not to', () => {
     for (const type of ['AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::SQS::Queue']) {

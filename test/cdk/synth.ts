@@ -29,6 +29,7 @@ export const OVERRIDDEN_SETTINGS: Partial<PipelineSettings> = {
   opensearchDataNodes: 2,
   opensearchMultiAz: true,
   opensearchMasterNodes: 3,
+  streamShards: 4,
   logRetentionDays: 90,
   retainData: false,
   apiRateLimit: 50,
