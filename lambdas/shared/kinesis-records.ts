@@ -2,9 +2,10 @@
  * Decoding of the stream records every consumer receives: base64 data holding one stored event.
  *
  * Decoding re-checks admission: strict UTF-8, the iterative structural checks, the schema, the
- * stored-event limits, and the event's times against the record's arrival (`storedTimeErrors`). A record that ingest could not have admitted (written by an older ingest, or by
- * another producer) is undecodable, so the consumer dead-letters it with the reason instead of handing
- * it to a sink it could crash.
+ * stored-event limits, and the event's times against the record's arrival (`storedTimeErrors`). A
+ * record that ingest could not have admitted (written by an older ingest, or by another producer) is
+ * undecodable, so the consumer dead-letters it with the reason instead of handing it to a sink it
+ * could crash.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { ReasonCode } from './dead-letter.js';

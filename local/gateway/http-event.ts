@@ -3,7 +3,7 @@
  * headers as the client sent them, query strings, request ids and times.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, maxHeaderSize } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export interface HeaderMaps {
@@ -125,21 +125,16 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
-/** API Gateway's JSON body of an error answer. */
-function errorBody(message: string): string {
-  return JSON.stringify({ message });
-}
-
 /**
  * The `clientError` handler of a gateway's server: a request Node could not parse (headers over its
- * `maxHeaderSize`, or not HTTP) is answered as the gateway answers its other errors, with a JSON
- * `{"message"}` naming the limit and the CORS headers of `corsHeaders` (a page can read the reason),
- * and logged, since such a request reaches no other handler. Its `Origin`, if the part Node read holds
- * one, is passed to `corsHeaders`.
+ * `maxHeaderSize`, which the gateways keep, or not HTTP) is answered as the gateway answers its other
+ * errors, with a JSON `{"message"}` naming the limit and the CORS headers of `corsHeaders` (a page can
+ * read the reason), and logged, since such a request reaches no other handler. Its `Origin`, if the
+ * part Node read holds one, is passed to `corsHeaders`.
  */
 export function answerClientError(
   log: (line: string) => void,
-  options: { maxHeaderBytes: number; corsHeaders?: (origin: string | undefined) => Record<string, string> },
+  corsHeaders?: (origin: string | undefined) => Record<string, string>,
 ) {
   return (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void => {
     // A client that hung up is no error of the gateway's.
@@ -149,15 +144,15 @@ export function answerClientError(
     }
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const body = errorBody(
-      tooLarge
-        ? `Request Header Fields Too Large: the request line and headers are over ${options.maxHeaderBytes} bytes`
+    const body = JSON.stringify({
+      message: tooLarge
+        ? `Request Header Fields Too Large: the request line and headers are over ${maxHeaderSize} bytes`
         : 'Bad Request: the request is not valid HTTP/1.1',
-    );
+    });
     const headers = {
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(body)),
-      ...options.corsHeaders?.(originOf(error.rawPacket)),
+      ...corsHeaders?.(originOf(error.rawPacket)),
       'x-amzn-RequestId': newRequestId(),
       Connection: 'close',
     };

@@ -7,11 +7,12 @@
  * routes, 400 for a malformed path, 401 for a missing or unknown key, 429 over a key's limits, 502 for
  * function errors and malformed results, 504 after the 29 s integration timeout, 413 over the 10 MB
  * payload quota or when the proxy event would pass Lambda's 6 MB invocation quota, 431 for headers over
- * Node's 16 KB (`http-event.ts`), each with a JSON body and the CORS headers (`gateway-answers.ts`). Every such answer is logged with its reason; never with a key.
+ * Node's 16 KB (`http-event.ts`), each with a JSON body and the CORS headers (`gateway-answers.ts`).
+ * Every such answer is logged with its reason; never with a key.
  *
  * Reference: "Amazon API Gateway quotas" in the API Gateway developer guide.
  */
-import { createServer, type IncomingMessage, maxHeaderSize, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ANY_ORIGIN } from '../../lambdas/shared/cors.js';
 import { gatewayCorsHeaders } from '../../lib/gateway-responses.js';
@@ -92,10 +93,7 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
   });
   server.on(
     'clientError',
-    answerClientError(log, {
-      maxHeaderBytes: maxHeaderSize,
-      corsHeaders: (origin) => gatewayCorsHeaders(corsOrigins, origin),
-    }),
+    answerClientError(log, (origin) => gatewayCorsHeaders(corsOrigins, origin)),
   );
 
   function answerContext(request: IncomingMessage, requestId: string): AnswerContext {

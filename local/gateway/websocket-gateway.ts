@@ -7,7 +7,7 @@
  * References: API Gateway developer guide, "WebSocket APIs" and "Quotas for WebSocket APIs" (128 KB
  * messages, 10 min idle timeout).
  */
-import { createServer, maxHeaderSize } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FunctionId } from '../../lib/topology.js';
 import type { LocalFunction } from '../runtime/function-host.js';
@@ -87,7 +87,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       rejectUpgrade(socket, 500, { message: 'Internal server error' });
     });
   });
-  server.on('clientError', answerClientError(log, { maxHeaderBytes: maxHeaderSize }));
+  server.on('clientError', answerClientError(log));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
