@@ -128,6 +128,7 @@ export const ENDPOINT_FIELDS = Object.keys({
   rollupsTableName: true,
   connectionsTableName: true,
   liveTokensTableName: true,
+  admissionTableName: true,
 } satisfies Record<keyof LocalEndpoints, true>);
 
 /**

@@ -218,6 +218,15 @@ export const TABLES = {
     partitionKey: { name: 'tokenHash', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
   },
+  /**
+   * Per-key event admission: `keyId` -> `{ tat, expiresAt }`, the key's theoretical arrival time (GCRA,
+   * `lambdas/ingest/event-admission.ts`), expiring by TTL once the key is idle. Written by ingest only.
+   */
+  admission: {
+    id: 'admission',
+    partitionKey: { name: 'keyId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;
@@ -355,6 +364,9 @@ export interface ApiSettings {
   /** Requests per second and burst of keys that have no limits of their own. */
   keyRateLimit: number;
   keyBurstLimit: number;
+  /** Events per second, and burst, of keys that have no event limits of their own. */
+  keyEventRateLimit: number;
+  keyEventBurstLimit: number;
   /** Seconds a function trusts a key it looked up: the longest a revoked key keeps working. */
   apiKeyCacheSeconds: number;
 }
@@ -377,6 +389,8 @@ export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<st
   if (id === REST_API.authorizer.functionId) {
     env[TUNING_ENV.keyRateLimit] = String(settings.keyRateLimit);
     env[TUNING_ENV.keyBurstLimit] = String(settings.keyBurstLimit);
+    env[TUNING_ENV.keyEventRateLimit] = String(settings.keyEventRateLimit);
+    env[TUNING_ENV.keyEventBurstLimit] = String(settings.keyEventBurstLimit);
   }
   return env;
 }
@@ -399,7 +413,8 @@ export interface FunctionBindings {
 export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
   // Live tokens too: a token stands for the read key that started its session.
   'api-authorizer': { tables: { apiKeys: 'read', liveTokens: 'read' } },
-  ingest: { stream: 'write' },
+  // Admission: each key's event rate is counted in one table, whichever execution environment serves it.
+  ingest: { stream: 'write', tables: { admission: 'readwrite' } },
   indexer: { opensearch: 'write', deadLetterQueue: 'send' },
   'rollup-writer': { tables: { rollups: 'readwrite' }, deadLetterQueue: 'send' },
   // The stats API issues live tokens (the only writer of that table) and accepts them for reads.
@@ -425,6 +440,7 @@ export const BINDING_ENV = {
     rollups: ENV.rollupsTableName,
     connections: ENV.connectionsTableName,
     liveTokens: ENV.liveTokensTableName,
+    admission: ENV.admissionTableName,
   } satisfies Record<TableKey, string>,
   opensearch: ENV.opensearchEndpoint,
   deadLetterQueue: ENV.deadLetterQueueUrl,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { accountItem } from '../lambdas/shared/accounts.js';
-import { type ApiKeyItem, apiKeyItem } from '../lambdas/shared/api-keys.js';
+import { type ApiKeyItem, apiKeyItem, type NewKeyOptions } from '../lambdas/shared/api-keys.js';
 import { localDynamoDb } from './services/local-clients.js';
 
 export interface DevAccount {
@@ -31,14 +31,31 @@ export interface AccountTables {
   accountsTableName: string;
 }
 
+/** Limits a key may have of its own: requests per second and burst, events per second and burst. */
+export type OwnKeyLimits = Pick<
+  NewKeyOptions,
+  'rateLimit' | 'burstLimit' | 'eventRateLimit' | 'eventBurstLimit'
+>;
+
 /**
- * Stores the account and its keys, hashed. `limits` gives both keys limits of their own (requests per
- * second and burst) instead of the defaults.
+ * Limits far above anything a load test or bench on this machine sends, for keys that must never be
+ * throttled while they measure the pipeline.
+ */
+export const UNTHROTTLED_KEY_LIMITS: OwnKeyLimits = {
+  rateLimit: 10_000,
+  burstLimit: 10_000,
+  eventRateLimit: 1_000_000,
+  eventBurstLimit: 1_000_000,
+};
+
+/**
+ * Stores the account and its keys, hashed. `limits` gives both keys limits of their own (requests and
+ * events per second and burst) instead of the defaults.
  */
 export async function registerAccount(
   options: AccountTables,
   account: DevAccount,
-  limits: { rateLimit?: number; burstLimit?: number } = {},
+  limits: OwnKeyLimits = {},
 ): Promise<ApiKeyItem[]> {
   const client = DynamoDBDocumentClient.from(
     localDynamoDb(options.dynamodbUrl, { region: options.region, maxAttempts: 3 }),

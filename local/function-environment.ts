@@ -38,6 +38,8 @@ export const LOCAL_API_SETTINGS: ApiSettings = {
   corsAllowedOrigins: DEFAULT_SETTINGS.corsAllowedOrigins,
   keyRateLimit: DEFAULT_SETTINGS.keyRateLimit,
   keyBurstLimit: DEFAULT_SETTINGS.keyBurstLimit,
+  keyEventRateLimit: DEFAULT_SETTINGS.keyEventRateLimit,
+  keyEventBurstLimit: DEFAULT_SETTINGS.keyEventBurstLimit,
   apiKeyCacheSeconds: DEFAULT_SETTINGS.apiKeyCacheSeconds,
 };
 

@@ -80,6 +80,7 @@ export interface LocalEndpoints {
   rollupsTableName: string;
   connectionsTableName: string;
   liveTokensTableName: string;
+  admissionTableName: string;
 }
 
 export interface LocalStackOptions {
@@ -273,6 +274,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       rollupsTableName: resources.tableNames.rollups,
       connectionsTableName: resources.tableNames.connections,
       liveTokensTableName: resources.tableNames.liveTokens,
+      admissionTableName: resources.tableNames.admission,
     };
     const bundleSizes = Object.fromEntries(
       Object.entries(bundles).map(([id, bundle]) => [id, bundle.bytes]),

@@ -14,7 +14,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { newDevAccount, registerAccount } from '../../local/accounts.js';
+import { newDevAccount, registerAccount, UNTHROTTLED_KEY_LIMITS } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import { startLocalStack } from '../../local/stack.js';
 import { benchBodies } from '../ingest/bodies.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     );
     // Untimed rounds of each first: warm execution environments, index creation, OpenSearch's JIT.
     for (let round = -warmUp; round < rounds; round += 1) {
-      // A fresh account per round (limits far above the bench's rate) and fresh events, so each round
+      // A fresh account per round (limits far above the bench's rate, events too) and fresh events, so each round
       // counts its own documents.
       const label = round < 0 ? `warm${-round}` : `${round + 1}`;
       const account = newDevAccount(`acct_bench${label}`);
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
           accountsTableName: endpoints.accountsTableName,
         },
         account,
-        { rateLimit: 10_000, burstLimit: 10_000 },
+        UNTHROTTLED_KEY_LIMITS,
       );
       const bodies = benchBodies(batches, EVENTS_PER_BODY);
       const before = processTreeCpu();

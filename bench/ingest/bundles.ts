@@ -33,6 +33,7 @@ export const PLACEHOLDER_RESOURCES: LocalResourceEndpoints = {
     rollups: 'rollups',
     connections: 'connections',
     liveTokens: 'live-tokens',
+    admission: 'admission',
   },
   cursorSigningKey: 'placeholder-cursor-signing-key-of-32-characters',
   deadLetterQueueUrl: 'http://127.0.0.1:9/queue/dlq',

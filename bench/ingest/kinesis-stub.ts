@@ -2,7 +2,7 @@
  * An instant Kinesis for bench:ingest: an HTTP server on 127.0.0.1 that answers every PutRecords at
  * once with a success for each record, so the bench times the handler and the real SDK client (signing,
  * serialization, HTTP), not an emulator. It counts records by their `PartitionKey` members: the only
- * work it adds to the process.
+ * work it adds to the process. It stands in for DynamoDB too, admitting every admission `UpdateItem`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,9 @@ const RECORD =
   '{"SequenceNumber":"49650000000000000000000000000000000000000000000000000001","ShardId":"shardId-000000000000"}';
 
 const PARTITION_KEY = Buffer.from('"PartitionKey"');
+
+/** The answer to an admission's conditional write that succeeded. */
+const ADMITTED = '{"Attributes":{"tat":{"N":"1"}}}';
 
 /** Counted on the bytes as received: decoding a ~700 KB body to text per request would be the stub's work, not the handler's. */
 function countRecords(body: Buffer): number {
@@ -38,6 +41,11 @@ export async function startKinesisStub(): Promise<KinesisStub> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const target = String(request.headers['x-amz-target'] ?? '');
+      if (target === 'DynamoDB_20120810.UpdateItem') {
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(ADMITTED);
+        return;
+      }
       if (!target.endsWith('.PutRecords')) {
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     const handler = loadIngestHandler(bundles.files.ingest as string, {
       ...PLACEHOLDER_RESOURCES,
       kinesisUrl: stub.url,
+      // The stub admits every request too: the admission check's cost (one signed UpdateItem) is timed.
+      dynamodbUrl: stub.url,
     });
     const encoded = base64Bodies(bodies);
     // The functions' client, built from the same modules, with the environment the handler was loaded with.

@@ -5,9 +5,10 @@
  * (`keys-usage-plans.ts`), which is what throttles it.
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { type ApiKeyItem, type ApiKeyScope, newApiKey } from '../../lambdas/shared/api-keys.js';
+import { type ApiKeyItem, type NewKeyOptions, newApiKey } from '../../lambdas/shared/api-keys.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../../lambdas/shared/config.js';
 import { errorSummary } from '../../lambdas/shared/error-summary.js';
+import { MAX_BATCH_EVENTS } from '../../lambdas/shared/event-limits.js';
 import {
   type Command,
   parseOptions,
@@ -32,7 +33,8 @@ import {
 } from './keys-store.js';
 import { attachApiKey, deleteApiKey, type StageUsagePlans } from './keys-usage-plans.js';
 
-const USAGE = `pipeline keys create --account <account-id> --scope write|read [--rate <n> --burst <n>] [target options]
+const USAGE = `pipeline keys create --account <account-id> --scope write|read [--rate <n> --burst <n>]
+                   [--event-rate <n> --event-burst <n>] [target options]
        pipeline keys list [--account <account-id>] [target options]
        pipeline keys revoke <key-id> [target options]
 
@@ -40,6 +42,9 @@ const USAGE = `pipeline keys create --account <account-id> --scope write|read [-
   --scope read     a secret key that may also read stats and subscribe to live events
   --rate, --burst  requests per second and burst of this key (whole numbers up to 10000, both or
                    neither); default: the stack's default limits
+  --event-rate, --event-burst
+                   events per second and burst of this key, however many a request carries (both or
+                   neither; the burst at least 500, one full request); default: the stack's defaults
 
 ${TARGET_USAGE}`;
 
@@ -49,6 +54,8 @@ const OPTIONS = {
   scope: { type: 'string' },
   rate: { type: 'string' },
   burst: { type: 'string' },
+  'event-rate': { type: 'string' },
+  'event-burst': { type: 'string' },
 } as const;
 
 /** Seconds a revoked key may keep working in a warm function (the key caches' lifetime). */
@@ -85,7 +92,14 @@ export const keysCommand: Command = {
 };
 
 export async function create(
-  values: { account?: string; scope?: string; rate?: string; burst?: string },
+  values: {
+    account?: string;
+    scope?: string;
+    rate?: string;
+    burst?: string;
+    'event-rate'?: string;
+    'event-burst'?: string;
+  },
   tables: KeyTables,
   target: Target,
   output: Output,
@@ -95,7 +109,10 @@ export async function create(
   const scope = values.scope;
   if (scope !== 'write' && scope !== 'read')
     throw new UsageError('keys create needs --scope write or --scope read');
-  const limits = parseLimits(values.rate, values.burst);
+  const limits = {
+    ...parseLimits(values.rate, values.burst),
+    ...parseEventLimits(values['event-rate'], values['event-burst']),
+  };
   if (!(await getAccount(tables, accountId))) {
     output.note(
       `account ${accountId} does not exist in ${target.label}: create it with \`pipeline accounts create\``,
@@ -105,7 +122,10 @@ export async function create(
   const { secret, item } = await newKeyStored(tables, { accountId, scope, ...limits }, target);
   output.line(`Created a ${scope} key for account ${accountId} in ${target.label}:`);
   output.line();
-  output.table(['key id', 'account', 'scope', 'limits'], [[item.keyId, accountId, scope, limitsText(item)]]);
+  output.table(
+    ['key id', 'account', 'scope', 'limits', 'event limits'],
+    [[item.keyId, accountId, scope, limitsText(item), eventLimitsText(item)]],
+  );
   output.line();
   output.line(`  secret: ${secret}`);
   output.line();
@@ -118,7 +138,7 @@ export async function create(
 /** Stores a new key, and on a deployed stage its API key in the plan of its limits; the secret once. */
 export async function newKeyStored(
   tables: KeyTables,
-  options: { accountId: string; scope: ApiKeyScope; rateLimit?: number; burstLimit?: number },
+  options: Omit<NewKeyOptions, 'now'>,
   target: Target,
 ): Promise<{ secret: string; item: ApiKeyItem }> {
   const key = newApiKey({ ...options, now: new Date() });
@@ -157,13 +177,14 @@ export async function list(
   output.line(`${keys.length} key(s)${accountId ? ` of account ${accountId}` : ''} in ${target.label}:`);
   output.line();
   output.table(
-    ['key id', 'account', 'scope', 'starts with', 'limits', 'created', 'state'],
+    ['key id', 'account', 'scope', 'starts with', 'limits', 'event limits', 'created', 'state'],
     keys.map((key) => [
       key.keyId,
       key.accountId,
       key.scope,
       `${key.prefix}…`,
       limitsText(key),
+      eventLimitsText(key),
       key.createdAt.slice(0, 19).replace('T', ' '),
       key.revokedAt ? `revoked ${key.revokedAt.slice(0, 19).replace('T', ' ')}` : 'active',
     ]),
@@ -256,8 +277,43 @@ export function parseLimits(
   return { rateLimit, burstLimit };
 }
 
+/** The most `--event-rate` or `--event-burst` may be: the write capacity of a 1,000-shard stream. */
+export const MAX_KEY_EVENT_LIMIT = 1_000_000;
+
+/**
+ * `--event-rate` and `--event-burst`: both or neither, whole numbers up to `MAX_KEY_EVENT_LIMIT`, the
+ * burst at least one full request (else ingest answers every full request of the key with a 413).
+ */
+export function parseEventLimits(
+  rate: string | undefined,
+  burst: string | undefined,
+): { eventRateLimit?: number; eventBurstLimit?: number } {
+  if (rate === undefined && burst === undefined) return {};
+  if (rate === undefined || burst === undefined)
+    throw new UsageError('--event-rate and --event-burst go together');
+  const eventRateLimit = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
+  const eventBurstLimit = WHOLE_NUMBER.test(burst) ? Number(burst) : Number.NaN;
+  if (!(eventRateLimit >= 1 && eventRateLimit <= MAX_KEY_EVENT_LIMIT)) {
+    throw new UsageError(
+      `--event-rate must be a whole number from 1 to ${MAX_KEY_EVENT_LIMIT}, got "${rate}"`,
+    );
+  }
+  if (!(eventBurstLimit >= MAX_BATCH_EVENTS && eventBurstLimit <= MAX_KEY_EVENT_LIMIT)) {
+    throw new UsageError(
+      `--event-burst must be a whole number from ${MAX_BATCH_EVENTS} (one full request) to ${MAX_KEY_EVENT_LIMIT}, got "${burst}"`,
+    );
+  }
+  return { eventRateLimit, eventBurstLimit };
+}
+
 function limitsText(key: Pick<ApiKeyItem, 'rateLimit' | 'burstLimit'>): string {
   return key.rateLimit === undefined ? 'default' : `${key.rateLimit}/s, burst ${key.burstLimit}`;
+}
+
+function eventLimitsText(key: Pick<ApiKeyItem, 'eventRateLimit' | 'eventBurstLimit'>): string {
+  return key.eventRateLimit === undefined
+    ? 'default'
+    : `${key.eventRateLimit}/s, burst ${key.eventBurstLimit}`;
 }
 
 /** The usage plans of a deployed stage; the local stack has none (its gateway reads the key's limits). */

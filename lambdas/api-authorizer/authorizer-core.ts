@@ -18,7 +18,7 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { ApiKeyLookup, ApiKeyRecord, KeyHashLookup } from '../shared/api-keys.js';
 import { hashApiKey } from '../shared/api-keys.js';
 import { callerContext, requestApiKey } from '../shared/caller.js';
-import type { RateLimits } from '../shared/config.js';
+import type { KeyLimits } from '../shared/config.js';
 import { headerValue } from '../shared/http.js';
 import { LIVE_TOKEN_HEADER, type LiveGrant, readKeyOfToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
@@ -35,7 +35,7 @@ export interface AuthorizerDeps {
   lookupKeyHash: KeyHashLookup;
   /** The grant of a live token, or `undefined` when it is malformed, unknown or expired. */
   verifyLiveToken: (token: string) => Promise<LiveGrant | undefined>;
-  defaultLimits: RateLimits;
+  defaultLimits: KeyLimits;
   log: Log;
 }
 

@@ -5,12 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
-import { callerOf } from '../shared/caller.js';
-import { loadIngestConfig } from '../shared/config.js';
+import { callerEventLimits, callerOf } from '../shared/caller.js';
+import { DEFAULT_KEY_EVENT_LIMITS, loadIngestConfig } from '../shared/config.js';
+import { dynamoDbCall } from '../shared/dynamodb-json.js';
 import { jsonResult } from '../shared/http.js';
 import { kinesisClient } from '../shared/kinesis-client.js';
 import { logger } from '../shared/logger.js';
+import { METRIC, metrics } from '../shared/metrics.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { createEventAdmission } from './event-admission.js';
 import { type IngestDeps, ingestEvents } from './ingest-core.js';
 
 /** Time kept back from the invocation's remaining time to answer after the last retry. */
@@ -20,6 +23,13 @@ const config = loadIngestConfig();
 const deps: IngestDeps = {
   kinesis: kinesisClient(),
   streamName: config.streamName,
+  admit: createEventAdmission({
+    call: dynamoDbCall(),
+    tableName: config.admissionTableName,
+    now: Date.now,
+    log: logger,
+    onUnchecked: () => metrics.count(METRIC.admissionUnchecked, 1),
+  }),
   timestampBounds: config.timestampBounds,
   now: () => new Date(),
   newEventId: randomUUID,
@@ -33,6 +43,8 @@ export const handler = apiHandler(
     const result = await ingestEvents(
       {
         caller: callerOf(event.requestContext?.authorizer),
+        // The authorizer always names them; the defaults stand in for an authorizer that did not.
+        eventLimits: callerEventLimits(event.requestContext?.authorizer) ?? DEFAULT_KEY_EVENT_LIMITS,
         headers: event.headers,
         multiValueHeaders: event.multiValueHeaders,
         body: event.body,

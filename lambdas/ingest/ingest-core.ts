@@ -7,6 +7,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ApiKeyRecord } from '../shared/api-keys.js';
+import type { EventLimits } from '../shared/config.js';
 import { EVENT_ID_MAX_LENGTH, type FieldError, type TimestampBounds } from '../shared/event-schema.js';
 import { isPlainObject, toWellFormed } from '../shared/event-storability.js';
 import { validateIncomingEvent } from '../shared/event-validation.js';
@@ -15,10 +16,12 @@ import {
   ForbiddenError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  TooManyRequestsError,
 } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
 import { countAdmission, type EventMetrics, metrics as processMetrics } from '../shared/metrics.js';
 import type { Timing } from '../shared/retry.js';
+import type { AdmissionVerdict, EventAdmission } from './event-admission.js';
 import { type PendingRecord, putAll } from './put-records.js';
 import { eventsOfBody, type RawBody } from './request-body.js';
 import { receiptOf, recordData, storeEvent, type WritableRecord } from './stored-record.js';
@@ -30,6 +33,8 @@ const RETRY_AFTER_SECONDS = 1;
 export interface IngestRequest extends RawBody {
   /** The key's account and scope, as the authorizer found them. */
   caller: ApiKeyRecord;
+  /** The key's event limits, as the authorizer named them. */
+  eventLimits: EventLimits;
   sourceIp?: string | undefined;
   userAgent?: string | undefined;
 }
@@ -60,6 +65,8 @@ export interface UnwrittenEvent {
 export interface IngestDeps {
   kinesis: KinesisClient;
   streamName: string;
+  /** Whether the key may put this many more events on the stream now. */
+  admit: EventAdmission;
   timestampBounds: TimestampBounds;
   now: () => Date;
   newEventId: () => string;
@@ -76,7 +83,7 @@ interface Entry extends PendingRecord {
 
 /**
  * Handles one POST of events. Resolves with the 202 body; throws `HttpError`s for every other answer
- * (400, 403, 413, 415, 503). `deadline` (epoch ms) bounds the retries of unacknowledged records.
+ * (400, 403, 413, 415, 429, 503). `deadline` (epoch ms) bounds the retries of unacknowledged records.
  */
 export async function ingestEvents(
   request: IngestRequest,
@@ -143,6 +150,17 @@ export async function ingestEvents(
     throw nothingToWrite(rejected, duplicates, tooLarge);
   }
 
+  // Only what would be written counts against the key's event limit: not rejections, not duplicates.
+  const admission = await deps.admit(
+    request.caller.keyId ?? `account:${accountId}`,
+    entries.length,
+    request.eventLimits,
+  );
+  if (!admission.admitted) {
+    countAdmission(metrics, { accepted: 0, rejected, throttled: entries.length });
+    throw notAdmitted(admission, entries.length, request.eventLimits, { duplicates, rejected });
+  }
+
   const { unwritten, attempts } = await putAll(entries, deps, deadline);
   const accepted = entries.length - unwritten.length;
   if (unwritten.length > 0) {
@@ -181,6 +199,40 @@ function nothingToWrite(rejected: Rejection[], duplicates: number, tooLarge: num
     return new PayloadTooLargeError(only ?? 'every event is over a size limit', { rejected });
   }
   return new BadRequestError(duplicates > 0 ? 'no events to write' : 'no valid events', { rejected });
+}
+
+/**
+ * The answer when the key is over its event limit: a 429 to wait out and resend, or, for more events
+ * than the key's burst (a key given a burst under 500), a 413 saying how many one request may carry.
+ */
+function notAdmitted(
+  verdict: Exclude<AdmissionVerdict, { admitted: true }>,
+  events: number,
+  limits: EventLimits,
+  details: { duplicates: number; rejected: Rejection[] },
+): Error {
+  const limitText = `${limits.eventRateLimit} events per second, bursts of ${limits.eventBurstLimit}`;
+  if ('overBurst' in verdict) {
+    return new PayloadTooLargeError(
+      `this request's ${events} valid events are more than this key's event burst (${limitText}): send at most ${limits.eventBurstLimit} events per request`,
+      { ...details, event_burst_limit: limits.eventBurstLimit },
+    );
+  }
+  return new TooManyRequestsError(
+    `this key's event limit (${limitText}) is reached: resend these ${events} events with the same event_id after ${verdict.retryAfterSeconds} s`,
+    verdict.retryAfterSeconds,
+    {
+      ...details,
+      accepted: 0,
+      event_rate_limit: limits.eventRateLimit,
+      event_burst_limit: limits.eventBurstLimit,
+      events_admissible_now: verdict.remaining,
+    },
+    {
+      'X-RateLimit-Limit': String(limits.eventRateLimit),
+      'X-RateLimit-Remaining': String(verdict.remaining),
+    },
+  );
 }
 
 /** The client's event_id, echoed in a rejection so it can find the event: cut and made printable. */

@@ -1,7 +1,7 @@
 /**
  * API keys, stored hashed. An item of the api-keys table is
  * `{ keyHash: sha256hex(key), keyId, accountId, scope: 'write' | 'read', prefix, createdAt,
- *    rateLimit?, burstLimit?, revokedAt? }`, so a leaked table does not leak usable keys. `keyId` names
+ *    rateLimit?, burstLimit?, eventRateLimit?, eventBurstLimit?, revokedAt? }`, so a leaked table does not leak usable keys. `keyId` names
  * a key in the CLI and the logs; `prefix` (the key's first characters) helps a person tell keys apart.
  * Write keys may sit in a browser and may only POST events; read keys are secret and may do everything
  * their account may (post events, read stats, subscribe). A key has the rate limits it was created with,
@@ -20,6 +20,9 @@ export interface ApiKeyRecord {
   /** Requests per second of this key, when it has its own (the default otherwise). */
   rateLimit?: number;
   burstLimit?: number;
+  /** Events per second of this key, when it has its own (the default otherwise). */
+  eventRateLimit?: number;
+  eventBurstLimit?: number;
 }
 
 /** The item of a key in the api-keys table (the CLI writes it, the authorizer reads it). */
@@ -29,6 +32,8 @@ export interface ApiKeyItem extends Required<Pick<ApiKeyRecord, 'accountId' | 's
   createdAt: string;
   rateLimit?: number;
   burstLimit?: number;
+  eventRateLimit?: number;
+  eventBurstLimit?: number;
   revokedAt?: string;
 }
 
@@ -46,6 +51,8 @@ export interface NewKeyOptions {
   now: Date;
   rateLimit?: number | undefined;
   burstLimit?: number | undefined;
+  eventRateLimit?: number | undefined;
+  eventBurstLimit?: number | undefined;
 }
 
 /** A new key (`wk_…` or `rk_…`, 144 random bits) and its item; the secret is shown once, never stored. */
@@ -66,6 +73,8 @@ export function apiKeyItem(secret: string, options: NewKeyOptions): ApiKeyItem {
   };
   if (options.rateLimit !== undefined) item.rateLimit = options.rateLimit;
   if (options.burstLimit !== undefined) item.burstLimit = options.burstLimit;
+  if (options.eventRateLimit !== undefined) item.eventRateLimit = options.eventRateLimit;
+  if (options.eventBurstLimit !== undefined) item.eventBurstLimit = options.eventBurstLimit;
   return item;
 }
 
@@ -121,7 +130,7 @@ export function createKeyHashLookup(options: ApiKeyStoreOptions): KeyHashLookup 
 /** The record of an item; undefined for a revoked key or an item that is not a key. */
 export function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRecord | undefined {
   if (!item || item.revokedAt !== undefined) return undefined;
-  const { accountId, scope, keyId, rateLimit, burstLimit } = item;
+  const { accountId, scope, keyId, rateLimit, burstLimit, eventRateLimit, eventBurstLimit } = item;
   if (typeof accountId !== 'string' || (scope !== 'write' && scope !== 'read')) return undefined;
   const record: ApiKeyRecord = { accountId, scope };
   if (typeof keyId === 'string') record.keyId = keyId;
@@ -131,6 +140,11 @@ export function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRe
   if (isLimit(rateLimit) && isLimit(burstLimit)) {
     record.rateLimit = rateLimit;
     record.burstLimit = burstLimit;
+  }
+  // The same for event limits (`keys create --event-rate --event-burst`).
+  if (isLimit(eventRateLimit) && isLimit(eventBurstLimit)) {
+    record.eventRateLimit = eventRateLimit;
+    record.eventBurstLimit = eventBurstLimit;
   }
   return record;
 }

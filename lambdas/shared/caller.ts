@@ -5,7 +5,7 @@
  * `callerOf`. A client cannot forge it: API Gateway builds the request context.
  */
 import type { ApiKeyRecord, ApiKeyScope } from './api-keys.js';
-import type { RateLimits } from './config.js';
+import type { EventLimits, KeyLimits } from './config.js';
 import { headerValue, UnauthorizedError } from './http.js';
 
 /** Where a client puts its key: the header, or for a browser beacon (no headers) the query string. */
@@ -34,17 +34,34 @@ export interface CallerContext {
   /** The key's limits (its own, or the defaults): the 429 answer names them. */
   rateLimit: number;
   burstLimit: number;
+  /** The key's event limits (its own, or the defaults): ingest admits events by them. */
+  eventRateLimit: number;
+  eventBurstLimit: number;
 }
 
 /** The context the authorizer answers for a key's record. */
-export function callerContext(record: ApiKeyRecord, defaults: RateLimits): CallerContext {
+export function callerContext(record: ApiKeyRecord, defaults: KeyLimits): CallerContext {
   return {
     accountId: record.accountId,
     scope: record.scope,
     keyId: record.keyId ?? 'unnamed',
     rateLimit: record.rateLimit ?? defaults.rateLimit,
     burstLimit: record.burstLimit ?? defaults.burstLimit,
+    eventRateLimit: record.eventRateLimit ?? defaults.eventRateLimit,
+    eventBurstLimit: record.eventBurstLimit ?? defaults.eventBurstLimit,
   };
+}
+
+/**
+ * The event limits the authorizer named (API Gateway hands context numbers over as text), or
+ * `undefined` when it named none.
+ */
+export function callerEventLimits(
+  authorizer: Record<string, unknown> | null | undefined,
+): EventLimits | undefined {
+  const eventRateLimit = Number(authorizer?.eventRateLimit);
+  const eventBurstLimit = Number(authorizer?.eventBurstLimit);
+  return eventRateLimit >= 1 && eventBurstLimit >= 1 ? { eventRateLimit, eventBurstLimit } : undefined;
 }
 
 /**

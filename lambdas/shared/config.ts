@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FUTURE_MS,
   DEFAULT_MAX_PAST_MS,
   MAX_BACKFILL_HORIZON_MS,
+  MAX_BATCH_EVENTS,
   MAX_CLOCK_SKEW_MS,
   type TimestampBounds,
 } from './event-limits.js';
@@ -53,6 +54,8 @@ function positiveInteger(name: string, fallback: number, env: Env): number {
 
 export interface IngestConfig {
   streamName: string;
+  /** The table each key's event admission state lives in (`lambdas/ingest/event-admission.ts`). */
+  admissionTableName: string;
   timestampBounds: TimestampBounds;
   corsOrigins: string[];
 }
@@ -88,6 +91,7 @@ export function loadCorsOrigins(env: Env = process.env): string[] {
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return {
     streamName: requireEnv(ENV.eventsStreamName, env),
+    admissionTableName: requireEnv(ENV.admissionTableName, env),
     timestampBounds: loadTimestampBounds(env),
     corsOrigins: loadCorsOrigins(env),
   };
@@ -102,10 +106,30 @@ export interface RateLimits {
 /** Limits of a key that has none of its own: 50 requests per second, bursts of 100. */
 export const DEFAULT_KEY_LIMITS: RateLimits = { rateLimit: 50, burstLimit: 100 };
 
+/**
+ * Events per second and burst of one key, counted by ingest across every execution environment: a
+ * request's limit counts requests of 1 event and of 500 alike, so it cannot keep one key from filling
+ * the stream that every account shares.
+ */
+export interface EventLimits {
+  eventRateLimit: number;
+  eventBurstLimit: number;
+}
+
+/**
+ * Event limits of a key that has none of its own: 500 events per second, bursts of 1,000 (two full
+ * requests): half of what one shard of the stream takes, so one key alone never fills the default
+ * stream.
+ */
+export const DEFAULT_KEY_EVENT_LIMITS: EventLimits = { eventRateLimit: 500, eventBurstLimit: 1000 };
+
+/** Every limit a key has: requests (API Gateway's usage plan) and events (ingest's admission). */
+export type KeyLimits = RateLimits & EventLimits;
+
 /** The default limits of keys, and how long a looked-up key is trusted (revocation latency). */
 export interface ApiKeyConfig {
   apiKeysTableName: string;
-  defaultLimits: RateLimits;
+  defaultLimits: KeyLimits;
   cacheTtlMs: number;
 }
 
@@ -116,9 +140,33 @@ export function loadApiKeyConfig(env: Env = process.env): ApiKeyConfig {
     defaultLimits: {
       rateLimit: positiveInteger(TUNING_ENV.keyRateLimit, DEFAULT_KEY_LIMITS.rateLimit, env),
       burstLimit: positiveInteger(TUNING_ENV.keyBurstLimit, DEFAULT_KEY_LIMITS.burstLimit, env),
+      ...loadDefaultEventLimits(env),
     },
     cacheTtlMs: loadKeyCacheTtlMs(env),
   };
+}
+
+/**
+ * The event limits of keys without their own. The burst is at least a full request (500 events), or
+ * every full request of such a key would be refused.
+ */
+export function loadDefaultEventLimits(env: Env = process.env): EventLimits {
+  const eventRateLimit = positiveInteger(
+    TUNING_ENV.keyEventRateLimit,
+    DEFAULT_KEY_EVENT_LIMITS.eventRateLimit,
+    env,
+  );
+  const eventBurstLimit = positiveInteger(
+    TUNING_ENV.keyEventBurstLimit,
+    DEFAULT_KEY_EVENT_LIMITS.eventBurstLimit,
+    env,
+  );
+  if (eventBurstLimit < MAX_BATCH_EVENTS) {
+    throw new Error(
+      `${TUNING_ENV.keyEventBurstLimit} environment variable must be at least ${MAX_BATCH_EVENTS} (the events of one full request), got "${env[TUNING_ENV.keyEventBurstLimit]}"`,
+    );
+  }
+  return { eventRateLimit, eventBurstLimit };
 }
 
 /** How long a looked-up key is trusted, in milliseconds (default 60 s). */

@@ -17,6 +17,8 @@ export const ENV = {
   connectionsTableName: 'CONNECTIONS_TABLE_NAME',
   /** DynamoDB table of hashed live tokens (token hash -> account, expiry), expiring by TTL. */
   liveTokensTableName: 'LIVE_TOKENS_TABLE_NAME',
+  /** DynamoDB table of each key's event admission state (GCRA), expiring by TTL; ingest only. */
+  admissionTableName: 'ADMISSION_TABLE_NAME',
   /** OpenSearch endpoint, e.g. `https://search-xyz.eu-west-1.es.amazonaws.com` or `http://127.0.0.1:9200`. */
   opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
   /** `sigv4` (default, AWS OpenSearch Service) or `none` (local OpenSearch without the security plugin). */
@@ -63,6 +65,13 @@ export const TUNING_ENV = {
    */
   keyRateLimit: 'KEY_RATE_LIMIT',
   keyBurstLimit: 'KEY_BURST_LIMIT',
+  /**
+   * Events per second, and burst, of a key with no event limits of its own (defaults 500 and 1,000),
+   * read by the API authorizer, which names them to ingest: one key cannot fill the stream that every
+   * account shares (`keyEventRateLimit`, `keyEventBurstLimit`).
+   */
+  keyEventRateLimit: 'KEY_EVENT_RATE_LIMIT',
+  keyEventBurstLimit: 'KEY_EVENT_BURST_LIMIT',
   /**
    * How long a function trusts a key it looked up, in seconds (default 60): the longest a revoked key
    * keeps working (the authorizer, the stats API and the WebSocket `$connect`).

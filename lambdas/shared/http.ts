@@ -56,12 +56,17 @@ export class UnsupportedMediaTypeError extends HttpError {
 }
 
 export class TooManyRequestsError extends HttpError {
-  constructor(message: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(
       429,
       message,
       { ...details, retry_after_seconds: retryAfterSeconds },
-      retryAfter(retryAfterSeconds),
+      { ...headers, ...retryAfter(retryAfterSeconds) },
     );
   }
 }

@@ -24,6 +24,10 @@ export const METRIC = {
   accepted: 'EventsAccepted',
   /** Ingest: events refused with a 4xx reason (by `reasonCode`). */
   rejected: 'EventsRejected',
+  /** Ingest: valid events refused with a 429 because their key was over its event limit. */
+  throttled: 'EventsThrottled',
+  /** Ingest: requests admitted without their key's event limit checked (the admission table failed). */
+  admissionUnchecked: 'AdmissionUnchecked',
   /** Indexer: documents created. */
   indexed: 'EventsIndexed',
   /** Indexer: already a document (redelivery, resend, later version). */

@@ -94,9 +94,15 @@ export function rejectionReasonCode(errors: { path: string; message: string }[])
  */
 export function countAdmission(
   metrics: EventMetrics,
-  outcome: { accepted: number; rejected: { errors: { path: string; message: string }[] }[]; failed?: number },
+  outcome: {
+    accepted: number;
+    rejected: { errors: { path: string; message: string }[] }[];
+    failed?: number;
+    throttled?: number;
+  },
 ): void {
   metrics.count(METRIC.accepted, outcome.accepted);
+  metrics.count(METRIC.throttled, outcome.throttled ?? 0);
   for (const rejection of outcome.rejected) {
     metrics.count(METRIC.rejected, 1, rejectionReasonCode(rejection.errors));
   }

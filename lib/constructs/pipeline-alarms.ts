@@ -142,6 +142,17 @@ export class PipelineAlarms extends Construct {
       });
     }
 
+    // Admission fails open: while its table does not answer, no key's event limit holds.
+    add('IngestAdmissionUnchecked', {
+      alarmDescription:
+        "ingest admitted requests without checking their key's event limit: the admission table did not answer (see ingest's log).",
+      metric: eventMetric('ingest', METRIC.admissionUnchecked, 5),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     for (const fn of Object.values(props.functions)) {
       add(`${pascal(fn.definition.id)}Errors`, {
         alarmDescription: `${fn.definition.id} invocations are failing (see its log group).`,

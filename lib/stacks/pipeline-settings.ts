@@ -1,6 +1,11 @@
 import type { Node } from 'constructs';
-import { DEFAULT_KEY_CACHE_TTL_MS, DEFAULT_KEY_LIMITS } from '../../lambdas/shared/config.js';
+import {
+  DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_KEY_EVENT_LIMITS,
+  DEFAULT_KEY_LIMITS,
+} from '../../lambdas/shared/config.js';
 import { ANY_ORIGIN, parseAllowedOrigins } from '../../lambdas/shared/cors.js';
+import { MAX_BATCH_EVENTS } from '../../lambdas/shared/event-limits.js';
 import { EVENT_STREAM } from '../topology.js';
 
 /**
@@ -43,6 +48,14 @@ export interface PipelineSettings {
   /** `keyBurstLimit`: burst of requests of an API key that has no limit of its own. */
   readonly keyBurstLimit: number;
   /**
+   * `keyEventRateLimit`: events per second of an API key that has no event limit of its own, counted by
+   * ingest whatever the requests' sizes (default 500: half a shard, so one key alone never fills a
+   * one-shard stream). At most the stream's capacity, `streamShards` x 1,000.
+   */
+  readonly keyEventRateLimit: number;
+  /** `keyEventBurstLimit`: burst of events of such a key; at least 500, one full request. */
+  readonly keyEventBurstLimit: number;
+  /**
    * `corsAllowedOrigins`: origins browser pages may call the REST API from: `*` (any page, the default:
    * write keys are meant for pages) or a comma-separated list such as `https://app.example.com`.
    */
@@ -70,10 +83,15 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   apiBurstLimit: 2000,
   keyRateLimit: DEFAULT_KEY_LIMITS.rateLimit,
   keyBurstLimit: DEFAULT_KEY_LIMITS.burstLimit,
+  keyEventRateLimit: DEFAULT_KEY_EVENT_LIMITS.eventRateLimit,
+  keyEventBurstLimit: DEFAULT_KEY_EVENT_LIMITS.eventBurstLimit,
   corsAllowedOrigins: [ANY_ORIGIN],
   apiKeyCacheSeconds: DEFAULT_KEY_CACHE_TTL_MS / 1000,
   alarmEmail: undefined,
 };
+
+/** Records per second one Kinesis shard takes. */
+const SHARD_EVENTS_PER_SECOND = 1_000;
 
 /** Context keys the app reads besides the settings (`bin/app.ts`). */
 const OTHER_CONTEXT_KEYS = ['stackName'];
@@ -90,6 +108,8 @@ const MINIMUM: Partial<Record<keyof PipelineSettings, { least: number; why: stri
   apiBurstLimit: { least: 1, why: '0 throttles every request' },
   keyRateLimit: { least: 1, why: '0 throttles every request of a key' },
   keyBurstLimit: { least: 1, why: '0 throttles every request of a key' },
+  keyEventRateLimit: { least: 1, why: '0 refuses every event of a key' },
+  keyEventBurstLimit: { least: MAX_BATCH_EVENTS, why: 'the events of one full request' },
   apiKeyCacheSeconds: { least: 1, why: 'every request would look its key up' },
 };
 
@@ -158,6 +178,8 @@ export function settingsFromContext(node: Node): PipelineSettings {
     apiBurstLimit: number('apiBurstLimit'),
     keyRateLimit: number('keyRateLimit'),
     keyBurstLimit: number('keyBurstLimit'),
+    keyEventRateLimit: number('keyEventRateLimit'),
+    keyEventBurstLimit: number('keyEventBurstLimit'),
     corsAllowedOrigins: origins('corsAllowedOrigins'),
     apiKeyCacheSeconds: number('apiKeyCacheSeconds'),
     alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
@@ -167,6 +189,12 @@ export function settingsFromContext(node: Node): PipelineSettings {
       'opensearchDataNodes',
       'must be even with opensearchMultiAz=true (half the nodes in each AZ)',
       settings.opensearchDataNodes,
+    );
+  if (settings.keyEventRateLimit > settings.streamShards * SHARD_EVENTS_PER_SECOND)
+    fail(
+      'keyEventRateLimit',
+      `must be at most streamShards x ${SHARD_EVENTS_PER_SECOND} = ${settings.streamShards * SHARD_EVENTS_PER_SECOND} (what the stream takes: one key at its default would fill it for every account)`,
+      settings.keyEventRateLimit,
     );
   if (![0, 3, 5].includes(settings.opensearchMasterNodes))
     fail(

@@ -37,6 +37,7 @@ const LOCAL_ENDPOINTS: LocalResourceEndpoints = {
     rollups: 'rollups',
     connections: 'connections',
     liveTokens: 'live-tokens',
+    admission: 'admission',
   },
   deadLetterQueueUrl: 'http://127.0.0.1:3/queue/dead-letter',
   websocketManagementEndpoint: 'http://127.0.0.1:5/prod',

@@ -39,6 +39,19 @@ describe('context values that would fail a deployment or deploy something else',
     expect(() => settingsOf({ opensearchMultiAz: 'true', opensearchDataNodes: '3' })).toThrow(/got "3"/);
   });
 
+  it("refuses a default event limit one key could fill the stream with, or one under a full request's events", () => {
+    expect(() => settingsOf({ keyEventRateLimit: '1001' })).toThrow(
+      /keyEventRateLimit must be at most streamShards x 1000 = 1000 .*got "1001"/,
+    );
+    expect(() => settingsOf({ keyEventBurstLimit: '499' })).toThrow(
+      /keyEventBurstLimit must be at least 500 \(the events of one full request\), got "499"/,
+    );
+    expect(settingsOf({ streamShards: '4', keyEventRateLimit: '4000' })).toMatchObject({
+      streamShards: 4,
+      keyEventRateLimit: 4000,
+    });
+  });
+
   it('refuses a key that is not a setting (a typo would deploy the default)', () => {
     expect(() => settingsOf({ opensearchDataNode: '2' })).toThrow(
       /Context opensearchDataNode: not a setting \(the settings: .*opensearchDataNodes/,

@@ -4,7 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type LoadAccount, type LoadSummary, runLoad, type SentEvent } from '../../cli/load/load-core.js';
-import { type DevAccount, newDevAccount, registerAccount } from '../../local/accounts.js';
+import {
+  type DevAccount,
+  newDevAccount,
+  registerAccount,
+  UNTHROTTLED_KEY_LIMITS,
+} from '../../local/accounts.js';
 import { localStack } from '../helpers/local-stack-client.js';
 
 export async function givenAccounts(prefix: string, count: number): Promise<DevAccount[]> {
@@ -12,7 +17,7 @@ export async function givenAccounts(prefix: string, count: number): Promise<DevA
   const accounts = Array.from({ length: count }, () => newDevAccount(prefix));
   for (const account of accounts) {
     // Keys with limits above the load's rate: the scenario is about faults, not the per-key throttle.
-    await registerAccount(stack, account, { rateLimit: 10_000, burstLimit: 10_000 });
+    await registerAccount(stack, account, UNTHROTTLED_KEY_LIMITS);
   }
   return accounts;
 }

@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forEachWithConcurrency } from '../../lambdas/shared/concurrency.js';
+import { UNTHROTTLED_KEY_LIMITS } from '../../local/accounts.js';
 import {
   eventText,
   type GeneratedBody,
@@ -41,7 +42,7 @@ describe('ingest under generated bodies', () => {
       const started = performance.now();
       // Keys with limits far above the test's rate: it measures admission, not the per-key throttle.
       const accounts = await Promise.all(
-        Array.from({ length: ACCOUNTS }, () => givenAnAccount({ rateLimit: 10_000, burstLimit: 10_000 })),
+        Array.from({ length: ACCOUNTS }, () => givenAnAccount(UNTHROTTLED_KEY_LIMITS)),
       );
       const ledger: Ledger = accounts.map(() => new Map());
       const tally = { bodies: 0, events: 0, accepted: 0, rejected: 0, refusedBodies: 0 };

@@ -3,10 +3,22 @@
  * over its burst is answered 429 with `Retry-After` and the `X-RateLimit-*` headers before any function
  * runs, while another account's key, posting at the same time, is never throttled; the limited key
  * works again once its bucket refills. Reads the same way: a read key and the live tokens of its
- * sessions share one bucket, and another account's reads go on.
+ * sessions share one bucket, and another account's reads go on. Events are limited per key too, by
+ * ingest (a request's limit counts 1 event and 500 alike): a key over its event limit gets a 429 naming
+ * it, and nothing of that request is written.
  */
 import { describe, expect, it } from 'vitest';
-import { givenAnAccount, liveToken, localStack, restUrl } from '../helpers/local-stack-client.js';
+import {
+  eventually,
+  getSummary,
+  givenAnAccount,
+  liveToken,
+  localStack,
+  postEvents,
+  restUrl,
+  searchAccountEvents,
+  someEvents,
+} from '../helpers/local-stack-client.js';
 
 async function post(key: string): Promise<Response> {
   return fetch(localStack().ingestUrl, {
@@ -86,5 +98,87 @@ describe('per-key rate limits', () => {
     expect(statuses.filter((status) => status === 429).length).toBe(20 - served);
     // And the other account read every time
     expect(neighbour.map((response) => response.status)).toEqual(Array(10).fill(200));
+  });
+});
+
+describe('per-key event limits', () => {
+  it("refuses a key's events beyond its event burst with a 429 to resend, while another account's full requests go through, and loses none", async () => {
+    // Given a key of 10 events per second in bursts of 1,000 (request limits far from binding), and
+    // another account's key with the default event limits (500 a second, bursts of 1,000)
+    const flooder = await givenAnAccount({
+      rateLimit: 100,
+      burstLimit: 100,
+      eventRateLimit: 10,
+      eventBurstLimit: 1000,
+    });
+    const bystander = await givenAnAccount();
+
+    // When the first posts five full requests at once (2,500 events), while the second posts two
+    const [flood, neighbour] = await Promise.all([
+      Promise.all(Array.from({ length: 5 }, () => postEvents(flooder.writeKey, someEvents(500)))),
+      Promise.all(Array.from({ length: 2 }, () => postEvents(bystander.writeKey, someEvents(500)))),
+    ]);
+
+    // Then the flooder's burst (two requests) is accepted and the rest refused with a 429 that says
+    // when to resend and by which limit; at 10 events a second nothing refills meanwhile
+    const statuses = flood.map((result) => result.status).sort();
+    expect(statuses).toEqual([202, 202, 429, 429, 429]);
+    for (const refused of flood.filter((result) => result.status === 429)) {
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused.headers.get('x-ratelimit-limit')).toBe('10');
+      expect(refused.body).toMatchObject({
+        message: expect.stringContaining('event limit (10 events per second, bursts of 1000)'),
+        accepted: 0,
+        event_rate_limit: 10,
+        event_burst_limit: 1000,
+      });
+    }
+    // And the other account's requests were never refused
+    expect(neighbour.map((result) => result.status)).toEqual([202, 202]);
+
+    // And exactly what was accepted is indexed and counted: a refused request wrote nothing
+    const indexed = await eventually(
+      () => searchAccountEvents(flooder.accountId),
+      (docs) => docs.length >= 1000,
+    );
+    expect(indexed).toHaveLength(1000);
+    const summary = await eventually(
+      () => getSummary(flooder.accountId, flooder.readKey),
+      (result) => (result.body as { total_events?: number }).total_events === 1000,
+    );
+    expect(summary.body).toMatchObject({ total_events: 1000 });
+    expect(await searchAccountEvents(bystander.accountId)).toHaveLength(1000);
+  });
+
+  it('admits a refused request again once its Retry-After has passed', async () => {
+    // Given a key of 500 events per second in bursts of 500 that has just sent its burst
+    const key = await givenAnAccount({ eventRateLimit: 500, eventBurstLimit: 500 });
+    const events = someEvents(500);
+    expect((await postEvents(key.writeKey, someEvents(500))).status).toBe(202);
+
+    // When it sends another full request at once, it is refused for a second
+    const refused = await postEvents(key.writeKey, events);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+
+    // Then the same events, resent after Retry-After, are accepted
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const resent = await postEvents(key.writeKey, events);
+    expect(resent).toMatchObject({ status: 202, body: { accepted: 500 } });
+  });
+
+  it('answers a request of more events than its key may ever send at once with a 413 naming the burst', async () => {
+    // Given a key whose event burst is under a full request (set by hand in the table)
+    const key = await givenAnAccount({ eventRateLimit: 100, eventBurstLimit: 100 });
+
+    // When it posts 101 events
+    const answer = await postEvents(key.writeKey, someEvents(101));
+
+    // Then no wait would help: a 413 says how many one request may carry
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({
+      message: expect.stringContaining('send at most 100 events per request'),
+    });
+    expect((await postEvents(key.writeKey, someEvents(100))).status).toBe(202);
   });
 });

@@ -7,6 +7,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { IngestDeps, IngestRequest } from '../../lambdas/ingest/ingest-core.js';
 import type { ApiKeyRecord } from '../../lambdas/shared/api-keys.js';
+import { DEFAULT_KEY_EVENT_LIMITS } from '../../lambdas/shared/config.js';
 import { HttpError } from '../../lambdas/shared/http.js';
 import { apiRequest, fakeTiming, silentLog } from './factories.js';
 
@@ -24,6 +25,8 @@ export function ingestDeps(overrides: Partial<IngestDeps> = {}): IngestDeps {
   return {
     kinesis: new KinesisClient({ region: 'eu-west-1' }),
     streamName: 'events',
+    // Admission has its own tests (event-admission.test.ts); here every request is within its limit.
+    admit: async () => ({ admitted: true }),
     timestampBounds: { maxPastMs: 7 * 24 * 3600 * 1000, maxFutureMs: 3600 * 1000 },
     now: () => new Date(INGEST_NOW),
     newEventId: () => `gen-${++id}`,
@@ -42,6 +45,7 @@ export function ingestRequest(
   const event = apiRequest({ body, headers });
   return {
     caller,
+    eventLimits: DEFAULT_KEY_EVENT_LIMITS,
     headers: event.headers,
     body: event.body,
     isBase64Encoded: event.isBase64Encoded,

@@ -7,7 +7,7 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
-import { type DevAccount, newDevAccount, registerAccount } from '../../local/accounts.js';
+import { type DevAccount, newDevAccount, type OwnKeyLimits, registerAccount } from '../../local/accounts.js';
 import { localKinesis, localSqs } from '../../local/services/local-clients.js';
 import type { LocalEndpoints } from '../../local/stack.js';
 
@@ -25,12 +25,10 @@ export function localStack(): LocalEndpoints {
 
 /**
  * A new account with a write key and a read key, registered (hashed) in the api-keys table. `limits`
- * gives its keys rate limits of their own; tests that post a lot give them generous ones, so the
+ * gives its keys request and event limits of their own; tests that post a lot give them generous ones, so the
  * defaults never throttle a test.
  */
-export async function givenAnAccount(
-  limits: { rateLimit?: number; burstLimit?: number } = {},
-): Promise<DevAccount> {
+export async function givenAnAccount(limits: OwnKeyLimits = {}): Promise<DevAccount> {
   const stack = localStack();
   const account = newDevAccount('acct_e2e');
   await registerAccount(

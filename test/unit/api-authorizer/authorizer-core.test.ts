@@ -13,7 +13,15 @@ import type { Log } from '../../../lambdas/shared/logger.js';
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:api123/prod/POST/v1/events';
 const KEYS: Record<string, ApiKeyRecord> = {
   wk_shop: { accountId: 'acct_shop', scope: 'write', keyId: 'key_1' },
-  wk_limited: { accountId: 'acct_b', scope: 'write', keyId: 'key_2', rateLimit: 1, burstLimit: 3 },
+  wk_limited: {
+    accountId: 'acct_b',
+    scope: 'write',
+    keyId: 'key_2',
+    rateLimit: 1,
+    burstLimit: 3,
+    eventRateLimit: 20,
+    eventBurstLimit: 600,
+  },
   rk_shop: { accountId: 'acct_shop', scope: 'read', keyId: 'key_3', rateLimit: 5, burstLimit: 10 },
 };
 const SESSION = { expiresAt: 2_000_000_000, sessionExpiresAt: 2_000_000_000 };
@@ -37,7 +45,7 @@ function deps() {
       lookupApiKey: async (key: string) => KEYS[key],
       lookupKeyHash: async (keyHash: string) => KEYS_BY_HASH.get(keyHash),
       verifyLiveToken: async (token: string) => TOKENS[token],
-      defaultLimits: { rateLimit: 50, burstLimit: 100 },
+      defaultLimits: { rateLimit: 50, burstLimit: 100, eventRateLimit: 500, eventBurstLimit: 1000 },
       log,
     },
   };
@@ -58,7 +66,15 @@ describe('API authorizer', () => {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }],
       },
-      context: { accountId: 'acct_shop', scope: 'write', keyId: 'key_1', rateLimit: 50, burstLimit: 100 },
+      context: {
+        accountId: 'acct_shop',
+        scope: 'write',
+        keyId: 'key_1',
+        rateLimit: 50,
+        burstLimit: 100,
+        eventRateLimit: 500,
+        eventBurstLimit: 1000,
+      },
       usageIdentifierKey: hashApiKey('wk_shop'),
     });
   });
@@ -71,7 +87,13 @@ describe('API authorizer', () => {
       d,
     );
 
-    expect(result.context).toMatchObject({ accountId: 'acct_b', rateLimit: 1, burstLimit: 3 });
+    expect(result.context).toMatchObject({
+      accountId: 'acct_b',
+      rateLimit: 1,
+      burstLimit: 3,
+      eventRateLimit: 20,
+      eventBurstLimit: 600,
+    });
     expect(result.usageIdentifierKey).toBe(hashApiKey('wk_limited'));
   });
 

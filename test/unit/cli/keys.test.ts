@@ -25,7 +25,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/command.js';
 import { createAccount } from '../../../cli/commands/accounts.js';
-import { create, list, MAX_KEY_LIMIT, parseLimits, revoke } from '../../../cli/commands/keys.js';
+import {
+  create,
+  list,
+  MAX_KEY_EVENT_LIMIT,
+  MAX_KEY_LIMIT,
+  parseEventLimits,
+  parseLimits,
+  revoke,
+} from '../../../cli/commands/keys.js';
 import { keyTablesOf } from '../../../cli/commands/keys-store.js';
 import { createOutput } from '../../../cli/output.js';
 import type { Target } from '../../../cli/target.js';
@@ -93,7 +101,14 @@ describe('keys create', () => {
 
     // When a write key with its own limits is created
     const code = await create(
-      { account: 'acct_a', scope: 'write', rate: '5', burst: '10' },
+      {
+        account: 'acct_a',
+        scope: 'write',
+        rate: '5',
+        burst: '10',
+        'event-rate': '200',
+        'event-burst': '2000',
+      },
       keyTablesOf(aTarget()),
       aTarget(),
       io.output,
@@ -115,8 +130,11 @@ describe('keys create', () => {
         prefix: secret.slice(0, 7),
         rateLimit: 5,
         burstLimit: 10,
+        eventRateLimit: 200,
+        eventBurstLimit: 2000,
       },
     });
+    expect(io.stdout()).toMatch(/5\/s, burst 10\s+200\/s, burst 2000/);
     expect(JSON.stringify(put)).not.toContain(secret);
     expect(apiGateway.calls()).toHaveLength(0);
   });
@@ -256,7 +274,14 @@ describe('keys list', () => {
     const io = captured();
     dynamo.on(ScanCommand).resolves({
       Items: [
-        aKeyItem({ keyId: 'key_new', createdAt: '2026-11-21T10:00:00.000Z', rateLimit: 2, burstLimit: 4 }),
+        aKeyItem({
+          keyId: 'key_new',
+          createdAt: '2026-11-21T10:00:00.000Z',
+          rateLimit: 2,
+          burstLimit: 4,
+          eventRateLimit: 100,
+          eventBurstLimit: 800,
+        }),
         aKeyItem({ keyId: 'key_old', revokedAt: '2026-11-21T11:00:00.000Z' }),
       ],
     });
@@ -271,9 +296,9 @@ describe('keys list', () => {
     expect(text).toContain('2 key(s) of account acct_a in local');
     expect(text.indexOf('key_old')).toBeLessThan(text.indexOf('key_new'));
     expect(text).toMatch(
-      /key_new\s+acct_a\s+write\s+wk_AbCd…\s+2\/s, burst 4\s+2026-11-21 10:00:00\s+active/,
+      /key_new\s+acct_a\s+write\s+wk_AbCd…\s+2\/s, burst 4\s+100\/s, burst 800\s+2026-11-21 10:00:00\s+active/,
     );
-    expect(text).toMatch(/key_old .* revoked 2026-11-21 11:00:00/);
+    expect(text).toMatch(/key_old .* default\s+default\s+.* revoked 2026-11-21 11:00:00/);
     expect(text).not.toContain('f'.repeat(16));
   });
 });
@@ -360,6 +385,25 @@ describe('--rate and --burst', () => {
       rateLimit: MAX_KEY_LIMIT,
       burstLimit: MAX_KEY_LIMIT,
     });
+  });
+});
+
+describe('--event-rate and --event-burst', () => {
+  it('go together, as whole numbers, the burst at least one full request', () => {
+    expect(parseEventLimits(undefined, undefined)).toEqual({});
+    expect(parseEventLimits('50', '500')).toEqual({ eventRateLimit: 50, eventBurstLimit: 500 });
+    expect(parseEventLimits(String(MAX_KEY_EVENT_LIMIT), String(MAX_KEY_EVENT_LIMIT))).toEqual({
+      eventRateLimit: MAX_KEY_EVENT_LIMIT,
+      eventBurstLimit: MAX_KEY_EVENT_LIMIT,
+    });
+    expect(() => parseEventLimits('50', undefined)).toThrow('--event-rate and --event-burst go together');
+    expect(() => parseEventLimits('0', '500')).toThrow(
+      `--event-rate must be a whole number from 1 to ${MAX_KEY_EVENT_LIMIT}, got "0"`,
+    );
+    expect(() => parseEventLimits('1e3', '500')).toThrow('--event-rate must be a whole number');
+    expect(() => parseEventLimits('50', '499')).toThrow(
+      `--event-burst must be a whole number from 500 (one full request) to ${MAX_KEY_EVENT_LIMIT}, got "499"`,
+    );
   });
 });
 

@@ -1,15 +1,44 @@
+import { Readable } from 'node:stream';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { HttpRequest } from '@smithy/core/protocols';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiRequest, lambdaContext } from '../../helpers/factories.js';
 
 const kinesis = mockClient(KinesisClient);
 
+/**
+ * Answers the admission's DynamoDB calls (made through the functions' HTTP handler, not an SDK client)
+ * with `status` and `body`, keeping the requests.
+ */
+function answerDynamoDb(status: number, body: Record<string, unknown>): HttpRequest[] {
+  const requests: HttpRequest[] = [];
+  vi.spyOn(NodeHttpHandler.prototype, 'handle').mockImplementation(async (request) => {
+    requests.push(request as HttpRequest);
+    return {
+      response: { statusCode: status, headers: {}, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
+    };
+  });
+  return requests;
+}
+
+/** What a function's environment holds in Lambda (the local stack sets the same). */
+function stubLambdaEnvironment(): void {
+  vi.stubEnv('EVENTS_STREAM_NAME', 'events');
+  vi.stubEnv('ADMISSION_TABLE_NAME', 'admission');
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+}
+
 describe('ingest handler', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
     vi.resetModules();
     kinesis.reset();
+    vi.restoreAllMocks();
   });
 
   it('fails the cold start naming a missing variable', async () => {
@@ -24,9 +53,8 @@ describe('ingest handler', () => {
 
   it('answers 202 with the counts for a POST the authorizer let through, with CORS headers', async () => {
     // Prepare
-    vi.stubEnv('EVENTS_STREAM_NAME', 'events');
-    vi.stubEnv('AWS_REGION', 'eu-west-1');
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    stubLambdaEnvironment();
+    const admissions = answerDynamoDb(200, { Attributes: { tat: { N: '1' } } });
     kinesis
       .on(PutRecordsCommand)
       .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }] });
@@ -46,13 +74,63 @@ describe('ingest handler', () => {
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     expect(result.headers?.['Access-Control-Allow-Origin']).toBe('*');
+    // The key's events were counted against its own item of the admission table.
+    expect(admissions).toHaveLength(1);
+    expect(admissions[0]?.headers['x-amz-target']).toBe('DynamoDB_20120810.UpdateItem');
+    expect(JSON.parse(String(admissions[0]?.body))).toMatchObject({
+      TableName: 'admission',
+      Key: { keyId: { S: 'key_1' } },
+    });
+  });
+
+  it("answers 429 by the key's event limits as the authorizer named them, writing nothing", async () => {
+    // Prepare
+    stubLambdaEnvironment();
+    const now = Date.now() * 1_000;
+    // The key's bucket is full for the next 10 s (its burst at 20 events/s is 200 events).
+    answerDynamoDb(400, {
+      __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+      Item: { keyId: { S: 'key_1' }, tat: { N: String(now + 10_000_000) } },
+    });
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+
+    // Act
+    const result = await handler(
+      apiRequest({
+        body: { events: [{ type: 'a' }, { type: 'b' }] },
+        // API Gateway hands the authorizer's numbers over as text.
+        authorizer: {
+          accountId: 'acct-1',
+          scope: 'write',
+          keyId: 'key_1',
+          eventRateLimit: '20',
+          eventBurstLimit: '200',
+        },
+      }),
+      lambdaContext({ remainingMs: 5_000 }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(429);
+    expect(result.headers).toMatchObject({
+      'Retry-After': '1',
+      'X-RateLimit-Limit': '20',
+      'X-RateLimit-Remaining': '0',
+    });
+    expect(JSON.parse(result.body)).toMatchObject({
+      message: expect.stringContaining('20 events per second, bursts of 200'),
+      accepted: 0,
+      event_rate_limit: 20,
+      events_admissible_now: 0,
+    });
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
   it('maps a typed error to its answer, CORS headers included, and never serves a request without a caller', async () => {
     // Prepare
-    vi.stubEnv('EVENTS_STREAM_NAME', 'events');
+    stubLambdaEnvironment();
     vi.stubEnv('CORS_ALLOWED_ORIGINS', 'https://shop.example');
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
     const { handler } = await import('../../../lambdas/ingest/handler.js');
 
     // Act

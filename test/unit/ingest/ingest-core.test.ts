@@ -2,6 +2,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestEvents } from '../../../lambdas/ingest/ingest-core.js';
+import { DEFAULT_KEY_EVENT_LIMITS } from '../../../lambdas/shared/config.js';
 import {
   acknowledgeAll as acknowledgeAllOf,
   CALLERS,
@@ -254,7 +255,13 @@ describe('ingestEvents', () => {
 
     // Act
     const result = await ingestEvents(
-      { caller: CALLERS.write, headers: {}, body, isBase64Encoded: true },
+      {
+        caller: CALLERS.write,
+        eventLimits: DEFAULT_KEY_EVENT_LIMITS,
+        headers: {},
+        body,
+        isBase64Encoded: true,
+      },
       deps(),
       deadline(),
     );

@@ -44,7 +44,11 @@ describe('config', () => {
 
   it('reads the timestamp bounds in seconds', () => {
     // Act
-    const config = loadIngestConfig({ EVENTS_STREAM_NAME: 's', EVENT_MAX_PAST_SECONDS: '60' });
+    const config = loadIngestConfig({
+      EVENTS_STREAM_NAME: 's',
+      ADMISSION_TABLE_NAME: 'a',
+      EVENT_MAX_PAST_SECONDS: '60',
+    });
 
     // Assess
     expect(config.timestampBounds).toEqual({ maxPastMs: 60_000, maxFutureMs: 3_600_000 });
@@ -54,27 +58,42 @@ describe('config', () => {
     // Act
     const ingest = loadIngestConfig({
       EVENTS_STREAM_NAME: 's',
+      ADMISSION_TABLE_NAME: 'a',
       CORS_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
     });
     const keys = loadApiKeyConfig({
       API_KEYS_TABLE_NAME: 't',
       KEY_RATE_LIMIT: '5',
+      KEY_EVENT_RATE_LIMIT: '200',
       API_KEY_CACHE_SECONDS: '2',
     });
 
     // Assess
     expect(ingest.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(loadIngestConfig({ EVENTS_STREAM_NAME: 's' }).corsOrigins).toEqual(['*']);
+    expect(loadIngestConfig({ EVENTS_STREAM_NAME: 's', ADMISSION_TABLE_NAME: 'a' }).corsOrigins).toEqual([
+      '*',
+    ]);
     expect(keys).toEqual({
       apiKeysTableName: 't',
-      defaultLimits: { rateLimit: 5, burstLimit: 100 },
+      defaultLimits: { rateLimit: 5, burstLimit: 100, eventRateLimit: 200, eventBurstLimit: 1000 },
       cacheTtlMs: 2000,
     });
     expect(() =>
-      loadIngestConfig({ EVENTS_STREAM_NAME: 's', CORS_ALLOWED_ORIGINS: 'https://a.example/' }),
+      loadIngestConfig({
+        EVENTS_STREAM_NAME: 's',
+        ADMISSION_TABLE_NAME: 'a',
+        CORS_ALLOWED_ORIGINS: 'https://a.example/',
+      }),
     ).toThrow('CORS_ALLOWED_ORIGINS environment variable: "https://a.example/" is not an origin');
     expect(() => loadApiKeyConfig({ API_KEYS_TABLE_NAME: 't', KEY_BURST_LIMIT: '0.5' })).toThrow(
       'KEY_BURST_LIMIT environment variable must be a whole number of at least 1, got "0.5"',
+    );
+    // An event burst under one full request would refuse every full request of such a key.
+    expect(() => loadApiKeyConfig({ API_KEYS_TABLE_NAME: 't', KEY_EVENT_BURST_LIMIT: '499' })).toThrow(
+      'KEY_EVENT_BURST_LIMIT environment variable must be at least 500 (the events of one full request), got "499"',
+    );
+    expect(() => loadIngestConfig({ EVENTS_STREAM_NAME: 's' })).toThrow(
+      'ADMISSION_TABLE_NAME environment variable is not set',
     );
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * DynamoDB's JSON protocol (AWS JSON 1.0) for one function whose bundle cannot carry the SDK's DynamoDB
+ * client: ingest, whose admission check (`lambdas/ingest/event-admission.ts`) is one `UpdateItem` per
+ * request. The SDK client would add 29 KB (its schemas, error classes and endpoint rules) to a bundle
+ * already at 289 KB of the 300 KB budget; this adds about 1 KB, because everything it does is done by
+ * SDK parts the bundle already holds for Kinesis: the request is signed by the SDK's own SigV4 signer
+ * (`@smithy/signature-v4`) with the environment's credentials (as every function's clients are), and
+ * sent through the functions' one HTTP handler (`clients.ts`). A unit test holds its signed requests
+ * equal, header for header, to the SDK DynamoDB client's. Retries are the caller's: admission retries
+ * nothing and fails open (docs/decisions.md, "Per-key event limits").
+ *
+ * The endpoint is the one the SDK would use: `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`,
+ * else `https://dynamodb.<region>.amazonaws.com`.
+ */
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { sharedHttpHandler } from './clients.js';
+
+/** The operations called this way. */
+export type DynamoDbOperation = 'UpdateItem' | 'GetItem';
+
+/** What DynamoDB answered with an error status: its error type (`ConditionalCheckFailedException`…) and body. */
+export class DynamoDbError extends Error {
+  constructor(
+    readonly type: string,
+    readonly statusCode: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(`DynamoDB answered ${statusCode} ${type}: ${String(body.message ?? body.Message ?? '')}`);
+    this.name = 'DynamoDbError';
+  }
+}
+
+/** Calls an operation with its input in DynamoDB JSON, resolving with its output. */
+export type DynamoDbCall = (
+  operation: DynamoDbOperation,
+  input: Record<string, unknown>,
+  abortSignal?: AbortSignal,
+) => Promise<Record<string, unknown>>;
+
+type Env = Record<string, string | undefined>;
+
+/** A call against the environment's region and endpoint, with its credentials. */
+export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('AWS_REGION environment variable is not set');
+  const endpoint = new URL(
+    env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || `https://dynamodb.${region}.amazonaws.com`,
+  );
+  const signer = new SignatureV4({
+    service: 'dynamodb',
+    region,
+    // Read at each signing, as the SDK's environment provider (`lambda-credentials.ts`) reads them.
+    credentials: async () => credentialsOf(env),
+    sha256: Sha256,
+    uriEscapePath: true,
+    applyChecksum: true,
+  });
+  return async (operation, input, abortSignal) => {
+    const body = JSON.stringify(input);
+    const request = new HttpRequest({
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+      method: 'POST',
+      path: endpoint.pathname,
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        'content-length': String(Buffer.byteLength(body)),
+        host: endpoint.host,
+      },
+      body,
+    });
+    const signed = await signer.sign(request);
+    const { response } = await sharedHttpHandler().handle(signed as HttpRequest, {
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+    const text = await readText(response.body as NodeJS.ReadableStream | undefined);
+    const output = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    if (response.statusCode >= 300) {
+      // `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → the name after `#`.
+      const type = String(output.__type ?? 'UnknownError');
+      throw new DynamoDbError(type.slice(type.lastIndexOf('#') + 1), response.statusCode, output);
+    }
+    return output;
+  };
+}
+
+/** The credentials Lambda (or the local stack) puts in the environment. */
+function credentialsOf(env: Env) {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey)
+    throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables are not set');
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
+async function readText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
