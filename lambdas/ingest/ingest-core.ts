@@ -151,8 +151,9 @@ export async function ingestEvents(
   }
 
   // Only what would be written counts against the key's event limit: not rejections, not duplicates.
+  // Under the account too: a key stored without an id (by hand) is `unnamed` in every account.
   const admission = await deps.admit(
-    request.caller.keyId ?? `account:${accountId}`,
+    `${accountId}/${request.caller.keyId ?? 'unnamed'}`,
     entries.length,
     request.eventLimits,
   );
@@ -219,7 +220,7 @@ function notAdmitted(
     );
   }
   return new TooManyRequestsError(
-    `this key's event limit (${limitText}) is reached: resend these ${events} events with the same event_id after ${verdict.retryAfterSeconds} s`,
+    `this key's event limit (${limitText}) is reached: resend ${events === 1 ? 'this event' : `these ${events} events`} with the same event_id after ${verdict.retryAfterSeconds} s`,
     verdict.retryAfterSeconds,
     {
       ...details,
@@ -231,6 +232,8 @@ function notAdmitted(
     {
       'X-RateLimit-Limit': String(limits.eventRateLimit),
       'X-RateLimit-Remaining': String(verdict.remaining),
+      // Seconds until these events fit, as Retry-After (Tinybird's and the gateway's 429s say the same).
+      'X-RateLimit-Reset': String(verdict.retryAfterSeconds),
     },
   );
 }

@@ -126,6 +126,7 @@ describe('per-key event limits', () => {
     for (const refused of flood.filter((result) => result.status === 429)) {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(refused.headers.get('x-ratelimit-limit')).toBe('10');
+      expect(refused.headers.get('x-ratelimit-reset')).toBe(refused.headers.get('retry-after'));
       expect(refused.body).toMatchObject({
         message: expect.stringContaining('event limit (10 events per second, bursts of 1000)'),
         accepted: 0,

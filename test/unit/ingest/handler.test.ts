@@ -79,7 +79,7 @@ describe('ingest handler', () => {
     expect(admissions[0]?.headers['x-amz-target']).toBe('DynamoDB_20120810.UpdateItem');
     expect(JSON.parse(String(admissions[0]?.body))).toMatchObject({
       TableName: 'admission',
-      Key: { keyId: { S: 'key_1' } },
+      Key: { keyId: { S: 'acct-1/key_1' } },
     });
   });
 

@@ -237,6 +237,70 @@ describe('ingestEvents', () => {
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
+  it("charges a key's limit only with the events it would write, under its account and key id", async () => {
+    // Prepare
+    acknowledgeAll();
+    const asked: [string, number][] = [];
+    const admit = async (key: string, events: number) => {
+      asked.push([key, events]);
+      return { admitted: true } as const;
+    };
+    const body = {
+      events: [{ type: 'a', event_id: 'e1' }, { type: 'a', event_id: 'e1' }, { type: '' }, { type: 'b' }],
+    };
+
+    // Act: a duplicate and an invalid event, then the same from keys stored without an id in two accounts
+    await ingestEvents(request(body), deps({ admit }), deadline());
+    await ingestEvents(
+      request({ type: 'a' }, {}, { accountId: 'acct-1', scope: 'write' }),
+      deps({ admit }),
+      deadline(),
+    );
+    await ingestEvents(
+      request({ type: 'a' }, {}, { accountId: 'acct-2', scope: 'write' }),
+      deps({ admit }),
+      deadline(),
+    );
+
+    // Assess: two events counted, not four; keys without an id never share another account's limit
+    expect(asked).toEqual([
+      ['acct-1/key_write', 2],
+      ['acct-1/unnamed', 1],
+      ['acct-2/unnamed', 1],
+    ]);
+  });
+
+  it('answers 429 with Retry-After and the limit, writing nothing, when the key is over its event limit', async () => {
+    // Prepare
+    acknowledgeAll();
+    const admit = async () => ({ admitted: false, retryAfterSeconds: 3, remaining: 40 }) as const;
+
+    // Act
+    const error = await httpErrorOf(
+      ingestEvents(request({ events: [{ type: 'a' }, { type: '' }] }), deps({ admit }), deadline()),
+    );
+
+    // Assess
+    expect(error.statusCode).toBe(429);
+    expect(error.headers).toEqual({
+      'Retry-After': '3',
+      'X-RateLimit-Limit': '500',
+      'X-RateLimit-Remaining': '40',
+      'X-RateLimit-Reset': '3',
+    });
+    expect(error.details).toMatchObject({
+      accepted: 0,
+      rejected: [{ index: 1 }],
+      event_rate_limit: 500,
+      event_burst_limit: 1000,
+      events_admissible_now: 40,
+    });
+    expect(error.message).toBe(
+      "this key's event limit (500 events per second, bursts of 1000) is reached: resend this event with the same event_id after 3 s",
+    );
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
   it('lets a read key post events too', async () => {
     // Prepare
     acknowledgeAll();
