@@ -6,7 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { newDevAccount, registerAccount } from '../../local/accounts.js';
+import { newDevAccount, registerAccount, UNTHROTTLED_KEY_LIMITS } from '../../local/accounts.js';
 import { LOCAL_DIR } from '../../local/local-aws.js';
 import {
   type Command,
@@ -43,9 +43,11 @@ and writes one JSON line per event to --out, for \`pipeline reconcile --ids <fil
   --rate <n>            events per second, all accounts together (default 200)
   --batch <n>           events per request, 1-500 (default 25)
   --concurrency <n>     requests in flight at most (default 4)
-  --accounts <m>        local stack only: register m fresh accounts and spread the load over them
+  --accounts <m>        local stack only: register m fresh accounts and spread the load over them;
+                        their keys get limits far above any --rate, so the load measures the pipeline
   --key <account>=<write key>   an existing account to post as (repeatable); default: the local
-                        stack's development account
+                        stack's development account. These keep their limits (default 500 events/s
+                        per key): a faster load is answered 429, and resent after Retry-After
   --url <ingest url>    default: the target's POST /v1/events
   --out <file>          default: .local/runs/load-<time>.jsonl
   --tag <text>          stored with every event (reconcile groups by it)
@@ -170,7 +172,7 @@ async function accountsOf(target: Target, keys: string[], fresh: number): Promis
       throw new UsageError('--accounts registers accounts on the local stack only; use --key for a stage');
     for (let index = 0; index < fresh; index += 1) {
       const account = newDevAccount('acct_load');
-      await registerAccount(local, account);
+      await registerAccount(local, account, UNTHROTTLED_KEY_LIMITS);
       given.push({ accountId: account.accountId, writeKey: account.writeKey });
     }
   }
