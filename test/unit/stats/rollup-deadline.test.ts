@@ -10,6 +10,8 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { realTiming } from '../../../lambdas/shared/retry.js';
+import { stoppingAt } from '../../../lambdas/shared/stopping-client.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
@@ -127,6 +129,40 @@ describe('a batch touching many sub-items keeps to its deadline', () => {
     expect(outcome.counts.failed).toBeGreaterThan(0);
     expect(outcome.counts.duplicate + outcome.counts.failed).toBe(300);
     expect(redelivery.counts).toMatchObject({ failed: 0, duplicate: 300 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(300);
+  });
+
+  it('gives up a request still in flight at the stop time, reporting its events for redelivery', async () => {
+    // Prepare: DynamoDB takes every sub-item put and never answers (a hung connection), until it recovers
+    let hung = true;
+    dynamo.on(PutCommand).callsFake(async (input) => {
+      if (hung) return new Promise(() => undefined);
+      const item = input.Item as Record<string, unknown>;
+      table.items.set(`${String(item.pk)}|${String(item.sk)}`, structuredClone(item));
+      return {};
+    });
+    // The real clock, as in Lambda: the deadline and the stop time 200 ms after it
+    const deps = rollupDeps({ timing: realTiming });
+    const deadline = Date.now() + 100;
+    const stopAt = deadline + 200;
+
+    // Act: the writer's requests are given up at the stop time, as the handler gives them
+    const outcome = await applyRecords(
+      manyAccounts(),
+      { ...deps, dynamo: stoppingAt(deps.dynamo, stopAt) },
+      deadline,
+    );
+    const finishedAfterStopMs = Date.now() - stopAt;
+    hung = false;
+    const redelivery = await applyRecords(manyAccounts(), rollupDeps(), rollupDeadline());
+
+    // Assess: the batch ends at the stop time instead of hanging until Lambda's timeout; its events are
+    // transient failures, not dead letters, and the redelivery counts each once
+    expect(finishedAfterStopMs).toBeLessThan(2_000);
+    expect(outcome.counts.deadLettered).toBe(0);
+    expect(outcome.counts.failed).toBe(300);
+    expect(outcome.response.batchItemFailures).toHaveLength(300);
+    expect(redelivery.counts.failed).toBe(0);
     expect(totalIn(table, 'd2026-01-15')).toBe(300);
   });
 });
