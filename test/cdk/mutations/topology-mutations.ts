@@ -198,6 +198,12 @@ export const TOPOLOGY_MUTATIONS: TopologyMutation[] = [
     names: /no Throttles alarm on ingest/,
   },
   {
+    wrong: "ingest's admission-unchecked alarm is removed",
+    alarms: alarmRemoved('IngestAdmissionUnchecked'),
+    breaks: 'admission-unchecked-alarm',
+    names: /^ingest has no AdmissionUnchecked alarm/,
+  },
+  {
     wrong: "the indexer's iterator-age alarm is removed",
     alarms: alarmRemoved('IndexerIteratorAge'),
     breaks: 'iterator-age-alarm-per-mapping',

@@ -176,6 +176,26 @@ export const ALARM_RULES: DesignRule[] = [
     },
   },
   {
+    id: 'admission-unchecked-alarm',
+    says: "Every function that checks keys' event limits (it is named the admission table) has an alarm on its own AdmissionUnchecked count that notifies on the first one: while checks fail open, no key's event limit holds.",
+    check: (subject) => {
+      const admitting = Object.entries(subject.ids.functions).filter(
+        ([, ids]) =>
+          ENV.admissionTableName in
+          (resource(subject, ids.function)?.Properties.Environment?.Variables ?? {}),
+      );
+      if (admitting.length === 0)
+        return ['no function checks event admission (none is named the admission table)'];
+      return admitting.flatMap(([name, ids]) => {
+        const alarms = alarmsOnEventMetric(subject, ids.function, 'AdmissionUnchecked');
+        if (alarms.length === 0) return [`${name} has no AdmissionUnchecked alarm on the metrics it writes`];
+        return alarms.some((a) => firesOnFirst(a) && notifies(a) && a.Statistic === 'Sum')
+          ? []
+          : [`${name} AdmissionUnchecked alarm does not fire on the first one, or notifies nobody`];
+      });
+    },
+  },
+  {
     id: 'rest-api-5xx-alarm',
     says: 'An alarm notifies when the REST API answers 5xx (clients are told to retry, or events are not accepted).',
     check: (subject) => {
