@@ -10,8 +10,11 @@
  * nothing and fails open (docs/decisions.md, "Per-key event limits").
  *
  * The endpoint is the one the SDK would use: `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`,
- * else `https://dynamodb.<region>.amazonaws.com`.
+ * else the region's endpoint in its partition (`amazonaws.com.cn` in China…), FIPS or dual-stack as
+ * `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` ask, by DynamoDB's endpoint rules over the
+ * partition table the Kinesis client's own endpoint rules already bundle.
  */
+import { partition } from '@aws-sdk/core/client';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -46,7 +49,7 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('AWS_REGION environment variable is not set');
   const endpoint = new URL(
-    env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || `https://dynamodb.${region}.amazonaws.com`,
+    env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || regionalEndpoint(region, env),
   );
   const signer = new SignatureV4({
     service: 'dynamodb',
@@ -86,6 +89,19 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
     }
     return output;
   };
+}
+
+/**
+ * DynamoDB's endpoint in `region`, as its SDK endpoint rules resolve it: `dynamodb-fips` for FIPS
+ * (except in GovCloud, whose regular endpoints are FIPS already), the partition's dual-stack domain for
+ * dual-stack. A unit test holds it equal to the SDK client's endpoint in every partition.
+ */
+function regionalEndpoint(region: string, env: Env): string {
+  const { name, dnsSuffix, dualStackDnsSuffix } = partition(region);
+  const fips = env.AWS_USE_FIPS_ENDPOINT?.toLowerCase() === 'true';
+  const dualStack = env.AWS_USE_DUALSTACK_ENDPOINT?.toLowerCase() === 'true';
+  const host = fips && !(name === 'aws-us-gov' && !dualStack) ? 'dynamodb-fips' : 'dynamodb';
+  return `https://${host}.${region}.${dualStack ? dualStackDnsSuffix : dnsSuffix}`;
 }
 
 /** The credentials Lambda (or the local stack) puts in the environment. */

@@ -129,6 +129,42 @@ describe('DynamoDB JSON calls', () => {
     ]);
   });
 
+  it("sends to the SDK's regional endpoint in every partition, with AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT", async () => {
+    const cases = [
+      ['eu-west-1', false, false],
+      ['eu-west-1', true, false],
+      ['eu-west-1', false, true],
+      ['eu-west-1', true, true],
+      ['cn-north-1', false, false],
+      ['cn-north-1', false, true],
+      ['us-gov-west-1', true, false],
+      ['us-gov-west-1', false, false],
+      ['us-gov-west-1', true, true],
+      ['us-iso-east-1', false, false],
+    ] as const;
+    const sent: string[] = [];
+    const expected: string[] = [];
+    for (const [region, fips, dualStack] of cases) {
+      vi.restoreAllMocks();
+      const { request } = await ourRequest(
+        200,
+        {},
+        {
+          ...ENV,
+          AWS_REGION: region,
+          AWS_USE_FIPS_ENDPOINT: String(fips),
+          AWS_USE_DUALSTACK_ENDPOINT: String(dualStack),
+        },
+      );
+      sent.push(`${request.protocol}//${request.headers.host}${request.path}`);
+      const sdk = new DynamoDBClient({ region, useFipsEndpoint: fips, useDualstackEndpoint: dualStack });
+      const { url } = sdk.config.endpointProvider({ Region: region, UseFIPS: fips, UseDualStack: dualStack });
+      expected.push(url.href);
+    }
+
+    expect(sent).toEqual(expected);
+  });
+
   it("resolves with the answer's members, and turns an error answer into its type and body", async () => {
     const ok = await ourRequest(200, { Attributes: { tat: { N: '5' } } });
     vi.restoreAllMocks();
