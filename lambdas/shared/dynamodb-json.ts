@@ -80,7 +80,7 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
     const { response } = await sharedHttpHandler().handle(signed as HttpRequest, {
       ...(abortSignal ? { abortSignal } : {}),
     });
-    const text = await readText(response.body as NodeJS.ReadableStream | undefined);
+    const text = await readText(response.body as NodeJS.ReadableStream | undefined, operation);
     const output = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
     if (response.statusCode >= 300) {
       // `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → the name after `#`.
@@ -117,9 +117,27 @@ function credentialsOf(env: Env) {
   };
 }
 
-async function readText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+/**
+ * The most an answer of these calls is read: the admission table's items (all these calls return) are
+ * a few dozen bytes. A longer answer (a proxy's page, a broken endpoint) fails the call rather than
+ * fill the function's memory until the call's time limit.
+ */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+async function readText(
+  stream: NodeJS.ReadableStream | undefined,
+  operation: DynamoDbOperation,
+): Promise<string> {
   if (!stream) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    bytes += buffer.length;
+    // Leaving the loop early destroys the stream, and with it the connection.
+    if (bytes > MAX_ANSWER_BYTES)
+      throw new Error(`DynamoDB's answer of ${operation} is over ${MAX_ANSWER_BYTES} bytes`);
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -183,6 +183,25 @@ describe('DynamoDB JSON calls', () => {
     });
   });
 
+  it('refuses an answer larger than any DynamoDB answer of these calls, without reading it all', async () => {
+    let chunksRead = 0;
+    const endless = new Readable({
+      read() {
+        chunksRead += 1;
+        this.push(Buffer.alloc(64 * 1024, 32));
+      },
+    });
+    vi.spyOn(NodeHttpHandler.prototype, 'handle').mockResolvedValue({
+      response: { statusCode: 200, headers: {}, body: endless },
+    } as never);
+
+    const output = await dynamoDbCall(ENV)('UpdateItem', INPUT).catch((error: unknown) => error);
+
+    expect(String(output)).toMatch(/answer of UpdateItem is over \d+ bytes/);
+    expect(chunksRead).toBeLessThan(64);
+    expect(endless.destroyed).toBe(true);
+  });
+
   it('fails at creation without a region, and at a call without credentials', async () => {
     expect(() => dynamoDbCall({})).toThrow('AWS_REGION environment variable is not set');
     const { output } = await ourRequest(200, {}, { AWS_REGION: 'eu-west-1' });
