@@ -41,9 +41,12 @@ function fakeTable(options: { returnsOldItem?: boolean } = {}) {
     const values = input.ExpressionAttributeValues;
     const now = numberOf(values, ':now');
     const idle = input.ConditionExpression === 'attribute_not_exists(tat) OR tat <= :now';
-    const holds = idle
-      ? tat === undefined || tat <= now
-      : tat !== undefined && tat > now && tat <= numberOf(values, ':latest');
+    const reset = input.ConditionExpression === 'tat = :seen';
+    const holds = reset
+      ? tat === numberOf(values, ':seen')
+      : idle
+        ? tat === undefined || tat <= now
+        : tat !== undefined && tat > now && tat <= numberOf(values, ':latest');
     if (!holds) {
       throw new DynamoDbError('ConditionalCheckFailedException', 400, {
         __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
@@ -53,7 +56,7 @@ function fakeTable(options: { returnsOldItem?: boolean } = {}) {
           : {}),
       });
     }
-    const next = idle ? numberOf(values, ':next') : (tat as number) + numberOf(values, ':cost');
+    const next = idle || reset ? numberOf(values, ':next') : (tat as number) + numberOf(values, ':cost');
     tats.set(keyId, next);
     return { Attributes: { tat: { N: String(next) } } };
   };
@@ -171,6 +174,24 @@ describe('event admission', () => {
       expect(await admit('key_steady', 250, LIMITS)).toEqual({ admitted: true });
       clock.now += 2_500;
     }
+  });
+
+  it('holds a key to the limits it has now, not to a wait its earlier, lower limits ran up', async () => {
+    const { call } = fakeTable();
+    const clock = { now: START };
+    const admit = admissionAt(clock, call);
+    // At 1 event a second, a full burst of 500 runs the key's time 500 s ahead; then its limits are raised.
+    await admit('key_a', 500, { eventRateLimit: 1, eventBurstLimit: 500 });
+    const raised = { eventRateLimit: 1000, eventBurstLimit: 1000 };
+
+    clock.now += 1_000;
+    const refused = await admit('key_a', 500, raised);
+    clock.now += 1_000;
+    const afterTheNewWait = await admit('key_a', 500, raised);
+
+    // Under the new limits the bucket is at most full: 500 events fit again within a second.
+    expect(refused).toEqual({ admitted: false, retryAfterSeconds: 1, remaining: 0 });
+    expect(afterTheNewWait).toEqual({ admitted: true });
   });
 
   it('writes one conditional update per request: idle keys set the time, busy keys add to it, and the item expires', async () => {
