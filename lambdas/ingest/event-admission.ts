@@ -84,7 +84,9 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
 
   return async (keyId, events, limits) => {
     if (events > limits.eventBurstLimit) return { admitted: false, overBurst: true };
-    const interval = MICROS_PER_SECOND / limits.eventRateLimit;
+    // Times are whole microseconds: above a million events a second an event's interval would round to
+    // nothing or to one, and a bigger rate (a key item edited by hand) would admit less, not more.
+    const interval = MICROS_PER_SECOND / Math.min(limits.eventRateLimit, MICROS_PER_SECOND);
     const cost = Math.ceil(events * interval);
     const tolerance = Math.floor(limits.eventBurstLimit * interval);
     const now = options.now() * 1_000;

@@ -176,6 +176,20 @@ describe('event admission', () => {
     }
   });
 
+  it('never refuses a key with a huge rate what it admits to a key with a rate of a million', async () => {
+    const { call } = fakeTable();
+    const admit = admissionAt({ now: START }, call);
+    const verdicts = [];
+
+    for (const eventRateLimit of [1_000_000, 2_000_000_000, Number.MAX_SAFE_INTEGER]) {
+      const limits = { eventRateLimit, eventBurstLimit: 1000 };
+      const key = `key_${eventRateLimit}`;
+      verdicts.push([await admit(key, 500, limits), await admit(key, 500, limits)]);
+    }
+
+    expect(verdicts.flat()).toEqual(new Array(6).fill({ admitted: true }));
+  });
+
   it('holds a key to the limits it has now, not to a wait its earlier, lower limits ran up', async () => {
     const { call } = fakeTable();
     const clock = { now: START };
