@@ -12,7 +12,7 @@
  *
  * - idle key (`tat <= now`, or no item): `SET tat = now + cost`;
  * - busy key (`now < tat <= now + burst - cost`): `SET tat = tat + cost`;
- * - a `tat` beyond `now + burst` (set under other limits): back to `now + burst`, nothing admitted.
+ * - a `tat` beyond `now + burst` and the time limit (set under other limits): back to `now + burst`.
  *
  * A failed condition returns the item (`ReturnValuesOnConditionCheckFailure`), which says which case
  * holds, or that the key is over its limit and for how long. Times are whole microseconds (below 2^53
@@ -149,7 +149,8 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
           if (tat !== undefined) remember(lastTat, keyId, tat);
           if (tat === undefined || tat <= now) write = 'idle';
           else if (tat + cost - now <= tolerance) write = 'busy';
-          else if (tat - now > tolerance) write = { full: tat };
+          // Beyond what a request that read its clock up to `timeoutMs` later could have written.
+          else if (tat - now > tolerance + timeoutMs * 1_000) write = { full: tat };
           else return refused(tat, now, cost, tolerance, interval);
         }
       }

@@ -208,6 +208,20 @@ describe('event admission', () => {
     expect(afterTheNewWait).toEqual({ admitted: true });
   });
 
+  it('never sets back a tat another environment wrote just after this one read its clock', async () => {
+    const { tats, call } = fakeTable();
+    const late = { now: START };
+    const early = { now: START + 5 };
+    await admissionAt(early, call)('key_a', 1000, LIMITS);
+    const full = tats.get('key_a');
+
+    // This request read its clock 5 ms before the other filled the bucket: it sees the bucket overfull.
+    const verdict = await admissionAt(late, call)('key_a', 500, LIMITS);
+
+    expect(verdict.admitted).toBe(false);
+    expect(tats.get('key_a')).toBe(full);
+  });
+
   it('writes one conditional update per request: idle keys set the time, busy keys add to it, and the item expires', async () => {
     const { call } = fakeTable();
     const clock = { now: START };
