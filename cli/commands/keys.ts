@@ -5,7 +5,12 @@
  * (`keys-usage-plans.ts`), which is what throttles it.
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { type ApiKeyItem, type NewKeyOptions, newApiKey } from '../../lambdas/shared/api-keys.js';
+import {
+  type ApiKeyItem,
+  type NewKeyOptions,
+  newApiKey,
+  ownLimitPair,
+} from '../../lambdas/shared/api-keys.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../../lambdas/shared/config.js';
 import { errorSummary } from '../../lambdas/shared/error-summary.js';
 import { MAX_BATCH_EVENTS } from '../../lambdas/shared/event-limits.js';
@@ -124,7 +129,15 @@ export async function create(
   output.line();
   output.table(
     ['key id', 'account', 'scope', 'limits', 'event limits'],
-    [[item.keyId, accountId, scope, limitsText(item), eventLimitsText(item)]],
+    [
+      [
+        item.keyId,
+        accountId,
+        scope,
+        limitsText(item.rateLimit, item.burstLimit),
+        limitsText(item.eventRateLimit, item.eventBurstLimit),
+      ],
+    ],
   );
   output.line();
   output.line(`  secret: ${secret}`);
@@ -183,8 +196,8 @@ export async function list(
       key.accountId,
       key.scope,
       `${key.prefix}…`,
-      limitsText(key),
-      eventLimitsText(key),
+      limitsText(key.rateLimit, key.burstLimit),
+      limitsText(key.eventRateLimit, key.eventBurstLimit),
       key.createdAt.slice(0, 19).replace('T', ' '),
       key.revokedAt ? `revoked ${key.revokedAt.slice(0, 19).replace('T', ' ')}` : 'active',
     ]),
@@ -306,14 +319,16 @@ export function parseEventLimits(
   return { eventRateLimit, eventBurstLimit };
 }
 
-function limitsText(key: Pick<ApiKeyItem, 'rateLimit' | 'burstLimit'>): string {
-  return key.rateLimit === undefined ? 'default' : `${key.rateLimit}/s, burst ${key.burstLimit}`;
-}
-
-function eventLimitsText(key: Pick<ApiKeyItem, 'eventRateLimit' | 'eventBurstLimit'>): string {
-  return key.eventRateLimit === undefined
+/**
+ * A key's rate and burst as the gateway and ingest apply them (`parseRecord`): a stored pair that is not
+ * two whole numbers from 1 (an item edited by hand: text, 0, a fraction, one of the two) is the defaults.
+ */
+function limitsText(rate: unknown, burst: unknown): string {
+  const own = ownLimitPair(rate, burst);
+  if (own) return `${own[0]}/s, burst ${own[1]}`;
+  return rate === undefined && burst === undefined
     ? 'default'
-    : `${key.eventRateLimit}/s, burst ${key.eventBurstLimit}`;
+    : `default (stored ${JSON.stringify(rate) ?? '-'}/s, burst ${JSON.stringify(burst) ?? '-'} ignored)`;
 }
 
 /** The usage plans of a deployed stage; the local stack has none (its gateway reads the key's limits). */

@@ -11,7 +11,8 @@
  * updated with a conditional write that is atomic without a read first:
  *
  * - idle key (`tat <= now`, or no item): `SET tat = now + cost`;
- * - busy key (`now < tat <= now + burst - cost`): `SET tat = tat + cost`.
+ * - busy key (`now < tat <= now + burst - cost`): `SET tat = tat + cost`;
+ * - a `tat` beyond `now + burst` and the time limit (set under other limits): back to `now + burst`.
  *
  * A failed condition returns the item (`ReturnValuesOnConditionCheckFailure`), which says which case
  * holds, or that the key is over its limit and for how long. Times are whole microseconds (below 2^53
@@ -68,7 +69,12 @@ const MAX_REMEMBERED_KEYS = 1_000;
 
 const MICROS_PER_SECOND = 1_000_000;
 
-type Write = 'idle' | 'busy';
+/**
+ * `idle` and `busy` admit a request; `full` admits nothing: it brings a `tat` (`seen`) further ahead than
+ * the key's limits can put it (run up under other limits, or by an environment whose clock runs ahead)
+ * back to a full bucket under the limits the key has now, so it waits no longer than they say.
+ */
+type Write = 'idle' | 'busy' | { full: number };
 
 /** The admission of `options.tableName`. */
 export function createEventAdmission(options: EventAdmissionOptions): EventAdmission {
@@ -78,7 +84,9 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
 
   return async (keyId, events, limits) => {
     if (events > limits.eventBurstLimit) return { admitted: false, overBurst: true };
-    const interval = MICROS_PER_SECOND / limits.eventRateLimit;
+    // Times are whole microseconds: above a million events a second an event's interval would round to
+    // nothing or to one, and a bigger rate (a key item edited by hand) would admit less, not more.
+    const interval = MICROS_PER_SECOND / Math.min(limits.eventRateLimit, MICROS_PER_SECOND);
     const cost = Math.ceil(events * interval);
     const tolerance = Math.floor(limits.eventBurstLimit * interval);
     const now = options.now() * 1_000;
@@ -89,26 +97,36 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
         {
           TableName: options.tableName,
           Key: { keyId: { S: keyId } },
-          ...(write === 'idle'
+          ...(typeof write === 'object'
             ? {
                 UpdateExpression: 'SET tat = :next, expiresAt = :expires',
-                ConditionExpression: 'attribute_not_exists(tat) OR tat <= :now',
+                ConditionExpression: 'tat = :seen',
                 ExpressionAttributeValues: numbers({
-                  ':next': now + cost,
-                  ':now': now,
+                  ':next': now + tolerance,
+                  ':seen': write.full,
                   ':expires': expiry(now, tolerance),
                 }),
               }
-            : {
-                UpdateExpression: 'SET tat = tat + :cost, expiresAt = :expires',
-                ConditionExpression: 'tat > :now AND tat <= :latest',
-                ExpressionAttributeValues: numbers({
-                  ':cost': cost,
-                  ':now': now,
-                  ':latest': now + tolerance - cost,
-                  ':expires': expiry(now, tolerance),
+            : write === 'idle'
+              ? {
+                  UpdateExpression: 'SET tat = :next, expiresAt = :expires',
+                  ConditionExpression: 'attribute_not_exists(tat) OR tat <= :now',
+                  ExpressionAttributeValues: numbers({
+                    ':next': now + cost,
+                    ':now': now,
+                    ':expires': expiry(now, tolerance),
+                  }),
+                }
+              : {
+                  UpdateExpression: 'SET tat = tat + :cost, expiresAt = :expires',
+                  ConditionExpression: 'tat > :now AND tat <= :latest',
+                  ExpressionAttributeValues: numbers({
+                    ':cost': cost,
+                    ':now': now,
+                    ':latest': now + tolerance - cost,
+                    ':expires': expiry(now, tolerance),
+                  }),
                 }),
-              }),
           ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -122,6 +140,7 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
           const { Attributes } = await update(write);
           const tat = tatOf(Attributes);
           if (tat !== undefined) remember(lastTat, keyId, tat);
+          if (typeof write === 'object') return refused(now + tolerance, now, cost, tolerance, interval);
           return { admitted: true };
         } catch (error) {
           if (!(error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException'))
@@ -130,6 +149,8 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
           if (tat !== undefined) remember(lastTat, keyId, tat);
           if (tat === undefined || tat <= now) write = 'idle';
           else if (tat + cost - now <= tolerance) write = 'busy';
+          // Beyond what a request that read its clock up to `timeoutMs` later could have written.
+          else if (tat - now > tolerance + timeoutMs * 1_000) write = { full: tat };
           else return refused(tat, now, cost, tolerance, interval);
         }
       }

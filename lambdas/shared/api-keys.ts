@@ -137,16 +137,17 @@ export function parseRecord(item: Record<string, unknown> | undefined): ApiKeyRe
   // A key's own limits are a pair of whole numbers from 1 (`keys create --rate --burst`). Anything
   // else (an item edited by hand: 0, a fraction, one of the two) means the defaults: a rate of 0 would
   // otherwise leave the key unthrottled by the local gateway, whatever API Gateway's plan does.
-  if (isLimit(rateLimit) && isLimit(burstLimit)) {
-    record.rateLimit = rateLimit;
-    record.burstLimit = burstLimit;
-  }
+  const own = ownLimitPair(rateLimit, burstLimit);
+  if (own) [record.rateLimit, record.burstLimit] = own;
   // The same for event limits (`keys create --event-rate --event-burst`).
-  if (isLimit(eventRateLimit) && isLimit(eventBurstLimit)) {
-    record.eventRateLimit = eventRateLimit;
-    record.eventBurstLimit = eventBurstLimit;
-  }
+  const ownEvents = ownLimitPair(eventRateLimit, eventBurstLimit);
+  if (ownEvents) [record.eventRateLimit, record.eventBurstLimit] = ownEvents;
   return record;
+}
+
+/** A stored rate and burst that hold as the key's own (`[rate, burst]`), or `undefined`: the defaults apply. */
+export function ownLimitPair(rate: unknown, burst: unknown): [number, number] | undefined {
+  return isLimit(rate) && isLimit(burst) ? [rate, burst] : undefined;
 }
 
 function isLimit(value: unknown): value is number {

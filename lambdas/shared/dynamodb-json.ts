@@ -10,8 +10,11 @@
  * nothing and fails open (docs/decisions.md, "Per-key event limits").
  *
  * The endpoint is the one the SDK would use: `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`,
- * else `https://dynamodb.<region>.amazonaws.com`.
+ * else the region's endpoint in its partition (`amazonaws.com.cn` in China…), FIPS or dual-stack as
+ * `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` ask, by DynamoDB's endpoint rules over the
+ * partition table the Kinesis client's own endpoint rules already bundle.
  */
+import { partition } from '@aws-sdk/core/client';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -46,7 +49,7 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('AWS_REGION environment variable is not set');
   const endpoint = new URL(
-    env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || `https://dynamodb.${region}.amazonaws.com`,
+    env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || regionalEndpoint(region, env),
   );
   const signer = new SignatureV4({
     service: 'dynamodb',
@@ -77,7 +80,7 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
     const { response } = await sharedHttpHandler().handle(signed as HttpRequest, {
       ...(abortSignal ? { abortSignal } : {}),
     });
-    const text = await readText(response.body as NodeJS.ReadableStream | undefined);
+    const text = await readText(response.body as NodeJS.ReadableStream | undefined, operation);
     const output = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
     if (response.statusCode >= 300) {
       // `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → the name after `#`.
@@ -86,6 +89,19 @@ export function dynamoDbCall(env: Env = process.env): DynamoDbCall {
     }
     return output;
   };
+}
+
+/**
+ * DynamoDB's endpoint in `region`, as its SDK endpoint rules resolve it: `dynamodb-fips` for FIPS
+ * (except in GovCloud, whose regular endpoints are FIPS already), the partition's dual-stack domain for
+ * dual-stack. A unit test holds it equal to the SDK client's endpoint in every partition.
+ */
+function regionalEndpoint(region: string, env: Env): string {
+  const { name, dnsSuffix, dualStackDnsSuffix } = partition(region);
+  const fips = env.AWS_USE_FIPS_ENDPOINT?.toLowerCase() === 'true';
+  const dualStack = env.AWS_USE_DUALSTACK_ENDPOINT?.toLowerCase() === 'true';
+  const host = fips && !(name === 'aws-us-gov' && !dualStack) ? 'dynamodb-fips' : 'dynamodb';
+  return `https://${host}.${region}.${dualStack ? dualStackDnsSuffix : dnsSuffix}`;
 }
 
 /** The credentials Lambda (or the local stack) puts in the environment. */
@@ -101,9 +117,27 @@ function credentialsOf(env: Env) {
   };
 }
 
-async function readText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+/**
+ * The most an answer of these calls is read: the admission table's items (all these calls return) are
+ * a few dozen bytes. A longer answer (a proxy's page, a broken endpoint) fails the call rather than
+ * fill the function's memory until the call's time limit.
+ */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+async function readText(
+  stream: NodeJS.ReadableStream | undefined,
+  operation: DynamoDbOperation,
+): Promise<string> {
   if (!stream) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    bytes += buffer.length;
+    // Leaving the loop early destroys the stream, and with it the connection.
+    if (bytes > MAX_ANSWER_BYTES)
+      throw new Error(`DynamoDB's answer of ${operation} is over ${MAX_ANSWER_BYTES} bytes`);
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

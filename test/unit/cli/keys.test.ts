@@ -303,6 +303,36 @@ describe('keys list', () => {
   });
 });
 
+describe('keys list of hand-edited items', () => {
+  it('shows the limits ingest and the gateway apply: a pair that is not two whole numbers from 1 is the defaults', async () => {
+    const io = captured();
+    const edited = (keyId: string, limits: Record<string, unknown>) =>
+      ({ ...aKeyItem({ keyId }), ...limits }) as ApiKeyItem;
+    dynamo.on(ScanCommand).resolves({
+      Items: [
+        edited('key_strings', {
+          rateLimit: '20',
+          burstLimit: '40',
+          eventRateLimit: '900',
+          eventBurstLimit: '900',
+        }),
+        edited('key_half', { rateLimit: 20, eventRateLimit: 900 }),
+        edited('key_zero', { rateLimit: 0, burstLimit: 10, eventRateLimit: 1.5, eventBurstLimit: 600 }),
+      ],
+    });
+
+    await list('acct_a', keyTablesOf(aTarget()), aTarget(), io.output);
+
+    const rows = io
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('key_'));
+    expect(rows).toHaveLength(3);
+    for (const row of rows)
+      expect(row).toMatch(/wk_AbCd…\s+default \(stored .* ignored\)\s+default \(stored .* ignored\)\s+2026/);
+  });
+});
+
 describe('keys revoke', () => {
   it('marks the key revoked once, conditionally, and says how soon it is refused', async () => {
     const io = captured();

@@ -41,9 +41,12 @@ function fakeTable(options: { returnsOldItem?: boolean } = {}) {
     const values = input.ExpressionAttributeValues;
     const now = numberOf(values, ':now');
     const idle = input.ConditionExpression === 'attribute_not_exists(tat) OR tat <= :now';
-    const holds = idle
-      ? tat === undefined || tat <= now
-      : tat !== undefined && tat > now && tat <= numberOf(values, ':latest');
+    const reset = input.ConditionExpression === 'tat = :seen';
+    const holds = reset
+      ? tat === numberOf(values, ':seen')
+      : idle
+        ? tat === undefined || tat <= now
+        : tat !== undefined && tat > now && tat <= numberOf(values, ':latest');
     if (!holds) {
       throw new DynamoDbError('ConditionalCheckFailedException', 400, {
         __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
@@ -53,7 +56,7 @@ function fakeTable(options: { returnsOldItem?: boolean } = {}) {
           : {}),
       });
     }
-    const next = idle ? numberOf(values, ':next') : (tat as number) + numberOf(values, ':cost');
+    const next = idle || reset ? numberOf(values, ':next') : (tat as number) + numberOf(values, ':cost');
     tats.set(keyId, next);
     return { Attributes: { tat: { N: String(next) } } };
   };
@@ -171,6 +174,52 @@ describe('event admission', () => {
       expect(await admit('key_steady', 250, LIMITS)).toEqual({ admitted: true });
       clock.now += 2_500;
     }
+  });
+
+  it('never refuses a key with a huge rate what it admits to a key with a rate of a million', async () => {
+    const { call } = fakeTable();
+    const admit = admissionAt({ now: START }, call);
+    const verdicts = [];
+
+    for (const eventRateLimit of [1_000_000, 2_000_000_000, Number.MAX_SAFE_INTEGER]) {
+      const limits = { eventRateLimit, eventBurstLimit: 1000 };
+      const key = `key_${eventRateLimit}`;
+      verdicts.push([await admit(key, 500, limits), await admit(key, 500, limits)]);
+    }
+
+    expect(verdicts.flat()).toEqual(new Array(6).fill({ admitted: true }));
+  });
+
+  it('holds a key to the limits it has now, not to a wait its earlier, lower limits ran up', async () => {
+    const { call } = fakeTable();
+    const clock = { now: START };
+    const admit = admissionAt(clock, call);
+    // At 1 event a second, a full burst of 500 runs the key's time 500 s ahead; then its limits are raised.
+    await admit('key_a', 500, { eventRateLimit: 1, eventBurstLimit: 500 });
+    const raised = { eventRateLimit: 1000, eventBurstLimit: 1000 };
+
+    clock.now += 1_000;
+    const refused = await admit('key_a', 500, raised);
+    clock.now += 1_000;
+    const afterTheNewWait = await admit('key_a', 500, raised);
+
+    // Under the new limits the bucket is at most full: 500 events fit again within a second.
+    expect(refused).toEqual({ admitted: false, retryAfterSeconds: 1, remaining: 0 });
+    expect(afterTheNewWait).toEqual({ admitted: true });
+  });
+
+  it('never sets back a tat another environment wrote just after this one read its clock', async () => {
+    const { tats, call } = fakeTable();
+    const late = { now: START };
+    const early = { now: START + 5 };
+    await admissionAt(early, call)('key_a', 1000, LIMITS);
+    const full = tats.get('key_a');
+
+    // This request read its clock 5 ms before the other filled the bucket: it sees the bucket overfull.
+    const verdict = await admissionAt(late, call)('key_a', 500, LIMITS);
+
+    expect(verdict.admitted).toBe(false);
+    expect(tats.get('key_a')).toBe(full);
   });
 
   it('writes one conditional update per request: idle keys set the time, busy keys add to it, and the item expires', async () => {

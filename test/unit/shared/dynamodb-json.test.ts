@@ -129,6 +129,42 @@ describe('DynamoDB JSON calls', () => {
     ]);
   });
 
+  it("sends to the SDK's regional endpoint in every partition, with AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT", async () => {
+    const cases = [
+      ['eu-west-1', false, false],
+      ['eu-west-1', true, false],
+      ['eu-west-1', false, true],
+      ['eu-west-1', true, true],
+      ['cn-north-1', false, false],
+      ['cn-north-1', false, true],
+      ['us-gov-west-1', true, false],
+      ['us-gov-west-1', false, false],
+      ['us-gov-west-1', true, true],
+      ['us-iso-east-1', false, false],
+    ] as const;
+    const sent: string[] = [];
+    const expected: string[] = [];
+    for (const [region, fips, dualStack] of cases) {
+      vi.restoreAllMocks();
+      const { request } = await ourRequest(
+        200,
+        {},
+        {
+          ...ENV,
+          AWS_REGION: region,
+          AWS_USE_FIPS_ENDPOINT: String(fips),
+          AWS_USE_DUALSTACK_ENDPOINT: String(dualStack),
+        },
+      );
+      sent.push(`${request.protocol}//${request.headers.host}${request.path}`);
+      const sdk = new DynamoDBClient({ region, useFipsEndpoint: fips, useDualstackEndpoint: dualStack });
+      const { url } = sdk.config.endpointProvider({ Region: region, UseFIPS: fips, UseDualStack: dualStack });
+      expected.push(url.href);
+    }
+
+    expect(sent).toEqual(expected);
+  });
+
   it("resolves with the answer's members, and turns an error answer into its type and body", async () => {
     const ok = await ourRequest(200, { Attributes: { tat: { N: '5' } } });
     vi.restoreAllMocks();
@@ -145,6 +181,25 @@ describe('DynamoDB JSON calls', () => {
       statusCode: 400,
       body: { Item: { tat: { N: '7' } } },
     });
+  });
+
+  it('refuses an answer larger than any DynamoDB answer of these calls, without reading it all', async () => {
+    let chunksRead = 0;
+    const endless = new Readable({
+      read() {
+        chunksRead += 1;
+        this.push(Buffer.alloc(64 * 1024, 32));
+      },
+    });
+    vi.spyOn(NodeHttpHandler.prototype, 'handle').mockResolvedValue({
+      response: { statusCode: 200, headers: {}, body: endless },
+    } as never);
+
+    const output = await dynamoDbCall(ENV)('UpdateItem', INPUT).catch((error: unknown) => error);
+
+    expect(String(output)).toMatch(/answer of UpdateItem is over \d+ bytes/);
+    expect(chunksRead).toBeLessThan(64);
+    expect(endless.destroyed).toBe(true);
   });
 
   it('fails at creation without a region, and at a call without credentials', async () => {
