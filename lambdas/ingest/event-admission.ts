@@ -134,6 +134,7 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
       );
     const remembered = lastTat.get(keyId);
     let write: Write = remembered !== undefined && remembered > now ? 'busy' : 'idle';
+    let retried = false;
     try {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
         try {
@@ -143,8 +144,13 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
           if (typeof write === 'object') return refused(now + tolerance, now, cost, tolerance, interval);
           return { admitted: true };
         } catch (error) {
-          if (!(error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException'))
-            throw error;
+          if (!(error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException')) {
+            // Once, at once: mostly a keep-alive socket the server closed while the environment was
+            // frozen, which the SDK clients retry too. A second failure fails the check open.
+            if (retried || signal.aborted || !worthRetrying(error)) throw error;
+            retried = true;
+            continue;
+          }
           const tat = error.body.Item ? tatOf(error.body.Item) : await readTat(options, keyId, signal);
           if (tat !== undefined) remember(lastTat, keyId, tat);
           if (tat === undefined || tat <= now) write = 'idle';
@@ -167,6 +173,22 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
     }
   };
 }
+
+/**
+ * A failure another attempt may not meet: the connection (a reset or refused socket, `ECONNRESET`…),
+ * or DynamoDB throttled or failing on its side. Not the time limit, and not an answer about the request.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (error instanceof DynamoDbError) return error.statusCode >= 500 || THROTTLED.has(error.type);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+const THROTTLED = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 /** The refusal of a request costing `cost` while the key's `tat` lies too far ahead. */
 function refused(

@@ -6,8 +6,9 @@
  * SDK parts the bundle already holds for Kinesis: the request is signed by the SDK's own SigV4 signer
  * (`@smithy/signature-v4`) with the environment's credentials (as every function's clients are), and
  * sent through the functions' one HTTP handler (`clients.ts`). A unit test holds its signed requests
- * equal, header for header, to the SDK DynamoDB client's. Retries are the caller's: admission retries
- * nothing and fails open (docs/decisions.md, "Per-key event limits").
+ * equal, header for header, to the SDK DynamoDB client's. Retries are the caller's: admission tries
+ * once more after a reset connection, a 5xx or throttling, then fails open (docs/decisions.md,
+ * "Per-key event limits").
  *
  * The endpoint is the one the SDK would use: `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`,
  * else the region's endpoint in its partition (`amazonaws.com.cn` in China…), FIPS or dual-stack as

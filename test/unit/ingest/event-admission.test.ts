@@ -287,4 +287,41 @@ describe('event admission', () => {
     expect(unchecked).toBe(1);
     expect(warnings).toEqual(['event admission unchecked: the admission table did not answer']);
   });
+
+  it('tries once more after a reset connection or a server error, and fails open only on a second failure', async () => {
+    const { call } = fakeTable();
+    const failures = [
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      new DynamoDbError('InternalServerError', 500, { message: 'Internal server error' }),
+      new DynamoDbError('ThrottlingException', 400, { message: 'Throughput exceeds the limit' }),
+    ];
+    for (const failure of failures) {
+      let failuresLeft = 1;
+      const flaky: DynamoDbCall = async (operation, input, signal) => {
+        if (failuresLeft-- > 0) throw failure;
+        return call(operation, input, signal);
+      };
+      let unchecked = 0;
+      const admit = admissionAt({ now: START }, flaky, { onUnchecked: () => (unchecked += 1) });
+
+      expect(await admit(`key_${failure.message}`, 10, LIMITS)).toEqual({ admitted: true });
+      expect(unchecked).toBe(0);
+    }
+
+    // Twice in a row, or an answer about the request itself, is not tried again
+    let calls = 0;
+    const broken: DynamoDbCall = async () => {
+      calls += 1;
+      throw calls > 2
+        ? new DynamoDbError('ValidationException', 400, {
+            message: 'One or more parameter values were invalid',
+          })
+        : Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    };
+    let unchecked = 0;
+    const admit = admissionAt({ now: START }, broken, { onUnchecked: () => (unchecked += 1) });
+    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true });
+    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true });
+    expect([calls, unchecked]).toEqual([3, 2]);
+  });
 });
