@@ -376,8 +376,8 @@ const KEY_LOOKUP_FUNCTIONS: FunctionId[] = ['api-authorizer', 'stats-api', 'ws-c
 
 /**
  * The settings variables a function gets, from one table so the stack and the local stack agree: the
- * REST functions answer CORS, the authorizer names the default limits of keys, and every function
- * that looks keys up trusts them for the same time.
+ * REST functions answer CORS, the authorizer names the default limits of keys (ingest knows the event
+ * limits too), and every function that looks keys up trusts them for the same time.
  */
 export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<string, string> {
   const env: Record<string, string> = {};
@@ -389,6 +389,10 @@ export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<st
   if (id === REST_API.authorizer.functionId) {
     env[TUNING_ENV.keyRateLimit] = String(settings.keyRateLimit);
     env[TUNING_ENV.keyBurstLimit] = String(settings.keyBurstLimit);
+  }
+  // The authorizer names each key's event limits to ingest; ingest falls back on the same defaults
+  // for a request whose authorizer named none.
+  if (id === REST_API.authorizer.functionId || id === 'ingest') {
     env[TUNING_ENV.keyEventRateLimit] = String(settings.keyEventRateLimit);
     env[TUNING_ENV.keyEventBurstLimit] = String(settings.keyEventBurstLimit);
   }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { callerEventLimits, callerOf } from '../shared/caller.js';
-import { DEFAULT_KEY_EVENT_LIMITS, loadIngestConfig } from '../shared/config.js';
+import { loadIngestConfig } from '../shared/config.js';
 import { dynamoDbCall } from '../shared/dynamodb-json.js';
 import { jsonResult } from '../shared/http.js';
 import { kinesisClient } from '../shared/kinesis-client.js';
@@ -43,8 +43,8 @@ export const handler = apiHandler(
     const result = await ingestEvents(
       {
         caller: callerOf(event.requestContext?.authorizer),
-        // The authorizer always names them; the defaults stand in for an authorizer that did not.
-        eventLimits: callerEventLimits(event.requestContext?.authorizer) ?? DEFAULT_KEY_EVENT_LIMITS,
+        // The authorizer always names them; the stack's defaults stand in for an authorizer that did not.
+        eventLimits: callerEventLimits(event.requestContext?.authorizer) ?? config.defaultEventLimits,
         headers: event.headers,
         multiValueHeaders: event.multiValueHeaders,
         body: event.body,

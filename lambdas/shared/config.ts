@@ -56,6 +56,8 @@ export interface IngestConfig {
   streamName: string;
   /** The table each key's event admission state lives in (`lambdas/ingest/event-admission.ts`). */
   admissionTableName: string;
+  /** The event limits of a request whose authorizer named none (it names every key's). */
+  defaultEventLimits: EventLimits;
   timestampBounds: TimestampBounds;
   corsOrigins: string[];
 }
@@ -92,6 +94,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return {
     streamName: requireEnv(ENV.eventsStreamName, env),
     admissionTableName: requireEnv(ENV.admissionTableName, env),
+    defaultEventLimits: loadDefaultEventLimits(env),
     timestampBounds: loadTimestampBounds(env),
     corsOrigins: loadCorsOrigins(env),
   };

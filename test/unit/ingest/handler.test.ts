@@ -127,6 +127,32 @@ describe('ingest handler', () => {
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
+  it("falls back on the stack's default event limits when the authorizer named none", async () => {
+    // Prepare
+    stubLambdaEnvironment();
+    vi.stubEnv('KEY_EVENT_RATE_LIMIT', '30');
+    vi.stubEnv('KEY_EVENT_BURST_LIMIT', '600');
+    answerDynamoDb(400, {
+      __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+      Item: { keyId: { S: 'acct-1/key_1' }, tat: { N: String(Date.now() * 1_000 + 60_000_000) } },
+    });
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+
+    // Act
+    const result = await handler(
+      apiRequest({
+        body: { type: 'a' },
+        authorizer: { accountId: 'acct-1', scope: 'write', keyId: 'key_1' },
+      }),
+      lambdaContext({ remainingMs: 5_000 }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(429);
+    expect(JSON.parse(result.body)).toMatchObject({ event_rate_limit: 30, event_burst_limit: 600 });
+  });
+
   it('maps a typed error to its answer, CORS headers included, and never serves a request without a caller', async () => {
     // Prepare
     stubLambdaEnvironment();
