@@ -275,19 +275,16 @@ export function parseLimits(
   rate: string | undefined,
   burst: string | undefined,
 ): { rateLimit?: number; burstLimit?: number } {
-  if (rate === undefined && burst === undefined) return {};
-  if (rate === undefined || burst === undefined) throw new UsageError('--rate and --burst go together');
-  const rateLimit = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
-  const burstLimit = WHOLE_NUMBER.test(burst) ? Number(burst) : Number.NaN;
-  if (!(rateLimit >= 1 && rateLimit <= MAX_KEY_LIMIT)) {
-    throw new UsageError(`--rate must be a whole number from 1 to ${MAX_KEY_LIMIT}, got "${rate}"`);
-  }
-  if (!(burstLimit >= rateLimit && burstLimit <= MAX_KEY_LIMIT)) {
-    throw new UsageError(
-      `--burst must be a whole number from the rate (${rateLimit}) to ${MAX_KEY_LIMIT}, got "${burst}"`,
-    );
-  }
-  return { rateLimit, burstLimit };
+  const pair = parseRateAndBurst(
+    { rate: 'rate', burst: 'burst', max: MAX_KEY_LIMIT },
+    rate,
+    burst,
+    (least) => ({
+      least,
+      named: `the rate (${least})`,
+    }),
+  );
+  return pair ? { rateLimit: pair[0], burstLimit: pair[1] } : {};
 }
 
 /** The most `--event-rate` or `--event-burst` may be: the write capacity of a 1,000-shard stream. */
@@ -301,22 +298,40 @@ export function parseEventLimits(
   rate: string | undefined,
   burst: string | undefined,
 ): { eventRateLimit?: number; eventBurstLimit?: number } {
-  if (rate === undefined && burst === undefined) return {};
+  const pair = parseRateAndBurst(
+    { rate: 'event-rate', burst: 'event-burst', max: MAX_KEY_EVENT_LIMIT },
+    rate,
+    burst,
+    () => ({ least: MAX_BATCH_EVENTS, named: `${MAX_BATCH_EVENTS} (one full request)` }),
+  );
+  return pair ? { eventRateLimit: pair[0], eventBurstLimit: pair[1] } : {};
+}
+
+/**
+ * A rate and a burst option: both or neither (undefined), the rate a whole number from 1 to `max`, the
+ * burst one from `leastBurst(rate)` (which names its bound for the message) to `max`.
+ */
+function parseRateAndBurst(
+  options: { rate: string; burst: string; max: number },
+  rate: string | undefined,
+  burst: string | undefined,
+  leastBurst: (rate: number) => { least: number; named: string },
+): [rate: number, burst: number] | undefined {
+  if (rate === undefined && burst === undefined) return undefined;
   if (rate === undefined || burst === undefined)
-    throw new UsageError('--event-rate and --event-burst go together');
-  const eventRateLimit = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
-  const eventBurstLimit = WHOLE_NUMBER.test(burst) ? Number(burst) : Number.NaN;
-  if (!(eventRateLimit >= 1 && eventRateLimit <= MAX_KEY_EVENT_LIMIT)) {
+    throw new UsageError(`--${options.rate} and --${options.burst} go together`);
+  const rateValue = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
+  const burstValue = WHOLE_NUMBER.test(burst) ? Number(burst) : Number.NaN;
+  if (!(rateValue >= 1 && rateValue <= options.max)) {
+    throw new UsageError(`--${options.rate} must be a whole number from 1 to ${options.max}, got "${rate}"`);
+  }
+  const { least, named } = leastBurst(rateValue);
+  if (!(burstValue >= least && burstValue <= options.max)) {
     throw new UsageError(
-      `--event-rate must be a whole number from 1 to ${MAX_KEY_EVENT_LIMIT}, got "${rate}"`,
+      `--${options.burst} must be a whole number from ${named} to ${options.max}, got "${burst}"`,
     );
   }
-  if (!(eventBurstLimit >= MAX_BATCH_EVENTS && eventBurstLimit <= MAX_KEY_EVENT_LIMIT)) {
-    throw new UsageError(
-      `--event-burst must be a whole number from ${MAX_BATCH_EVENTS} (one full request) to ${MAX_KEY_EVENT_LIMIT}, got "${burst}"`,
-    );
-  }
-  return { eventRateLimit, eventBurstLimit };
+  return [rateValue, burstValue];
 }
 
 /**

@@ -64,6 +64,23 @@ function alarmsOnEventMetric(subject: Subject, functionLogicalId: string, metric
 const deadLetters = (subject: Subject, m: StreamMapping) =>
   ENV.deadLetterQueueUrl in (resource(subject, m.functionLogicalId)?.Properties.Environment?.Variables ?? {});
 
+/**
+ * Violations unless the function has an alarm on its own count `metric` (a sum) that fires on the first
+ * occurrence and notifies.
+ */
+function firstOccurrenceEventAlarm(
+  subject: Subject,
+  name: string,
+  functionLogicalId: string,
+  metric: string,
+): string[] {
+  const alarms = alarmsOnEventMetric(subject, functionLogicalId, metric);
+  if (alarms.length === 0) return [`${name} has no ${metric} alarm on the metrics it writes`];
+  return alarms.some((a) => firesOnFirst(a) && notifies(a) && a.Statistic === 'Sum')
+    ? []
+    : [`${name} ${metric} alarm does not fire on the first one, or notifies nobody`];
+}
+
 /** Violations unless some alarm on the metric fires on the first occurrence and notifies. */
 function firstOccurrenceAlarm(
   subject: Subject,
@@ -108,14 +125,9 @@ export const ALARM_RULES: DesignRule[] = [
     check: (subject) =>
       streamMappings(subject)
         .filter((m) => deadLetters(subject, m))
-        .flatMap((m) => {
-          const alarms = alarmsOnEventMetric(subject, m.functionLogicalId, 'EventsDeadLettered');
-          if (alarms.length === 0)
-            return [`${m.consumer} has no EventsDeadLettered alarm on the metrics it writes`];
-          return alarms.some((a) => firesOnFirst(a) && notifies(a) && a.Statistic === 'Sum')
-            ? []
-            : [`${m.consumer} EventsDeadLettered alarm does not fire on the first one, or notifies nobody`];
-        }),
+        .flatMap((m) =>
+          firstOccurrenceEventAlarm(subject, m.consumer, m.functionLogicalId, 'EventsDeadLettered'),
+        ),
   },
   {
     id: 'failed-alarm-per-consumer',
@@ -186,13 +198,9 @@ export const ALARM_RULES: DesignRule[] = [
       );
       if (admitting.length === 0)
         return ['no function checks event admission (none is named the admission table)'];
-      return admitting.flatMap(([name, ids]) => {
-        const alarms = alarmsOnEventMetric(subject, ids.function, 'AdmissionUnchecked');
-        if (alarms.length === 0) return [`${name} has no AdmissionUnchecked alarm on the metrics it writes`];
-        return alarms.some((a) => firesOnFirst(a) && notifies(a) && a.Statistic === 'Sum')
-          ? []
-          : [`${name} AdmissionUnchecked alarm does not fire on the first one, or notifies nobody`];
-      });
+      return admitting.flatMap(([name, ids]) =>
+        firstOccurrenceEventAlarm(subject, name, ids.function, 'AdmissionUnchecked'),
+      );
     },
   },
   {
