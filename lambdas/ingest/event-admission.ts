@@ -29,7 +29,8 @@ import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
 
 export type AdmissionVerdict =
-  | { admitted: true }
+  /** Charged to the key's limit, or `unchecked`: admitted without, the table not answering in time. */
+  | { admitted: true; unchecked?: true }
   /** Over the key's limit: when it may send these events again, and how many it could send now. */
   | { admitted: false; retryAfterSeconds: number; remaining: number }
   /** More events than the key's burst: no wait will ever admit them in one request. */
@@ -84,10 +85,8 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
 
   return async (keyId, events, limits) => {
     if (events > limits.eventBurstLimit) return { admitted: false, overBurst: true };
-    // Times are whole microseconds: above a million events a second an event's interval would round to
-    // nothing or to one, and a bigger rate (a key item edited by hand) would admit less, not more.
-    const interval = MICROS_PER_SECOND / Math.min(limits.eventRateLimit, MICROS_PER_SECOND);
-    const cost = Math.ceil(events * interval);
+    const interval = emissionInterval(limits);
+    const cost = costOf(events, limits);
     const tolerance = Math.floor(limits.eventBurstLimit * interval);
     const now = options.now() * 1_000;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -169,9 +168,23 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
         error: errorSummary(error),
       });
       options.onUnchecked?.();
-      return { admitted: true };
+      return { admitted: true, unchecked: true };
     }
   };
+}
+
+/**
+ * Microseconds between two events at the key's rate. Times are whole microseconds: above a million
+ * events a second an interval would round to nothing or to one, and a bigger rate (a key item edited by
+ * hand) would admit less, not more, so rates above it count as a million.
+ */
+function emissionInterval(limits: EventLimits): number {
+  return MICROS_PER_SECOND / Math.min(limits.eventRateLimit, MICROS_PER_SECOND);
+}
+
+/** What `events` events cost a key, in microseconds of its `tat`. */
+export function costOf(events: number, limits: EventLimits): number {
+  return Math.ceil(events * emissionInterval(limits));
 }
 
 /**
@@ -213,7 +226,7 @@ function expiry(now: number, tolerance: number): number {
 }
 
 /** Numbers as DynamoDB attribute values. */
-function numbers(values: Record<string, number>): Record<string, { N: string }> {
+export function numbers(values: Record<string, number>): Record<string, { N: string }> {
   const attributes: Record<string, { N: string }> = {};
   for (const [name, value] of Object.entries(values)) attributes[name] = { N: String(value) };
   return attributes;

@@ -14,22 +14,27 @@ import { logger } from '../shared/logger.js';
 import { METRIC, metrics } from '../shared/metrics.js';
 import { invocationDeadline, realTiming } from '../shared/retry.js';
 import { createEventAdmission } from './event-admission.js';
+import { createEventRefund } from './event-refund.js';
 import { type IngestDeps, ingestEvents } from './ingest-core.js';
 
 /** Time kept back from the invocation's remaining time to answer after the last retry. */
 const ANSWER_MARGIN_MS = 1_000;
 
 const config = loadIngestConfig();
+const admissionTable = {
+  call: dynamoDbCall(),
+  tableName: config.admissionTableName,
+  now: Date.now,
+  log: logger,
+};
 const deps: IngestDeps = {
   kinesis: kinesisClient(),
   streamName: config.streamName,
   admit: createEventAdmission({
-    call: dynamoDbCall(),
-    tableName: config.admissionTableName,
-    now: Date.now,
-    log: logger,
+    ...admissionTable,
     onUnchecked: () => metrics.count(METRIC.admissionUnchecked, 1),
   }),
+  refund: createEventRefund(admissionTable),
   timestampBounds: config.timestampBounds,
   now: () => new Date(),
   newEventId: randomUUID,

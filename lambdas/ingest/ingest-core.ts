@@ -22,6 +22,7 @@ import type { Log } from '../shared/logger.js';
 import { countAdmission, type EventMetrics, metrics as processMetrics } from '../shared/metrics.js';
 import type { Timing } from '../shared/retry.js';
 import type { AdmissionVerdict, EventAdmission } from './event-admission.js';
+import type { EventRefund } from './event-refund.js';
 import { type PendingRecord, putAll } from './put-records.js';
 import { eventsOfBody, type RawBody } from './request-body.js';
 import { receiptOf, recordData, storeEvent, type WritableRecord } from './stored-record.js';
@@ -67,6 +68,8 @@ export interface IngestDeps {
   streamName: string;
   /** Whether the key may put this many more events on the stream now. */
   admit: EventAdmission;
+  /** Gives back the charge of admitted events Kinesis did not acknowledge, so their resend is not charged twice. */
+  refund: EventRefund;
   timestampBounds: TimestampBounds;
   now: () => Date;
   newEventId: () => string;
@@ -152,11 +155,8 @@ export async function ingestEvents(
 
   // Only what would be written counts against the key's event limit: not rejections, not duplicates.
   // Under the account too: a key stored without an id (by hand) is `unnamed` in every account.
-  const admission = await deps.admit(
-    `${accountId}/${request.caller.keyId ?? 'unnamed'}`,
-    entries.length,
-    request.eventLimits,
-  );
+  const bucket = `${accountId}/${request.caller.keyId ?? 'unnamed'}`;
+  const admission = await deps.admit(bucket, entries.length, request.eventLimits);
   if (!admission.admitted) {
     countAdmission(metrics, { accepted: 0, rejected, throttled: entries.length });
     throw notAdmitted(admission, entries.length, request.eventLimits, { duplicates, rejected });
@@ -179,6 +179,7 @@ export async function ingestEvents(
       errorCodes: [...new Set(failed.map((entry) => entry.error_code))],
     });
     countAdmission(metrics, { accepted, rejected, failed: failed.length });
+    if (!admission.unchecked) await deps.refund(bucket, failed.length, request.eventLimits);
     throw new ServiceUnavailableError(
       `${failed.length} event(s) could not be written; resend them with the same event_id`,
       RETRY_AFTER_SECONDS,

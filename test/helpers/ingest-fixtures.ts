@@ -27,6 +27,7 @@ export function ingestDeps(overrides: Partial<IngestDeps> = {}): IngestDeps {
     streamName: 'events',
     // Admission has its own tests (event-admission.test.ts); here every request is within its limit.
     admit: async () => ({ admitted: true }),
+    refund: async () => {},
     timestampBounds: { maxPastMs: 7 * 24 * 3600 * 1000, maxFutureMs: 3600 * 1000 },
     now: () => new Date(INGEST_NOW),
     newEventId: () => `gen-${++id}`,

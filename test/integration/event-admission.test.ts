@@ -1,13 +1,14 @@
 /**
  * Per-key event admission against DynamoDB Local's admission table, as the local stack created it:
  * the conditional writes hold under concurrency (environments racing for one key's bucket admit exactly
- * the burst), a refilled bucket admits again, and a table that does not answer admits the request
- * within the admission's time limit instead of holding it.
+ * the burst), a refilled bucket admits again, a refund of unwritten events lets their resend in, and a
+ * table that does not answer admits the request within the admission's time limit instead of holding it.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createEventAdmission, type EventAdmission } from '../../lambdas/ingest/event-admission.js';
+import { createEventRefund } from '../../lambdas/ingest/event-refund.js';
 import { dynamoDbCall } from '../../lambdas/shared/dynamodb-json.js';
 import type { Log } from '../../lambdas/shared/logger.js';
 import { LOCAL_CREDENTIALS } from '../../local/local-aws.js';
@@ -29,8 +30,12 @@ function environment(
   endpoint: string,
   extra: { timeoutMs?: number; onUnchecked?: () => void } = {},
 ): EventAdmission {
+  return createEventAdmission({ ...admissionTable(endpoint), ...extra });
+}
+
+function admissionTable(endpoint: string) {
   const stack = localStack();
-  return createEventAdmission({
+  return {
     call: dynamoDbCall({
       ...LOCAL_CREDENTIALS,
       AWS_REGION: stack.region,
@@ -39,8 +44,7 @@ function environment(
     tableName: stack.admissionTableName,
     now: Date.now,
     log: warningLog,
-    ...extra,
-  });
+  };
 }
 
 describe('event admission on DynamoDB Local', () => {
@@ -76,6 +80,28 @@ describe('event admission on DynamoDB Local', () => {
     expect(await admit(other, 500, fast)).toEqual({ admitted: true });
   });
 
+  it('lets the resend of a refunded burst in at once, and writes nothing for an idle key', async () => {
+    const { dynamodbUrl } = localStack();
+    const admit = environment(dynamodbUrl, { timeoutMs: 30_000 });
+    const refund = createEventRefund({ ...admissionTable(dynamodbUrl), timeoutMs: 30_000 });
+    const slow = { eventRateLimit: 1, eventBurstLimit: 1000 };
+    const keyId = `key_${randomUUID()}`;
+
+    // Kinesis acknowledged 400 of a full burst: their charge stays, the 600 others' comes back.
+    expect(await admit(keyId, 1000, slow)).toEqual({ admitted: true });
+    await refund(keyId, 600, slow);
+    const tooMany = await admit(keyId, 601, slow);
+    const resend = await admit(keyId, 600, slow);
+    const idle = `key_${randomUUID()}`;
+    await refund(idle, 500, slow);
+
+    expect(warnings).toEqual([]);
+    expect([tooMany.admitted, resend]).toEqual([false, { admitted: true }]);
+    // A refund creates no item: the idle key's first request is charged from a full bucket.
+    expect(await admit(idle, 1000, slow)).toEqual({ admitted: true });
+    expect((await admit(idle, 1, slow)).admitted).toBe(false);
+  });
+
   it('admits, and counts as unchecked, a request whose table does not answer within the time limit', async () => {
     // A server that takes connections and never answers: DynamoDB hung.
     const sockets: Socket[] = [];
@@ -93,7 +119,7 @@ describe('event admission on DynamoDB Local', () => {
       const verdict = await admit(`key_${randomUUID()}`, 500, { eventRateLimit: 1, eventBurstLimit: 500 });
       const tookMs = performance.now() - started;
 
-      expect(verdict).toEqual({ admitted: true });
+      expect(verdict).toEqual({ admitted: true, unchecked: true });
       expect(unchecked).toBe(1);
       expect(warnings.splice(0)).toEqual([expect.stringContaining('event admission unchecked')]);
       expect(tookMs).toBeLessThan(2_000);

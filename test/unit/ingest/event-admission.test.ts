@@ -1,66 +1,25 @@
 /**
  * Per-key event admission (GCRA over one DynamoDB item per key): the verdicts, the limit over any
  * sequence of requests, the writes it makes, and that a failing table admits rather than refuses. The
- * table here applies the two conditional writes the module makes to an in-memory item; the same
- * writes against DynamoDB Local, concurrently, are in test/integration/event-admission.test.ts.
+ * table here (`admission-table.ts`) applies the module's conditional writes to an in-memory item; the
+ * same writes against DynamoDB Local, concurrently, are in test/integration/event-admission.test.ts.
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEventAdmission } from '../../../lambdas/ingest/event-admission.js';
 import { type DynamoDbCall, DynamoDbError } from '../../../lambdas/shared/dynamodb-json.js';
 import type { Log } from '../../../lambdas/shared/logger.js';
+import { type AdmissionCall, admissionTable, numberOf } from '../../helpers/admission-table.js';
 import { silentLog } from '../../helpers/factories.js';
 
 const START = Date.parse('2026-01-15T10:30:00.000Z');
 
-type Attributes = Record<string, { N?: string; S?: string }>;
-interface Call {
-  operation: string;
-  input: Record<string, unknown>;
-}
-
 /** The calls the admissions of a test made, in order. */
-let calls: Call[] = [];
+let calls: AdmissionCall[] = [];
 
-/** The number in a DynamoDB attribute value. */
-const numberOf = (values: unknown, name: string) => Number((values as Attributes)[name]?.N);
-
-/**
- * An admission table of one process: applies the idle write (`attribute_not_exists(tat) OR tat <=
- * :now`) and the busy write (`tat > :now AND tat <= :latest`) as DynamoDB does, answering a failed
- * condition as DynamoDB does, with the old item (`ALL_OLD`) unless told not to.
- */
+/** The test's admission table, recording its calls in `calls`. */
 function fakeTable(options: { returnsOldItem?: boolean } = {}) {
-  const tats = new Map<string, number>();
-  const call: DynamoDbCall = async (operation, input) => {
-    calls.push({ operation, input });
-    const keyId = String((input.Key as Attributes).keyId?.S);
-    const tat = tats.get(keyId);
-    if (operation === 'GetItem')
-      return tat === undefined ? {} : { Item: { keyId: { S: keyId }, tat: { N: String(tat) } } };
-    const values = input.ExpressionAttributeValues;
-    const now = numberOf(values, ':now');
-    const idle = input.ConditionExpression === 'attribute_not_exists(tat) OR tat <= :now';
-    const reset = input.ConditionExpression === 'tat = :seen';
-    const holds = reset
-      ? tat === numberOf(values, ':seen')
-      : idle
-        ? tat === undefined || tat <= now
-        : tat !== undefined && tat > now && tat <= numberOf(values, ':latest');
-    if (!holds) {
-      throw new DynamoDbError('ConditionalCheckFailedException', 400, {
-        __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-        message: 'The conditional request failed',
-        ...(options.returnsOldItem !== false && tat !== undefined
-          ? { Item: { keyId: { S: keyId }, tat: { N: String(tat) } } }
-          : {}),
-      });
-    }
-    const next = idle || reset ? numberOf(values, ':next') : (tat as number) + numberOf(values, ':cost');
-    tats.set(keyId, next);
-    return { Attributes: { tat: { N: String(next) } } };
-  };
-  return { tats, call };
+  return admissionTable({ ...options, calls });
 }
 
 function admissionAt(
@@ -283,7 +242,7 @@ describe('event admission', () => {
 
     const verdict = await admit('key_a', 500, LIMITS);
 
-    expect(verdict).toEqual({ admitted: true });
+    expect(verdict).toEqual({ admitted: true, unchecked: true });
     expect(unchecked).toBe(1);
     expect(warnings).toEqual(['event admission unchecked: the admission table did not answer']);
   });
@@ -320,8 +279,8 @@ describe('event admission', () => {
     };
     let unchecked = 0;
     const admit = admissionAt({ now: START }, broken, { onUnchecked: () => (unchecked += 1) });
-    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true });
-    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true });
+    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true, unchecked: true });
+    expect(await admit('key_b', 10, LIMITS)).toEqual({ admitted: true, unchecked: true });
     expect([calls, unchecked]).toEqual([3, 2]);
   });
 });

@@ -17,6 +17,16 @@ const deps = ingestDeps;
 const request = ingestRequest;
 const deadline = ingestDeadline;
 const acknowledgeAll = () => acknowledgeAllOf(kinesis);
+/** Kinesis refuses the event `e2` of acct-1 every time, until the deadline. */
+const refuseE2Always = () =>
+  kinesis.on(PutRecordsCommand).callsFake((input: { Records: { PartitionKey: string }[] }) => ({
+    FailedRecordCount: 1,
+    Records: input.Records.map((record) =>
+      record.PartitionKey === 'acct-1:e2'
+        ? { ErrorCode: 'InternalFailure', ErrorMessage: 'internal' }
+        : { SequenceNumber: '1', ShardId: 's' },
+    ),
+  }));
 
 describe('ingestEvents', () => {
   beforeEach(() => {
@@ -128,14 +138,7 @@ describe('ingestEvents', () => {
 
   it('answers 503 with Retry-After naming the events still unacknowledged at the deadline', async () => {
     // Prepare
-    kinesis.on(PutRecordsCommand).callsFake((input: { Records: { PartitionKey: string }[] }) => ({
-      FailedRecordCount: 1,
-      Records: input.Records.map((record) =>
-        record.PartitionKey === 'acct-1:e2'
-          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'internal' }
-          : { SequenceNumber: '1', ShardId: 's' },
-      ),
-    }));
+    refuseE2Always();
 
     // Act
     const error = await httpErrorOf(
@@ -299,6 +302,30 @@ describe('ingestEvents', () => {
       "this key's event limit (500 events per second, bursts of 1000) is reached: resend this event with the same event_id after 3 s",
     );
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('gives back the charge of the events Kinesis did not acknowledge, and only when it was charged', async () => {
+    // Prepare: e2 is refused until the deadline, every time
+    refuseE2Always();
+    const refunds: [string, number][] = [];
+    const refund = async (bucket: string, events: number) => {
+      refunds.push([bucket, events]);
+    };
+    const body = { events: ['e1', 'e2', 'e3'].map((event_id) => ({ type: 'a', event_id })) };
+    const admittedUnchecked = async () => ({ admitted: true, unchecked: true }) as const;
+
+    // Act
+    const charged = await httpErrorOf(ingestEvents(request(body), deps({ refund }), deadline()));
+    const unchecked = await httpErrorOf(
+      ingestEvents(request(body), deps({ refund, admit: admittedUnchecked }), deadline()),
+    );
+    kinesis.reset();
+    acknowledgeAll();
+    await ingestEvents(request(body), deps({ refund }), deadline());
+
+    // Assess: one refund, of e2 alone, for the charged request; none for the unchecked nor the written one
+    expect([charged.statusCode, unchecked.statusCode]).toEqual([503, 503]);
+    expect(refunds).toEqual([['acct-1/key_write', 1]]);
   });
 
   it('lets a read key post events too', async () => {
