@@ -48,6 +48,7 @@ and writes one JSON line per event to --out, for \`pipeline reconcile --ids <fil
   --key <account>=<write key>   an existing account to post as (repeatable); default: the local
                         stack's development account. These keep their limits (default 500 events/s
                         per key): a faster load is answered 429, and resent after Retry-After
+                        (for up to 2 minutes per request)
   --url <ingest url>    default: the target's POST /v1/events
   --out <file>          default: .local/runs/load-<time>.jsonl
   --tag <text>          stored with every event (reconcile groups by it)

@@ -81,6 +81,8 @@ export function acknowledgesTheRest(answer: Answer): boolean {
 }
 
 export function retryDelayMs(answer: Answer, attempt: number): number {
-  if (answer.retryAfterSeconds) return answer.retryAfterSeconds * 1000;
+  // Never sooner than asked; a little later, at random, so requests refused together do not all come
+  // back in the same millisecond to be refused together again.
+  if (answer.retryAfterSeconds) return answer.retryAfterSeconds * 1000 * (1 + Math.random() / 4);
   return Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 }

@@ -40,8 +40,14 @@ export interface LoadOptions {
   concurrency: number;
   tag?: string;
   makeEvent?: EventFactory;
-  /** Sends of one request at most (first included). */
+  /** Sends of one request at most (first included), not counting those answered 429 (`throttledForMs`). */
   attempts?: number;
+  /**
+   * How long a request answered 429 keeps being resent (each time after its `Retry-After`) before its
+   * events are failed: a 429 is the pipeline saying "later", and a load faster than its keys' limits
+   * is answered with many, each request waiting its turn behind the others.
+   */
+  throttledForMs?: number;
   onEvent?: (event: SentEvent) => void;
   onProgress?: (sent: number, summary: LoadSummary) => void;
   /** Stops scheduling new requests once aborted; requests in flight settle. */
@@ -62,6 +68,7 @@ export interface LoadSummary {
 }
 
 const DEFAULT_ATTEMPTS = 5;
+const DEFAULT_THROTTLED_FOR_MS = 120_000;
 
 /** Page views and logins of a few users and paths, stamped now. */
 export function defaultEvent(runId: string): EventFactory {
@@ -139,10 +146,16 @@ async function send(
 ): Promise<void> {
   let pending = events;
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
-  for (let attempt = 1; pending.length > 0; attempt += 1) {
+  const throttledForMs = options.throttledForMs ?? DEFAULT_THROTTLED_FOR_MS;
+  const firstSentAt = Date.now();
+  // Sends answered otherwise than by a 429 within `throttledForMs`: what `attempts` bounds.
+  let attempt = 0;
+  for (let sends = 1; pending.length > 0; sends += 1) {
     const sentAt = Date.now();
     const answer = await post(options.ingestUrl, account.writeKey, pending);
     const answeredAt = Date.now();
+    const throttled = answer.status === 429 && answeredAt - firstSentAt < throttledForMs;
+    if (!throttled) attempt += 1;
     summary.requests += 1;
     latencies.push(answeredAt - sentAt);
     const status = answer.status === undefined ? 'network' : String(answer.status);
@@ -161,7 +174,7 @@ async function send(
       });
     const rejected = rejectionsOf(answer.body);
     const retry = retryableIndexes(answer, pending.length);
-    if (retry.size > 0 && attempt < attempts) {
+    if (retry.size > 0 && (throttled || attempt < attempts)) {
       pending.forEach((event, index) => {
         if (retry.has(index)) return;
         const reason = rejected.get(index);
@@ -169,13 +182,17 @@ async function send(
         else outcome(event, 'accepted');
       });
       pending = pending.filter((_, index) => retry.has(index));
-      await sleep(retryDelayMs(answer, attempt));
+      await sleep(retryDelayMs(answer, Math.max(1, attempt)));
       continue;
     }
     pending.forEach((event, index) => {
       const reason = rejected.get(index);
       if (retry.has(index))
-        outcome(event, 'failed', `not acknowledged after ${attempt} attempt(s): ${answer.reason}`);
+        outcome(
+          event,
+          'failed',
+          `not acknowledged after ${sends} send(s) in ${((answeredAt - firstSentAt) / 1000).toFixed(1)} s: ${answer.reason}`,
+        );
       else if (reason !== undefined) outcome(event, 'rejected', reason);
       else if (acknowledgesTheRest(answer)) outcome(event, 'accepted');
       else outcome(event, 'rejected', `${answer.status}: ${answer.reason}`);

@@ -128,12 +128,33 @@ describe('the load generator', () => {
     ]);
     const sent: SentEvent[] = [];
 
-    const summary = await load(sent, { events: 2, batchSize: 2, attempts: 3 });
+    const summary = await load(sent, { events: 2, batchSize: 2, attempts: 3, throttledForMs: 0 });
 
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((events) => events.map((e) => e.event_id).join()))).toHaveProperty('size', 1);
     expect(summary).toMatchObject({ failed: 2, accepted: 0 });
-    expect(sent[0]?.reason).toMatch(/not acknowledged after 3 attempt\(s\): slow down/);
+    expect(sent[0]?.reason).toMatch(/not acknowledged after 3 send\(s\) in [\d.]+ s: slow down/);
+  });
+
+  it('keeps resending a throttled request while the pipeline says later, beyond the attempts other failures get', async () => {
+    // Prepare: six 429s in a row (a load over its keys' event limits), then room
+    const throttled = () => ({
+      status: 429,
+      body: { message: 'event limit' },
+      headers: { 'retry-after': '0' },
+    });
+    const requests = fakeIngest([
+      ...Array.from({ length: 6 }, () => throttled),
+      () => ({ status: 202, body: { accepted: 2, duplicates: 0, rejected: [] } }),
+    ]);
+    const sent: SentEvent[] = [];
+
+    // Act
+    const summary = await load(sent, { events: 2, batchSize: 2, attempts: 3 });
+
+    // Assess
+    expect(requests).toHaveLength(7);
+    expect(summary).toMatchObject({ accepted: 2, failed: 0, statuses: { 429: 6, 202: 1 } });
   });
 
   it('spreads batches over the accounts in turn and never exceeds the rate', async () => {
