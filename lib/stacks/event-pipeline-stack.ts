@@ -29,7 +29,7 @@ import {
   type TableDefinition,
   type TableKey,
 } from '../topology.js';
-import { DEFAULT_SETTINGS, type PipelineSettings } from './pipeline-settings.js';
+import { DEFAULT_SETTINGS, ON_DEMAND, type PipelineSettings } from './pipeline-settings.js';
 
 export interface EventPipelineStackProps extends StackProps {
   /** Sizes, retention and limits; see `settingsFromContext`. */
@@ -65,8 +65,9 @@ export class EventPipelineStack extends Stack {
     const dataRemovalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.stream = new kinesis.Stream(this, 'EventStream', {
-      shardCount: settings.streamShards,
-      streamMode: kinesis.StreamMode.PROVISIONED,
+      ...(settings.streamShards === ON_DEMAND
+        ? { streamMode: kinesis.StreamMode.ON_DEMAND }
+        : { shardCount: settings.streamShards, streamMode: kinesis.StreamMode.PROVISIONED }),
       retentionPeriod: Duration.hours(EVENT_STREAM.retentionHours),
       // The AWS-managed key (aws/kinesis): a customer key would add a KMS call per producer and consumer
       // request, with nothing to gain for this data (cdk-nag AwsSolutions-KDS3).

@@ -29,9 +29,10 @@ export interface PipelineSettings {
   /**
    * `streamShards`: shards of the event stream. Each takes 1,000 events or 1 MB a second of writes, for
    * every account together: size it for the sum of the accounts' peaks, since one key's request limit
-   * (up to 500 events a request) can ask for more than a shard takes.
+   * (up to 500 events a request) can ask for more than a shard takes. Or `on-demand`: Kinesis manages
+   * the shards, starting at 4,000 events (4 MB) a second and following the peak (to twice the last one).
    */
-  readonly streamShards: number;
+  readonly streamShards: number | typeof ON_DEMAND;
   /** `logRetentionDays`: retention of function, API and OpenSearch log groups. */
   readonly logRetentionDays: number;
   /** `retainData`: keep tables, stream, queue, key and domain when the stack is deleted. */
@@ -92,6 +93,11 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
 
 /** Records per second one Kinesis shard takes. */
 const SHARD_EVENTS_PER_SECOND = 1_000;
+
+/** The `streamShards` of an on-demand stream. */
+export const ON_DEMAND = 'on-demand';
+/** Records per second a new on-demand stream takes before it has seen a higher peak. */
+const ON_DEMAND_FIRST_EVENTS_PER_SECOND = 4_000;
 
 /** Context keys the app reads besides the settings (`bin/app.ts`). */
 const OTHER_CONTEXT_KEYS = ['stackName'];
@@ -164,6 +170,13 @@ export function settingsFromContext(node: Node): PipelineSettings {
       /^[a-z0-9-]+\.[a-z0-9-]+\.search$/,
       'must be an OpenSearch instance type such as r6g.large.search',
     ) ?? DEFAULT_SETTINGS[key];
+  const shards = (): number | typeof ON_DEMAND => {
+    const raw = node.tryGetContext('streamShards');
+    if (raw === ON_DEMAND) return ON_DEMAND;
+    if (typeof raw === 'string' && !/^\d+$/.test(raw))
+      fail('streamShards', `must be a number of shards (at least 1) or ${ON_DEMAND}`);
+    return number('streamShards');
+  };
   const settings: PipelineSettings = {
     opensearchInstanceType: instanceType('opensearchInstanceType'),
     opensearchDataNodes: number('opensearchDataNodes'),
@@ -171,7 +184,7 @@ export function settingsFromContext(node: Node): PipelineSettings {
     opensearchMultiAz: boolean('opensearchMultiAz'),
     opensearchMasterNodes: number('opensearchMasterNodes'),
     opensearchMasterInstanceType: instanceType('opensearchMasterInstanceType'),
-    streamShards: number('streamShards'),
+    streamShards: shards(),
     logRetentionDays: number('logRetentionDays'),
     retainData: boolean('retainData'),
     apiRateLimit: number('apiRateLimit'),
@@ -190,10 +203,17 @@ export function settingsFromContext(node: Node): PipelineSettings {
       'must be even with opensearchMultiAz=true (half the nodes in each AZ)',
       settings.opensearchDataNodes,
     );
-  if (settings.keyEventRateLimit > settings.streamShards * SHARD_EVENTS_PER_SECOND)
+  const streamTakes =
+    settings.streamShards === ON_DEMAND
+      ? { events: ON_DEMAND_FIRST_EVENTS_PER_SECOND, named: 'what a new on-demand stream takes' }
+      : {
+          events: settings.streamShards * SHARD_EVENTS_PER_SECOND,
+          named: `streamShards x ${SHARD_EVENTS_PER_SECOND}`,
+        };
+  if (settings.keyEventRateLimit > streamTakes.events)
     fail(
       'keyEventRateLimit',
-      `must be at most streamShards x ${SHARD_EVENTS_PER_SECOND} = ${settings.streamShards * SHARD_EVENTS_PER_SECOND} (what the stream takes: one key at its default would fill it for every account)`,
+      `must be at most ${streamTakes.named} = ${streamTakes.events} (what the stream takes: one key at its default would fill it for every account)`,
       settings.keyEventRateLimit,
     );
   if (![0, 3, 5].includes(settings.opensearchMasterNodes))

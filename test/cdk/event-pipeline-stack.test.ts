@@ -3,10 +3,10 @@
  * and how they reach the template. Reads the template the project's global setup synthesized.
  */
 import { App } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/env-names.js';
-import { DEFAULT_SETTINGS, settingsFromContext } from '../../lib/stacks/pipeline-settings.js';
+import { DEFAULT_SETTINGS, ON_DEMAND, settingsFromContext } from '../../lib/stacks/pipeline-settings.js';
 import { API_STAGE, FUNCTIONS, type FunctionId, OPENSEARCH, REST_ROUTES } from '../../lib/topology.js';
 import { pipeline } from './pipeline.js';
 import { OVERRIDDEN_SETTINGS, synthPipeline } from './synth.js';
@@ -111,6 +111,17 @@ describe('event stream capacity', () => {
     overridden.template.hasResourceProperties('AWS::Kinesis::Stream', {
       ShardCount: OVERRIDDEN_SETTINGS.streamShards,
     });
+  });
+
+  it('leaves the shards to Kinesis for an on-demand stream, and nothing else changes', () => {
+    const onDemand = synthPipeline({ streamShards: ON_DEMAND }, { checkCycles: false }).template;
+    const [stream] = Object.values(onDemand.findResources('AWS::Kinesis::Stream'));
+    expect(stream?.Properties.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+    expect(stream?.Properties.ShardCount).toBeUndefined();
+    // The consumers read it as they read a provisioned stream.
+    const mappings = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings(onDemand)).toEqual(mappings(template));
   });
 });
 

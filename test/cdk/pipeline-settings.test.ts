@@ -18,6 +18,12 @@ describe('context values that would fail a deployment or deploy something else',
     ['opensearchDataNodes', ' 2', /opensearchDataNodes .*got " 2"/],
     ['opensearchDataNodes', 2.5, /opensearchDataNodes .*got "2.5"/],
     ['streamShards', '0', /streamShards must be at least 1 \(a stream needs a shard\), got "0"/],
+    [
+      'streamShards',
+      'ondemand',
+      /streamShards must be a number of shards \(at least 1\) or on-demand, got "ondemand"/,
+    ],
+    ['streamShards', 'ON_DEMAND', /streamShards must be a number of shards .*got "ON_DEMAND"/],
     ['apiRateLimit', '0', /apiRateLimit must be at least 1 \(0 throttles every request\), got "0"/],
     ['apiBurstLimit', '0', /apiBurstLimit must be at least 1 .*got "0"/],
     ['opensearchMasterNodes', '1', /opensearchMasterNodes must be 0, 3 or 5 .*got "1"/],
@@ -50,6 +56,14 @@ describe('context values that would fail a deployment or deploy something else',
       streamShards: 4,
       keyEventRateLimit: 4000,
     });
+    // An on-demand stream takes 4,000 events a second until it has seen a higher peak.
+    expect(settingsOf({ streamShards: 'on-demand', keyEventRateLimit: '4000' })).toMatchObject({
+      streamShards: 'on-demand',
+      keyEventRateLimit: 4000,
+    });
+    expect(() => settingsOf({ streamShards: 'on-demand', keyEventRateLimit: '4001' })).toThrow(
+      /keyEventRateLimit must be at most what a new on-demand stream takes = 4000 .*got "4001"/,
+    );
   });
 
   it('refuses a key that is not a setting (a typo would deploy the default)', () => {
