@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
 import { classifyBulkItem, classifyRequestError } from '../../../lambdas/indexer/opensearch-errors.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { kinesisEvent, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -42,7 +43,7 @@ const toEvents = (search: FakeOpenSearch, item: { status: number; error?: { type
 describe('a _bulk item error about the index or the cluster waits, whatever its status', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([
@@ -145,7 +146,7 @@ describe('a _bulk item error about the index or the cluster waits, whatever its 
 describe('a _bulk item error about the document is dead-lettered at once', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([
@@ -188,7 +189,7 @@ describe('a _bulk item error about the document is dead-lettered at once', () =>
 describe('an unrecognised item error', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   const strange = { status: 500, error: { type: 'never_seen_exception' } };
@@ -231,7 +232,7 @@ describe('an unrecognised item error', () => {
 describe('a request refused as a whole', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([
