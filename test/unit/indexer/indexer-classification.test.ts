@@ -105,6 +105,36 @@ describe('a _bulk item error about the index or the cluster waits, whatever its 
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
+  it.each([
+    [503, 'whatever_exception'],
+    [503, ''],
+    [502, 'bad_gateway'],
+    [504, 'gateway_timeout'],
+    [500, 'already_closed_exception'],
+    [500, 'engine_closed_exception'],
+    [500, 'i_o_exception'],
+  ])('a %i %s for part of a bulk waits, though the other items are created', async (status, type) => {
+    // Prepare: OpenSearch answers the second event's item with an error about itself (a shard of the
+    // node), while it creates the first event's document in the same _bulk
+    const search = new FakeOpenSearch();
+    search.failItem = ({ index, id }) =>
+      index.startsWith('events-') && id === 'acct-1:second'
+        ? { status, ...(type ? { error: { type, reason: `${type} happened` } } : {}) }
+        : undefined;
+
+    // Act
+    const outcome = await indexRecords(
+      kinesisEvent([storedEvent({ event_id: 'first' }), storedEvent({ event_id: 'second' })]).Records,
+      indexerDeps(search),
+      indexerDeadline(),
+    );
+
+    // Assess: retried, then reported for redelivery; never dead-lettered as the event's own fault
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 0, failed: 1 });
+    expect(outcome.counts.retried).toBeGreaterThan(0);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
   it('treats the registry index the same: a write block on it waits', async () => {
     // Prepare
     const search = new FakeOpenSearch();
