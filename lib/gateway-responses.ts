@@ -13,7 +13,10 @@
  * - a key over its usage plan's rate or burst: 429 with `Retry-After` and the `X-RateLimit-*` headers.
  *   Rates are whole requests per second, so one second always brings a token back: `Retry-After: 1`
  *   and `X-RateLimit-Reset: 1` are exact bounds; `X-RateLimit-Limit` is the key's rate, from the
- *   authorizer's context.
+ *   authorizer's context;
+ * - a key the authorizer could not check (it throws only when the key store fails, or it timed out
+ *   waiting for it): 503 with `Retry-After`, saying nothing of the request was done, so a client sends
+ *   it again; API Gateway's own would be a bare 500, which clients need not retry.
  */
 import { CORS_EXPOSE_HEADERS } from '../lambdas/shared/cors.js';
 
@@ -27,6 +30,7 @@ export type GatewayResponseType =
   | 'REQUEST_TOO_LARGE'
   | 'BAD_REQUEST_PARAMETERS'
   | 'AUTHORIZER_FAILURE'
+  | 'AUTHORIZER_CONFIGURATION_ERROR'
   | 'INTEGRATION_FAILURE'
   | 'INTEGRATION_TIMEOUT'
   | 'DEFAULT_4XX'
@@ -43,6 +47,14 @@ export interface GatewayResponse {
 /** Where a client puts its key (or, to read, its live token), for the 401's message. */
 const KEY_PLACES =
   'in the x-api-key header, or in the key query parameter (browsers: navigator.sendBeacon); to read, a live token in the x-live-token header also works';
+
+/** The authorizer failed (the key store did not answer): nothing was written, resend in a moment. */
+const KEY_NOT_CHECKED: GatewayResponse = {
+  statusCode: 503,
+  message:
+    'Service Unavailable: the API key could not be checked (the key store did not answer), so nothing of this request was done: send it again (the same events, the same event_id) after the Retry-After seconds',
+  headers: { 'Retry-After': '1' },
+};
 
 /** Every gateway answer the local gateway gives, by type; the stack configures the customized ones. */
 export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
@@ -68,7 +80,9 @@ export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponse> = {
   },
   REQUEST_TOO_LARGE: { statusCode: 413, message: 'Request Too Long' },
   BAD_REQUEST_PARAMETERS: { statusCode: 400, message: 'Bad request parameters' },
-  AUTHORIZER_FAILURE: { statusCode: 500, message: 'Internal server error' },
+  AUTHORIZER_FAILURE: KEY_NOT_CHECKED,
+  // The authorizer unreachable or answering no policy: documented apart, the same answer.
+  AUTHORIZER_CONFIGURATION_ERROR: KEY_NOT_CHECKED,
   INTEGRATION_FAILURE: { statusCode: 502, message: 'Internal server error' },
   INTEGRATION_TIMEOUT: { statusCode: 504, message: 'Endpoint request timed out' },
   DEFAULT_4XX: { statusCode: 400, message: 'Bad request' },
@@ -80,6 +94,8 @@ export const CUSTOMIZED_GATEWAY_RESPONSES = [
   'ACCESS_DENIED',
   'INVALID_API_KEY',
   'THROTTLED',
+  'AUTHORIZER_FAILURE',
+  'AUTHORIZER_CONFIGURATION_ERROR',
   'DEFAULT_4XX',
   'DEFAULT_5XX',
 ] as const;

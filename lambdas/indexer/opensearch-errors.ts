@@ -5,8 +5,9 @@
  *
  * - Errors about the INDEX or the CLUSTER are transient whatever their status: a write block (403
  *   `cluster_block_exception`), a closed index (400 `index_closed_exception`), a missing index, shards
- *   unavailable, a tripped circuit breaker (429), a full write queue (429 `rejected_execution`). So are
- *   429 and 5xx, and a request that never got an answer (refused, reset, timed out).
+ *   unavailable, a tripped circuit breaker (429), a full write queue (429 `rejected_execution`), a shard
+ *   closing under the write, a disk error. So are 429 and 502-5xx items, whatever their type, and a
+ *   request that never got an answer (refused, reset, timed out).
  * - Errors about the DOCUMENT are permanent: mapping and parse errors, an illegal argument (a term over
  *   Lucene's 32,766 bytes), a document too large. They fail the same way on every retry.
  * - A request refused as a whole for what it carries (400 invalid request, 413 body too large) is the
@@ -36,6 +37,15 @@ const INFRASTRUCTURE_TYPES = new Set([
   'illegal_index_shard_state_exception',
   'index_shard_closed_exception',
   'index_shard_not_started_exception',
+  'index_shard_recovering_exception',
+  'index_shard_relocated_exception',
+  'shard_not_in_primary_mode_exception',
+  'retry_on_primary_exception',
+  // A shard closing or failing under the write (Lucene's AlreadyClosedException), a disk error.
+  'already_closed_exception',
+  'engine_closed_exception',
+  'translog_exception',
+  'i_o_exception',
   'circuit_breaking_exception',
   'es_rejected_execution_exception',
   'rejected_execution_exception',
@@ -59,6 +69,15 @@ const INFRASTRUCTURE_TYPES = new Set([
  * currently has [1000]/[1000] maximum shards open"). The cluster's capacity, never the event's fault.
  */
 const SHARD_LIMIT_REASON = /maximum shards open/;
+
+/**
+ * Item statuses from 502 up (bad gateway, unavailable, gateway timeout, insufficient storage) say the
+ * node or what stands before it is failing, never the document, whatever the error type: transient even
+ * while other items of the same `_bulk` succeed (one shard's node down, a proxy failing part of a
+ * request). A 500 says only that an exception had no status of its own, and stays under the
+ * unrecognised rule unless its type names the infrastructure.
+ */
+const UNAVAILABLE_FROM = 502;
 
 /** Error types about the document itself. */
 const DOCUMENT_TYPES = new Set([
@@ -104,7 +123,8 @@ export function classifyBulkItem(result: BulkResponseItem | undefined): ItemOutc
     `${status} ${type || 'error'}: ${result.error?.reason ?? 'no reason given'}`,
     MAX_REASON_LENGTH,
   );
-  if (INFRASTRUCTURE_TYPES.has(type) || status === 429) return { kind: 'transient', reason };
+  if (INFRASTRUCTURE_TYPES.has(type) || status === 429 || status >= UNAVAILABLE_FROM)
+    return { kind: 'transient', reason };
   if (type === 'validation_exception' && SHARD_LIMIT_REASON.test(result.error?.reason ?? '')) {
     return { kind: 'transient', reason };
   }

@@ -137,7 +137,8 @@ function serializeLetter(letter: DeadLetter): string {
 
 /**
  * Sends the letters, checking every entry of every batch. Returns the sequence numbers of the letters
- * that were NOT accepted by SQS, which the caller must report as batch item failures.
+ * that SQS did not acknowledge (refused, or left out of its answer), which the caller must report as
+ * batch item failures.
  */
 export async function sendDeadLetters(
   sqs: SQSClient,
@@ -155,17 +156,25 @@ export async function sendDeadLetters(
     Buffer.byteLength(entry.MessageBody),
   )) {
     try {
-      const { Failed = [] } = await sqs.send(
+      const { Successful = [], Failed = [] } = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map(({ Id, MessageBody }) => ({ Id, MessageBody })),
         }),
       );
       for (const failure of Failed) {
-        const entry = chunk.find((candidate) => candidate.Id === failure.Id);
-        if (entry) notSent.push(entry.sequenceNumber);
         log.error('dead-letter entry rejected by SQS', { code: failure.Code, detail: failure.Message });
       }
+      // Only an entry SQS lists as successful (and not as failed) is in the queue: an answer that
+      // leaves an entry out (a proxy's or an emulator's garbage) is no acknowledgement of it.
+      const failed = new Set(Failed.map((failure) => failure.Id));
+      const accepted = new Set(
+        Successful.filter((success) => success.MessageId).map((success) => success.Id),
+      );
+      const unacknowledged = chunk.filter((entry) => !accepted.has(entry.Id) || failed.has(entry.Id));
+      const unlisted = unacknowledged.filter((entry) => !failed.has(entry.Id)).length;
+      if (unlisted > 0) log.error('dead-letter entries not acknowledged by SQS', { letters: unlisted });
+      notSent.push(...unacknowledged.map((entry) => entry.sequenceNumber));
     } catch (error) {
       log.error('dead-letter batch failed', { letters: chunk.length, error: errorSummary(error) });
       notSent.push(...chunk.map((entry) => entry.sequenceNumber));

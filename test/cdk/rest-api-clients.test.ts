@@ -91,6 +91,24 @@ describe('REST API for clients', () => {
     }
   });
 
+  it('answers 503 with Retry-After and CORS when the authorizer fails: the key could not be checked, nothing was done', () => {
+    // The authorizer throws only when the key store fails, or times out waiting for it. API Gateway's
+    // own answer would be a bare 500, which a client need not retry.
+    for (const type of ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: '503',
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp('the API key could not be checked'),
+        },
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.Retry-After': "'1'",
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+        }),
+      });
+    }
+  });
+
   it('answers CORS preflights without a key or a function', () => {
     template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'OPTIONS',

@@ -3,6 +3,7 @@
  * an event or an undecodable record, and the on-failure record a mapping writes when it discards a batch.
  */
 import { randomUUID } from 'node:crypto';
+import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { QueueMessage } from '../../cli/dead-letters/letters.js';
 import type { DeadLetter } from '../../lambdas/shared/dead-letter.js';
 import type { StoredEvent } from '../../lambdas/shared/event-schema.js';
@@ -70,4 +71,20 @@ export function onFailureRecord(options: {
 /** A queue message holding `body` (serialized unless it is a string). */
 export function queueMessage(body: unknown, sentAt = Date.parse('2026-01-15T10:21:01.000Z')): QueueMessage {
   return { id: randomUUID(), body: typeof body === 'string' ? body : JSON.stringify(body), sentAt };
+}
+
+/**
+ * What SQS answers to a SendMessageBatch it takes whole: every entry listed as successful, with a
+ * message id. Use with `sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted)`.
+ */
+export function everyLetterAccepted(input: SendMessageBatchCommandInput): SendMessageBatchCommandOutput {
+  return {
+    Successful: (input.Entries ?? []).map((entry, position) => ({
+      Id: entry.Id,
+      MessageId: `message-${position}`,
+      MD5OfMessageBody: '',
+    })),
+    Failed: [],
+    $metadata: {},
+  };
 }

@@ -143,6 +143,38 @@ describe('the local stack supervises its servers', () => {
     );
   });
 
+  it('answers 503 with Retry-After, never a 2xx or a bare 500, while the key store hangs; the resend is indexed once', async () => {
+    // Given an account whose key no authorizer has read yet (none has it cached)
+    const account = await givenAnAccount();
+    const events = someEvents(10);
+
+    // When DynamoDB Local hangs (SIGSTOP) while the client posts
+    await signalServer('dynamodb', 'SIGSTOP');
+    let during: Awaited<ReturnType<typeof postEvents>>;
+    try {
+      during = await postEvents(account.writeKey, events);
+    } finally {
+      await signalServer('dynamodb', 'SIGCONT');
+    }
+
+    // Then the answer says to come back, and the same events resent once it is back are accepted…
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('1');
+    expect(during.body.message).toMatch(/the API key could not be checked/);
+    const resent = await eventually(
+      () => postEvents(account.writeKey, events),
+      (response) => response.status !== 503,
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(resent.status).toBe(202);
+
+    // …and indexed exactly once
+    await expectIndexedExactlyOnce(
+      account.accountId,
+      events.map((event) => event.event_id as string),
+    );
+  });
+
   it('answers 400, not 500, to a path with malformed percent-encoding', async () => {
     // Given an account's read key
     const account = await givenAnAccount();

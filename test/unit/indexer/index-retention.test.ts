@@ -12,6 +12,7 @@ import { eventsIndexName } from '../../../lambdas/indexer/index-template.js';
 import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
 import { MAX_BACKFILL_HORIZON_MS } from '../../../lambdas/shared/event-limits.js';
 import { DATA_HORIZON_MS } from '../../../lambdas/stats/rollup-model.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { fakeTiming, kinesisEvent, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -27,7 +28,7 @@ const eventIndexDeletes = (search: FakeOpenSearch) =>
 describe('the daily event indices past retention', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it('are deleted by the indexer once per UTC day', async () => {

@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
 import { classifyBulkItem, classifyRequestError } from '../../../lambdas/indexer/opensearch-errors.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { kinesisEvent, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -42,7 +43,7 @@ const toEvents = (search: FakeOpenSearch, item: { status: number; error?: { type
 describe('a _bulk item error about the index or the cluster waits, whatever its status', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([
@@ -104,6 +105,36 @@ describe('a _bulk item error about the index or the cluster waits, whatever its 
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
+  it.each([
+    [503, 'whatever_exception'],
+    [503, ''],
+    [502, 'bad_gateway'],
+    [504, 'gateway_timeout'],
+    [500, 'already_closed_exception'],
+    [500, 'engine_closed_exception'],
+    [500, 'i_o_exception'],
+  ])('a %i %s for part of a bulk waits, though the other items are created', async (status, type) => {
+    // Prepare: OpenSearch answers the second event's item with an error about itself (a shard of the
+    // node), while it creates the first event's document in the same _bulk
+    const search = new FakeOpenSearch();
+    search.failItem = ({ index, id }) =>
+      index.startsWith('events-') && id === 'acct-1:second'
+        ? { status, ...(type ? { error: { type, reason: `${type} happened` } } : {}) }
+        : undefined;
+
+    // Act
+    const outcome = await indexRecords(
+      kinesisEvent([storedEvent({ event_id: 'first' }), storedEvent({ event_id: 'second' })]).Records,
+      indexerDeps(search),
+      indexerDeadline(),
+    );
+
+    // Assess: retried, then reported for redelivery; never dead-lettered as the event's own fault
+    expect(outcome.counts).toMatchObject({ done: 1, deadLettered: 0, failed: 1 });
+    expect(outcome.counts.retried).toBeGreaterThan(0);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
   it('treats the registry index the same: a write block on it waits', async () => {
     // Prepare
     const search = new FakeOpenSearch();
@@ -145,7 +176,7 @@ describe('a _bulk item error about the index or the cluster waits, whatever its 
 describe('a _bulk item error about the document is dead-lettered at once', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([
@@ -188,7 +219,7 @@ describe('a _bulk item error about the document is dead-lettered at once', () =>
 describe('an unrecognised item error', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   const strange = { status: 500, error: { type: 'never_seen_exception' } };
@@ -231,7 +262,7 @@ describe('an unrecognised item error', () => {
 describe('a request refused as a whole', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each([

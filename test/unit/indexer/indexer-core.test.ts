@@ -2,6 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { kinesisEvent, kinesisRecord, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -29,7 +30,7 @@ function deadLetterBodies(): Record<string, unknown>[] {
 describe('indexRecords', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it('registers each event, then creates it in its daily index with its key as id', async () => {

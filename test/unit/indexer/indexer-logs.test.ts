@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type IndexerDeps, indexRecords } from '../../../lambdas/indexer/indexer-core.js';
 import { type CapturedLog, capturedLogger } from '../../helpers/captured-log.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { kinesisEvent, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -30,7 +31,7 @@ describe('indexer logs', () => {
   let captured: CapturedLog;
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
     captured = capturedLogger();
   });
   afterEach(() => captured.restore());

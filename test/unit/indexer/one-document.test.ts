@@ -12,6 +12,7 @@ import {
   registryPeriod,
 } from '../../../lambdas/indexer/event-registry.js';
 import { indexRecords } from '../../../lambdas/indexer/indexer-core.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { kinesisEvent, storedEvent } from '../../helpers/factories.js';
 import { FakeOpenSearch } from '../../helpers/fake-opensearch.js';
 import { indexerDeadline, indexerDeps } from '../../helpers/indexer-fixtures.js';
@@ -37,7 +38,7 @@ const resend = {
 describe('one event, one document', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it('keeps the first version when a resend carries a timestamp on another day', async () => {

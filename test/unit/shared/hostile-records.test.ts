@@ -8,6 +8,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type BatchEvent, consumeBatch, type Sink } from '../../../lambdas/shared/stream-consumer.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { consumerDeps, kinesisRecord, storedEvent } from '../../helpers/factories.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
@@ -100,7 +101,7 @@ const HOSTILE: [string, unknown, RegExp, string][] = [
 describe('a record ingest did not shape', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it.each(HOSTILE)(

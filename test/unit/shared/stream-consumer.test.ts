@@ -13,6 +13,7 @@ import {
   type EventOutcome,
   type Sink,
 } from '../../../lambdas/shared/stream-consumer.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import {
   consumerDeps,
   fakeTiming,
@@ -59,7 +60,7 @@ const letters = () =>
 describe('consumeBatch', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   it('dead-letters a permanent failure after the first attempt, while the rest proceed and retry', async () => {
@@ -70,9 +71,9 @@ describe('consumeBatch', () => {
       if (id === 'c' && call < 3) return { kind: 'transient', reason: '429' };
       return { kind: 'done' };
     });
-    sqs.on(SendMessageBatchCommand).callsFake(() => {
+    sqs.on(SendMessageBatchCommand).callsFake((input) => {
       sentAtCall.push(sink.calls.length);
-      return { Failed: [] };
+      return everyLetterAccepted(input);
     });
     const metrics = new RecordedMetrics();
 
@@ -230,7 +231,7 @@ describe('consumeBatch', () => {
 describe('a record that crashes the function again and again', () => {
   beforeEach(() => {
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   });
 
   /** A journal that says the record was started `starts` times without an end (or throws). */

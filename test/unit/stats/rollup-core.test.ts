@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { bucketLabel, markerKey, stateOf } from '../../../lambdas/stats/rollup-model.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { fakeTiming, kinesisRecord, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import {
@@ -65,7 +66,7 @@ describe('applyRecords', () => {
   beforeEach(() => {
     dynamo.reset();
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
     table = fakeRollupsTable(dynamo);
   });
 

@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { realTiming } from '../../../lambdas/shared/retry.js';
 import { stoppingAt } from '../../../lambdas/shared/stopping-client.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import {
@@ -43,7 +44,7 @@ const manyAccounts = (firstSequence = 1) =>
 beforeEach(() => {
   dynamo.reset();
   sqs.reset();
-  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   table = fakeRollupsTable(dynamo);
 });
 

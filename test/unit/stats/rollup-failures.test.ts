@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { markerKey, stateOf } from '../../../lambdas/stats/rollup-model.js';
+import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
@@ -40,7 +41,7 @@ const at = (id: string, time: string, account = 'acct-1') =>
 beforeEach(() => {
   dynamo.reset();
   sqs.reset();
-  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqs.on(SendMessageBatchCommand).callsFake(everyLetterAccepted);
   table = fakeRollupsTable(dynamo);
 });
 
