@@ -29,8 +29,8 @@ function deliveryDeps(
   return {
     management: new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'http://ws' }),
     log: silentLog,
-    forget: async (connectionId) => {
-      forgotten.push(connectionId);
+    forget: async (connectionId, accountId) => {
+      forgotten.push(`${accountId}/${connectionId}`);
     },
     settings: { concurrency: 4, postTimeoutMs: 200, ...overrides },
   };
@@ -76,8 +76,16 @@ describe('deliver', () => {
       return {};
     });
     const deliveries = [
-      ...[...hanging].map((connectionId) => ({ connectionId, frames: ['{"n":1}', '{"n":2}'] })),
-      ...Array.from({ length: 20 }, (_, index) => ({ connectionId: `ok-${index}`, frames: ['{"n":1}'] })),
+      ...[...hanging].map((connectionId) => ({
+        connectionId,
+        accountId: 'acct-1',
+        frames: ['{"n":1}', '{"n":2}'],
+      })),
+      ...Array.from({ length: 20 }, (_, index) => ({
+        connectionId: `ok-${index}`,
+        accountId: 'acct-1',
+        frames: ['{"n":1}'],
+      })),
     ];
 
     // Act
@@ -107,6 +115,7 @@ describe('deliver', () => {
     });
     const deliveries = Array.from({ length: 30 }, (_, index) => ({
       connectionId: `c${index}`,
+      accountId: 'acct-1',
       frames: ['{}'],
     }));
 
@@ -130,14 +139,14 @@ describe('deliver', () => {
     // Act
     const counts = await deliver(
       [
-        { connectionId: 'gone', frames: ['{"n":1}', '{"n":2}'] },
-        { connectionId: 'here', frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'gone', accountId: 'acct-1', frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'here', accountId: 'acct-2', frames: ['{"n":1}', '{"n":2}'] },
       ],
       deliveryDeps({}, forgotten),
     );
 
     // Assess
-    expect(forgotten).toEqual(['gone']);
+    expect(forgotten).toEqual(['acct-1/gone']);
     expect(counts).toEqual({ frames: 2, gone: 1, postFailures: 0, timedOut: 0, skipped: 0 });
     const toHere = management
       .commandCalls(PostToConnectionCommand, { ConnectionId: 'here' })
