@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -197,6 +198,67 @@ describe('startWebSocketGateway', () => {
         connectionId: connectionIdOf(connect),
         disconnectStatusCode: 1000,
       },
+    });
+  });
+
+  it('invokes $disconnect for a connection $connect accepted whose handshake then failed', async () => {
+    // Prepare: a $connect that accepts, and an upgrade request whose Sec-WebSocket-Key is invalid
+    const { gateway, connect, disconnect } = await given();
+    const { hostname, port } = new URL(gateway.url);
+
+    // Act
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const request = httpRequest({
+        host: hostname,
+        port,
+        path: '/prod?token=t',
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'not-a-key',
+        },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      });
+      request.on('upgrade', () => resolve(101));
+      request.on('error', reject);
+      request.end();
+    });
+
+    // Assess: the backend recorded a connection that never opened; it is told it ended
+    expect(status).toBe(400);
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+    expect(disconnect.events[0]).toMatchObject({
+      requestContext: { routeKey: '$disconnect', connectionId: connectionIdOf(connect) },
+    });
+  });
+
+  it('invokes $disconnect for a connection whose client left while $connect ran', async () => {
+    // Prepare: a $connect that accepts after the client is gone
+    let leave: () => void = () => undefined;
+    const clientLeft = new Promise<void>((resolve) => {
+      leave = resolve;
+    });
+    const { gateway, connect, disconnect } = await given(async () => {
+      leave();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return { statusCode: 200 };
+    });
+    const socket = new WebSocket(gateway.url);
+    opened.push(socket);
+    socket.on('error', () => undefined);
+
+    // Act
+    await clientLeft;
+    socket.terminate();
+
+    // Assess
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+    expect(disconnect.events[0]).toMatchObject({
+      requestContext: { routeKey: '$disconnect', connectionId: connectionIdOf(connect) },
     });
   });
 
