@@ -2,6 +2,7 @@
  * The WebSocket side of the local WebSocket API: an upgrade request runs `$connect`, whose result
  * accepts or refuses it; each message frame runs `$default`; a closed socket runs `$disconnect`.
  * Messages over API Gateway's 128 KB quota close the connection (1009), as `ws` does with `maxPayload`.
+ * A connection's messages run `$default` one at a time, in order (`websocket-inbox.ts`).
  * A connection `$connect` accepted whose handshake never completes (the client left meanwhile, or its
  * upgrade request was malformed) gets its `$disconnect` too: the backend recorded it.
  */
@@ -24,10 +25,14 @@ import {
   disconnectEvent,
   messageEvent,
 } from './websocket-events.js';
+import { ConnectionInbox } from './websocket-inbox.js';
 import { rejectUpgrade } from './websocket-responses.js';
 
 /** API Gateway's WebSocket message payload quota, for messages in and `@connections` posts out. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
+
+/** Messages one connection may have waiting for `$default` (`websocket-inbox.ts`). */
+export const MAX_WAITING_MESSAGES = 100;
 
 export type WebSocketRouteKey = '$connect' | '$disconnect' | '$default';
 
@@ -103,11 +108,25 @@ export class WebSocketApi {
   #established(identity: ConnectionIdentity, ws: WebSocket): void {
     const { log } = this.options;
     const connection = this.options.connections.add(identity, ws);
+    const inbox = new ConnectionInbox<{ data: RawData; isBinary: boolean }>(
+      // A connection closing (by the server, say) routes nothing more, even before its close completes.
+      async ({ data, isBinary }) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        await this.onMessage(connection, data, isBinary).catch((error: Error) =>
+          log(`$default of ${connection.id} failed: ${error.message}`),
+        );
+      },
+      MAX_WAITING_MESSAGES,
+      (run) => void this.track(run),
+    );
     ws.on('message', (data, isBinary) => {
       this.options.connections.touch(connection);
-      void this.track(this.onMessage(connection, data, isBinary));
+      if (inbox.offer({ data, isBinary }) === 'full') {
+        ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId: connection.id }));
+      }
     });
     ws.on('close', (code, reason) => {
+      inbox.close();
       this.options.connections.remove(connection);
       void this.track(this.#disconnect(connection, code, reason.toString()));
     });

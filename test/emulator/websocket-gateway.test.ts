@@ -181,6 +181,77 @@ describe('startWebSocketGateway', () => {
     expect(JSON.parse(await reply)).toMatchObject({ message: 'Internal server error' });
   });
 
+  it("runs one connection's messages through $default one at a time, in the order they came", async () => {
+    // Prepare: a $default that takes a while
+    let inFlight = 0;
+    let peak = 0;
+    const { gateway, message } = await given(undefined, async () => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight -= 1;
+      return { statusCode: 200 };
+    });
+    const socket = await open(gateway.url);
+
+    // Act
+    for (let index = 0; index < 10; index += 1) socket.send(String(index));
+
+    // Assess
+    await eventually(() => expect(message.events).toHaveLength(10));
+    expect(peak).toBe(1);
+    expect(message.events.map((event) => (event as { body: string }).body)).toEqual(
+      Array.from({ length: 10 }, (_, index) => String(index)),
+    );
+  });
+
+  it('never runs the waiting messages of a connection once it is closed', async () => {
+    // Prepare: a $default whose first invocation closes the connection through @connections
+    let management: ApiGatewayManagementApiClient | undefined;
+    const { gateway, message, ...rest } = await given(undefined, async (event) => {
+      const { connectionId } = (event as APIGatewayProxyWebsocketEventV2).requestContext;
+      await management
+        ?.send(new DeleteConnectionCommand({ ConnectionId: connectionId }))
+        .catch(() => undefined);
+      return { statusCode: 200 };
+    });
+    management = rest.management;
+    const socket = await open(gateway.url);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+
+    // Act
+    for (let index = 0; index < 50; index += 1) socket.send(String(index));
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Assess: the first message closed it; the others that waited behind it never ran
+    expect(message.events.length).toBeLessThanOrEqual(2);
+  });
+
+  it('answers Too Many Requests to a message past the 100 a connection may have waiting', async () => {
+    // Prepare: a $default that does not answer until released
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { gateway, message } = await given(undefined, async () => {
+      await held;
+      return { statusCode: 200 };
+    });
+    const socket = await open(gateway.url);
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+
+    // Act: one message runs, 100 wait, 49 are over
+    for (let index = 0; index < 150; index += 1) socket.send(String(index));
+    await eventually(() => expect(replies).toHaveLength(49));
+    release();
+
+    // Assess
+    expect(JSON.parse(replies[0] as string)).toMatchObject({ message: 'Too Many Requests' });
+    await eventually(() => expect(message.events).toHaveLength(101));
+  });
+
   it('invokes $disconnect when the client closes', async () => {
     // Prepare
     const { gateway, connect, disconnect } = await given();

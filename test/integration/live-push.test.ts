@@ -279,6 +279,31 @@ describe('a client flooding the WebSocket', () => {
     expect(bystander.readyState).toBe(WebSocket.OPEN);
     bystander.close();
   });
+
+  it("never holds up another account's messages, however many one connection sends at once", async () => {
+    // Given dashboards of two accounts
+    const url = (token: string) => `${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`;
+    const [flooding, other] = [await givenAnAccount(), await givenAnAccount()];
+    const flooder = new WebSocket(url(await tokenFor(flooding)));
+    const bystander = new WebSocket(url(await tokenFor(other)));
+    flooder.on('error', () => undefined);
+    await Promise.all(
+      [flooder, bystander].map((socket) => new Promise((resolve) => socket.once('open', resolve))),
+    );
+
+    // When one connection sends 2,000 pings at once, and then the other account's dashboard pings
+    for (let ping = 0; ping < 2000; ping += 1) flooder.send('{"action":"ping"}');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const pong = new Promise((resolve) => bystander.once('message', resolve));
+    bystander.send('{"action":"ping"}');
+    await pong;
+
+    // Then the other account is answered in the time of a few pings, not after the 2,000 (32 s before)
+    expect(Date.now() - started).toBeLessThan(5_000);
+    bystander.close();
+    flooder.terminate();
+  });
 });
 
 describe('logs', () => {
