@@ -41,6 +41,11 @@ export interface LeaseRequest {
 
 /** Attempts at a lease: the fast one, and one after creating the item or pruning dead leases. */
 const MAX_ATTEMPTS = 3;
+/**
+ * A full account's leases are checked against its connection items at most this often: a lease left
+ * by a connection deleted without releasing it holds a place this much longer at most.
+ */
+export const RECONCILE_INTERVAL_SECONDS = 10;
 /** Keys per BatchGetItem, DynamoDB's maximum. */
 const BATCH_GET_KEYS = 100;
 /** Leases dropped per update, well inside the 4 KB an update expression may take. */
@@ -65,13 +70,19 @@ export function isLeasesKey(connectionId: string): boolean {
 export async function takeLease(deps: LeaseDeps, request: LeaseRequest): Promise<boolean> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     if (await addLease(deps, request)) return true;
-    const leases = await readLeases(deps, request.accountId);
-    if (leases === undefined) {
+    const item = await readLeases(deps, request.accountId);
+    if (item?.leases === undefined) {
       if (await createLeases(deps, request)) return true;
       continue;
     }
+    const { leases, reconciledAt = 0 } = item;
     if (Object.keys(leases).length < request.limit) continue;
-    const dead = await deadLeases(deps, leases, request.nowSeconds);
+    // Reading every connection is for the first refusal in a while: a storm of connects to a full
+    // account must not cost 200 consistent reads each. Expired leases are dropped whenever.
+    const dead =
+      reconciledAt > request.nowSeconds - RECONCILE_INTERVAL_SECONDS
+        ? leasesToDrop(leases, request.nowSeconds, new Set(Object.keys(leases)))
+        : await deadLeases(deps, request, leases);
     if (dead.length === 0) return false;
     await removeLeases(deps, request.accountId, dead);
   }
@@ -134,15 +145,28 @@ async function createLeases(deps: LeaseDeps, request: LeaseRequest): Promise<boo
   });
 }
 
-async function readLeases(deps: LeaseDeps, accountId: string): Promise<Leases | undefined> {
+async function readLeases(
+  deps: LeaseDeps,
+  accountId: string,
+): Promise<{ leases?: Leases; reconciledAt?: number } | undefined> {
   const { Item } = await deps.dynamo.send(
     new GetCommand({ TableName: deps.tableName, Key: leasesKey(accountId), ConsistentRead: true }),
   );
-  return Item?.leases as Leases | undefined;
+  return Item as { leases?: Leases; reconciledAt?: number } | undefined;
 }
 
-/** `leasesToDrop` against the connection items, read consistently (the index is not). */
-async function deadLeases(deps: LeaseDeps, leases: Leases, nowSeconds: number): Promise<string[]> {
+/**
+ * `leasesToDrop` against the connection items, read consistently (the index is not); notes the time on
+ * the item, so that the next refusals within `RECONCILE_INTERVAL_SECONDS` skip these reads.
+ */
+async function deadLeases(deps: LeaseDeps, request: LeaseRequest, leases: Leases): Promise<string[]> {
+  const { nowSeconds } = request;
+  await conditionalUpdate(deps, {
+    Key: leasesKey(request.accountId),
+    UpdateExpression: 'SET reconciledAt = :now',
+    ConditionExpression: 'attribute_exists(leases)',
+    ExpressionAttributeValues: { ':now': nowSeconds },
+  });
   const live = Object.keys(leases).filter((connectionId) => (leases[connectionId] ?? 0) > nowSeconds);
   const existing = new Set<string>();
   for (let start = 0; start < live.length; start += BATCH_GET_KEYS) {

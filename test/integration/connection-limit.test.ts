@@ -1,15 +1,17 @@
 /**
  * The per-account connection limit of `$connect` on DynamoDB Local's connections table, as the local
  * stack created it: environments racing `$connect` for one account admit exactly the limit, another
- * account is never refused by it, and a place freed by `$disconnect`, by the expiry of a connection, or
- * by the broadcaster forgetting a gone connection can be taken again.
+ * account is never refused by it, and a place freed by `$disconnect`, by the expiry of a connection, by
+ * the broadcaster forgetting a gone connection, or by a connection item deleted without its lease can be
+ * taken again.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKeyHashLookup } from '../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../lambdas/shared/http.js';
 import { verifyLiveToken } from '../../lambdas/shared/live-tokens.js';
+import { RECONCILE_INTERVAL_SECONDS } from '../../lambdas/ws-broadcast/connection-leases.js';
 import { CONNECTION_TTL_SECONDS } from '../../lambdas/ws-broadcast/connections.js';
 import { type ConnectDeps, connect, disconnect } from '../../lambdas/ws-broadcast/ws-core.js';
 import type { DevAccount } from '../../local/accounts.js';
@@ -135,6 +137,23 @@ describe('the connection limit of an account', () => {
       ...Array(LIMIT).fill('admitted'),
       429,
     ]);
+  });
+
+  it('admits again once a connection item is deleted without releasing its lease, at the next check (10 s)', async () => {
+    // Given a full account, one of whose connection items is deleted as `keys revoke` deletes a gone one
+    const { token, ids } = await givenAFullAccount();
+    const deps = environment();
+    await deps.dynamo.send(
+      new DeleteCommand({ TableName: localStack().connectionsTableName, Key: { connectionId: ids[0] } }),
+    );
+
+    // When the account connects again, at once and once the leases may be checked again
+    const atOnce = await tryConnect(token, deps);
+    const later = await tryConnect(token, environment((RECONCILE_INTERVAL_SECONDS + 1) * 1000));
+
+    // Then the lease left behind is reclaimed at the next check of the account's connections
+    expect(atOnce.status).toBe(429);
+    expect(later.id).toBeDefined();
   });
 
   it("admits again once the broadcaster forgot a gone connection (410) on the account's next event", async () => {

@@ -16,6 +16,7 @@ import {
   type Leases,
   leasesKey,
   leasesToDrop,
+  RECONCILE_INTERVAL_SECONDS,
   takeLease,
 } from '../../../lambdas/ws-broadcast/connection-leases.js';
 
@@ -160,6 +161,53 @@ describe('takeLease', () => {
     expect(taken).toBe(true);
     expect(removed()).toEqual([['a', 'b']]);
     expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
+  it('reads the connections at most once in 10 s for a full account, still dropping expired leases', async () => {
+    // Prepare: reconciled 5 s ago; 'a' expired since, 'b' and 'c' live
+    dynamo
+      .on(UpdateCommand)
+      .rejects(conditionFailed())
+      .on(GetCommand)
+      .resolves({
+        Item: {
+          leases: { a: NOW_SECONDS - 1, b: live, c: live },
+          reconciledAt: NOW_SECONDS - RECONCILE_INTERVAL_SECONDS / 2,
+        },
+      });
+
+    // Act
+    const taken = await takeLease(deps(), request());
+
+    // Assess: the expired lease is dropped without a read of the connections (its place was taken
+    // again by another connect meanwhile, so this one is refused)
+    expect(taken).toBe(false);
+    expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(removed()[0]).toEqual(['a']);
+  });
+
+  it('notes when it read the connections of a full account', async () => {
+    // Prepare
+    dynamo
+      .on(UpdateCommand)
+      .rejects(conditionFailed())
+      .on(GetCommand)
+      .resolves({ Item: { leases: { a: live, b: live, c: live }, reconciledAt: NOW_SECONDS - 60 } })
+      .on(BatchGetCommand)
+      .resolves({
+        Responses: { connections: [{ connectionId: 'a' }, { connectionId: 'b' }, { connectionId: 'c' }] },
+      });
+
+    // Act
+    await takeLease(deps(), request());
+
+    // Assess
+    const noted = dynamo
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.UpdateExpression === 'SET reconciledAt = :now');
+    expect(noted?.ExpressionAttributeValues).toEqual({ ':now': NOW_SECONDS });
+    expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(1);
   });
 
   it('asks again when a place was freed between its update and its read', async () => {
