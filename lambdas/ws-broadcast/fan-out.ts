@@ -40,11 +40,22 @@ export const DEFAULT_FAN_OUT: FanOutSettings = {
   maxFrameBytes: MAX_FRAME_BYTES,
 };
 
+/**
+ * How long a connection may be in its `$connect` (its item written, the handshake not done): the
+ * `ws-connect` function's timeout. API Gateway answers 410 to a post to such a connection, and
+ * forgetting it then would leave a dashboard connected without a connection item, so without events
+ * (2 to 5 dashboards in 20 connected to a busy account were). A young connection that is really gone
+ * is forgotten by its `$disconnect`, or by a 410 once it is older.
+ */
+export const CONNECTING_SECONDS = 10;
+
 /** The frames one connection gets, in order. */
 export interface Delivery {
   connectionId: string;
   /** The connection's account, whose lease a 410 releases. */
   accountId: string;
+  /** Connected less than `CONNECTING_SECONDS` ago: a 410 does not forget it. */
+  connecting: boolean;
   frames: string[];
 }
 
@@ -81,8 +92,11 @@ export function planDeliveries(
       );
       framesBySubscription.set(key, frames);
     }
-    if (frames.length > 0)
-      deliveries.push({ connectionId: connection.connectionId, accountId: connection.accountId, frames });
+    if (frames.length > 0) {
+      const { connectionId, accountId, connectedAt } = connection;
+      const connecting = Date.parse(connectedAt) / 1000 > nowSeconds - CONNECTING_SECONDS;
+      deliveries.push({ connectionId, accountId, connecting, frames });
+    }
   }
   const truncated = [...serialized.values()].filter((framed) => framed.truncated).length;
   return { deliveries, truncated };
@@ -115,7 +129,7 @@ export async function deliver(deliveries: readonly Delivery[], deps: DeliveryDep
   await forEachWithConcurrency(
     deliveries,
     deps.settings.concurrency,
-    async ({ connectionId, accountId, frames }) => {
+    async ({ connectionId, accountId, connecting, frames }) => {
       for (const [position, frame] of frames.entries()) {
         if (left() <= 0) {
           counts.skipped += frames.length - position;
@@ -140,7 +154,7 @@ export async function deliver(deliveries: readonly Delivery[], deps: DeliveryDep
         } catch (error) {
           if (isGone(error)) {
             counts.gone += 1;
-            await deps.forget(connectionId, accountId);
+            if (!connecting) await deps.forget(connectionId, accountId);
           } else {
             counts.postFailures += 1;
             deps.log.warn('post to connection failed', { connectionId, error: errorSummary(error) });

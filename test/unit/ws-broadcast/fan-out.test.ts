@@ -6,7 +6,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionItem } from '../../../lambdas/ws-broadcast/connections.js';
-import { type DeliveryDeps, deliver, planDeliveries } from '../../../lambdas/ws-broadcast/fan-out.js';
+import {
+  CONNECTING_SECONDS,
+  type DeliveryDeps,
+  deliver,
+  planDeliveries,
+} from '../../../lambdas/ws-broadcast/fan-out.js';
 import { silentLog, storedEvent } from '../../helpers/factories.js';
 
 const management = mockClient(ApiGatewayManagementApiClient);
@@ -79,11 +84,13 @@ describe('deliver', () => {
       ...[...hanging].map((connectionId) => ({
         connectionId,
         accountId: 'acct-1',
+        connecting: false,
         frames: ['{"n":1}', '{"n":2}'],
       })),
       ...Array.from({ length: 20 }, (_, index) => ({
         connectionId: `ok-${index}`,
         accountId: 'acct-1',
+        connecting: false,
         frames: ['{"n":1}'],
       })),
     ];
@@ -116,6 +123,7 @@ describe('deliver', () => {
     const deliveries = Array.from({ length: 30 }, (_, index) => ({
       connectionId: `c${index}`,
       accountId: 'acct-1',
+      connecting: false,
       frames: ['{}'],
     }));
 
@@ -125,6 +133,26 @@ describe('deliver', () => {
     // Assess
     expect(counts.frames).toBe(30);
     expect(peak).toBe(4);
+  });
+
+  it('never forgets a connection that answers 410 while its $connect may still be running', async () => {
+    // Prepare: connected (its item written) a second ago, and not open yet at the gateway
+    const forgotten: string[] = [];
+    management
+      .on(PostToConnectionCommand)
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    const young = connection('young', { connectedAt: new Date((NOW_SECONDS - 1) * 1000).toISOString() });
+    const old = connection('old', {
+      connectedAt: new Date((NOW_SECONDS - CONNECTING_SECONDS - 1) * 1000).toISOString(),
+    });
+    const { deliveries } = planDeliveries([young, old], [storedEvent()], NOW_SECONDS);
+
+    // Act
+    const counts = await deliver(deliveries, deliveryDeps({}, forgotten));
+
+    // Assess
+    expect(forgotten).toEqual(['acct-1/old']);
+    expect(counts.gone).toBe(2);
   });
 
   it('forgets a connection that answers 410 and stops posting to it, in order for the others', async () => {
@@ -139,8 +167,8 @@ describe('deliver', () => {
     // Act
     const counts = await deliver(
       [
-        { connectionId: 'gone', accountId: 'acct-1', frames: ['{"n":1}', '{"n":2}'] },
-        { connectionId: 'here', accountId: 'acct-2', frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'gone', accountId: 'acct-1', connecting: false, frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'here', accountId: 'acct-2', connecting: false, frames: ['{"n":1}', '{"n":2}'] },
       ],
       deliveryDeps({}, forgotten),
     );
