@@ -45,6 +45,7 @@ async function given(
   onConnect: (event: unknown) => unknown = () => ({ statusCode: 200 }),
   onMessage: (event: unknown) => unknown = () => ({ statusCode: 200 }),
   sendRouteResponses = false,
+  limits: { maxConnectionMs?: number } = {},
 ): Promise<Given> {
   const functions = {
     'ws-connect': fakeFunction('ws-connect', onConnect),
@@ -58,6 +59,7 @@ async function given(
     functions,
     stage: 'prod',
     sendRouteResponses,
+    ...limits,
     log: (line) => log.push(line),
   });
   const management = new ApiGatewayManagementApiClient({
@@ -250,6 +252,22 @@ describe('startWebSocketGateway', () => {
     // Assess
     expect(JSON.parse(replies[0] as string)).toMatchObject({ message: 'Too Many Requests' });
     await eventually(() => expect(message.events).toHaveLength(101));
+  });
+
+  it('closes a connection at its maximum duration, however active, and invokes $disconnect', async () => {
+    // Prepare: API Gateway ends every connection after 2 hours; here after 300 ms
+    const { gateway, disconnect } = await given(undefined, undefined, false, { maxConnectionMs: 300 });
+    const socket = await open(gateway.url);
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+
+    // Act: the client stays active
+    const pinging = setInterval(() => socket.send('{"action":"ping"}'), 50);
+    const code = await closed;
+    clearInterval(pinging);
+
+    // Assess
+    expect(code).toBe(1001);
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
   });
 
   it('invokes $disconnect when the client closes', async () => {
