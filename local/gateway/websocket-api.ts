@@ -31,6 +31,9 @@ import { rejectUpgrade } from './websocket-responses.js';
 /** API Gateway's WebSocket message payload quota, for messages in and `@connections` posts out. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
+/** Bytes a connection may have waiting for its client to read: eight of the largest messages. */
+export const MAX_UNSENT_BYTES = 8 * MAX_MESSAGE_BYTES;
+
 /** Messages one connection may have waiting for `$default` (`websocket-inbox.ts`). */
 export const MAX_WAITING_MESSAGES = 100;
 
@@ -121,9 +124,10 @@ export class WebSocketApi {
     );
     ws.on('message', (data, isBinary) => {
       this.options.connections.touch(connection);
-      if (inbox.offer({ data, isBinary }) === 'full') {
-        ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId: connection.id }));
-      }
+      if (inbox.offer({ data, isBinary }) !== 'full') return;
+      // A client that floods without reading its answers would make the gateway hold them all.
+      if (ws.bufferedAmount > MAX_UNSENT_BYTES) ws.terminate();
+      else ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId: connection.id }));
     });
     ws.on('close', (code, reason) => {
       inbox.close();

@@ -254,6 +254,19 @@ describe('startWebSocketGateway', () => {
     await eventually(() => expect(message.events).toHaveLength(101));
   });
 
+  it('closes a connection that floods messages without reading what it is answered', async () => {
+    // Prepare: a $default that does not answer, and a client that stops reading
+    const { gateway, disconnect } = await given(undefined, () => new Promise(() => undefined));
+    const socket = await open(gateway.url);
+    socket.pause();
+
+    // Act: far more refusals than the kernel's socket buffers and the gateway's bound hold together
+    for (let index = 0; index < 150_000; index += 1) socket.send('1');
+
+    // Assess: the gateway does not keep buffering answers for it
+    await eventually(() => expect(disconnect.events).toHaveLength(1), 20_000);
+  });
+
   it('closes a connection at its maximum duration, however active, and invokes $disconnect', async () => {
     // Prepare: API Gateway ends every connection after 2 hours; here after 300 ms
     const { gateway, disconnect } = await given(undefined, undefined, false, { maxConnectionMs: 300 });
