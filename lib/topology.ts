@@ -371,8 +371,11 @@ export interface ApiSettings {
   apiKeyCacheSeconds: number;
 }
 
-/** The functions that look keys up (and cache them): the authorizer, the stats API, `$connect`. */
-const KEY_LOOKUP_FUNCTIONS: FunctionId[] = ['api-authorizer', 'stats-api', 'ws-connect'];
+/**
+ * The functions that look keys up and cache them: the authorizer and the stats API. `$connect` looks
+ * them up too but never caches one: a connection it accepts lives two hours.
+ */
+const KEY_LOOKUP_FUNCTIONS: FunctionId[] = ['api-authorizer', 'stats-api'];
 
 /**
  * The settings variables a function gets, from one table so the stack and the local stack agree: the

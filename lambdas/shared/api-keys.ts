@@ -84,8 +84,10 @@ export type ApiKeyLookup = (key: string) => Promise<ApiKeyRecord | undefined>;
 export interface ApiKeyStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** How long a found key is trusted without asking DynamoDB again (revocation latency). */
+  /** How long a found key is trusted without asking DynamoDB again (revocation latency); 0 caches nothing. */
   ttlMs?: number;
+  /** Read strongly consistently, for a caller that must see a revocation at once. */
+  consistentRead?: boolean;
   now?: () => number;
 }
 
@@ -114,13 +116,18 @@ export function createKeyHashLookup(options: ApiKeyStoreOptions): KeyHashLookup 
     const cached = cache.get(keyHash);
     if (cached && cached.expiresAt > now()) return cached.record;
     const { Item } = await options.client.send(
-      new GetCommand({ TableName: options.tableName, Key: { keyHash } }),
+      new GetCommand({
+        TableName: options.tableName,
+        Key: { keyHash },
+        ...(options.consistentRead ? { ConsistentRead: true } : {}),
+      }),
     );
     const record = parseRecord(Item);
     if (!record) {
       cache.delete(keyHash);
       return undefined;
     }
+    if (ttlMs === 0) return record;
     if (cache.size > MAX_CACHED_KEYS) cache.clear();
     cache.set(keyHash, { record, expiresAt: now() + ttlMs });
     return record;

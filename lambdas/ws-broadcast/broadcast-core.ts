@@ -12,7 +12,7 @@
  * consumers' to dead-letter.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { errorSummary } from '../shared/error-summary.js';
 import type { StoredEvent } from '../shared/event-schema.js';
@@ -26,6 +26,7 @@ import {
   type KinesisStreamBatchResponse,
   type Sink,
 } from '../shared/stream-consumer.js';
+import { forgetConnection } from './connection-leases.js';
 import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
 import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
 
@@ -125,7 +126,7 @@ async function pushEvents(
   const delivered = await deliver(takeTurns(byAccountDeliveries), {
     management: deps.management,
     log: deps.log,
-    forget: (connectionId) => forget(connectionId, deps),
+    forget: (connectionId, accountId) => forget(connectionId, accountId, deps),
     settings,
     until: { deadline, now: deps.timing.now },
   });
@@ -171,9 +172,10 @@ async function connectionsOf(accountId: string, deps: BroadcastDeps): Promise<Co
   return connections;
 }
 
-async function forget(connectionId: string, deps: BroadcastDeps): Promise<void> {
+async function forget(connectionId: string, accountId: string, deps: BroadcastDeps): Promise<void> {
   try {
-    await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
+    // Its lease too: a connection gone without `$disconnect` must not hold a place under the limit.
+    await forgetConnection(deps, connectionId, accountId);
   } catch (error) {
     // TTL removes it eventually; the next broadcast retries the delete on the next 410.
     deps.log.warn('could not delete gone connection', { connectionId, error: errorSummary(error) });

@@ -5,12 +5,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { createKeyHashLookup } from '../shared/api-keys.js';
-import {
-  loadApiKeysTableName,
-  loadConnectionsTableName,
-  loadKeyCacheTtlMs,
-  loadLiveTokensTableName,
-} from '../shared/config.js';
+import { loadApiKeysTableName, loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { jsonResult } from '../shared/http.js';
 import { verifyLiveToken } from '../shared/live-tokens.js';
@@ -24,10 +19,14 @@ const deps: ConnectDeps = {
   dynamo,
   tableName: loadConnectionsTableName(),
   verifyToken: (token) => verifyLiveToken(liveTokens, token),
+  // Never trusted from a cache: a connection accepted lives two hours, so a read key revoked a moment
+  // ago (whose dashboards reconnect at once when `keys revoke` closes them) must be seen now. $connect
+  // is rare enough for a read per connect.
   lookupKeyHash: createKeyHashLookup({
     client: dynamo,
     tableName: loadApiKeysTableName(),
-    ttlMs: loadKeyCacheTtlMs(),
+    ttlMs: 0,
+    consistentRead: true,
   }),
   now,
   log: logger,

@@ -7,7 +7,8 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredEvent } from '../shared/event-schema.js';
 
 /** API Gateway's maximum connection duration. */
@@ -34,7 +35,7 @@ export interface ConnectionItem {
 }
 
 /**
- * Open connections one account may hold. Every batch of its events is posted to each of them, by the
+ * Open connections one account may hold (an exact bound: `connection-leases.ts`). Every batch of its events is posted to each of them, by the
  * same broadcaster invocation as other accounts' events on the shard; without a bound, one account
  * opening thousands of connections would hold up every other account's live push by seconds. Twice
  * the 100 viewers `bench:live` holds an account to.
@@ -116,33 +117,16 @@ export async function postFrame(
   );
 }
 
-/**
- * How many unexpired connections `accountId` holds, counted up to `atLeast` (the index is read page by
- * page until then). The index is eventually consistent: connections opened in the last moment may be
- * missing from the count.
- */
-export async function countConnections(
+/** Runs one conditional update of the connections table; false when its condition failed. */
+export async function conditionalUpdate(
   deps: { dynamo: DynamoDBDocumentClient; tableName: string },
-  accountId: string,
-  nowSeconds: number,
-  atLeast: number,
-): Promise<number> {
-  const pages = paginateQuery(
-    { client: deps.dynamo },
-    {
-      TableName: deps.tableName,
-      IndexName: BY_ACCOUNT_INDEX,
-      KeyConditionExpression: 'accountId = :accountId',
-      // TTL deletion lags by up to days: an expired item is no connection.
-      FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':accountId': accountId, ':now': nowSeconds },
-      Select: 'COUNT',
-    },
-  );
-  let count = 0;
-  for await (const page of pages) {
-    count += page.Count ?? 0;
-    if (count >= atLeast) break;
+  update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+): Promise<boolean> {
+  try {
+    await deps.dynamo.send(new UpdateCommand({ TableName: deps.tableName, ...update }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
-  return count;
 }

@@ -40,9 +40,22 @@ export const DEFAULT_FAN_OUT: FanOutSettings = {
   maxFrameBytes: MAX_FRAME_BYTES,
 };
 
+/**
+ * How long a connection may be in its `$connect` (its item written, the handshake not done): the
+ * `ws-connect` function's timeout. API Gateway answers 410 to a post to such a connection, and
+ * forgetting it then would leave a dashboard connected without a connection item, so without events
+ * (2 to 5 dashboards in 20 connected to a busy account were). A young connection that is really gone
+ * is forgotten by its `$disconnect`, or by a 410 once it is older.
+ */
+export const CONNECTING_SECONDS = 10;
+
 /** The frames one connection gets, in order. */
 export interface Delivery {
   connectionId: string;
+  /** The connection's account, whose lease a 410 releases. */
+  accountId: string;
+  /** Connected less than `CONNECTING_SECONDS` ago: a 410 does not forget it. */
+  connecting: boolean;
   frames: string[];
 }
 
@@ -79,7 +92,11 @@ export function planDeliveries(
       );
       framesBySubscription.set(key, frames);
     }
-    if (frames.length > 0) deliveries.push({ connectionId: connection.connectionId, frames });
+    if (frames.length > 0) {
+      const { connectionId, accountId, connectedAt } = connection;
+      const connecting = Date.parse(connectedAt) / 1000 > nowSeconds - CONNECTING_SECONDS;
+      deliveries.push({ connectionId, accountId, connecting, frames });
+    }
   }
   const truncated = [...serialized.values()].filter((framed) => framed.truncated).length;
   return { deliveries, truncated };
@@ -88,8 +105,8 @@ export function planDeliveries(
 export interface DeliveryDeps {
   management: ApiGatewayManagementApiClient;
   log: Log;
-  /** Forgets a connection that answered 410 Gone. */
-  forget: (connectionId: string) => Promise<void>;
+  /** Forgets a connection that answered 410 Gone (and releases its lease under the account's limit). */
+  forget: (connectionId: string, accountId: string) => Promise<void>;
   settings: Pick<FanOutSettings, 'concurrency' | 'postTimeoutMs'>;
   /** No post starts at or after `deadline` (epoch ms, by `now`), and none runs past it. */
   until?: { deadline: number; now: () => number };
@@ -109,40 +126,44 @@ export async function deliver(deliveries: readonly Delivery[], deps: DeliveryDep
   const counts: DeliveryCounts = { frames: 0, gone: 0, postFailures: 0, timedOut: 0, skipped: 0 };
   const left = () => (deps.until ? deps.until.deadline - deps.until.now() : Number.POSITIVE_INFINITY);
   // One lane per connection keeps its frames in order; lanes of different connections run in parallel.
-  await forEachWithConcurrency(deliveries, deps.settings.concurrency, async ({ connectionId, frames }) => {
-    for (const [position, frame] of frames.entries()) {
-      if (left() <= 0) {
-        counts.skipped += frames.length - position;
-        return;
-      }
-      try {
-        const outcome = await postWithin(
-          deps,
-          connectionId,
-          frame,
-          Math.min(deps.settings.postTimeoutMs, left()),
-        );
-        if (outcome === 'timeout') {
-          counts.timedOut += 1;
-          deps.log.warn('post to connection timed out; skipping it for this batch', {
-            connectionId,
-            timeoutMs: deps.settings.postTimeoutMs,
-          });
+  await forEachWithConcurrency(
+    deliveries,
+    deps.settings.concurrency,
+    async ({ connectionId, accountId, connecting, frames }) => {
+      for (const [position, frame] of frames.entries()) {
+        if (left() <= 0) {
+          counts.skipped += frames.length - position;
           return;
         }
-        counts.frames += 1;
-      } catch (error) {
-        if (isGone(error)) {
-          counts.gone += 1;
-          await deps.forget(connectionId);
-        } else {
-          counts.postFailures += 1;
-          deps.log.warn('post to connection failed', { connectionId, error: errorSummary(error) });
+        try {
+          const outcome = await postWithin(
+            deps,
+            connectionId,
+            frame,
+            Math.min(deps.settings.postTimeoutMs, left()),
+          );
+          if (outcome === 'timeout') {
+            counts.timedOut += 1;
+            deps.log.warn('post to connection timed out; skipping it for this batch', {
+              connectionId,
+              timeoutMs: deps.settings.postTimeoutMs,
+            });
+            return;
+          }
+          counts.frames += 1;
+        } catch (error) {
+          if (isGone(error)) {
+            counts.gone += 1;
+            if (!connecting) await deps.forget(connectionId, accountId);
+          } else {
+            counts.postFailures += 1;
+            deps.log.warn('post to connection failed', { connectionId, error: errorSummary(error) });
+          }
+          return;
         }
-        return;
       }
-    }
-  });
+    },
+  );
   return counts;
 }
 

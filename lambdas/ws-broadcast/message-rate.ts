@@ -9,8 +9,8 @@
  * `messageCount`): one conditional update per message, two on the first of a minute, and a read only
  * past the limit. No second table.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalUpdate } from './connections.js';
 
 /** Messages a connection may send in one minute; ten times a busy dashboard's. */
 export const MAX_MESSAGES_PER_MINUTE = 30;
@@ -32,7 +32,7 @@ export async function countMessage(
   const minute = Math.floor(now.getTime() / 60_000);
   // The usual case: another message in the current minute, under the limit.
   if (
-    await conditionally(deps, {
+    await conditionalUpdate(deps, {
       Key: { connectionId },
       UpdateExpression: 'SET messageCount = messageCount + :one',
       ConditionExpression: 'messageMinute = :minute AND messageCount < :max',
@@ -42,7 +42,7 @@ export async function countMessage(
     return 'counted';
   // The first message of a minute (or of the connection) starts its window.
   if (
-    await conditionally(deps, {
+    await conditionalUpdate(deps, {
       Key: { connectionId },
       UpdateExpression: 'SET messageMinute = :minute, messageCount = :one',
       ConditionExpression:
@@ -61,18 +61,4 @@ export async function countMessage(
     }),
   );
   return Item ? 'over' : 'unknown-connection';
-}
-
-/** Runs one conditional update; false when its condition failed. */
-async function conditionally(
-  deps: MessageRateDeps,
-  update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-): Promise<boolean> {
-  try {
-    await deps.dynamo.send(new UpdateCommand({ TableName: deps.tableName, ...update }));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }

@@ -3,8 +3,7 @@
  * messages (subscribe to event types and users, ping). The token is a secret: it is never logged.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import type { KeyHashLookup } from '../shared/api-keys.js';
 import { eventTypeSchema, formatIssues, ID_MAX_LENGTH } from '../shared/event-schema.js';
@@ -12,9 +11,10 @@ import { isWellFormedUnicode } from '../shared/event-storability.js';
 import { TooManyRequestsError, UnauthorizedError } from '../shared/http.js';
 import { type LiveGrant, looksLikeLiveToken, readKeyOfToken } from '../shared/live-tokens.js';
 import type { Log } from '../shared/logger.js';
+import { forgetConnection, takeLease } from './connection-leases.js';
 import {
   closeConnection,
-  countConnections,
+  conditionalUpdate,
   isGone,
   MAX_CONNECTIONS_PER_ACCOUNT,
   newConnection,
@@ -38,12 +38,14 @@ export interface ConnectDeps {
   lookupKeyHash: KeyHashLookup;
   now: () => Date;
   log: Log;
+  /** Open connections one account may hold; default `MAX_CONNECTIONS_PER_ACCOUNT`. */
+  maxConnectionsPerAccount?: number;
 }
 
 /**
  * Authorizes a `$connect` with the `token` query parameter, a live token (`POST /v1/live-tokens`) whose
  * read key is not revoked, and records the connection under the token's account, unless the account
- * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429). Throws `HttpError`s, which reject the connection.
+ * already holds `MAX_CONNECTIONS_PER_ACCOUNT` (429), exactly under any concurrency (`connection-leases.ts`). Throws `HttpError`s, which reject the connection.
  * API keys are refused here: a read key in a URL would end up in browser history, proxy logs and
  * screenshots, and it does not expire (docs/decisions.md).
  */
@@ -71,26 +73,36 @@ export async function connect(
     );
   }
   const { grant } = found;
-  const now = deps.now();
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  const open = await countConnections(deps, grant.accountId, nowSeconds, MAX_CONNECTIONS_PER_ACCOUNT);
-  if (open >= MAX_CONNECTIONS_PER_ACCOUNT) {
+  const limit = deps.maxConnectionsPerAccount ?? MAX_CONNECTIONS_PER_ACCOUNT;
+  const connection = newConnection(request.connectionId, grant.accountId, deps.now(), grant.keyHash);
+  // The item first, then its lease: a lease whose connection item is missing is dead to reconciliation.
+  await deps.dynamo.send(new PutCommand({ TableName: deps.tableName, Item: connection }));
+  let leased: boolean;
+  try {
+    leased = await takeLease(deps, {
+      accountId: grant.accountId,
+      connectionId: request.connectionId,
+      expiresAt: connection.expiresAt,
+      nowSeconds: Math.floor(deps.now().getTime() / 1000),
+      limit,
+    });
+  } catch (error) {
+    // A rejected connection gets no `$disconnect`: forget it now, lease and all.
+    await forgetConnection(deps, request.connectionId, grant.accountId);
+    throw error;
+  }
+  if (!leased) {
+    await forgetConnection(deps, request.connectionId, grant.accountId);
     deps.log.warn('connection refused: account at its connection limit', {
       accountId: grant.accountId,
-      limit: MAX_CONNECTIONS_PER_ACCOUNT,
+      limit,
     });
     throw new TooManyRequestsError(
-      `the account has ${MAX_CONNECTIONS_PER_ACCOUNT} live connections open, the most it may hold; close one first`,
+      `the account has ${limit} live connections open, the most it may hold; close one first`,
       CONNECTION_RETRY_SECONDS,
-      { limit: MAX_CONNECTIONS_PER_ACCOUNT },
+      { limit },
     );
   }
-  await deps.dynamo.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: newConnection(request.connectionId, grant.accountId, now, grant.keyHash),
-    }),
-  );
   deps.log.info('connection opened', { connectionId: request.connectionId, accountId: grant.accountId });
 }
 
@@ -99,7 +111,7 @@ export async function disconnect(
   connectionId: string,
   deps: { dynamo: DynamoDBDocumentClient; tableName: string },
 ): Promise<void> {
-  await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
+  await forgetConnection(deps, connectionId);
 }
 
 const userSchema = z.string({ error: 'users must list user ids (strings)' }).check(
@@ -196,22 +208,15 @@ export async function handleMessage(
   }
   const types = [...new Set(message.types ?? [])];
   const users = [...new Set(message.users ?? [])];
-  try {
-    await deps.dynamo.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { connectionId },
-        ...filterUpdate({ types, users }),
-        // Never resurrect a connection that expired or disconnected as a bare item.
-        ConditionExpression: 'attribute_exists(connectionId)',
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
-      await reply({ type: 'error', message: 'unknown connection; reconnect' });
-      return;
-    }
-    throw error;
+  const known = await conditionalUpdate(deps, {
+    Key: { connectionId },
+    ...filterUpdate({ types, users }),
+    // Never resurrect a connection that expired or disconnected as a bare item.
+    ConditionExpression: 'attribute_exists(connectionId)',
+  });
+  if (!known) {
+    await reply({ type: 'error', message: 'unknown connection; reconnect' });
+    return;
   }
   deps.log.info('subscription updated', { connectionId, types: types.length, users: users.length });
   await reply({ type: 'subscribed', types, users });

@@ -12,14 +12,11 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './http-event.js';
-import { MAX_MESSAGE_BYTES } from './websocket-api.js';
+import { MAX_MESSAGE_BYTES, MAX_UNSENT_BYTES } from './websocket-api.js';
 import type { ConnectionRegistry } from './websocket-connections.js';
 import { sendError, sendJson } from './websocket-responses.js';
 
 const CONNECTION_PATH = /^(?:\/[^/]+)?\/@connections\/([^/]+)$/;
-
-/** Bytes a connection may have waiting for its client to read: eight of the largest messages. */
-export const MAX_UNSENT_BYTES = 8 * MAX_MESSAGE_BYTES;
 
 /** Handles one management request; `url` is the parsed request URL. */
 export async function handleConnectionsRequest(

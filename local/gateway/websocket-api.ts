@@ -2,6 +2,9 @@
  * The WebSocket side of the local WebSocket API: an upgrade request runs `$connect`, whose result
  * accepts or refuses it; each message frame runs `$default`; a closed socket runs `$disconnect`.
  * Messages over API Gateway's 128 KB quota close the connection (1009), as `ws` does with `maxPayload`.
+ * A connection's messages run `$default` one at a time, in order (`websocket-inbox.ts`).
+ * A connection `$connect` accepted whose handshake never completes (the client left meanwhile, or its
+ * upgrade request was malformed) gets its `$disconnect` too: the backend recorded it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,7 +12,12 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { FunctionId } from '../../lib/topology.js';
 import type { LocalFunction } from '../runtime/function-host.js';
 import { headerMaps, queryMaps, sourceIp } from './http-event.js';
-import { type Connection, type ConnectionRegistry, newConnectionId } from './websocket-connections.js';
+import {
+  type Connection,
+  type ConnectionIdentity,
+  type ConnectionRegistry,
+  newConnectionId,
+} from './websocket-connections.js';
 import {
   type ApiContext,
   connectEvent,
@@ -17,10 +25,17 @@ import {
   disconnectEvent,
   messageEvent,
 } from './websocket-events.js';
+import { ConnectionInbox } from './websocket-inbox.js';
 import { rejectUpgrade } from './websocket-responses.js';
 
 /** API Gateway's WebSocket message payload quota, for messages in and `@connections` posts out. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
+
+/** Bytes a connection may have waiting for its client to read: eight of the largest messages. */
+export const MAX_UNSENT_BYTES = 8 * MAX_MESSAGE_BYTES;
+
+/** Messages one connection may have waiting for `$default` (`websocket-inbox.ts`). */
+export const MAX_WAITING_MESSAGES = 100;
 
 export type WebSocketRouteKey = '$connect' | '$disconnect' | '$default';
 
@@ -77,19 +92,49 @@ export class WebSocketApi {
       }
       if (verdict.protocol) this.#chosenProtocol.set(request, verdict.protocol);
     }
-    if (socket.destroyed) return;
-    this.#server.handleUpgrade(request, socket, head, (ws) => {
-      const connection = this.options.connections.add(identity, ws);
-      ws.on('message', (data, isBinary) => {
-        this.options.connections.touch(connection);
-        void this.track(this.onMessage(connection, data, isBinary));
+    let established = false;
+    if (!socket.destroyed) {
+      this.#server.handleUpgrade(request, socket, head, (ws) => {
+        established = true;
+        this.#established(identity, ws);
       });
-      ws.on('close', (code, reason) => {
-        this.options.connections.remove(connection);
-        void this.track(this.onDisconnect(connection, code, reason.toString()));
-      });
-      ws.on('error', (error) => log(`${connection.id}: ${error.message}`));
+    }
+    // `$connect` recorded a connection that never opened (the client left while it ran, or its
+    // handshake was invalid): without `$disconnect` the backend would hold it, and its place under the
+    // account's connection limit, until it expires. `handleUpgrade` calls back synchronously or never.
+    if (connectFunction && !established) {
+      void this.track(this.#disconnect(identity, 1006, 'the WebSocket handshake did not complete'));
+    }
+  }
+
+  /** A connection whose handshake completed: its messages run `$default`, its close `$disconnect`. */
+  #established(identity: ConnectionIdentity, ws: WebSocket): void {
+    const { log } = this.options;
+    const connection = this.options.connections.add(identity, ws);
+    const inbox = new ConnectionInbox<{ data: RawData; isBinary: boolean }>(
+      // A connection closing (by the server, say) routes nothing more, even before its close completes.
+      async ({ data, isBinary }) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        await this.onMessage(connection, data, isBinary).catch((error: Error) =>
+          log(`$default of ${connection.id} failed: ${error.message}`),
+        );
+      },
+      MAX_WAITING_MESSAGES,
+      (run) => void this.track(run),
+    );
+    ws.on('message', (data, isBinary) => {
+      this.options.connections.touch(connection);
+      if (inbox.offer({ data, isBinary }) !== 'full') return;
+      // A client that floods without reading its answers would make the gateway hold them all.
+      if (ws.bufferedAmount > MAX_UNSENT_BYTES) ws.terminate();
+      else ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId: connection.id }));
     });
+    ws.on('close', (code, reason) => {
+      inbox.close();
+      this.options.connections.remove(connection);
+      void this.track(this.#disconnect(connection, code, reason.toString()));
+    });
+    ws.on('error', (error) => log(`${connection.id}: ${error.message}`));
   }
 
   /** Closes every connection, lets their `$disconnect` invocations run (at most 5 s), then stops. */
@@ -133,7 +178,7 @@ export class WebSocketApi {
     if (this.options.sendRouteResponses && typeof body === 'string') connection.socket.send(body);
   }
 
-  private async onDisconnect(connection: Connection, code: number, reason: string): Promise<void> {
+  async #disconnect(connection: ConnectionIdentity, code: number, reason: string): Promise<void> {
     const fn = this.functionFor('$disconnect');
     if (!fn) return;
     // Best effort, as on AWS: the client is gone whatever the function answers.

@@ -1,6 +1,6 @@
 /**
  * The connections of the local WebSocket API: who is connected, since when, last active when, and the
- * idle timeout API Gateway enforces (10 minutes without traffic closes a connection). Shared by the
+ * limits API Gateway enforces (10 minutes without traffic, or 2 hours in all, close a connection). Shared by the
  * WebSocket side (which adds and removes them) and the `@connections` API (which looks them up).
  */
 import { randomBytes } from 'node:crypto';
@@ -25,13 +25,24 @@ export interface Connection extends ConnectionIdentity {
 export class ConnectionRegistry {
   readonly #connections = new Map<string, Connection>();
   readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  readonly #endTimers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly idleTimeoutMs: number) {}
+  constructor(
+    private readonly idleTimeoutMs: number,
+    /**
+     * API Gateway ends every connection after this long, however active: the backend's connection
+     * items and leases expire then, so a connection kept longer would get no events and hold no place.
+     */
+    private readonly maxConnectionMs: number,
+  ) {}
 
   add(identity: ConnectionIdentity, socket: WebSocket): Connection {
     const connection: Connection = { ...identity, socket, lastActiveAt: new Date() };
     this.#connections.set(connection.id, connection);
     this.touch(connection);
+    const end = setTimeout(() => socket.close(1001, 'Going away'), this.maxConnectionMs);
+    end.unref();
+    this.#endTimers.set(connection.id, end);
     return connection;
   }
 
@@ -47,6 +58,8 @@ export class ConnectionRegistry {
   remove(connection: Connection): void {
     clearTimeout(this.#idleTimers.get(connection.id));
     this.#idleTimers.delete(connection.id);
+    clearTimeout(this.#endTimers.get(connection.id));
+    this.#endTimers.delete(connection.id);
     this.#connections.delete(connection.id);
   }
 

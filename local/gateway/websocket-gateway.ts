@@ -5,7 +5,7 @@
  * requests go to the management side (`connections-api.ts`). Both sides share the connections.
  *
  * References: API Gateway developer guide, "WebSocket APIs" and "Quotas for WebSocket APIs" (128 KB
- * messages, 10 min idle timeout).
+ * messages, 10 min idle timeout, 2 hour connection duration).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -21,6 +21,8 @@ export { MAX_MESSAGE_BYTES, type WebSocketRouteKey } from './websocket-api.js';
 
 /** API Gateway closes a connection without traffic for this long. */
 export const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+/** API Gateway's maximum connection duration (`CONNECTION_TTL_SECONDS` of the connections table). */
+export const MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
 
 export interface WebSocketGatewayOptions {
   port: number;
@@ -37,6 +39,8 @@ export interface WebSocketGatewayOptions {
   sendRouteResponses?: boolean;
   /** Override of the 10 min idle timeout. */
   idleTimeoutMs?: number;
+  /** Override of the 2 hour maximum connection duration. */
+  maxConnectionMs?: number;
   /** The gateway's own log: failed route invocations, refused upgrades, its own errors. */
   log?: (line: string) => void;
 }
@@ -53,7 +57,10 @@ export interface WebSocketGateway {
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
-  const connections = new ConnectionRegistry(options.idleTimeoutMs ?? IDLE_TIMEOUT_MS);
+  const connections = new ConnectionRegistry(
+    options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    options.maxConnectionMs ?? MAX_CONNECTION_MS,
+  );
   const websocket = new WebSocketApi({
     api: { stage: options.stage, apiId: options.apiId ?? 'local' },
     host,

@@ -8,6 +8,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LIVE_TOKENS_ROUTE } from '../../lambdas/stats/routes.js';
+import { CONNECTING_SECONDS } from '../../lambdas/ws-broadcast/fan-out.js';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { actionsOn, roleStatements } from './iam.js';
 import { pipeline } from './pipeline.js';
@@ -18,6 +19,15 @@ const resources = template.toJSON().Resources as Record<
   { Type: string; Properties: Record<string, unknown> }
 >;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+describe('live connections', () => {
+  it('are spared by the broadcaster on a 410 for as long as their $connect may run', () => {
+    // A connection answers 410 until its handshake is done; forgetting it then leaves it without events.
+    const timeout = resources[ids.functions['ws-connect'].function]?.Properties.Timeout;
+    expect(timeout).toBeTypeOf('number');
+    expect(timeout as number).toBeLessThanOrEqual(CONNECTING_SECONDS);
+  });
+});
 
 describe('live tokens', () => {
   it('are issued by the stats API, which may read and write them, and only read by $connect', () => {

@@ -136,6 +136,37 @@ describe('pipeline accounts and keys', () => {
     kept?.socket.close();
   });
 
+  it("refuses a revoked read key's token when its dashboards reconnect at once, as the page does", async () => {
+    // Given a read key whose token holds more connections than there are $connect environments, so
+    // that every warm environment has looked the key up
+    const accountId = `acct_cli_reconnect_${Date.now().toString(36)}`;
+    expect((await pipeline('accounts', 'create', '--id', accountId)).code).toBe(0);
+    const created = await pipeline('keys', 'create', '--account', accountId, '--scope', 'read');
+    const readKey = created.text.match(/secret: (rk_\S+)/)?.[1] as string;
+    const keyId = created.text.match(/\bkey_[0-9a-f]{16}\b/)?.[0] as string;
+    const token = await liveToken(readKey);
+    const dashboards = await Promise.all(Array.from({ length: 8 }, () => openSocket(token)));
+
+    // When the key is revoked (its connections are closed), and the dashboards reconnect at once
+    expect((await pipeline('keys', 'revoke', keyId)).code).toBe(0);
+    await Promise.all(dashboards.map((dashboard) => dashboard.closed));
+    const reconnects = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        openSocket(token).then(
+          ({ socket }) => {
+            socket.close();
+            return 'accepted';
+          },
+          (error: Error) => error.message,
+        ),
+      ),
+    );
+
+    // Then every one is refused: a connection accepted now would receive the account's events for
+    // two hours after the key was revoked
+    expect(reconnects).toEqual(Array(8).fill('Unexpected server response: 401'));
+  });
+
   it('refuses a key for an account that does not exist', async () => {
     const result = await pipeline('keys', 'create', '--account', 'acct_nobody', '--scope', 'read');
     expect(result.code).toBe(1);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -44,6 +45,7 @@ async function given(
   onConnect: (event: unknown) => unknown = () => ({ statusCode: 200 }),
   onMessage: (event: unknown) => unknown = () => ({ statusCode: 200 }),
   sendRouteResponses = false,
+  limits: { maxConnectionMs?: number } = {},
 ): Promise<Given> {
   const functions = {
     'ws-connect': fakeFunction('ws-connect', onConnect),
@@ -57,6 +59,7 @@ async function given(
     functions,
     stage: 'prod',
     sendRouteResponses,
+    ...limits,
     log: (line) => log.push(line),
   });
   const management = new ApiGatewayManagementApiClient({
@@ -180,6 +183,106 @@ describe('startWebSocketGateway', () => {
     expect(JSON.parse(await reply)).toMatchObject({ message: 'Internal server error' });
   });
 
+  it("runs one connection's messages through $default one at a time, in the order they came", async () => {
+    // Prepare: a $default that takes a while
+    let inFlight = 0;
+    let peak = 0;
+    const { gateway, message } = await given(undefined, async () => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight -= 1;
+      return { statusCode: 200 };
+    });
+    const socket = await open(gateway.url);
+
+    // Act
+    for (let index = 0; index < 10; index += 1) socket.send(String(index));
+
+    // Assess
+    await eventually(() => expect(message.events).toHaveLength(10));
+    expect(peak).toBe(1);
+    expect(message.events.map((event) => (event as { body: string }).body)).toEqual(
+      Array.from({ length: 10 }, (_, index) => String(index)),
+    );
+  });
+
+  it('never runs the waiting messages of a connection once it is closed', async () => {
+    // Prepare: a $default whose first invocation closes the connection through @connections
+    let management: ApiGatewayManagementApiClient | undefined;
+    const { gateway, message, ...rest } = await given(undefined, async (event) => {
+      const { connectionId } = (event as APIGatewayProxyWebsocketEventV2).requestContext;
+      await management
+        ?.send(new DeleteConnectionCommand({ ConnectionId: connectionId }))
+        .catch(() => undefined);
+      return { statusCode: 200 };
+    });
+    management = rest.management;
+    const socket = await open(gateway.url);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+
+    // Act
+    for (let index = 0; index < 50; index += 1) socket.send(String(index));
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Assess: the first message closed it; the others that waited behind it never ran
+    expect(message.events.length).toBeLessThanOrEqual(2);
+  });
+
+  it('answers Too Many Requests to a message past the 100 a connection may have waiting', async () => {
+    // Prepare: a $default that does not answer until released
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { gateway, message } = await given(undefined, async () => {
+      await held;
+      return { statusCode: 200 };
+    });
+    const socket = await open(gateway.url);
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+
+    // Act: one message runs, 100 wait, 49 are over
+    for (let index = 0; index < 150; index += 1) socket.send(String(index));
+    await eventually(() => expect(replies).toHaveLength(49));
+    release();
+
+    // Assess
+    expect(JSON.parse(replies[0] as string)).toMatchObject({ message: 'Too Many Requests' });
+    await eventually(() => expect(message.events).toHaveLength(101));
+  });
+
+  it('closes a connection that floods messages without reading what it is answered', async () => {
+    // Prepare: a $default that does not answer, and a client that stops reading
+    const { gateway, disconnect } = await given(undefined, () => new Promise(() => undefined));
+    const socket = await open(gateway.url);
+    socket.pause();
+
+    // Act: far more refusals than the kernel's socket buffers and the gateway's bound hold together
+    for (let index = 0; index < 150_000; index += 1) socket.send('1');
+
+    // Assess: the gateway does not keep buffering answers for it
+    await eventually(() => expect(disconnect.events).toHaveLength(1), 20_000);
+  });
+
+  it('closes a connection at its maximum duration, however active, and invokes $disconnect', async () => {
+    // Prepare: API Gateway ends every connection after 2 hours; here after 300 ms
+    const { gateway, disconnect } = await given(undefined, undefined, false, { maxConnectionMs: 300 });
+    const socket = await open(gateway.url);
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+
+    // Act: the client stays active
+    const pinging = setInterval(() => socket.send('{"action":"ping"}'), 50);
+    const code = await closed;
+    clearInterval(pinging);
+
+    // Assess
+    expect(code).toBe(1001);
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+  });
+
   it('invokes $disconnect when the client closes', async () => {
     // Prepare
     const { gateway, connect, disconnect } = await given();
@@ -197,6 +300,67 @@ describe('startWebSocketGateway', () => {
         connectionId: connectionIdOf(connect),
         disconnectStatusCode: 1000,
       },
+    });
+  });
+
+  it('invokes $disconnect for a connection $connect accepted whose handshake then failed', async () => {
+    // Prepare: a $connect that accepts, and an upgrade request whose Sec-WebSocket-Key is invalid
+    const { gateway, connect, disconnect } = await given();
+    const { hostname, port } = new URL(gateway.url);
+
+    // Act
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const request = httpRequest({
+        host: hostname,
+        port,
+        path: '/prod?token=t',
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'not-a-key',
+        },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      });
+      request.on('upgrade', () => resolve(101));
+      request.on('error', reject);
+      request.end();
+    });
+
+    // Assess: the backend recorded a connection that never opened; it is told it ended
+    expect(status).toBe(400);
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+    expect(disconnect.events[0]).toMatchObject({
+      requestContext: { routeKey: '$disconnect', connectionId: connectionIdOf(connect) },
+    });
+  });
+
+  it('invokes $disconnect for a connection whose client left while $connect ran', async () => {
+    // Prepare: a $connect that accepts after the client is gone
+    let leave: () => void = () => undefined;
+    const clientLeft = new Promise<void>((resolve) => {
+      leave = resolve;
+    });
+    const { gateway, connect, disconnect } = await given(async () => {
+      leave();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return { statusCode: 200 };
+    });
+    const socket = new WebSocket(gateway.url);
+    opened.push(socket);
+    socket.on('error', () => undefined);
+
+    // Act
+    await clientLeft;
+    socket.terminate();
+
+    // Assess
+    await eventually(() => expect(disconnect.events).toHaveLength(1));
+    expect(disconnect.events[0]).toMatchObject({
+      requestContext: { routeKey: '$disconnect', connectionId: connectionIdOf(connect) },
     });
   });
 

@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { hashApiKey } from '../../lambdas/shared/api-keys.js';
 import { MAX_EVENT_BYTES } from '../../lambdas/shared/event-limits.js';
 import { newConnection } from '../../lambdas/ws-broadcast/connections.js';
-import type { DevAccount } from '../../local/accounts.js';
+import { type DevAccount, UNTHROTTLED_KEY_LIMITS } from '../../local/accounts.js';
 import { localDynamoDb } from '../../local/services/local-clients.js';
 import {
   connectWithToken,
@@ -219,7 +219,12 @@ describe('live push to several clients on two accounts', () => {
     // Given an account with a live dashboard and a connection whose client vanished (no $disconnect ran)
     const account = await givenAnAccount();
     const dashboard = await subscribed(await tokenFor(account), {});
-    const vanished = newConnection(`vanished-${Date.now()}`, account.accountId, new Date());
+    // (connected a minute ago: a connection whose $connect may still be running is not forgotten)
+    const vanished = newConnection(
+      `vanished-${Date.now()}`,
+      account.accountId,
+      new Date(Date.now() - 60_000),
+    );
     const table = localStack().connectionsTableName;
     const dynamo = documents();
     await dynamo.send(new PutCommand({ TableName: table, Item: vanished }));
@@ -247,6 +252,44 @@ describe('live push to several clients on two accounts', () => {
     await dashboard.close();
     await dynamo.send(new DeleteCommand({ TableName: table, Key: { connectionId: vanished.connectionId } }));
     dynamo.destroy();
+  });
+});
+
+describe('dashboards connecting while their account is busy', () => {
+  it('are never forgotten by a broadcast that raced their $connect', async () => {
+    // Given an account whose events flow steadily
+    const account = await givenAnAccount(UNTHROTTLED_KEY_LIMITS);
+    const token = await tokenFor(account);
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing) {
+        await postEvents(account.writeKey, someEvents(5));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    // When dashboards connect one after another and subscribe
+    const answers: string[] = [];
+    try {
+      for (let dashboard = 0; dashboard < 20; dashboard += 1) {
+        const connection = await connectWithToken(token);
+        connection.send({ action: 'subscribe' });
+        const answer = await eventually(
+          async () => connection.messages.find((message) => message?.type !== 'events'),
+          (found) => found !== undefined,
+          { timeoutMs: 15_000, intervalMs: 50 },
+        );
+        answers.push(answer?.type === 'error' ? answer.message : answer?.type);
+        await connection.close();
+      }
+    } finally {
+      flowing = false;
+      await flow;
+    }
+
+    // Then every one is subscribed: none lost its connection item to a 410 posted during its $connect
+    // (2 to 5 in 20 were before)
+    expect(answers).toEqual(Array(20).fill('subscribed'));
   });
 });
 
@@ -278,6 +321,31 @@ describe('a client flooding the WebSocket', () => {
     expect(answers).toContainEqual({ type: 'error', message: expect.stringContaining('too many messages') });
     expect(bystander.readyState).toBe(WebSocket.OPEN);
     bystander.close();
+  });
+
+  it("never holds up another account's messages, however many one connection sends at once", async () => {
+    // Given dashboards of two accounts
+    const url = (token: string) => `${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`;
+    const [flooding, other] = [await givenAnAccount(), await givenAnAccount()];
+    const flooder = new WebSocket(url(await tokenFor(flooding)));
+    const bystander = new WebSocket(url(await tokenFor(other)));
+    flooder.on('error', () => undefined);
+    await Promise.all(
+      [flooder, bystander].map((socket) => new Promise((resolve) => socket.once('open', resolve))),
+    );
+
+    // When one connection sends 2,000 pings at once, and then the other account's dashboard pings
+    for (let ping = 0; ping < 2000; ping += 1) flooder.send('{"action":"ping"}');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const pong = new Promise((resolve) => bystander.once('message', resolve));
+    bystander.send('{"action":"ping"}');
+    await pong;
+
+    // Then the other account is answered in the time of a few pings, not after the 2,000 (32 s before)
+    expect(Date.now() - started).toBeLessThan(5_000);
+    bystander.close();
+    flooder.terminate();
   });
 });
 

@@ -2,7 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApiKeyLookup, hashApiKey, parseRecord } from '../../../lambdas/shared/api-keys.js';
+import {
+  createApiKeyLookup,
+  createKeyHashLookup,
+  hashApiKey,
+  parseRecord,
+} from '../../../lambdas/shared/api-keys.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 
@@ -43,6 +48,32 @@ describe('api keys', () => {
     const calls = dynamo.commandCalls(GetCommand);
     expect(calls).toHaveLength(2);
     expect(calls[0]?.args[0].input).toEqual({ TableName: 'api-keys', Key: { keyHash: hashApiKey('k') } });
+  });
+
+  it('reads every lookup strongly consistently and caches nothing with a TTL of 0, as $connect asks', async () => {
+    // Prepare
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { accountId: 'acct-1', scope: 'read' } })
+      .resolves({ Item: { accountId: 'acct-1', scope: 'read', revokedAt: '2026-01-15T10:00:00.000Z' } });
+    const lookup = createKeyHashLookup({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      tableName: 'api-keys',
+      ttlMs: 0,
+      consistentRead: true,
+    });
+
+    // Act
+    const before = await lookup('hash-1');
+    const afterRevocation = await lookup('hash-1');
+
+    // Assess
+    expect(before).toEqual({ accountId: 'acct-1', scope: 'read' });
+    expect(afterRevocation).toBeUndefined();
+    expect(dynamo.commandCalls(GetCommand).map((call) => call.args[0].input.ConsistentRead)).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it('does not cache an unknown key', async () => {

@@ -4,10 +4,11 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type BroadcastDeps, broadcastRecords } from '../../../lambdas/ws-broadcast/broadcast-core.js';
+import { leasesKey } from '../../../lambdas/ws-broadcast/connection-leases.js';
 import { fakeTiming, kinesisEvent, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
@@ -92,7 +93,7 @@ describe('broadcastRecords', () => {
     ]);
   });
 
-  it('deletes a connection that answers 410 Gone and carries on with the others', async () => {
+  it('deletes a connection that answers 410 Gone, releases its lease, and carries on with the others', async () => {
     // Prepare
     dynamo.on(QueryCommand).resolves({
       Items: [
@@ -101,6 +102,7 @@ describe('broadcastRecords', () => {
       ],
     });
     dynamo.on(DeleteCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({});
     management
       .on(PostToConnectionCommand, { ConnectionId: 'gone' })
       .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }))
@@ -114,6 +116,10 @@ describe('broadcastRecords', () => {
     expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
       { connectionId: 'gone' },
     ]);
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: leasesKey('acct-1'),
+      ExpressionAttributeNames: { '#c0': 'gone' },
+    });
     expect(outcome.counts).toMatchObject({ frames: 1, gone: 1 });
     expect(outcome.response.batchItemFailures).toEqual([]);
   });

@@ -6,7 +6,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionItem } from '../../../lambdas/ws-broadcast/connections.js';
-import { type DeliveryDeps, deliver, planDeliveries } from '../../../lambdas/ws-broadcast/fan-out.js';
+import {
+  CONNECTING_SECONDS,
+  type DeliveryDeps,
+  deliver,
+  planDeliveries,
+} from '../../../lambdas/ws-broadcast/fan-out.js';
 import { silentLog, storedEvent } from '../../helpers/factories.js';
 
 const management = mockClient(ApiGatewayManagementApiClient);
@@ -29,8 +34,8 @@ function deliveryDeps(
   return {
     management: new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'http://ws' }),
     log: silentLog,
-    forget: async (connectionId) => {
-      forgotten.push(connectionId);
+    forget: async (connectionId, accountId) => {
+      forgotten.push(`${accountId}/${connectionId}`);
     },
     settings: { concurrency: 4, postTimeoutMs: 200, ...overrides },
   };
@@ -76,8 +81,18 @@ describe('deliver', () => {
       return {};
     });
     const deliveries = [
-      ...[...hanging].map((connectionId) => ({ connectionId, frames: ['{"n":1}', '{"n":2}'] })),
-      ...Array.from({ length: 20 }, (_, index) => ({ connectionId: `ok-${index}`, frames: ['{"n":1}'] })),
+      ...[...hanging].map((connectionId) => ({
+        connectionId,
+        accountId: 'acct-1',
+        connecting: false,
+        frames: ['{"n":1}', '{"n":2}'],
+      })),
+      ...Array.from({ length: 20 }, (_, index) => ({
+        connectionId: `ok-${index}`,
+        accountId: 'acct-1',
+        connecting: false,
+        frames: ['{"n":1}'],
+      })),
     ];
 
     // Act
@@ -107,6 +122,8 @@ describe('deliver', () => {
     });
     const deliveries = Array.from({ length: 30 }, (_, index) => ({
       connectionId: `c${index}`,
+      accountId: 'acct-1',
+      connecting: false,
       frames: ['{}'],
     }));
 
@@ -116,6 +133,26 @@ describe('deliver', () => {
     // Assess
     expect(counts.frames).toBe(30);
     expect(peak).toBe(4);
+  });
+
+  it('never forgets a connection that answers 410 while its $connect may still be running', async () => {
+    // Prepare: connected (its item written) a second ago, and not open yet at the gateway
+    const forgotten: string[] = [];
+    management
+      .on(PostToConnectionCommand)
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    const young = connection('young', { connectedAt: new Date((NOW_SECONDS - 1) * 1000).toISOString() });
+    const old = connection('old', {
+      connectedAt: new Date((NOW_SECONDS - CONNECTING_SECONDS - 1) * 1000).toISOString(),
+    });
+    const { deliveries } = planDeliveries([young, old], [storedEvent()], NOW_SECONDS);
+
+    // Act
+    const counts = await deliver(deliveries, deliveryDeps({}, forgotten));
+
+    // Assess
+    expect(forgotten).toEqual(['acct-1/old']);
+    expect(counts.gone).toBe(2);
   });
 
   it('forgets a connection that answers 410 and stops posting to it, in order for the others', async () => {
@@ -130,14 +167,14 @@ describe('deliver', () => {
     // Act
     const counts = await deliver(
       [
-        { connectionId: 'gone', frames: ['{"n":1}', '{"n":2}'] },
-        { connectionId: 'here', frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'gone', accountId: 'acct-1', connecting: false, frames: ['{"n":1}', '{"n":2}'] },
+        { connectionId: 'here', accountId: 'acct-2', connecting: false, frames: ['{"n":1}', '{"n":2}'] },
       ],
       deliveryDeps({}, forgotten),
     );
 
     // Assess
-    expect(forgotten).toEqual(['gone']);
+    expect(forgotten).toEqual(['acct-1/gone']);
     expect(counts).toEqual({ frames: 2, gone: 1, postFailures: 0, timedOut: 0, skipped: 0 });
     const toHere = management
       .commandCalls(PostToConnectionCommand, { ConnectionId: 'here' })

@@ -5,10 +5,11 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,6 +17,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../../lambdas/shared/http.js';
 import type { LiveGrant } from '../../../lambdas/shared/live-tokens.js';
+import { leasesKey } from '../../../lambdas/ws-broadcast/connection-leases.js';
 import { MAX_CONNECTIONS_PER_ACCOUNT } from '../../../lambdas/ws-broadcast/connections.js';
 import { MAX_MESSAGES_PER_MINUTE } from '../../../lambdas/ws-broadcast/message-rate.js';
 import { connect, handleMessage } from '../../../lambdas/ws-broadcast/ws-core.js';
@@ -77,7 +79,7 @@ function replies(): unknown[] {
 describe('connect', () => {
   beforeEach(() => {
     dynamo.reset();
-    dynamo.on(QueryCommand).resolves({ Count: 3 });
+    dynamo.on(UpdateCommand).resolves({});
   });
 
   it("records the connection of a live token under the token's account and read key with a 2 hour TTL", async () => {
@@ -128,29 +130,77 @@ describe('connect', () => {
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it("refuses with 429 a connection beyond the account's limit, counting unexpired ones page by page", async () => {
-    // Prepare: the account's connections, 120 and 80 live in two pages of its index
+  it("records the connection before its lease under the account's limit", async () => {
+    // Prepare
     dynamo.on(PutCommand).resolves({});
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Count: 120, LastEvaluatedKey: { connectionId: 'c120' } })
-      .resolvesOnce({ Count: 80 });
 
     // Act
-    const refused = await connect({ connectionId: 'c201', token: TOKEN }, connectDeps()).then(
+    await connect({ connectionId: 'c1', token: TOKEN }, connectDeps());
+
+    // Assess: the item first (reconciliation drops a lease without one), then the lease
+    expect(dynamo.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'PutCommand',
+      'UpdateCommand',
+    ]);
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: leasesKey('acct-1'),
+      ExpressionAttributeNames: { '#connection': 'c1' },
+      ExpressionAttributeValues: {
+        ':limit': MAX_CONNECTIONS_PER_ACCOUNT,
+        ':expiresAt': NOW.getTime() / 1000 + 7200,
+      },
+    });
+  });
+
+  it("refuses with 429 a connection beyond the account's limit, and forgets its item", async () => {
+    // Prepare: the account's 3 leases hold live connections; its limit is 3
+    const live = NOW.getTime() / 1000 + 60;
+    dynamo
+      .on(PutCommand)
+      .resolves({})
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }))
+      .on(GetCommand, { Key: leasesKey('acct-1') })
+      .resolves({ Item: { leases: { a: live, b: live, c: live } } })
+      .on(BatchGetCommand)
+      .resolves({ Responses: { connections: ['a', 'b', 'c'].map((connectionId) => ({ connectionId })) } })
+      .on(DeleteCommand)
+      .resolves({ Attributes: { connectionId: 'c4', accountId: 'acct-1' } });
+
+    // Act
+    const refused = await connect(
+      { connectionId: 'c4', token: TOKEN },
+      { ...connectDeps(), maxConnectionsPerAccount: 3 },
+    ).then(
       () => undefined,
       (error: HttpError) => error,
     );
 
     // Assess
-    expect([refused?.statusCode, refused?.details.limit]).toEqual([429, MAX_CONNECTIONS_PER_ACCOUNT]);
+    expect([refused?.statusCode, refused?.details.limit]).toEqual([429, 3]);
     expect(refused?.headers['Retry-After']).toBeDefined();
-    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
-      IndexName: 'by-account',
-      ExpressionAttributeValues: { ':accountId': 'acct-1', ':now': NOW.getTime() / 1000 },
-      Select: 'COUNT',
-    });
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ connectionId: 'c4' });
+  });
+
+  it('forgets its item and fails when the lease cannot be taken', async () => {
+    // Prepare
+    dynamo
+      .on(PutCommand)
+      .resolves({})
+      .on(UpdateCommand, { Key: leasesKey('acct-1'), ConditionExpression: 'size(leases) < :limit' })
+      .rejects(new Error('throttled'))
+      .on(DeleteCommand)
+      .resolves({ Attributes: { connectionId: 'c1', accountId: 'acct-1' } });
+
+    // Act
+    const failure = await connect({ connectionId: 'c1', token: TOKEN }, connectDeps()).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+
+    // Assess
+    expect(failure).toBe('throttled');
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ connectionId: 'c1' });
   });
 });
 
