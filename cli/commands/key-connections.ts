@@ -6,7 +6,8 @@
  * `$disconnect`, which forgets it.
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { forgetConnection } from '../../lambdas/ws-broadcast/connection-leases.js';
 import {
   BY_ACCOUNT_INDEX,
   type ConnectionItem,
@@ -53,10 +54,9 @@ export async function closeKeyConnections(
   for await (const page of pages) {
     for (const item of (page.Items ?? []) as ConnectionItem[]) {
       if (await closeConnection(deps.management, item.connectionId)) closed += 1;
-      // `$disconnect` forgets it too; a connection already gone has no `$disconnect` left to run.
-      await deps.target.dynamo.send(
-        new DeleteCommand({ TableName: tableName, Key: { connectionId: item.connectionId } }),
-      );
+      // `$disconnect` forgets it too; a connection already gone has no `$disconnect` left to run, and
+      // its place under the account's connection limit (its lease) is given back here.
+      await forgetConnection({ dynamo: deps.target.dynamo, tableName }, item.connectionId, accountId);
     }
   }
   return closed;

@@ -23,6 +23,7 @@ import { revoke } from '../../../cli/commands/keys.js';
 import { keyTablesOf } from '../../../cli/commands/keys-store.js';
 import { createOutput } from '../../../cli/output.js';
 import type { Target } from '../../../cli/target.js';
+import { leasesKey } from '../../../lambdas/ws-broadcast/connection-leases.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
@@ -77,6 +78,7 @@ describe('closeKeyConnections', () => {
     // Prepare
     dynamo.on(QueryCommand).resolves({ Items: [connection('c1'), connection('c2')] });
     dynamo.on(DeleteCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({});
     management
       .on(DeleteConnectionCommand, { ConnectionId: 'c1' })
       .resolves({})
@@ -102,6 +104,15 @@ describe('closeKeyConnections', () => {
     expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
       { connectionId: 'c1' },
       { connectionId: 'c2' },
+    ]);
+    // Each gives its place under the account's connection limit back.
+    expect(
+      dynamo
+        .commandCalls(UpdateCommand)
+        .map((call) => [call.args[0].input.Key, call.args[0].input.ExpressionAttributeNames]),
+    ).toEqual([
+      [leasesKey('acct_a'), { '#c0': 'c1' }],
+      [leasesKey('acct_a'), { '#c0': 'c2' }],
     ]);
   });
 });
