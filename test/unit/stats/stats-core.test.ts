@@ -9,6 +9,7 @@ import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
 import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
+import { SERIES_READ_SLICE } from '../../../lambdas/stats/timeseries-core.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
@@ -248,6 +249,46 @@ describe('timeseries', () => {
       type: 'purchase',
       buckets: [{ events: 2, value: { sum: 12 } }, { events: 0 }, { events: 0 }],
     });
+  });
+
+  it('reads a series of 1,440 minutes a slice at a time, so a request holds only a slice of its sub-items', async () => {
+    // Prepare: events in the first and the last minute of the longest minute series.
+    await given([
+      storedEvent({ user_id: 'u1', timestamp: '2026-01-14T10:38:30.000Z' }),
+      storedEvent({ user_id: 'u2', timestamp: '2026-01-15T10:37:10.000Z' }),
+    ]);
+    dynamo.resetHistory();
+
+    // Act
+    const series = await serveStats(
+      request(STATS_ROUTES.timeseries, {
+        interval: 'minute',
+        from: '2026-01-14T10:38Z',
+        to: '2026-01-15T10:38Z',
+      }),
+      deps(),
+    );
+
+    // Assess: every point answered; each read (its registry GetItem, then the sub-items' keys) asks
+    // for at most a slice of buckets, where one read of all 1,440 held every decoded state at once.
+    const buckets = (series.body as { buckets: { start: string; events: number }[] }).buckets;
+    expect(buckets).toHaveLength(1440);
+    expect(buckets[0]).toMatchObject({ start: '2026-01-14T10:38:00.000Z', events: 1 });
+    expect(buckets[1439]).toMatchObject({ start: '2026-01-15T10:37:00.000Z', events: 1 });
+    expect(buckets.reduce((sum, point) => sum + point.events, 0)).toBe(2);
+    const keysPerRead: Set<string>[] = [];
+    for (const call of dynamo.calls()) {
+      const input = call.args[0].input as {
+        Key?: unknown;
+        RequestItems?: Record<string, { Keys?: { pk: string }[] }>;
+      };
+      if (input.Key) keysPerRead.push(new Set());
+      for (const { Keys = [] } of Object.values(input.RequestItems ?? {})) {
+        for (const key of Keys) keysPerRead.at(-1)?.add(key.pk);
+      }
+    }
+    expect(keysPerRead).toHaveLength(1440 / SERIES_READ_SLICE);
+    for (const keys of keysPerRead) expect(keys.size).toBeLessThanOrEqual(SERIES_READ_SLICE);
   });
 
   it('answers 404 when no event of the type is in the range, and 400 for a bad type', async () => {
