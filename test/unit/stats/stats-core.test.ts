@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
+import { PIT_MAX_LIFETIME_MS, PIT_OPENS_PER_ACCOUNT, PitQuota } from '../../../lambdas/stats/pit-quota.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
@@ -381,6 +382,93 @@ describe('event search', () => {
     });
     expect(third).toMatchObject({ events: [{ event_id: 'a' }], next_cursor: null });
     expect(search.deleted).toEqual([['pit-2']]);
+  });
+
+  /** A search that always has a next page, and counts the PITs open (OpenSearch caps them per node). */
+  function endlessSearch(maxOpen: number) {
+    const open = new Set<string>();
+    const calls: { index?: string; body: Record<string, unknown> }[] = [];
+    let made = 0;
+    const api: SearchApi = {
+      search: async (params) => {
+        calls.push(params);
+        const pit = (params.body.pit as { id: string } | undefined)?.id;
+        if (pit && !open.has(pit)) throw new Error('search_context_missing_exception');
+        const hits = [hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')];
+        return { body: { hits: { hits }, ...(pit ? { pit_id: pit } : {}) } };
+      },
+      createPit: async () => {
+        if (open.size >= maxOpen) throw new Error('max_open_pit_context reached');
+        made += 1;
+        open.add(`pit-${made}`);
+        return { body: { pit_id: `pit-${made}` } };
+      },
+      deletePit: async (params) => {
+        for (const pit of params.body.pit_id) open.delete(pit);
+        return {};
+      },
+    };
+    return { api, calls, open };
+  }
+  const cursorFields = (cursor: string) =>
+    JSON.parse(Buffer.from(cursor.split('.')[0] as string, 'base64url').toString('utf8')) as {
+      p?: string;
+      t?: number;
+    };
+
+  it("one account replaying a second page opens at most its quota of PITs; another account's paging still gets one", async () => {
+    // Prepare: one warm function (one quota); OpenSearch holds at most 50 PITs.
+    const search = endlessSearch(50);
+    const warm = statsDeps({ now: () => NOW, search: search.api, pits: new PitQuota() });
+    const page = async (apiKey: string, accountId: string, cursor?: string) => {
+      const answer = await serveStats(
+        {
+          ...request(STATS_ROUTES.events, { limit: '1', ...(cursor ? { cursor } : {}) }, apiKey),
+          pathParameters: { accountId },
+        },
+        warm,
+      );
+      return (answer.body as { next_cursor: string }).next_cursor;
+    };
+    const replayed = await page('rk-1', 'acct-1');
+
+    // Act: acct-1 replays its first page's cursor 100 times, then acct-2 pages.
+    const flood: string[] = [];
+    for (let index = 0; index < 100; index += 1) flood.push(await page('rk-1', 'acct-1', replayed));
+    const otherSecond = await page('rk-2', 'acct-2', await page('rk-2', 'acct-2'));
+
+    // Assess: the flood's pages are all served, 5 with a PIT and the rest without.
+    expect(flood.filter((cursor) => cursorFields(cursor).p !== undefined)).toHaveLength(
+      PIT_OPENS_PER_ACCOUNT,
+    );
+    expect(search.open.size).toBe(PIT_OPENS_PER_ACCOUNT + 1);
+    expect(cursorFields(otherSecond).p).toBeDefined();
+  });
+
+  it('stops using, and closes, a PIT once it is older than its lifetime; paging goes on without it', async () => {
+    // Prepare
+    const search = endlessSearch(50);
+    let clock = NOW;
+    const warm = statsDeps({ now: () => clock, search: search.api, pits: new PitQuota() });
+    const page = async (cursor?: string) => {
+      const query = { limit: '1', ...(cursor ? { cursor } : {}) };
+      return ((await serveStats(request(STATS_ROUTES.events, query), warm)).body as { next_cursor: string })
+        .next_cursor;
+    };
+    const withPit = await page(await page());
+    clock = NOW + PIT_MAX_LIFETIME_MS - 1000;
+    const stillWithPit = await page(withPit);
+
+    // Act
+    clock = NOW + PIT_MAX_LIFETIME_MS + 1000;
+    const after = await page(stillWithPit);
+
+    // Assess
+    expect(cursorFields(stillWithPit)).toMatchObject({ p: 'pit-1', t: NOW });
+    expect(search.calls.at(-1)).toMatchObject({ index: 'events-*' });
+    expect(search.calls.at(-1)?.body.pit).toBeUndefined();
+    expect(cursorFields(after).p).toBeUndefined();
+    expect(search.open.size).toBe(0);
   });
 
   it('rejects a cursor of another account or another query, and one it did not issue', async () => {
