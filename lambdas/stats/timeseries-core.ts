@@ -6,14 +6,12 @@ import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN } from '../shared/event-limit
 import { NotFoundError } from '../shared/http.js';
 import { ALLOW_EMPTY_PARAM, allowsEmpty, choiceParam, iso, type Query, stringParam } from './query-params.js';
 import { bucketLabel } from './rollup-model.js';
-import { type BucketRollup, mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
+import { type BucketRollup, mergeAll, type RollupReadDeps, readBucketSlices } from './rollup-reader.js';
 import type { ValueStats } from './summary-core.js';
 import { type Bucket, seriesBuckets } from './time-buckets.js';
 import { resolveSeriesRange, SERIES_INTERVALS, type SeriesInterval } from './windows.js';
 
 export const TIMESERIES_PARAMS = ['interval', 'from', 'to', 'type', ALLOW_EMPTY_PARAM] as const;
-/** Buckets read (and held decoded) at once: the memory of a request is this many times the shards. */
-export const SERIES_READ_SLICE = 120;
 
 export interface SeriesPoint {
   start: string;
@@ -45,12 +43,8 @@ export async function timeseries(
   const allowEmpty = allowsEmpty(query);
   const buckets = seriesBuckets(from, to, interval);
   const points: SeriesPoint[] = [];
-  // A slice at a time, each reduced to its points before the next is read: a minute series of 1,440
-  // points over 4 shards is 5,760 sub-items, ~700 MB of decoded states at their largest (measured),
-  // far past the function's 256 MB; a slice of 120 buckets over 4 shards holds ~60 MB.
-  for (let first = 0; first < buckets.length; first += SERIES_READ_SLICE) {
-    const slice = buckets.slice(first, first + SERIES_READ_SLICE);
-    points.push(...pointsOf(slice, await readBuckets(accountId, slice, deps), type));
+  for await (const slice of readBucketSlices(accountId, buckets, deps)) {
+    points.push(...pointsOf(slice.buckets, slice.rollups, type));
   }
   const total = points.reduce((sum, point) => sum + point.events, 0);
   if (total === 0 && !allowEmpty) {

@@ -7,10 +7,10 @@ import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
 import { PIT_MAX_LIFETIME_MS, PIT_OPENS_PER_ACCOUNT, PitQuota } from '../../../lambdas/stats/pit-quota.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
+import { READ_SLICE_BUCKETS } from '../../../lambdas/stats/rollup-reader.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
 import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
-import { SERIES_READ_SLICE } from '../../../lambdas/stats/timeseries-core.js';
 import { fakeTiming, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
@@ -65,6 +65,22 @@ async function given(events: StoredEvent[]): Promise<void> {
     NOW + 30_000,
   );
   expect(outcome.counts.done).toBe(events.length);
+}
+
+/** The sub-items each rollup read asked for: a read is its registry GetItem, then its BatchGetItems. */
+function subItemsPerRead(): Set<string>[] {
+  const reads: Set<string>[] = [];
+  for (const call of dynamo.calls()) {
+    const input = call.args[0].input as {
+      Key?: unknown;
+      RequestItems?: Record<string, { Keys?: { pk: string }[] }>;
+    };
+    if (input.Key) reads.push(new Set());
+    for (const { Keys = [] } of Object.values(input.RequestItems ?? {})) {
+      for (const key of Keys) reads.at(-1)?.add(key.pk);
+    }
+  }
+  return reads;
 }
 
 const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
@@ -208,6 +224,28 @@ describe('summary', () => {
     );
     expect(error.statusCode).toBe(403);
   });
+
+  it('merges the buckets of the widest window a slice at a time, never holding all of them', async () => {
+    // Prepare: a from/to window covered by 59 minutes, 30 days, 10 hours and 37 minutes of buckets.
+    await given([
+      storedEvent({ user_id: 'u1', timestamp: '2025-12-15T23:01:30.000Z' }),
+      storedEvent({ user_id: 'u2', timestamp: '2026-01-01T12:00:00.000Z' }),
+      storedEvent({ user_id: 'u3', timestamp: '2026-01-15T10:36:10.000Z' }),
+    ]);
+    dynamo.resetHistory();
+
+    // Act
+    const summary = await serveStats(
+      request(STATS_ROUTES.summary, { from: '2025-12-15T23:01Z', to: '2026-01-15T10:37Z' }),
+      deps(),
+    );
+
+    // Assess
+    expect(summary.body).toMatchObject({ total_events: 3, unique_users: 3 });
+    const reads = subItemsPerRead();
+    expect(reads.length).toBe(2);
+    for (const keys of reads) expect(keys.size).toBeLessThanOrEqual(READ_SLICE_BUCKETS);
+  });
 });
 
 describe('timeseries', () => {
@@ -277,19 +315,9 @@ describe('timeseries', () => {
     expect(buckets[0]).toMatchObject({ start: '2026-01-14T10:38:00.000Z', events: 1 });
     expect(buckets[1439]).toMatchObject({ start: '2026-01-15T10:37:00.000Z', events: 1 });
     expect(buckets.reduce((sum, point) => sum + point.events, 0)).toBe(2);
-    const keysPerRead: Set<string>[] = [];
-    for (const call of dynamo.calls()) {
-      const input = call.args[0].input as {
-        Key?: unknown;
-        RequestItems?: Record<string, { Keys?: { pk: string }[] }>;
-      };
-      if (input.Key) keysPerRead.push(new Set());
-      for (const { Keys = [] } of Object.values(input.RequestItems ?? {})) {
-        for (const key of Keys) keysPerRead.at(-1)?.add(key.pk);
-      }
-    }
-    expect(keysPerRead).toHaveLength(1440 / SERIES_READ_SLICE);
-    for (const keys of keysPerRead) expect(keys.size).toBeLessThanOrEqual(SERIES_READ_SLICE);
+    const keysPerRead = subItemsPerRead();
+    expect(keysPerRead).toHaveLength(1440 / READ_SLICE_BUCKETS);
+    for (const keys of keysPerRead) expect(keys.size).toBeLessThanOrEqual(READ_SLICE_BUCKETS);
   });
 
   it('answers 404 when no event of the type is in the range, and 400 for a bad type', async () => {
