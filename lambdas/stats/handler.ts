@@ -17,6 +17,7 @@ import { headerValue, jsonResult } from '../shared/http.js';
 import { LIVE_TOKEN_HEADER } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
 import { openSearchApi } from '../shared/opensearch-api.js';
+import { PitQuota } from './pit-quota.js';
 import { RollupStateCache } from './rollup-cache.js';
 import { type StatsDeps, serveStats } from './stats-core.js';
 
@@ -36,7 +37,14 @@ const deps: StatsDeps = {
     cache: new RollupStateCache(),
     now: () => Date.now(),
   },
-  search: { search, indexPrefix: config.indexPrefix, cursorKey: config.cursorSigningKey, log: logger },
+  search: {
+    search,
+    indexPrefix: config.indexPrefix,
+    cursorKey: config.cursorSigningKey,
+    pits: new PitQuota(),
+    now: () => Date.now(),
+    log: logger,
+  },
   health: { dynamo, tableName: config.rollupsTableName, search, log: logger },
   lookupApiKey: createApiKeyLookup({
     client: dynamo,

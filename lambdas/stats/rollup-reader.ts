@@ -33,6 +33,13 @@ export interface RollupReadDeps {
   readBudgetMs?: number;
 }
 
+/**
+ * Buckets read, and held decoded, at once by `readBucketSlices`: a request's memory is this many
+ * sub-items times the shards. A 1,440-minute series over 4 shards read whole was 5,760 sub-items,
+ * ~700 MB of decoded states at their largest (measured), in a 256 MB function.
+ */
+export const READ_SLICE_BUCKETS = 120;
+
 /** The state of one sub-item (one bucket, one shard). */
 export interface BucketRollup {
   bucket: Bucket;
@@ -62,6 +69,18 @@ export async function readBuckets(
   const missed = shards.filter((shard) => !known.includes(shard));
   const [first, second] = await Promise.all([speculative, readShards(accountId, buckets, missed, deps)]);
   return [...first, ...second].filter((rollup) => shards.includes(rollup.shard));
+}
+
+/** `readBuckets` a slice at a time: reduce each slice before the next is read, and hold no more. */
+export async function* readBucketSlices(
+  accountId: string,
+  buckets: Bucket[],
+  deps: RollupReadDeps,
+): AsyncGenerator<{ buckets: Bucket[]; rollups: BucketRollup[] }> {
+  for (let first = 0; first < buckets.length; first += READ_SLICE_BUCKETS) {
+    const slice = buckets.slice(first, first + READ_SLICE_BUCKETS);
+    yield { buckets: slice, rollups: await readBuckets(accountId, slice, deps) };
+  }
 }
 
 interface ShardRollup extends BucketRollup {

@@ -3,9 +3,10 @@
  * (`<prefix>-*`), newest first, paged with `search_after` on (timestamp, event_id), a total order.
  *
  * When a second page has a successor, a point in time (PIT) is opened and carried in the cursor, so
- * later pages read the same snapshot (a first page opens none: most readers never ask for a second).
- * Without a PIT, or when it has expired, the search continues from the same sort position (no event
- * is repeated or skipped, only events indexed meanwhile may appear). The last page closes the PIT.
+ * later pages read the same snapshot (a first page opens none: most readers never ask for a second),
+ * within the account's quota (`pit-quota.ts`) and for at most `PIT_MAX_LIFETIME_MS`. Without a PIT,
+ * or when it has expired, the search continues from the same sort position (no event is repeated or
+ * skipped, only events indexed meanwhile may appear). The last page closes the PIT.
  *
  * The cursor is opaque but not secret: the account filter always comes from the caller's key and the
  * path, never from the cursor, and a cursor issued for another account or another query is a 400. It
@@ -18,6 +19,7 @@ import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN, ID_MAX_LENGTH } from '../sha
 import { NotFoundError, ServiceUnavailableError } from '../shared/http.js';
 import type { Log } from '../shared/logger.js';
 import { signCursor, verifiedCursorPayload } from './cursor-signing.js';
+import { closePit, openPit, PIT_KEEP_ALIVE, type PitQuota } from './pit-quota.js';
 import {
   ALLOW_EMPTY_PARAM,
   allowsEmpty,
@@ -43,7 +45,6 @@ export const EVENTS_PARAMS = [
 export const USER_EVENTS_PARAMS = ['type', 'from', 'to', 'q', 'limit', 'cursor', ALLOW_EMPTY_PARAM] as const;
 export const DEFAULT_EVENTS_LIMIT = 50;
 export const MAX_EVENTS_LIMIT = 100;
-const PIT_KEEP_ALIVE = '2m';
 const Q_MAX_LENGTH = 256;
 const MAX_CURSOR_LENGTH = 4096;
 /** Fields `q` searches (keywords match whole values; `*` wildcards work); `properties` leaves included. */
@@ -72,6 +73,9 @@ export interface SearchDeps {
   indexPrefix: string;
   /** HMAC key of the cursors (`CURSOR_SIGNING_KEY`). */
   cursorKey: Buffer;
+  /** The PITs each account may open; kept by the warm function. */
+  pits: PitQuota;
+  now: () => number;
   log: Log;
 }
 
@@ -81,6 +85,8 @@ const cursorSchema = z.object({
   f: z.string(),
   s: z.tuple([z.number(), z.string()]),
   p: z.optional(z.string()),
+  /** When the PIT `p` was opened (epoch ms). */
+  t: z.optional(z.number()),
 });
 type Cursor = z.infer<typeof cursorSchema>;
 
@@ -123,7 +129,13 @@ export async function searchEvents(
     sort: [{ timestamp: { order: 'desc' } }, { event_id: { order: 'desc' } }],
     ...(cursor ? { search_after: cursor.s } : {}),
   };
-  const { hits, pitId } = await runSearch(body, cursor?.p, deps);
+  const now = deps.now();
+  // A PIT past its lifetime is closed and not extended: what bounds the PITs an account holds open.
+  const pitOpenedAt = cursor?.t;
+  const retired =
+    cursor?.p !== undefined && (pitOpenedAt === undefined || now - pitOpenedAt > deps.pits.lifetimeMs);
+  if (retired) await closePit(cursor?.p as string, deps);
+  const { hits, pitId } = await runSearch(body, retired ? undefined : cursor?.p, deps);
   const page = hits.slice(0, limit);
   if (page.length === 0 && !cursor && !allowEmpty)
     throw new NotFoundError(`no events of account ${accountId} match`);
@@ -132,14 +144,18 @@ export async function searchEvents(
   if (hits.length > limit && last?.sort) {
     // A first page opens no PIT: most readers (the dashboard's recent events) never ask for a second,
     // and a PIT per first page would hold OpenSearch's limited open contexts for nothing. A second
-    // page opens one for the pages after it.
-    const pit = pitId ?? (cursor ? await openPit(deps) : undefined);
+    // page opens one for the pages after it, within the account's quota.
+    let pit = pitId ? { p: pitId, t: pitOpenedAt } : undefined;
+    if (!pit && cursor && !retired && deps.pits.tryOpen(accountId, now)) {
+      const opened = await openPit(deps);
+      pit = opened ? { p: opened, t: now } : undefined;
+    }
     next = encodeCursor(
-      { v: 1, a: accountId, f: fingerprint, s: last.sort as Cursor['s'], p: pit },
+      { v: 1, a: accountId, f: fingerprint, s: last.sort as Cursor['s'], ...pit },
       deps.cursorKey,
     );
   } else if (pitId) {
-    await deps.search.deletePit({ body: { pit_id: [pitId] } }).catch(() => undefined);
+    await closePit(pitId, deps);
   }
   return { account_id: accountId, events: page.map((hit) => hit._source ?? {}), limit, next_cursor: next };
 }
@@ -221,20 +237,6 @@ function clauseLimitOf(error: unknown): number | undefined {
   if (!cause) return undefined;
   const limit = /maxClauseCount is set to (\d+)/.exec(String(cause.reason))?.[1];
   return limit ? Number(limit) : 1024;
-}
-
-/** A PIT over the event indices, or none when OpenSearch refuses one (paging still works without). */
-async function openPit(deps: SearchDeps): Promise<string | undefined> {
-  try {
-    const { body } = await deps.search.createPit({
-      index: [`${deps.indexPrefix}-*`],
-      keep_alive: PIT_KEEP_ALIVE,
-    });
-    return body.pit_id;
-  } catch (error) {
-    deps.log.info('no point in time for paging', { reason: (error as Error).name });
-    return undefined;
-  }
 }
 
 function encodeCursor(cursor: Cursor, key: Buffer): string {

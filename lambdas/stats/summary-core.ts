@@ -4,7 +4,8 @@
  */
 import { NotFoundError } from '../shared/http.js';
 import { ALLOW_EMPTY_PARAM, allowsEmpty, integerParam, iso, type Query } from './query-params.js';
-import { mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
+import { RollupState } from './rollup-model.js';
+import { mergeAll, type RollupReadDeps, readBucketSlices } from './rollup-reader.js';
 import { HEAVY_HITTERS_CAPACITY } from './sketches/heavy-hitters.js';
 import { HLL_ERROR_BOUND } from './sketches/hyperloglog.js';
 import { coverWindow } from './time-buckets.js';
@@ -50,8 +51,15 @@ export async function summarize(
   const limit = integerParam(query, 'limit', 1, HEAVY_HITTERS_CAPACITY, DEFAULT_TOP_LIMIT);
   const allowEmpty = allowsEmpty(query);
   const end = window.openEnd ? window.to + deps.maxFutureMs : window.to;
-  const rollups = await readBuckets(accountId, coverWindow(window.from, end, window.openEnd), deps);
-  const merged = mergeAll(rollups);
+  // Merged a slice at a time (up to 237 buckets times the shards; see `READ_SLICE_BUCKETS`).
+  const merged = new RollupState();
+  for await (const slice of readBucketSlices(
+    accountId,
+    coverWindow(window.from, end, window.openEnd),
+    deps,
+  )) {
+    merged.merge(mergeAll(slice.rollups));
+  }
   const total = merged.total();
   if (total === 0 && !allowEmpty)
     throw new NotFoundError(

@@ -6,9 +6,9 @@ import { EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN } from '../shared/event-limit
 import { NotFoundError } from '../shared/http.js';
 import { ALLOW_EMPTY_PARAM, allowsEmpty, choiceParam, iso, type Query, stringParam } from './query-params.js';
 import { bucketLabel } from './rollup-model.js';
-import { type BucketRollup, mergeAll, type RollupReadDeps, readBuckets } from './rollup-reader.js';
+import { type BucketRollup, mergeAll, type RollupReadDeps, readBucketSlices } from './rollup-reader.js';
 import type { ValueStats } from './summary-core.js';
-import { seriesBuckets } from './time-buckets.js';
+import { type Bucket, seriesBuckets } from './time-buckets.js';
 import { resolveSeriesRange, SERIES_INTERVALS, type SeriesInterval } from './windows.js';
 
 export const TIMESERIES_PARAMS = ['interval', 'from', 'to', 'type', ALLOW_EMPTY_PARAM] as const;
@@ -42,13 +42,36 @@ export async function timeseries(
   const { from, to } = resolveSeriesRange(query, interval, deps.now());
   const allowEmpty = allowsEmpty(query);
   const buckets = seriesBuckets(from, to, interval);
-  const byBucket = new Map<string, BucketRollup[]>();
-  for (const rollup of await readBuckets(accountId, buckets, deps)) {
-    const label = bucketLabel(rollup.bucket);
-    byBucket.set(label, [...(byBucket.get(label) ?? []), rollup]);
+  const points: SeriesPoint[] = [];
+  for await (const slice of readBucketSlices(accountId, buckets, deps)) {
+    points.push(...pointsOf(slice.buckets, slice.rollups, type));
   }
-  let total = 0;
-  const points = buckets.map((bucket): SeriesPoint => {
+  const total = points.reduce((sum, point) => sum + point.events, 0);
+  if (total === 0 && !allowEmpty) {
+    throw new NotFoundError(
+      `no ${type ? `${type} ` : ''}events for account ${accountId} from ${iso(from)} to ${iso(to)}`,
+    );
+  }
+  return {
+    account_id: accountId,
+    interval,
+    from: iso(from),
+    to: iso(to),
+    ...(type ? { type } : {}),
+    buckets: points,
+  };
+}
+
+/** One point per bucket of `buckets` (a slice of the series), from the sub-items read for them. */
+function pointsOf(buckets: Bucket[], rollups: BucketRollup[], type: string | undefined): SeriesPoint[] {
+  const byBucket = new Map<string, BucketRollup[]>();
+  for (const rollup of rollups) {
+    const label = bucketLabel(rollup.bucket);
+    const shards = byBucket.get(label);
+    if (shards) shards.push(rollup);
+    else byBucket.set(label, [rollup]);
+  }
+  return buckets.map((bucket): SeriesPoint => {
     const shards = byBucket.get(bucketLabel(bucket));
     const state = shards && mergeAll(shards);
     const point: SeriesPoint = { start: iso(bucket.start), events: 0 };
@@ -63,20 +86,6 @@ export async function timeseries(
       point.value = entry?.value.toResponse();
     }
     if (point.value === undefined) delete point.value;
-    total += point.events;
     return point;
   });
-  if (total === 0 && !allowEmpty) {
-    throw new NotFoundError(
-      `no ${type ? `${type} ` : ''}events for account ${accountId} from ${iso(from)} to ${iso(to)}`,
-    );
-  }
-  return {
-    account_id: accountId,
-    interval,
-    from: iso(from),
-    to: iso(to),
-    ...(type ? { type } : {}),
-    buckets: points,
-  };
 }

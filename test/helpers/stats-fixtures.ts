@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../../lambdas/shared/api-keys.js';
+import { PitQuota } from '../../lambdas/stats/pit-quota.js';
 import type { SearchApi } from '../../lambdas/stats/search-core.js';
 import type { StatsDeps } from '../../lambdas/stats/stats-core.js';
 import { fakeTiming, silentLog, TEST_CURSOR_KEY } from './factories.js';
@@ -25,6 +26,8 @@ export function statsDeps(options: {
   /** What the cluster health check reports: green, red, or nothing. */
   clusterStatus?: 'green' | 'red';
   liveTokensTable?: string;
+  /** The PIT quota; one per call unless given (a warm function keeps one). */
+  pits?: PitQuota;
 }): StatsDeps {
   const { now } = options;
   return {
@@ -39,6 +42,8 @@ export function statsDeps(options: {
       search: (options.search ?? {}) as SearchApi,
       indexPrefix: 'events',
       cursorKey: TEST_CURSOR_KEY,
+      pits: options.pits ?? new PitQuota(),
+      now,
       log: silentLog,
     },
     health: {

@@ -4,6 +4,7 @@
  */
 import { errors } from '@opensearch-project/opensearch';
 import { describe, expect, it } from 'vitest';
+import { PitQuota } from '../../../lambdas/stats/pit-quota.js';
 import { type SearchApi, searchEvents } from '../../../lambdas/stats/search-core.js';
 import { silentLog, TEST_CURSOR_KEY } from '../../helpers/factories.js';
 import { httpErrorOf } from '../../helpers/ingest-fixtures.js';
@@ -68,7 +69,14 @@ describe('event search failures', () => {
       searchEvents(
         'acct-1',
         { q },
-        { search, indexPrefix: 'events', cursorKey: TEST_CURSOR_KEY, log: silentLog },
+        {
+          search,
+          indexPrefix: 'events',
+          cursorKey: TEST_CURSOR_KEY,
+          pits: new PitQuota(),
+          now: Date.now,
+          log: silentLog,
+        },
       ),
     );
 
@@ -93,7 +101,14 @@ describe('event search failures', () => {
       searchEvents(
         'acct-1',
         {},
-        { search: unreachable, indexPrefix: 'events', cursorKey: TEST_CURSOR_KEY, log: silentLog },
+        {
+          search: unreachable,
+          indexPrefix: 'events',
+          cursorKey: TEST_CURSOR_KEY,
+          pits: new PitQuota(),
+          now: Date.now,
+          log: silentLog,
+        },
       ),
     );
 

@@ -5,7 +5,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../lambdas/shared/event-schema.js';
 import { HttpError } from '../../../lambdas/shared/http.js';
+import { PIT_MAX_LIFETIME_MS, PIT_OPENS_PER_ACCOUNT, PitQuota } from '../../../lambdas/stats/pit-quota.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
+import { READ_SLICE_BUCKETS } from '../../../lambdas/stats/rollup-reader.js';
 import { LIVE_TOKENS_ROUTE, STATS_ROUTES } from '../../../lambdas/stats/routes.js';
 import type { SearchApi } from '../../../lambdas/stats/search-core.js';
 import { type StatsRequest, serveStats } from '../../../lambdas/stats/stats-core.js';
@@ -63,6 +65,22 @@ async function given(events: StoredEvent[]): Promise<void> {
     NOW + 30_000,
   );
   expect(outcome.counts.done).toBe(events.length);
+}
+
+/** The sub-items each rollup read asked for: a read is its registry GetItem, then its BatchGetItems. */
+function subItemsPerRead(): Set<string>[] {
+  const reads: Set<string>[] = [];
+  for (const call of dynamo.calls()) {
+    const input = call.args[0].input as {
+      Key?: unknown;
+      RequestItems?: Record<string, { Keys?: { pk: string }[] }>;
+    };
+    if (input.Key) reads.push(new Set());
+    for (const { Keys = [] } of Object.values(input.RequestItems ?? {})) {
+      for (const key of Keys) reads.at(-1)?.add(key.pk);
+    }
+  }
+  return reads;
 }
 
 const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
@@ -206,6 +224,28 @@ describe('summary', () => {
     );
     expect(error.statusCode).toBe(403);
   });
+
+  it('merges the buckets of the widest window a slice at a time, never holding all of them', async () => {
+    // Prepare: a from/to window covered by 59 minutes, 30 days, 10 hours and 37 minutes of buckets.
+    await given([
+      storedEvent({ user_id: 'u1', timestamp: '2025-12-15T23:01:30.000Z' }),
+      storedEvent({ user_id: 'u2', timestamp: '2026-01-01T12:00:00.000Z' }),
+      storedEvent({ user_id: 'u3', timestamp: '2026-01-15T10:36:10.000Z' }),
+    ]);
+    dynamo.resetHistory();
+
+    // Act
+    const summary = await serveStats(
+      request(STATS_ROUTES.summary, { from: '2025-12-15T23:01Z', to: '2026-01-15T10:37Z' }),
+      deps(),
+    );
+
+    // Assess
+    expect(summary.body).toMatchObject({ total_events: 3, unique_users: 3 });
+    const reads = subItemsPerRead();
+    expect(reads.length).toBe(2);
+    for (const keys of reads) expect(keys.size).toBeLessThanOrEqual(READ_SLICE_BUCKETS);
+  });
 });
 
 describe('timeseries', () => {
@@ -248,6 +288,36 @@ describe('timeseries', () => {
       type: 'purchase',
       buckets: [{ events: 2, value: { sum: 12 } }, { events: 0 }, { events: 0 }],
     });
+  });
+
+  it('reads a series of 1,440 minutes a slice at a time, so a request holds only a slice of its sub-items', async () => {
+    // Prepare: events in the first and the last minute of the longest minute series.
+    await given([
+      storedEvent({ user_id: 'u1', timestamp: '2026-01-14T10:38:30.000Z' }),
+      storedEvent({ user_id: 'u2', timestamp: '2026-01-15T10:37:10.000Z' }),
+    ]);
+    dynamo.resetHistory();
+
+    // Act
+    const series = await serveStats(
+      request(STATS_ROUTES.timeseries, {
+        interval: 'minute',
+        from: '2026-01-14T10:38Z',
+        to: '2026-01-15T10:38Z',
+      }),
+      deps(),
+    );
+
+    // Assess: every point answered; each read (its registry GetItem, then the sub-items' keys) asks
+    // for at most a slice of buckets, where one read of all 1,440 held every decoded state at once.
+    const buckets = (series.body as { buckets: { start: string; events: number }[] }).buckets;
+    expect(buckets).toHaveLength(1440);
+    expect(buckets[0]).toMatchObject({ start: '2026-01-14T10:38:00.000Z', events: 1 });
+    expect(buckets[1439]).toMatchObject({ start: '2026-01-15T10:37:00.000Z', events: 1 });
+    expect(buckets.reduce((sum, point) => sum + point.events, 0)).toBe(2);
+    const keysPerRead = subItemsPerRead();
+    expect(keysPerRead).toHaveLength(1440 / READ_SLICE_BUCKETS);
+    for (const keys of keysPerRead) expect(keys.size).toBeLessThanOrEqual(READ_SLICE_BUCKETS);
   });
 
   it('answers 404 when no event of the type is in the range, and 400 for a bad type', async () => {
@@ -340,6 +410,93 @@ describe('event search', () => {
     });
     expect(third).toMatchObject({ events: [{ event_id: 'a' }], next_cursor: null });
     expect(search.deleted).toEqual([['pit-2']]);
+  });
+
+  /** A search that always has a next page, and counts the PITs open (OpenSearch caps them per node). */
+  function endlessSearch(maxOpen: number) {
+    const open = new Set<string>();
+    const calls: { index?: string; body: Record<string, unknown> }[] = [];
+    let made = 0;
+    const api: SearchApi = {
+      search: async (params) => {
+        calls.push(params);
+        const pit = (params.body.pit as { id: string } | undefined)?.id;
+        if (pit && !open.has(pit)) throw new Error('search_context_missing_exception');
+        const hits = [hit('b', '2026-01-15T10:02:00Z'), hit('a', '2026-01-15T10:01:00Z')];
+        return { body: { hits: { hits }, ...(pit ? { pit_id: pit } : {}) } };
+      },
+      createPit: async () => {
+        if (open.size >= maxOpen) throw new Error('max_open_pit_context reached');
+        made += 1;
+        open.add(`pit-${made}`);
+        return { body: { pit_id: `pit-${made}` } };
+      },
+      deletePit: async (params) => {
+        for (const pit of params.body.pit_id) open.delete(pit);
+        return {};
+      },
+    };
+    return { api, calls, open };
+  }
+  const cursorFields = (cursor: string) =>
+    JSON.parse(Buffer.from(cursor.split('.')[0] as string, 'base64url').toString('utf8')) as {
+      p?: string;
+      t?: number;
+    };
+
+  it("one account replaying a second page opens at most its quota of PITs; another account's paging still gets one", async () => {
+    // Prepare: one warm function (one quota); OpenSearch holds at most 50 PITs.
+    const search = endlessSearch(50);
+    const warm = statsDeps({ now: () => NOW, search: search.api, pits: new PitQuota() });
+    const page = async (apiKey: string, accountId: string, cursor?: string) => {
+      const answer = await serveStats(
+        {
+          ...request(STATS_ROUTES.events, { limit: '1', ...(cursor ? { cursor } : {}) }, apiKey),
+          pathParameters: { accountId },
+        },
+        warm,
+      );
+      return (answer.body as { next_cursor: string }).next_cursor;
+    };
+    const replayed = await page('rk-1', 'acct-1');
+
+    // Act: acct-1 replays its first page's cursor 100 times, then acct-2 pages.
+    const flood: string[] = [];
+    for (let index = 0; index < 100; index += 1) flood.push(await page('rk-1', 'acct-1', replayed));
+    const otherSecond = await page('rk-2', 'acct-2', await page('rk-2', 'acct-2'));
+
+    // Assess: the flood's pages are all served, 5 with a PIT and the rest without.
+    expect(flood.filter((cursor) => cursorFields(cursor).p !== undefined)).toHaveLength(
+      PIT_OPENS_PER_ACCOUNT,
+    );
+    expect(search.open.size).toBe(PIT_OPENS_PER_ACCOUNT + 1);
+    expect(cursorFields(otherSecond).p).toBeDefined();
+  });
+
+  it('stops using, and closes, a PIT once it is older than its lifetime; paging goes on without it', async () => {
+    // Prepare
+    const search = endlessSearch(50);
+    let clock = NOW;
+    const warm = statsDeps({ now: () => clock, search: search.api, pits: new PitQuota() });
+    const page = async (cursor?: string) => {
+      const query = { limit: '1', ...(cursor ? { cursor } : {}) };
+      return ((await serveStats(request(STATS_ROUTES.events, query), warm)).body as { next_cursor: string })
+        .next_cursor;
+    };
+    const withPit = await page(await page());
+    clock = NOW + PIT_MAX_LIFETIME_MS - 1000;
+    const stillWithPit = await page(withPit);
+
+    // Act
+    clock = NOW + PIT_MAX_LIFETIME_MS + 1000;
+    const after = await page(stillWithPit);
+
+    // Assess
+    expect(cursorFields(stillWithPit)).toMatchObject({ p: 'pit-1', t: NOW });
+    expect(search.calls.at(-1)).toMatchObject({ index: 'events-*' });
+    expect(search.calls.at(-1)?.body.pit).toBeUndefined();
+    expect(cursorFields(after).p).toBeUndefined();
+    expect(search.open.size).toBe(0);
   });
 
   it('rejects a cursor of another account or another query, and one it did not issue', async () => {
