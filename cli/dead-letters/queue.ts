@@ -38,7 +38,7 @@ export interface HeldQueue {
    * the queue that lacks them must say so. Undefined when the queue's attributes could not be read.
    */
   heldElsewhere?: number;
-  /** Deletes messages by id; returns the ids SQS did not delete. */
+  /** Deletes messages by id; returns the ids SQS did not delete (all the rest once a batch fails whole). */
   remove(ids: string[]): Promise<string[]>;
   /** Returns every message still held to the queue at once; stops extending the timeouts. */
   release(): Promise<void>;
@@ -159,7 +159,10 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
             else held.delete(entry.message.id);
           });
         } catch {
-          failed.push(...chunk.map((entry) => entry.message.id));
+          // The queue did not answer even after the SDK's retries: every later batch would wait out the
+          // same timeouts (30 s each, hours for thousands of letters). They stay held; a rerun deletes them.
+          failed.push(...entries.slice(start).map((entry) => entry.message.id));
+          break;
         }
       }
       return failed;
