@@ -4,12 +4,15 @@
  * deployment calls `resolveTarget` with the common `--stack`/`--region` options.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { SignalTarget } from './interrupt.js';
 import type { Output } from './output.js';
 import type { TargetOptions } from './target.js';
 
 export interface CommandContext {
   args: string[];
   output: Output;
+  /** Where Ctrl-C and SIGTERM come from (the process; a fake in tests). */
+  signals?: SignalTarget;
 }
 
 export interface Command {

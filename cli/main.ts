@@ -10,6 +10,7 @@ import { keysCommand } from './commands/keys.js';
 import { loadCommand } from './commands/load.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { statusCommand } from './commands/status.js';
+import type { SignalTarget } from './interrupt.js';
 import { createOutput, type Output } from './output.js';
 
 /** Every command, in the order of the help index. */
@@ -35,7 +36,11 @@ function index(): string {
 }
 
 /** Runs one command line; resolves with the exit code. */
-export async function runCli(argv: string[], output: Output = createOutput()): Promise<number> {
+export async function runCli(
+  argv: string[],
+  output: Output = createOutput(),
+  signals?: SignalTarget,
+): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     output.line(index());
@@ -51,7 +56,7 @@ export async function runCli(argv: string[], output: Output = createOutput()): P
     return 0;
   }
   try {
-    return await command.run({ args, output });
+    return await command.run({ args, output, ...(signals ? { signals } : {}) });
   } catch (error) {
     if (error instanceof UsageError) {
       output.note(`${error.message}\n\nUsage: ${command.usage}`);

@@ -13,8 +13,9 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
-import { localDynamoDb, localKinesis, localSqs } from '../local/services/local-clients.js';
+import { LOCAL_CREDENTIALS } from '../local/local-aws.js';
 import type { LocalEndpoints } from '../local/stack.js';
 
 /** The names and URLs of one deployment's resources. */
@@ -62,6 +63,40 @@ export interface TargetOptions {
  */
 const OPENSEARCH_OPTIONS = { requestTimeout: 30_000, maxRetries: 2 };
 
+/** Attempts of the SDK's retry strategy per call, first included. */
+const SDK_ATTEMPTS = 3;
+
+/**
+ * The HTTP handler of each SDK client of a target. In @smithy/node-http-handler 4.x a `requestTimeout`
+ * alone only LOGS a warning and keeps waiting, and the default is no timeout at all: a server that hangs
+ * (paused, overloaded, a network black hole) held a command for ever, `status` included.
+ * `throwOnRequestTimeout` makes it an error that the SDK retries and the command reports.
+ */
+export function httpHandler(requestTimeoutMs: number): NodeHttpHandler {
+  return new NodeHttpHandler({
+    connectionTimeout: 3_000,
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  });
+}
+
+/** SDK client configuration for an emulator of the local stack (HTTP/1.1: kinesalite has no HTTP/2). */
+function localConfig(endpoint: string, region: string) {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = LOCAL_CREDENTIALS;
+  return {
+    endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+    requestHandler: httpHandler(10_000),
+    maxAttempts: SDK_ATTEMPTS,
+  };
+}
+
+/** SDK client configuration for a deployed stage's region. */
+function awsConfig(region: string) {
+  return { region, requestHandler: httpHandler(30_000), maxAttempts: SDK_ATTEMPTS };
+}
+
 export const DEFAULT_ENDPOINTS_FILE = resolve(import.meta.dirname, '..', '.local', 'endpoints.json');
 
 /** Resolves the target of a command; throws an error a user can act on when it cannot. */
@@ -81,7 +116,6 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
     );
   }
   const endpoints = checkedEndpoints(parsed, file);
-  const options = { region: endpoints.region, maxAttempts: 3 };
   return withClients({
     label: 'local stack',
     kind: 'local',
@@ -98,9 +132,9 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
       rollupsTableName: endpoints.rollupsTableName,
       connectionsTableName: endpoints.connectionsTableName,
     },
-    dynamoClient: localDynamoDb(endpoints.dynamodbUrl, options),
-    sqs: localSqs(endpoints.sqsUrl, options),
-    kinesis: localKinesis(endpoints.kinesisUrl, options),
+    dynamoClient: new DynamoDBClient(localConfig(endpoints.dynamodbUrl, endpoints.region)),
+    sqs: new SQSClient(localConfig(endpoints.sqsUrl, endpoints.region)),
+    kinesis: new KinesisClient(localConfig(endpoints.kinesisUrl, endpoints.region)),
     opensearch: new OpenSearchClient({ ...OPENSEARCH_OPTIONS, node: endpoints.opensearchUrl }),
   });
 }
@@ -157,7 +191,7 @@ function checkedEndpoints(parsed: unknown, file: string): LocalEndpoints {
 async function deployedTarget(stackName: string, regionOption: string | undefined): Promise<Target> {
   const region = regionOption ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('no region: pass --region or set AWS_REGION');
-  const cloudFormation = new CloudFormationClient({ region });
+  const cloudFormation = new CloudFormationClient(awsConfig(region));
   let outputs: Record<string, string>;
   try {
     const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -197,9 +231,9 @@ async function deployedTarget(stackName: string, regionOption: string | undefine
     kind: 'aws',
     region,
     resources,
-    dynamoClient: new DynamoDBClient({ region }),
-    sqs: new SQSClient({ region }),
-    kinesis: new KinesisClient({ region }),
+    dynamoClient: new DynamoDBClient(awsConfig(region)),
+    sqs: new SQSClient(awsConfig(region)),
+    kinesis: new KinesisClient(awsConfig(region)),
     opensearch: new OpenSearchClient({
       ...OPENSEARCH_OPTIONS,
       node: resources.opensearchEndpoint,

@@ -13,11 +13,11 @@ import {
   UsageError,
 } from '../command.js';
 import { type Letter, parseLetter } from '../dead-letters/letters.js';
-import { holdAll } from '../dead-letters/queue.js';
 import { redrive } from '../dead-letters/redrive.js';
 import { type Selection, selects } from '../dead-letters/redrive-cases.js';
 import { describeLetter, groupLetters, LETTER_COLUMNS, letterRows } from '../dead-letters/report.js';
 import { readBatch } from '../dead-letters/stream-reader.js';
+import { holdForCommand } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
 
@@ -67,7 +67,7 @@ export const deadLettersCommand: Command = {
   name: 'dead-letters',
   summary: 'list, show, redrive or delete dead letters (events and discarded batches)',
   usage: USAGE,
-  async run({ args, output }) {
+  async run({ args, output, signals }) {
     const { values, positionals } = parseOptions(args, OPTIONS, true);
     const [action, ...rest] = positionals;
     const selection: Selection = {
@@ -91,17 +91,34 @@ export const deadLettersCommand: Command = {
     }
 
     const target = await resolveTarget(targetOptions(values));
-    const held = await holdAll(target.sqs, target.resources.deadLetterQueueUrl, {
-      visibilitySeconds: visibility,
-      waitSeconds: target.kind === 'local' ? 0 : 1,
-      progress: output.progress('letters received'),
+    const held = await holdForCommand(
+      target.sqs,
+      target.resources.deadLetterQueueUrl,
+      {
+        visibilitySeconds: visibility,
+        waitSeconds: target.kind === 'local' ? 0 : 1,
+        progress: output.progress('letters received'),
+      },
+      output,
+      signals,
+    ).catch((error: unknown) => {
+      target.close();
+      throw error;
     });
     try {
       const letters = held.messages.map(parseLetter).sort((a, b) => a.at - b.at);
       if (action === 'show')
         return await show(target, letters, rest[0] as string, Boolean(values.json), output);
       if (action === 'list')
-        return list(target, letters, selection, Boolean(values.json), values.letters, output);
+        return list(
+          target,
+          letters,
+          selection,
+          Boolean(values.json),
+          values.letters,
+          output,
+          held.heldElsewhere,
+        );
       if (action === 'delete') {
         const chosen = letters.filter((letter) => selects(letter, selection));
         const failed = values['dry-run'] ? [] : await held.remove(chosen.map((letter) => letter.id));
@@ -122,7 +139,7 @@ export const deadLettersCommand: Command = {
         { dryRun: Boolean(values['dry-run']), now: Date.now() },
         output,
       );
-      if (values.json) output.line(JSON.stringify(report, null, 2));
+      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere: held.heldElsewhere }, null, 2));
       else {
         output.table(
           ['letter', 'source', 'reason code', 'outcome', 'detail'],
@@ -161,13 +178,20 @@ function list(
   json: boolean,
   oneLinePerLetter: boolean | undefined,
   output: Output,
+  heldElsewhere: number | undefined,
 ): number {
   const letters = hasCriteria(selection) ? all.filter((letter) => selects(letter, selection)) : all;
   const groups = groupLetters(letters);
   if (json) {
     output.line(
       JSON.stringify(
-        { target: target.label, total: letters.length, groups, letters: letters.map(summaryOf) },
+        {
+          target: target.label,
+          total: letters.length,
+          heldElsewhere,
+          groups,
+          letters: letters.map(summaryOf),
+        },
         null,
         2,
       ),

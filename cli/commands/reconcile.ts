@@ -16,7 +16,7 @@ import {
 } from '../command.js';
 import { indexLetters } from '../dead-letters/letter-index.js';
 import { parseLetter } from '../dead-letters/letters.js';
-import { holdAll } from '../dead-letters/queue.js';
+import { holdForCommand } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { accountEventsInRange } from '../reconcile/range-events.js';
 import { type ReconcileReport, reconcileEvents, reportIsClean } from '../reconcile/reconcile-core.js';
@@ -49,7 +49,7 @@ export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: "a run's events: sent vs accepted vs indexed vs counted vs dead-lettered; missing and duplicated",
   usage: USAGE,
-  async run({ args, output }) {
+  async run({ args, output, signals }) {
     const { values } = parseOptions(args, OPTIONS);
     if (!values.ids && !(values.account && values.from)) {
       throw new UsageError('give --ids <file>, or --account with --from (and --to)');
@@ -61,10 +61,13 @@ export const reconcileCommand: Command = {
 
     const target = await resolveTarget(targetOptions(values));
     try {
-      const held = await holdAll(target.sqs, target.resources.deadLetterQueueUrl, {
-        waitSeconds: target.kind === 'local' ? 0 : 1,
-        progress: output.progress('dead letters read'),
-      });
+      const held = await holdForCommand(
+        target.sqs,
+        target.resources.deadLetterQueueUrl,
+        { waitSeconds: target.kind === 'local' ? 0 : 1, progress: output.progress('dead letters read') },
+        output,
+        signals,
+      );
       const parsed = held.messages.map(parseLetter);
       let letters: Awaited<ReturnType<typeof indexLetters>>;
       try {
@@ -90,8 +93,14 @@ export const reconcileCommand: Command = {
         letters,
         progress: output.progress('events checked'),
       });
-      if (values.json) output.line(JSON.stringify(report, null, 2));
+      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere: held.heldElsewhere }, null, 2));
       else printReport(report, show, Boolean(fromFile), output);
+      if (held.heldElsewhere && report.total.missing > 0) {
+        output.note(
+          `the ${report.total.missing} missing event(s) may be dead-lettered in the ${held.heldElsewhere} letter(s) ` +
+            'held elsewhere: run reconcile again once those are back in the queue',
+        );
+      }
       return reportIsClean(report) ? 0 : 1;
     } finally {
       target.close();

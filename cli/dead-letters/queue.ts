@@ -10,6 +10,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -31,10 +32,24 @@ export interface HoldOptions {
 
 export interface HeldQueue {
   messages: QueueMessage[];
-  /** Deletes messages by id; returns the ids SQS did not delete. */
+  /**
+   * Letters in flight that this hold does not have once the queue answered empty: held by another
+   * command, or by one that was killed (they come back when its visibility timeout runs out). A view of
+   * the queue that lacks them must say so. Undefined when the queue's attributes could not be read.
+   */
+  heldElsewhere?: number;
+  /** Deletes messages by id; returns the ids SQS did not delete (all the rest once a batch fails whole). */
   remove(ids: string[]): Promise<string[]>;
   /** Returns every message still held to the queue at once; stops extending the timeouts. */
   release(): Promise<void>;
+}
+
+/** A hold that can be released at any moment, while it still receives too (an interrupted command). */
+export interface Hold extends HeldQueue {
+  /** Receives until the queue answers empty (or the hold is released); then `messages` is complete. */
+  receiveAll(): Promise<void>;
+  /** How many messages were returned to the queue at once (by `release`, or received after it). */
+  readonly returned: number;
 }
 
 interface Held {
@@ -48,11 +63,25 @@ export async function holdAll(
   queueUrl: string,
   options: HoldOptions = {},
 ): Promise<HeldQueue> {
+  const hold = openHold(sqs, queueUrl, options);
+  await hold.receiveAll();
+  return hold;
+}
+
+/**
+ * A hold on the queue that has received nothing yet: `release` may come before, during or after
+ * `receiveAll` (a Ctrl-C), and returns at once every letter held then; a message a receive brings
+ * after the release goes straight back.
+ */
+export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions = {}): Hold {
   const visibility = options.visibilitySeconds ?? 60;
   const held = new Map<string, Held>();
   let drained = false;
+  let released = false;
+  let returned = 0;
+  let receivers: Promise<void>[] = [];
   const receiver = async () => {
-    while (!drained) {
+    while (!drained && !released) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
@@ -63,19 +92,22 @@ export async function holdAll(
         }),
       );
       if (Messages.length === 0) drained = true;
-      for (const message of Messages) {
-        if (!message.MessageId || !message.ReceiptHandle) continue;
+      const received = Messages.flatMap((message): Held[] => {
+        if (!message.MessageId || !message.ReceiptHandle) return [];
         const sent = Number(message.Attributes?.SentTimestamp);
-        // A second delivery of a message already held: keep the newest receipt handle, count it once.
-        held.set(message.MessageId, {
-          message: {
-            id: message.MessageId,
-            body: message.Body ?? '',
-            ...(Number.isFinite(sent) ? { sentAt: sent } : {}),
-          },
-          receiptHandle: message.ReceiptHandle,
-        });
+        const id = message.MessageId;
+        const body = message.Body ?? '';
+        const entry = { id, body, ...(Number.isFinite(sent) ? { sentAt: sent } : {}) };
+        return [{ message: entry, receiptHandle: message.ReceiptHandle }];
+      });
+      if (released) {
+        // Received after the release: hiding it until its timeout would only make the queue look short.
+        await changeVisibility(sqs, queueUrl, received, 0).catch(() => undefined);
+        returned += received.length;
+        return;
       }
+      // A second delivery of a message already held: keep the newest receipt handle, count it once.
+      for (const entry of received) held.set(entry.message.id, entry);
       options.progress?.update(held.size);
     }
   };
@@ -84,16 +116,25 @@ export async function holdAll(
     Math.max(1_000, (visibility * 1000) / 3),
   );
   extender.unref();
-  try {
-    await Promise.all(Array.from({ length: options.receivers ?? 4 }, receiver));
-  } catch (error) {
-    clearInterval(extender);
-    await changeVisibility(sqs, queueUrl, [...held.values()], 0).catch(() => undefined);
-    throw error;
-  }
-  options.progress?.finish(`${held.size} letter(s) held`);
-  return {
-    messages: [...held.values()].map((entry) => entry.message),
+  const hold: Hold = {
+    messages: [],
+    get returned() {
+      return returned;
+    },
+    async receiveAll() {
+      try {
+        receivers = Array.from({ length: options.receivers ?? 4 }, receiver);
+        await Promise.all(receivers);
+      } catch (error) {
+        drained = true;
+        await hold.release().catch(() => undefined);
+        throw error;
+      }
+      if (released) throw new Error('the command was interrupted while it read the dead-letter queue');
+      hold.heldElsewhere = await inFlightElsewhere(sqs, queueUrl, held.size);
+      options.progress?.finish(`${held.size} letter(s) held`);
+      hold.messages = [...held.values()].map((entry) => entry.message);
+    },
     async remove(ids) {
       const entries = ids.flatMap((id) => {
         const entry = held.get(id);
@@ -118,17 +159,42 @@ export async function holdAll(
             else held.delete(entry.message.id);
           });
         } catch {
-          failed.push(...chunk.map((entry) => entry.message.id));
+          // The queue did not answer even after the SDK's retries: every later batch would wait out the
+          // same timeouts (30 s each, hours for thousands of letters). They stay held; a rerun deletes them.
+          failed.push(...entries.slice(start).map((entry) => entry.message.id));
+          break;
         }
       }
       return failed;
     },
     async release() {
+      released = true;
       clearInterval(extender);
-      await changeVisibility(sqs, queueUrl, [...held.values()], 0);
+      const entries = [...held.values()];
       held.clear();
+      await changeVisibility(sqs, queueUrl, entries, 0);
+      returned += entries.length;
+      // A receive under way returns what it brings itself; wait for it, so nothing stays hidden.
+      await Promise.allSettled(receivers);
     },
   };
+  return hold;
+}
+
+/** In-flight messages of the queue beyond the `ours` this hold has; undefined when unknown. */
+async function inFlightElsewhere(sqs: SQSClient, queueUrl: string, ours: number) {
+  try {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    return Number.isFinite(inFlight) ? Math.max(0, inFlight - ours) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sets the visibility timeout of held messages (0 returns them to the queue). Best effort per entry. */

@@ -110,6 +110,31 @@ describe('holding the dead-letter queue', () => {
     expect(inputsOf(sqsMock, ChangeMessageVisibilityBatchCommand)).toContainEqual(returned('rh-b', 'rh-c'));
   });
 
+  it('stops deleting at the first batch the queue does not answer, leaving the rest held, not lost', async () => {
+    // Prepare: 25 letters (three batches); the queue hangs once the command starts deleting.
+    const letters = Array.from({ length: 25 }, (_, index) => message(`m${index}`));
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: letters }).resolves({});
+    sqsMock.on(DeleteMessageBatchCommand).rejects(
+      Object.assign(new Error('a request has exceeded the configured 10000 ms requestTimeout.'), {
+        name: 'TimeoutError',
+      }),
+    );
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    const held = await holdAll(new SQSClient({}), QUEUE, { receivers: 1 });
+
+    // Act
+    const notDeleted = await held.remove(letters.map((letter) => letter.MessageId));
+    await held.release();
+
+    // Assess: one batch waited out the timeouts, not three; every letter is reported and returned.
+    expect(sqsMock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(1);
+    expect(notDeleted).toEqual(letters.map((letter) => letter.MessageId));
+    const returnedHandles = inputsOf(sqsMock, ChangeMessageVisibilityBatchCommand).flatMap(
+      (input) => (input as { Entries: { ReceiptHandle: string }[] }).Entries,
+    );
+    expect(returnedHandles).toHaveLength(25);
+  });
+
   it('returns what it received when a receive fails, then throws', async () => {
     sqsMock
       .on(ReceiveMessageCommand)

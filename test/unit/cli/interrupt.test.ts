@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SignalTarget } from '../../../cli/interrupt.js';
+import { runCli } from '../../../cli/main.js';
+import { capturedOutput, endpointsFileIn } from '../../helpers/cli-io.js';
+import { rawDeadLetter } from '../../helpers/dead-letter-factories.js';
+
+const sqsMock = mockClient(SQSClient);
+
+/** Ctrl-C and SIGTERM as a test sends them, and the exit code the command ended the process with. */
+function fakeSignals() {
+  const emitter = new EventEmitter();
+  const exit = vi.fn<(code: number) => void>();
+  const signals: SignalTarget = {
+    on: (signal, listener) => emitter.on(signal, listener),
+    off: (signal, listener) => emitter.off(signal, listener),
+    exit,
+  };
+  return { signals, exit, send: (signal: NodeJS.Signals) => emitter.emit(signal) };
+}
+
+function letter(id: string) {
+  return { MessageId: id, ReceiptHandle: `rh-${id}`, Body: JSON.stringify(rawDeadLetter(`junk ${id}`)) };
+}
+
+/** The receipt handles of each ChangeMessageVisibilityBatch that returned messages at once. */
+function returnedBatches(): string[][] {
+  return sqsMock
+    .commandCalls(ChangeMessageVisibilityBatchCommand)
+    .map((call) => call.args[0].input.Entries ?? [])
+    .filter((entries) => entries.every((entry) => entry.VisibilityTimeout === 0))
+    .map((entries) => entries.map((entry) => entry.ReceiptHandle ?? ''));
+}
+
+async function endpoints() {
+  return endpointsFileIn(await mkdtemp(join(tmpdir(), 'cli-interrupt-')));
+}
+
+describe('a command interrupted while it holds the dead-letter queue', () => {
+  beforeEach(() => {
+    sqsMock.reset();
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+  });
+
+  it('returns every letter it held on Ctrl-C, one a receive brings afterwards too, then exits 130', async () => {
+    // Prepare: Ctrl-C arrives while the second receive is under way.
+    const io = capturedOutput();
+    const { signals, exit, send } = fakeSignals();
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [letter('a'), letter('b')] })
+      .callsFakeOnce(async () => {
+        send('SIGINT');
+        return { Messages: [letter('c')] };
+      })
+      .resolves({ Messages: [] });
+
+    // Act
+    const code = await runCli(['dead-letters', 'list', '--endpoints', await endpoints()], io.output, signals);
+
+    // Assess: nothing stays hidden until its visibility timeout; the process ends with Ctrl-C's code.
+    expect(returnedBatches()).toEqual([['rh-a', 'rh-b'], ['rh-c']]);
+    expect(exit).toHaveBeenCalledWith(130);
+    expect(io.stderr()).toContain('3 held letter(s) returned to the queue');
+    expect(io.stdout()).not.toContain('letter(s)');
+    expect(code).toBe(1);
+  });
+
+  it('returns the letters on SIGTERM after the read too (a redrive under way), exiting 143', async () => {
+    // Prepare: the queue holds two letters; SIGTERM comes while the command works on them.
+    const io = capturedOutput();
+    const { signals, exit, send } = fakeSignals();
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [letter('a'), letter('b')] })
+      .resolves({ Messages: [] });
+    sqsMock.on(GetQueueAttributesCommand).callsFake(async () => {
+      send('SIGTERM');
+      return { Attributes: { ApproximateNumberOfMessagesNotVisible: '2' } };
+    });
+
+    // Act
+    await runCli(['dead-letters', 'list', '--endpoints', await endpoints()], io.output, signals);
+
+    // Assess: returned once, by the signal's cleanup, which ended the process.
+    expect(returnedBatches()).toEqual([['rh-a', 'rh-b']]);
+    expect(exit).toHaveBeenCalledWith(143);
+  });
+});
+
+describe('a view of the dead-letter queue that lacks letters held elsewhere', () => {
+  /** Two letters to receive; five in flight: these two, and three another (or a killed) command holds. */
+  function twoOfFiveInFlight() {
+    sqsMock.reset();
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [letter('a'), letter('b')] })
+      .resolves({ Messages: [] });
+    sqsMock
+      .on(GetQueueAttributesCommand)
+      .resolves({ Attributes: { ApproximateNumberOfMessagesNotVisible: '5' } });
+  }
+
+  it('says how many letters it does not see, in the text and in the JSON', async () => {
+    const io = capturedOutput();
+    const json = capturedOutput();
+    const file = await endpoints();
+
+    twoOfFiveInFlight();
+    const code = await runCli(['dead-letters', 'list', '--endpoints', file], io.output);
+    twoOfFiveInFlight();
+    await runCli(['dead-letters', 'list', '--json', '--endpoints', file], json.output);
+
+    expect(code).toBe(0);
+    expect(io.stdout()).toContain('2 letter(s)');
+    expect(io.stderr()).toContain('3 more letter(s) are in flight, held by another command');
+    expect(JSON.parse(json.stdout())).toMatchObject({ total: 2, heldElsewhere: 3 });
+  });
+});
