@@ -32,6 +32,10 @@ export function sharedHttpHandler(): NodeHttpHandler {
   httpHandler ??= new NodeHttpHandler({
     connectionTimeout: CLIENT_SETTINGS.connectionTimeoutMs,
     requestTimeout: CLIENT_SETTINGS.requestTimeoutMs,
+    // In @smithy/node-http-handler 4.x a `requestTimeout` alone only logs a warning and keeps waiting:
+    // a store that hangs held a call until the function's own timeout. As an error, the SDK's retry
+    // strategy tries again (`TimeoutError` is transient) and the caller sees the failure in time.
+    throwOnRequestTimeout: true,
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: CLIENT_SETTINGS.maxSockets }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: CLIENT_SETTINGS.maxSockets }),
   });

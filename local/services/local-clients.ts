@@ -25,7 +25,12 @@ function config(endpoint: string, { region = LOCAL_REGION, maxAttempts = 1 }: Lo
       accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
     },
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 10_000 }),
+    // As an error, not a logged warning (@smithy/node-http-handler 4.x): a hung emulator fails the call.
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 1_000,
+      requestTimeout: 10_000,
+      throwOnRequestTimeout: true,
+    }),
     maxAttempts,
   };
 }
