@@ -15,7 +15,7 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
-import { LOCAL_CREDENTIALS } from '../local/local-aws.js';
+import { localDynamoDb, localKinesis, localSqs } from '../local/services/local-clients.js';
 import type { LocalEndpoints } from '../local/stack.js';
 
 /** The names and URLs of one deployment's resources. */
@@ -67,10 +67,11 @@ const OPENSEARCH_OPTIONS = { requestTimeout: 30_000, maxRetries: 2 };
 const SDK_ATTEMPTS = 3;
 
 /**
- * The HTTP handler of each SDK client of a target. In @smithy/node-http-handler 4.x a `requestTimeout`
- * alone only LOGS a warning and keeps waiting, and the default is no timeout at all: a server that hangs
- * (paused, overloaded, a network black hole) held a command for ever, `status` included.
- * `throwOnRequestTimeout` makes it an error that the SDK retries and the command reports.
+ * The HTTP handler of each SDK client of a deployed target (the local stack's clients set the same). In
+ * @smithy/node-http-handler 4.x a `requestTimeout` alone only LOGS a warning and keeps waiting, and the
+ * default is no timeout at all: a server that hangs (paused, overloaded, a network black hole) held a
+ * command for ever, `status` included. `throwOnRequestTimeout` makes it an error that the SDK retries
+ * and the command reports.
  */
 export function httpHandler(requestTimeoutMs: number): NodeHttpHandler {
   return new NodeHttpHandler({
@@ -78,18 +79,6 @@ export function httpHandler(requestTimeoutMs: number): NodeHttpHandler {
     requestTimeout: requestTimeoutMs,
     throwOnRequestTimeout: true,
   });
-}
-
-/** SDK client configuration for an emulator of the local stack (HTTP/1.1: kinesalite has no HTTP/2). */
-function localConfig(endpoint: string, region: string) {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = LOCAL_CREDENTIALS;
-  return {
-    endpoint,
-    region,
-    credentials: { accessKeyId, secretAccessKey },
-    requestHandler: httpHandler(10_000),
-    maxAttempts: SDK_ATTEMPTS,
-  };
 }
 
 /** SDK client configuration for a deployed stage's region. */
@@ -116,6 +105,7 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
     );
   }
   const endpoints = checkedEndpoints(parsed, file);
+  const localOptions = { region: endpoints.region, maxAttempts: SDK_ATTEMPTS };
   return withClients({
     label: 'local stack',
     kind: 'local',
@@ -132,9 +122,10 @@ async function localTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<Target> {
       rollupsTableName: endpoints.rollupsTableName,
       connectionsTableName: endpoints.connectionsTableName,
     },
-    dynamoClient: new DynamoDBClient(localConfig(endpoints.dynamodbUrl, endpoints.region)),
-    sqs: new SQSClient(localConfig(endpoints.sqsUrl, endpoints.region)),
-    kinesis: new KinesisClient(localConfig(endpoints.kinesisUrl, endpoints.region)),
+    // The local stack's clients time out too (`throwOnRequestTimeout`, `local/services/local-clients.ts`).
+    dynamoClient: localDynamoDb(endpoints.dynamodbUrl, localOptions),
+    sqs: localSqs(endpoints.sqsUrl, localOptions),
+    kinesis: localKinesis(endpoints.kinesisUrl, localOptions),
     opensearch: new OpenSearchClient({ ...OPENSEARCH_OPTIONS, node: endpoints.opensearchUrl }),
   });
 }

@@ -24,7 +24,7 @@
  */
 
 import type { EventLimits } from '../shared/config.js';
-import { type DynamoDbCall, DynamoDbError } from '../shared/dynamodb-json.js';
+import { type DynamoDbCall, DynamoDbError, isConditionFailure } from '../shared/dynamodb-json.js';
 import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
 
@@ -143,7 +143,7 @@ export function createEventAdmission(options: EventAdmissionOptions): EventAdmis
           if (typeof write === 'object') return refused(now + tolerance, now, cost, tolerance, interval);
           return { admitted: true };
         } catch (error) {
-          if (!(error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException')) {
+          if (!isConditionFailure(error)) {
             // Once, at once: mostly a keep-alive socket the server closed while the environment was
             // frozen, which the SDK clients retry too. A second failure fails the check open.
             if (retried || signal.aborted || !worthRetrying(error)) throw error;

@@ -14,7 +14,7 @@
  * the worst outcome is the double charge it exists to avoid.
  */
 import type { EventLimits } from '../shared/config.js';
-import { type DynamoDbCall, DynamoDbError } from '../shared/dynamodb-json.js';
+import { type DynamoDbCall, isConditionFailure } from '../shared/dynamodb-json.js';
 import { errorSummary } from '../shared/error-summary.js';
 import type { Log } from '../shared/logger.js';
 import { costOf, numbers } from './event-admission.js';
@@ -61,8 +61,4 @@ export function createEventRefund(options: EventRefundOptions): EventRefund {
       });
     }
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException';
 }

@@ -36,6 +36,11 @@ export class DynamoDbError extends Error {
   }
 }
 
+/** Whether `error` is DynamoDB refusing a write because its condition did not hold. */
+export function isConditionFailure(error: unknown): error is DynamoDbError {
+  return error instanceof DynamoDbError && error.type === 'ConditionalCheckFailedException';
+}
+
 /** Calls an operation with its input in DynamoDB JSON, resolving with its output. */
 export type DynamoDbCall = (
   operation: DynamoDbOperation,
