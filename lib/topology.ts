@@ -431,8 +431,11 @@ export const FUNCTION_BINDINGS: Record<FunctionId, FunctionBindings> = {
     cursorSigningKey: true,
   },
   // $connect takes live tokens only, never API keys; it reads the keys table to refuse a token whose
-  // read key is revoked.
-  'ws-connect': { tables: { connections: 'readwrite', liveTokens: 'read', apiKeys: 'read' } },
+  // read key is revoked, and asks @connections whether a full account's connections are still open.
+  'ws-connect': {
+    tables: { connections: 'readwrite', liveTokens: 'read', apiKeys: 'read' },
+    websocketManagement: true,
+  },
   'ws-disconnect': { tables: { connections: 'readwrite' } },
   'ws-default': { tables: { connections: 'readwrite' }, websocketManagement: true },
   'ws-broadcast': { tables: { connections: 'readwrite' }, websocketManagement: true },

@@ -5,19 +5,30 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
 import { createKeyHashLookup } from '../shared/api-keys.js';
-import { loadApiKeysTableName, loadConnectionsTableName, loadLiveTokensTableName } from '../shared/config.js';
+import {
+  loadApiKeysTableName,
+  loadConnectionsTableName,
+  loadLiveTokensTableName,
+  loadWebSocketManagementEndpoint,
+} from '../shared/config.js';
 import { dynamoDocumentClient } from '../shared/dynamodb-client.js';
 import { jsonResult } from '../shared/http.js';
 import { verifyLiveToken } from '../shared/live-tokens.js';
 import { logger } from '../shared/logger.js';
+import { apiGatewayManagementClient } from '../shared/websocket-management-client.js';
+import { isConnectionOpen } from './connections.js';
 import { type ConnectDeps, connect } from './ws-core.js';
 
 const now = () => new Date();
 const dynamo = dynamoDocumentClient();
 const liveTokens = { dynamo, tableName: loadLiveTokensTableName(), now };
+const management = apiGatewayManagementClient(loadWebSocketManagementEndpoint());
 const deps: ConnectDeps = {
   dynamo,
   tableName: loadConnectionsTableName(),
+  // A full account's connections are checked with API Gateway: one whose `$disconnect` never ran
+  // frees its place (`connection-leases.ts`).
+  connectionIsOpen: (connectionId) => isConnectionOpen(management, connectionId),
   verifyToken: (token) => verifyLiveToken(liveTokens, token),
   // Never trusted from a cache: a connection accepted lives two hours, so a read key revoked a moment
   // ago (whose dashboards reconnect at once when `keys revoke` closes them) must be seen now. $connect

@@ -20,7 +20,8 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { conditionalUpdate } from './connections.js';
+import { forEachWithConcurrency } from '../shared/concurrency.js';
+import { CONNECTING_SECONDS, conditionalUpdate } from './connections.js';
 
 /** A connection's lease: when it ends (epoch seconds, the connection's own TTL). */
 export type Leases = Record<string, number>;
@@ -28,6 +29,13 @@ export type Leases = Record<string, number>;
 export interface LeaseDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * Whether API Gateway still holds a connection open (its @connections GET): false only for one it
+   * says is gone. API Gateway delivers `$disconnect` on a best-effort basis, and a `$disconnect` whose
+   * function failed releases nothing: without this check such a connection's item and lease would hold
+   * a place until the item expires, two hours later.
+   */
+  connectionIsOpen?: (connectionId: string) => Promise<boolean>;
 }
 
 export interface LeaseRequest {
@@ -48,6 +56,8 @@ const MAX_ATTEMPTS = 3;
 export const RECONCILE_INTERVAL_SECONDS = 10;
 /** Keys per BatchGetItem, DynamoDB's maximum. */
 const BATCH_GET_KEYS = 100;
+/** @connections GETs in flight while a full account's connections are checked: 200 take ~10 rounds. */
+const LIVENESS_CONCURRENCY = 20;
 /** Leases dropped per update, well inside the 4 KB an update expression may take. */
 const REMOVE_PER_UPDATE = 50;
 const KEY_PREFIX = 'account-leases#';
@@ -156,8 +166,9 @@ async function readLeases(
 }
 
 /**
- * `leasesToDrop` against the connection items, read consistently (the index is not); notes the time on
- * the item, so that the next refusals within `RECONCILE_INTERVAL_SECONDS` skip these reads.
+ * `leasesToDrop` against the connection items, read consistently (the index is not), and against API
+ * Gateway for the items that exist (`connectionIsOpen`); notes the time on the item, so that the next
+ * refusals within `RECONCILE_INTERVAL_SECONDS` skip these reads.
  */
 async function deadLeases(deps: LeaseDeps, request: LeaseRequest, leases: Leases): Promise<string[]> {
   const { nowSeconds } = request;
@@ -168,9 +179,17 @@ async function deadLeases(deps: LeaseDeps, request: LeaseRequest, leases: Leases
     ExpressionAttributeValues: { ':now': nowSeconds },
   });
   const live = Object.keys(leases).filter((connectionId) => (leases[connectionId] ?? 0) > nowSeconds);
-  const existing = new Set<string>();
-  for (let start = 0; start < live.length; start += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] = live
+  const items = await connectionItems(deps, live);
+  const gone = await goneConnections(deps, items, nowSeconds);
+  const existing = new Set([...items.keys()].filter((connectionId) => !gone.includes(connectionId)));
+  return leasesToDrop(leases, nowSeconds, existing);
+}
+
+/** The connection items of `connectionIds` that exist, read consistently: id -> `connectedAt`. */
+async function connectionItems(deps: LeaseDeps, connectionIds: string[]): Promise<Map<string, string>> {
+  const items = new Map<string, string>();
+  for (let start = 0; start < connectionIds.length; start += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] = connectionIds
       .slice(start, start + BATCH_GET_KEYS)
       .map((connectionId) => ({ connectionId }));
     // The SDK retries throttled calls; unprocessed keys of a successful call are ours to ask again.
@@ -178,15 +197,45 @@ async function deadLeases(deps: LeaseDeps, request: LeaseRequest, leases: Leases
       const { Responses, UnprocessedKeys } = await deps.dynamo.send(
         new BatchGetCommand({
           RequestItems: {
-            [deps.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'connectionId' },
+            [deps.tableName]: {
+              Keys: keys,
+              ConsistentRead: true,
+              ProjectionExpression: 'connectionId, connectedAt',
+            },
           },
         }),
       );
-      for (const item of Responses?.[deps.tableName] ?? []) existing.add(item.connectionId as string);
+      for (const item of Responses?.[deps.tableName] ?? []) {
+        items.set(item.connectionId as string, String(item.connectedAt ?? ''));
+      }
       keys = UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
     }
   }
-  return leasesToDrop(leases, nowSeconds, existing);
+  return items;
+}
+
+/**
+ * The connections API Gateway says are gone, among items connected at least `CONNECTING_SECONDS` ago
+ * (a younger one may still be in its own `$connect`, which API Gateway does not yet call open). Their
+ * items are deleted too, so that the broadcaster stops posting to them.
+ */
+async function goneConnections(
+  deps: LeaseDeps,
+  items: ReadonlyMap<string, string>,
+  nowSeconds: number,
+): Promise<string[]> {
+  const { connectionIsOpen } = deps;
+  if (!connectionIsOpen) return [];
+  const settled = [...items]
+    .filter(([, connectedAt]) => Date.parse(connectedAt) / 1000 <= nowSeconds - CONNECTING_SECONDS)
+    .map(([connectionId]) => connectionId);
+  const gone: string[] = [];
+  await forEachWithConcurrency(settled, LIVENESS_CONCURRENCY, async (connectionId) => {
+    if (await connectionIsOpen(connectionId)) return;
+    gone.push(connectionId);
+    await deps.dynamo.send(new DeleteCommand({ TableName: deps.tableName, Key: { connectionId } }));
+  });
+  return gone;
 }
 
 async function removeLeases(deps: LeaseDeps, accountId: string, connectionIds: string[]): Promise<void> {

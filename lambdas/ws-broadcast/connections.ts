@@ -5,6 +5,7 @@
 import {
   type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
+  GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,16 @@ import type { StoredEvent } from '../shared/event-schema.js';
 
 /** API Gateway's maximum connection duration. */
 export const CONNECTION_TTL_SECONDS = 2 * 3600;
+/**
+ * How long a connection may be in its `$connect` (its item written, the handshake not done): the
+ * `ws-connect` function's timeout. API Gateway answers 410 to a post to such a connection, and
+ * forgetting it then would leave a dashboard connected without a connection item, so without events
+ * (2 to 5 dashboards in 20 connected to a busy account were). A young connection that is really gone
+ * is forgotten by its `$disconnect`, or by a 410 once it is older; the connection limit likewise asks
+ * API Gateway about older connections only (`connection-leases.ts`).
+ */
+export const CONNECTING_SECONDS = 10;
+
 /** Global secondary index of the connections table by account. */
 export const BY_ACCOUNT_INDEX = 'by-account';
 
@@ -92,6 +103,23 @@ export async function closeConnection(
   } catch (error) {
     if (isGone(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * Whether API Gateway still holds a connection open: false when it answers 410 Gone. Any other failure
+ * (throttled, timed out) counts as open: a place wrongly kept is freed later, a live dashboard's lease
+ * wrongly dropped would let the account pass its limit.
+ */
+export async function isConnectionOpen(
+  management: Pick<ApiGatewayManagementApiClient, 'send'>,
+  connectionId: string,
+): Promise<boolean> {
+  try {
+    await management.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    return true;
+  } catch (error) {
+    return !isGone(error);
   }
 }
 

@@ -14,6 +14,7 @@ import { errorSummary } from '../shared/error-summary.js';
 import type { StoredEvent } from '../shared/event-schema.js';
 import type { Log } from '../shared/logger.js';
 import {
+  CONNECTING_SECONDS,
   type ConnectionItem,
   isGone,
   matchesSubscription,
@@ -39,15 +40,6 @@ export const DEFAULT_FAN_OUT: FanOutSettings = {
   postTimeoutMs: 2000,
   maxFrameBytes: MAX_FRAME_BYTES,
 };
-
-/**
- * How long a connection may be in its `$connect` (its item written, the handshake not done): the
- * `ws-connect` function's timeout. API Gateway answers 410 to a post to such a connection, and
- * forgetting it then would leave a dashboard connected without a connection item, so without events
- * (2 to 5 dashboards in 20 connected to a busy account were). A young connection that is really gone
- * is forgotten by its `$disconnect`, or by a 410 once it is older.
- */
-export const CONNECTING_SECONDS = 10;
 
 /** The frames one connection gets, in order. */
 export interface Delivery {

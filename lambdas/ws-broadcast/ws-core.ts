@@ -40,6 +40,8 @@ export interface ConnectDeps {
   log: Log;
   /** Open connections one account may hold; default `MAX_CONNECTIONS_PER_ACCOUNT`. */
   maxConnectionsPerAccount?: number;
+  /** Whether API Gateway still holds a connection open: `LeaseDeps.connectionIsOpen`. */
+  connectionIsOpen?: (connectionId: string) => Promise<boolean>;
 }
 
 /**

@@ -223,7 +223,7 @@ describe('WebSocket API', () => {
     });
   });
 
-  it.each(['ws-default', 'ws-broadcast'] as const)(
+  it.each(['ws-connect', 'ws-default', 'ws-broadcast'] as const)(
     'gives %s the @connections endpoint of the stage',
     (id) => {
       expect(JSON.stringify(environmentOf(id)[ENV.websocketManagementEndpoint])).toMatch(

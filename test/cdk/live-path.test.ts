@@ -8,7 +8,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LIVE_TOKENS_ROUTE } from '../../lambdas/stats/routes.js';
-import { CONNECTING_SECONDS } from '../../lambdas/ws-broadcast/fan-out.js';
+import { CONNECTING_SECONDS } from '../../lambdas/ws-broadcast/connections.js';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { actionsOn, roleStatements } from './iam.js';
 import { pipeline } from './pipeline.js';

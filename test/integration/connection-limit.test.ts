@@ -6,14 +6,16 @@
  * taken again.
  */
 import { randomUUID } from 'node:crypto';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKeyHashLookup } from '../../lambdas/shared/api-keys.js';
 import type { HttpError } from '../../lambdas/shared/http.js';
 import { verifyLiveToken } from '../../lambdas/shared/live-tokens.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../../lambdas/ws-broadcast/connection-leases.js';
-import { CONNECTION_TTL_SECONDS } from '../../lambdas/ws-broadcast/connections.js';
+import { CONNECTION_TTL_SECONDS, isConnectionOpen } from '../../lambdas/ws-broadcast/connections.js';
 import { type ConnectDeps, connect, disconnect } from '../../lambdas/ws-broadcast/ws-core.js';
+import { API_STAGE } from '../../lib/topology.js';
 import type { DevAccount } from '../../local/accounts.js';
 import { localDynamoDb } from '../../local/services/local-clients.js';
 import { silentLog } from '../helpers/factories.js';
@@ -29,7 +31,7 @@ import {
 /** A small limit, so that a race of 20 is four times over it. */
 const LIMIT = 5;
 
-const clients: DynamoDBDocumentClient[] = [];
+const clients: (DynamoDBDocumentClient | ApiGatewayManagementApiClient)[] = [];
 afterAll(() => {
   for (const client of clients) client.destroy();
 });
@@ -54,6 +56,18 @@ function environment(clockOffsetMs = 0): ConnectDeps {
     log: silentLog,
     maxConnectionsPerAccount: LIMIT,
   };
+}
+
+/** An environment that asks the local WebSocket gateway's @connections API whether a connection is open. */
+function environmentAskingTheGateway(): ConnectDeps {
+  const endpoint = `${localStack().websocketUrl.replace(/^ws/, 'http')}/${API_STAGE}`;
+  const management = new ApiGatewayManagementApiClient({
+    region: localStack().region,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  clients.push(management);
+  return { ...environment(), connectionIsOpen: (connectionId) => isConnectionOpen(management, connectionId) };
 }
 
 /** `$connect` of a new connection id: its id when admitted, the HTTP status when refused. */
@@ -175,5 +189,22 @@ describe('the connection limit of an account', () => {
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
     expect(verdict).toHaveProperty('id');
+  });
+
+  it('admits again at once when the gateway says connections are gone, without $disconnect or an event', async () => {
+    // Given a full account whose connections, opened a minute ago, are unknown to the WebSocket gateway
+    // (their ids never connected there: as if their `$disconnect` never ran)
+    const { token } = await givenAFullAccount(-60_000);
+
+    // When the account connects through a `$connect` that asks the gateway about its connections
+    const deps = environmentAskingTheGateway();
+    const verdicts = [];
+    for (let index = 0; index <= LIMIT; index += 1) verdicts.push(await tryConnect(token, deps));
+
+    // Then every place held by a gone connection is free again, and the limit still holds
+    expect(verdicts.map((verdict) => verdict.status ?? 'admitted')).toEqual([
+      ...Array(LIMIT).fill('admitted'),
+      429,
+    ]);
   });
 });

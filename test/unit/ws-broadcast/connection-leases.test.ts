@@ -1,3 +1,9 @@
+import {
+  ApiGatewayManagementApiClient,
+  ForbiddenException,
+  GetConnectionCommand,
+  GoneException,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -19,6 +25,7 @@ import {
   RECONCILE_INTERVAL_SECONDS,
   takeLease,
 } from '../../../lambdas/ws-broadcast/connection-leases.js';
+import { CONNECTING_SECONDS, isConnectionOpen } from '../../../lambdas/ws-broadcast/connections.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const NOW_SECONDS = 1_768_473_000;
@@ -210,6 +217,71 @@ describe('takeLease', () => {
     expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(1);
   });
 
+  it('drops the leases of connections API Gateway says are gone, deletes their items, then takes the place', async () => {
+    // Prepare: every item exists; 'a' and 'b' connected long ago, 'c' a moment ago; API Gateway calls
+    // 'a' gone, 'b' open, and is never asked about 'c'
+    const asked: string[] = [];
+    const settled = new Date((NOW_SECONDS - CONNECTING_SECONDS) * 1000).toISOString();
+    const young = new Date((NOW_SECONDS - 1) * 1000).toISOString();
+    dynamo
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed())
+      .resolves({})
+      .on(GetCommand)
+      .resolves({ Item: { leases: { a: live, b: live, c: live } } })
+      .on(BatchGetCommand)
+      .resolves({
+        Responses: {
+          connections: [
+            { connectionId: 'a', connectedAt: settled },
+            { connectionId: 'b', connectedAt: settled },
+            { connectionId: 'c', connectedAt: young },
+          ],
+        },
+      })
+      .on(DeleteCommand)
+      .resolves({});
+    const connectionIsOpen = async (connectionId: string) => {
+      asked.push(connectionId);
+      return connectionId !== 'a';
+    };
+
+    // Act
+    const taken = await takeLease({ ...deps(), connectionIsOpen }, request());
+
+    // Assess
+    expect(taken).toBe(true);
+    expect(asked.sort()).toEqual(['a', 'b']);
+    expect(removed()).toEqual([['a']]);
+    expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
+      { connectionId: 'a' },
+    ]);
+  });
+
+  it('refuses when API Gateway holds every connection open, deleting nothing', async () => {
+    // Prepare
+    const settled = new Date((NOW_SECONDS - 600) * 1000).toISOString();
+    dynamo
+      .on(UpdateCommand)
+      .rejects(conditionFailed())
+      .on(GetCommand)
+      .resolves({ Item: { leases: { a: live, b: live, c: live } } })
+      .on(BatchGetCommand)
+      .resolves({
+        Responses: {
+          connections: ['a', 'b', 'c'].map((connectionId) => ({ connectionId, connectedAt: settled })),
+        },
+      });
+
+    // Act
+    const taken = await takeLease({ ...deps(), connectionIsOpen: async () => true }, request());
+
+    // Assess
+    expect(taken).toBe(false);
+    expect(removed()).toEqual([]);
+    expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
   it('asks again when a place was freed between its update and its read', async () => {
     // Prepare
     dynamo
@@ -262,5 +334,31 @@ describe('forgetConnection', () => {
 
     // Assess
     expect(removed()).toEqual([['c1']]);
+  });
+});
+
+describe('isConnectionOpen', () => {
+  const management = mockClient(ApiGatewayManagementApiClient);
+  const client = () =>
+    new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'https://ws.test/prod' });
+  beforeEach(() => management.reset());
+
+  it('is false only when API Gateway answers 410 Gone', async () => {
+    // Prepare
+    management
+      .on(GetConnectionCommand, { ConnectionId: 'gone' })
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }))
+      .on(GetConnectionCommand, { ConnectionId: 'open' })
+      .resolves({ ConnectedAt: new Date() })
+      .on(GetConnectionCommand, { ConnectionId: 'unknown' })
+      .rejects(new ForbiddenException({ message: 'throttled', $metadata: { httpStatusCode: 403 } }));
+
+    // Act
+    const answers = await Promise.all(
+      ['gone', 'open', 'unknown'].map((id) => isConnectionOpen(client(), id)),
+    );
+
+    // Assess: a failure that says nothing about the connection keeps it (and its place)
+    expect(answers).toEqual([false, true, true]);
   });
 });

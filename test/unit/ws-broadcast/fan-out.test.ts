@@ -5,13 +5,8 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectionItem } from '../../../lambdas/ws-broadcast/connections.js';
-import {
-  CONNECTING_SECONDS,
-  type DeliveryDeps,
-  deliver,
-  planDeliveries,
-} from '../../../lambdas/ws-broadcast/fan-out.js';
+import { CONNECTING_SECONDS, type ConnectionItem } from '../../../lambdas/ws-broadcast/connections.js';
+import { type DeliveryDeps, deliver, planDeliveries } from '../../../lambdas/ws-broadcast/fan-out.js';
 import { silentLog, storedEvent } from '../../helpers/factories.js';
 
 const management = mockClient(ApiGatewayManagementApiClient);
