@@ -21,6 +21,7 @@ import type { Output } from '../output.js';
 import { accountEventsInRange } from '../reconcile/range-events.js';
 import { type ReconcileReport, reconcileEvents, reportIsClean } from '../reconcile/reconcile-core.js';
 import { parseRunFile, type RunEvent } from '../reconcile/run-events.js';
+import { untilSettled } from '../reconcile/settle.js';
 import { resolveTarget } from '../target.js';
 
 const OPTIONS = {
@@ -30,8 +31,16 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   show: { type: 'string' },
+  wait: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** How long reconcile waits, by default, for events the pipeline may still be delivering. */
+const DEFAULT_WAIT_SECONDS = 120;
+const MAX_WAIT_SECONDS = 3600;
+/** Missing events that have not fallen in this long are not lag. */
+const STALL_MS = 30_000;
+const CHECK_INTERVAL_MS = 5_000;
 
 const USAGE = `pipeline reconcile (--ids <file> | --account <id> --from <time> [--to <time>]) [options]
 
@@ -41,6 +50,9 @@ const USAGE = `pipeline reconcile (--ids <file> | --account <id> --from <time> [
                       (what OpenSearch and the dead-letter queue know of)
   --from, --to        ISO-8601 times; --to defaults to now
   --show <n>          missing and duplicated ids listed at most (default 50; all with --json)
+  --wait <seconds>    while accepted events are missing and their number keeps falling (the pipeline
+                      still delivering a run just sent), check again every 5 s for up to this long;
+                      stops once none has arrived for 30 s (default 120; 0: one check)
   --json              the whole report as JSON
 
 ${TARGET_USAGE}`;
@@ -55,49 +67,77 @@ export const reconcileCommand: Command = {
       throw new UsageError('give --ids <file>, or --account with --from (and --to)');
     }
     const range = values.ids ? undefined : timeRange(values.from as string, values.to);
-    const fromFile = values.ids ? parseRunFile(await readIds(values.ids), values.account) : undefined;
     const show = values.show === undefined ? 50 : Number(values.show);
     if (!Number.isInteger(show) || show < 0) throw new UsageError('--show must be a whole number');
+    const waitSeconds = values.wait === undefined ? DEFAULT_WAIT_SECONDS : Number(values.wait);
+    if (!/^\d+$/.test(values.wait ?? '0') || waitSeconds > MAX_WAIT_SECONDS)
+      throw new UsageError(`--wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+    const fromFile = values.ids ? parseRunFile(await readIds(values.ids), values.account) : undefined;
 
     const target = await resolveTarget(targetOptions(values));
     try {
-      const held = await holdForCommand(
-        target.sqs,
-        target.resources.deadLetterQueueUrl,
-        { waitSeconds: target.kind === 'local' ? 0 : 1, progress: output.progress('dead letters read') },
-        output,
-        signals,
-      );
-      const parsed = held.messages.map(parseLetter);
-      let letters: Awaited<ReturnType<typeof indexLetters>>;
-      try {
-        letters = await indexLetters(parsed, {
-          kinesis: target.kinesis,
-          streamName: target.resources.streamName,
+      const checkOnce = async () => {
+        const held = await holdForCommand(
+          target.sqs,
+          target.resources.deadLetterQueueUrl,
+          { waitSeconds: target.kind === 'local' ? 0 : 1, progress: output.progress('dead letters read') },
+          output,
+          signals,
+        );
+        const parsed = held.messages.map(parseLetter);
+        let letters: Awaited<ReturnType<typeof indexLetters>>;
+        try {
+          letters = await indexLetters(parsed, {
+            kinesis: target.kinesis,
+            streamName: target.resources.streamName,
+          });
+        } finally {
+          await held.release();
+        }
+        const events: RunEvent[] =
+          fromFile ??
+          (await accountEventsInRange(target.opensearch, OPENSEARCH.eventsIndexPrefix, parsed, {
+            accountId: values.account as string,
+            ...(range as { from: number; to: number }),
+          }));
+        const report = await reconcileEvents(events, {
+          opensearch: target.opensearch,
+          indexPrefix: OPENSEARCH.eventsIndexPrefix,
+          dynamo: target.dynamo,
+          rollupsTableName: target.resources.rollupsTableName,
+          maxFutureMs: DEFAULT_MAX_FUTURE_MS,
+          letters,
+          progress: output.progress('events checked'),
         });
-      } finally {
-        await held.release();
-      }
-      const events: RunEvent[] =
-        fromFile ??
-        (await accountEventsInRange(target.opensearch, OPENSEARCH.eventsIndexPrefix, parsed, {
-          accountId: values.account as string,
-          ...(range as { from: number; to: number }),
-        }));
-      const report = await reconcileEvents(events, {
-        opensearch: target.opensearch,
-        indexPrefix: OPENSEARCH.eventsIndexPrefix,
-        dynamo: target.dynamo,
-        rollupsTableName: target.resources.rollupsTableName,
-        maxFutureMs: DEFAULT_MAX_FUTURE_MS,
-        letters,
-        progress: output.progress('events checked'),
+        return { report, heldElsewhere: held.heldElsewhere };
+      };
+      const settled = await untilSettled(checkOnce, ({ report }) => report.total.missing, {
+        waitMs: waitSeconds * 1000,
+        stallMs: STALL_MS,
+        intervalMs: CHECK_INTERVAL_MS,
+        now: Date.now,
+        sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+        onWait: (missing) =>
+          output.note(
+            `${missing} accepted event(s) not yet indexed and counted (the pipeline may still be ` +
+              `delivering them): checking again in ${CHECK_INTERVAL_MS / 1000} s, for up to ${waitSeconds} s`,
+          ),
       });
-      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere: held.heldElsewhere }, null, 2));
+      const { report, heldElsewhere } = settled.report;
+      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere }, null, 2));
       else printReport(report, show, Boolean(fromFile), output);
-      if (held.heldElsewhere && report.total.missing > 0) {
+      if (report.total.missing > 0 && settled.ended !== 'complete' && waitSeconds > 0) {
         output.note(
-          `the ${report.total.missing} missing event(s) may be dead-lettered in the ${held.heldElsewhere} letter(s) ` +
+          settled.ended === 'stalled'
+            ? `still missing after ${Math.round(settled.waitedMs / 1000)} s, and none arrived in the last ` +
+                `${STALL_MS / 1000} s: not lag (see \`pipeline status\` and the dead letters)`
+            : `still missing after waiting ${waitSeconds} s, the most --wait allowed; if events are still ` +
+                'arriving, run reconcile again with a longer --wait',
+        );
+      }
+      if (heldElsewhere && report.total.missing > 0) {
+        output.note(
+          `the ${report.total.missing} missing event(s) may be dead-lettered in the ${heldElsewhere} letter(s) ` +
             'held elsewhere: run reconcile again once those are back in the queue',
         );
       }

@@ -26,13 +26,14 @@ export async function reconcileRun(
 ): Promise<ReconcileRun> {
   const ids = await runFile(events);
   const deadline = Date.now() + options.settleMs;
-  let last = await pipeline('reconcile', '--ids', ids, '--json');
+  // `--wait 0`: this loop is the wait, and it measures when the run settled.
+  let last = await pipeline('reconcile', '--ids', ids, '--json', '--wait', '0');
   while (last.code !== 0 && Date.now() < deadline) {
     await sleep(5_000);
-    last = await pipeline('reconcile', '--ids', ids, '--json');
+    last = await pipeline('reconcile', '--ids', ids, '--json', '--wait', '0');
   }
   const settledAt = Date.now();
-  const plain = await pipeline('reconcile', '--ids', ids, '--show', '20');
+  const plain = await pipeline('reconcile', '--ids', ids, '--show', '20', '--wait', '0');
   return {
     report: JSON.parse(last.stdout) as ReconcileReport,
     exitCode: plain.code,

@@ -42,7 +42,7 @@ async function reconciled(events: { account_id: string; event_id: string }[], se
   const ids = await runFile(events);
   return eventually(
     async () => {
-      const run = await pipeline('reconcile', '--ids', ids, '--json');
+      const run = await pipeline('reconcile', '--ids', ids, '--json', '--wait', '0');
       return { code: run.code, report: run.stdout ? JSON.parse(run.stdout) : run.stderr };
     },
     (result) => result.code === 0 && (!settled || result.report.total.deadLettered === 0),

@@ -48,7 +48,7 @@ async function loadRun(
 function reconcileOnceClean(file: string) {
   return eventually(
     async () => {
-      const run = await pipeline('reconcile', '--ids', file, '--json');
+      const run = await pipeline('reconcile', '--ids', file, '--json', '--wait', '0');
       return { ...run, report: run.stdout ? JSON.parse(run.stdout) : undefined };
     },
     (run) => run.code === 0,
@@ -68,8 +68,10 @@ describe('pipeline load and reconcile', () => {
     expect(stdout).toMatch(/400\s+400\s+0\s+0\s+20\s/);
     expect(stdout).toMatch(/HTTP answers: 202 x20/);
 
-    // …and reconcile finds all of them indexed once and counted once, the rollups agreeing
-    const clean = await reconcileOnceClean(file);
+    // …and reconcile, run at once, waits for the events still on their way and finds all of them
+    // indexed once and counted once, the rollups agreeing
+    const run = await pipeline('reconcile', '--ids', file, '--json');
+    const clean = { ...run, report: run.stdout ? JSON.parse(run.stdout) : undefined };
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.report.groups).toEqual([
       {
@@ -144,8 +146,8 @@ describe('pipeline load and reconcile', () => {
       },
     );
 
-    // Then reconcile lists each of them, and fails
-    const run = await pipeline('reconcile', '--ids', file);
+    // Then reconcile lists each of them, and fails (`--wait 0`: one check; nothing is on its way)
+    const run = await pipeline('reconcile', '--ids', file, '--wait', '0');
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`missing\\s+${key(lostDocument)}\\s+burst\\s+not indexed`));
     expect(run.stdout).toMatch(new RegExp(`missing\\s+${key(lostMarker)}\\s+burst\\s+not counted`));

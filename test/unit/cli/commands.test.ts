@@ -34,6 +34,14 @@ describe('the operator commands refuse what they cannot do, before touching anyt
     [['reconcile'], /give --ids <file>, or --account with --from/],
     [['reconcile', '--account', 'a', '--from', 'yesterday'], /--from is not a time/],
     [['reconcile', '--ids', '/nonexistent/run.jsonl'], /cannot read \/nonexistent\/run.jsonl: ENOENT/],
+    [
+      ['reconcile', '--ids', 'run.jsonl', '--wait', '1.5'],
+      /--wait must be a whole number of seconds from 0 to 3600/,
+    ],
+    [
+      ['reconcile', '--ids', 'run.jsonl', '--wait', '3601'],
+      /--wait must be a whole number of seconds from 0 to 3600/,
+    ],
     [['load', '--rate', '0'], /--rate must be a whole number from 1 to 100000, got "0"/],
     [['load', '--batch', '501'], /--batch must be a whole number from 1 to 500/],
   ])('%j', async (args, message) => {
