@@ -38,6 +38,8 @@ export interface Target {
   label: string;
   kind: 'local' | 'aws';
   region: string;
+  /** The deployed stack's name (its alarms are named after it); undefined for the local stack. */
+  stackName?: string;
   resources: TargetResources;
   dynamo: DynamoDBDocumentClient;
   sqs: SQSClient;
@@ -82,7 +84,8 @@ export function httpHandler(requestTimeoutMs: number): NodeHttpHandler {
 }
 
 /** SDK client configuration for a deployed stage's region. */
-function awsConfig(region: string) {
+/** SDK client settings for a deployed stage: its region, a timeout, the CLI's attempts. */
+export function awsConfig(region: string) {
   return { region, requestHandler: httpHandler(30_000), maxAttempts: SDK_ATTEMPTS };
 }
 
@@ -221,6 +224,7 @@ async function deployedTarget(stackName: string, regionOption: string | undefine
     label: `stack ${stackName} (${region})`,
     kind: 'aws',
     region,
+    stackName,
     resources,
     dynamoClient: new DynamoDBClient(awsConfig(region)),
     sqs: new SQSClient(awsConfig(region)),

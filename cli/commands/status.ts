@@ -1,7 +1,9 @@
 /**
  * `status`: where the target's resources are and whether the pipeline is keeping up: the stream's shards,
- * dead letters waiting, OpenSearch health and how many events are searchable.
+ * how far behind each consumer is, dead letters waiting, OpenSearch health, how many events are
+ * searchable and, on a deployed stage, which alarms fire.
  */
+import { CloudWatchClient, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import {
@@ -12,11 +14,20 @@ import {
   TARGET_USAGE,
   targetOptions,
 } from '../command.js';
-import { resolveTarget } from '../target.js';
+import {
+  alarmsFiring,
+  alarmsText,
+  type ConsumerLag,
+  deployedConsumerLag,
+  lagText,
+  localConsumerLag,
+  stackAlarms,
+} from '../status/pipeline-health.js';
+import { awsConfig, resolveTarget, type Target } from '../target.js';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: "the target's resources, stream, dead letters waiting and OpenSearch health",
+  summary: "the target's resources, stream, consumers' lag, dead letters waiting, OpenSearch health, alarms",
   usage: `pipeline status [target options]\n\n${TARGET_USAGE}`,
   async run({ args, output }) {
     const { values } = parseOptions(args, TARGET_OPTIONS);
@@ -41,6 +52,7 @@ export const statusCommand: Command = {
         target.opensearch.cluster.health(),
         target.opensearch.count({ index: 'events-*' }),
       ]);
+      const [lag, alarms] = await pipelineHealth(target);
       const failed = (result: PromiseSettledResult<unknown>) =>
         result.status === 'rejected' ? `unreachable (${(result.reason as Error).message})` : undefined;
       output.line();
@@ -54,6 +66,7 @@ export const statusCommand: Command = {
                 ? `${stream.value.StreamDescriptionSummary?.StreamStatus}, ${stream.value.StreamDescriptionSummary?.OpenShardCount} open shard(s)`
                 : ''),
           ],
+          ['consumers behind', failed(lag) ?? (lag.status === 'fulfilled' ? lagText(lag.value) : '')],
           [
             'dead letters waiting',
             failed(queue) ??
@@ -69,9 +82,18 @@ export const statusCommand: Command = {
             'searchable events',
             failed(count) ?? (count.status === 'fulfilled' ? String(count.value.body.count) : ''),
           ],
+          ...(alarms
+            ? [
+                [
+                  'alarms',
+                  failed(alarms) ??
+                    (alarms.status === 'fulfilled' ? alarmsText(alarmsFiring(alarms.value)) : ''),
+                ],
+              ]
+            : []),
         ],
       );
-      const checks = [stream, queue, health, count];
+      const checks = [stream, lag, queue, health, count, ...(alarms ? [alarms] : [])];
       if (checks.every((result) => result.status === 'rejected')) {
         output.note(`status failed: no server of the ${target.label} answered: ${NOT_RUNNING_HINT}`);
       }
@@ -81,3 +103,28 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/**
+ * The consumers' lag and (deployed) the stack's alarms. Locally the lag comes from the control API; a
+ * deployed stage has no such API, and CloudWatch holds both.
+ */
+async function pipelineHealth(
+  target: Target,
+): Promise<[PromiseSettledResult<ConsumerLag[]>, PromiseSettledResult<MetricAlarm[]> | undefined]> {
+  if (target.kind === 'local' || !target.stackName) {
+    const controlUrl = target.local?.controlUrl;
+    const lag = controlUrl
+      ? localConsumerLag(controlUrl)
+      : Promise.reject(new Error('the endpoints file names no control API'));
+    return [(await Promise.allSettled([lag]))[0] as PromiseSettledResult<ConsumerLag[]>, undefined];
+  }
+  const cloudwatch = new CloudWatchClient(awsConfig(target.region));
+  try {
+    const alarms = stackAlarms(cloudwatch, target.stackName);
+    const lag = alarms.then((found) => deployedConsumerLag(cloudwatch, found, new Date()));
+    const [lagResult, alarmsResult] = await Promise.allSettled([lag, alarms]);
+    return [lagResult, alarmsResult];
+  } finally {
+    cloudwatch.destroy();
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * The command line against the real local stack: `status` finds every resource through the endpoints
- * file that `npm start` writes, and reports the pipeline's health.
+ * file that `npm start` writes, and reports the pipeline's health, its consumers' lag included.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ describe('pipeline status', () => {
     // Then every check answers
     expect(code, stdout).toBe(0);
     expect(stdout).toMatch(/stream\s+ACTIVE, 1 open shard\(s\)/);
+    expect(stdout).toMatch(/consumers behind\s+.*indexer \d+\.\d s.*rollup-writer \d+\.\d s/);
     expect(stdout).toMatch(/dead letters waiting\s+\d+ \(\+\d+ in flight\)/);
     expect(stdout).toMatch(/opensearch\s+(green|yellow)/);
     expect(stdout).toMatch(/searchable events\s+\d+/);
