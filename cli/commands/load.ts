@@ -17,7 +17,9 @@ import {
   targetOptions,
   UsageError,
 } from '../command.js';
+import type { SignalTarget } from '../interrupt.js';
 import { type LoadAccount, runLoad } from '../load/load-core.js';
+import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
 
 const OPTIONS = {
@@ -60,7 +62,7 @@ export const loadCommand: Command = {
   name: 'load',
   summary: 'post N events from M accounts at a bounded rate; write the sent ids for reconcile',
   usage: USAGE,
-  async run({ args, output }) {
+  async run({ args, output, signals = process }) {
     const { values } = parseOptions(args, OPTIONS);
     const events = integer(values.events, 'events', 1, 10_000_000, 1000);
     const rate = integer(values.rate, 'rate', 1, 100_000, 200);
@@ -84,6 +86,7 @@ export const loadCommand: Command = {
       const out = await openedForWriting(file);
       const progress = output.progress('events settled');
       output.note(`Posting ${events} event(s) from ${accounts.length} account(s) to ${url} at ${rate}/s`);
+      const interrupt = onLoadInterrupt(signals, output);
       const summary = await runLoad({
         ingestUrl: url,
         accounts,
@@ -92,6 +95,7 @@ export const loadCommand: Command = {
         batchSize,
         concurrency,
         ...(values.tag ? { tag: values.tag } : {}),
+        signal: interrupt.signal,
         onEvent: (event) => out.write(`${JSON.stringify(event)}\n`),
         onProgress: (settled, so) =>
           progress.update(
@@ -103,6 +107,7 @@ export const loadCommand: Command = {
       await new Promise<void>((done, fail) =>
         out.end((error?: Error | null) => (error ? fail(error) : done())),
       );
+      interrupt.stop();
       progress.finish(`${summary.events} event(s) settled in ${summary.seconds.toFixed(1)} s`);
       if (values.json) {
         output.line(
@@ -152,6 +157,13 @@ export const loadCommand: Command = {
         output.note(
           `load failed: ${refused} request(s) refused with 401/403: is each --key a write key of its account?`,
         );
+      }
+      if (interrupt.exitCode !== undefined) {
+        output.note(
+          `interrupted: ${summary.events} of ${events} event(s) sent, each with its outcome in ${file}; ` +
+            'the rest were never sent',
+        );
+        return interrupt.exitCode;
       }
       return summary.failed > 0 || refused > 0 ? 1 : 0;
     } finally {
@@ -205,4 +217,43 @@ function integer(raw: string | undefined, name: string, min: number, max: number
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM during a load: Node's default would end the process at once, with requests
+ * in flight whose events may be accepted but never written to the run file, and the file's last lines
+ * unwritten, so `reconcile` would not know of them. Instead the first signal stops sending (no new
+ * request, no resend) and lets the requests in flight settle, so that every event sent has its line;
+ * the command then ends with the signal's exit code. A second signal ends it at once.
+ */
+function onLoadInterrupt(
+  signals: SignalTarget,
+  output: Output,
+): { signal: AbortSignal; exitCode?: number; stop(): void } {
+  const controller = new AbortController();
+  const state: { signal: AbortSignal; exitCode?: number; stop(): void } = {
+    signal: controller.signal,
+    stop: () => {
+      for (const [name, listener] of listeners) signals.off(name, listener);
+    },
+  };
+  const listeners = Object.entries(SIGNAL_EXIT_CODES).map(([name, code]) => {
+    const listener = () => {
+      if (state.exitCode !== undefined) {
+        output.note(
+          'interrupted again: ending now; events of the requests in flight are not in the run file',
+        );
+        signals.exit(code);
+        return;
+      }
+      state.exitCode = code;
+      output.note(`${name}: sending nothing more; waiting for the requests in flight (again to end at once)`);
+      controller.abort();
+    };
+    signals.on(name as NodeJS.Signals, listener);
+    return [name as NodeJS.Signals, listener] as const;
+  });
+  return state;
 }

@@ -50,7 +50,7 @@ export interface LoadOptions {
   throttledForMs?: number;
   onEvent?: (event: SentEvent) => void;
   onProgress?: (sent: number, summary: LoadSummary) => void;
-  /** Stops scheduling new requests once aborted; requests in flight settle. */
+  /** Stops scheduling new requests once aborted; requests in flight settle, without resends. */
   signal?: AbortSignal;
 }
 
@@ -109,7 +109,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 
   for (let batch = 0; batch < batches && !options.signal?.aborted; batch += 1) {
     const due = started + ((batch * options.batchSize) / options.rate) * 1000;
-    if (due > Date.now()) await sleep(due - Date.now());
+    if (due > Date.now()) await sleep(due - Date.now(), options.signal);
+    if (options.signal?.aborted) break;
     while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     const account = options.accounts[batch % options.accounts.length] as LoadAccount;
     const count = Math.min(options.batchSize, options.events - batch * options.batchSize);
@@ -150,7 +151,16 @@ async function send(
   const firstSentAt = Date.now();
   // Sends answered otherwise than by a 429 within `throttledForMs`: what `attempts` bounds.
   let attempt = 0;
+  // An event's outcome, stamped with the last send and its answer.
+  let outcome: (event: Record<string, unknown>, settled: SentEvent['status'], reason?: string) => void =
+    () => {};
   for (let sends = 1; pending.length > 0; sends += 1) {
+    if (sends > 1 && options.signal?.aborted) {
+      // Interrupted: nothing is sent again, and what the last answer left unacknowledged is failed.
+      const reason = `not acknowledged after ${sends - 1} send(s); interrupted before the next`;
+      for (const event of pending) outcome(event, 'failed', reason);
+      return;
+    }
     const sentAt = Date.now();
     const answer = await post(options.ingestUrl, account.writeKey, pending);
     const answeredAt = Date.now();
@@ -160,7 +170,7 @@ async function send(
     latencies.push(answeredAt - sentAt);
     const status = answer.status === undefined ? 'network' : String(answer.status);
     summary.statuses[status] = (summary.statuses[status] ?? 0) + 1;
-    const outcome = (event: Record<string, unknown>, settled: SentEvent['status'], reason?: string) =>
+    outcome = (event, settled, reason) =>
       record({
         account_id: account.accountId,
         event_id: String(event.event_id),
@@ -182,7 +192,7 @@ async function send(
         else outcome(event, 'accepted');
       });
       pending = pending.filter((_, index) => retry.has(index));
-      await sleep(retryDelayMs(answer, Math.max(1, attempt)));
+      await sleep(retryDelayMs(answer, Math.max(1, attempt)), options.signal);
       continue;
     }
     pending.forEach((event, index) => {
@@ -206,6 +216,16 @@ function percentile(sorted: number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)] as number;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` is aborted meanwhile (never rejects). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

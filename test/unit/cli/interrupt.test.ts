@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,7 +9,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SignalTarget } from '../../../cli/interrupt.js';
 import { runCli } from '../../../cli/main.js';
 import { capturedOutput, endpointsFileIn } from '../../helpers/cli-io.js';
@@ -126,5 +126,69 @@ describe('a view of the dead-letter queue that lacks letters held elsewhere', ()
     expect(io.stdout()).toContain('2 letter(s)');
     expect(io.stderr()).toContain('3 more letter(s) are in flight, held by another command');
     expect(JSON.parse(json.stdout())).toMatchObject({ total: 2, heldElsewhere: 3 });
+  });
+});
+
+describe('a load interrupted', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('sends nothing more, writes the line of every event sent, says so and exits 130', async () => {
+    // Prepare: Ctrl-C arrives while the first of three requests is answered (one request per 100 ms)
+    const { signals, exit, send } = fakeSignals();
+    const folder = await mkdtemp(join(tmpdir(), 'cli-load-interrupt-'));
+    const out = join(folder, 'run.jsonl');
+    let posts = 0;
+    vi.stubGlobal('fetch', async (_url: string, init: { body: string }) => {
+      posts += 1;
+      send('SIGINT');
+      const { events } = JSON.parse(init.body) as { events: unknown[] };
+      return Response.json({ accepted: events.length, duplicates: 0, rejected: [] }, { status: 202 });
+    });
+    const io = capturedOutput();
+
+    // Act
+    const code = await runCli(
+      [
+        ...['load', '--events', '9', '--batch', '3', '--rate', '30', '--out', out, '--key', 'acct_a=wk'],
+        ...['--endpoints', await endpoints()],
+      ],
+      io.output,
+      signals,
+    );
+
+    // Assess
+    expect(code).toBe(130);
+    expect(exit).not.toHaveBeenCalled();
+    expect(posts).toBe(1);
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).status)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(io.stderr()).toMatch(/SIGINT: sending nothing more; waiting for the requests in flight/);
+    expect(io.stderr()).toContain(`interrupted: 3 of 9 event(s) sent, each with its outcome in ${out}`);
+  });
+
+  it('ends at once on a second signal', async () => {
+    // Prepare: two signals while a request hangs
+    const { signals, exit, send } = fakeSignals();
+    const folder = await mkdtemp(join(tmpdir(), 'cli-load-interrupt-'));
+    vi.stubGlobal('fetch', async () => {
+      send('SIGTERM');
+      send('SIGTERM');
+      return Response.json({ accepted: 1, duplicates: 0, rejected: [] }, { status: 202 });
+    });
+    const io = capturedOutput();
+
+    // Act
+    await runCli(
+      [
+        ...['load', '--events', '1', '--out', join(folder, 'run.jsonl'), '--key', 'acct_a=wk'],
+        ...['--endpoints', await endpoints()],
+      ],
+      io.output,
+      signals,
+    );
+
+    // Assess
+    expect(exit).toHaveBeenCalledWith(143);
+    expect(io.stderr()).toMatch(/interrupted again: ending now/);
   });
 });

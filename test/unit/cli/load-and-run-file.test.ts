@@ -157,6 +157,33 @@ describe('the load generator', () => {
     expect(summary).toMatchObject({ accepted: 2, failed: 0, statuses: { 429: 6, 202: 1 } });
   });
 
+  it('once interrupted, sends nothing new nor again, and gives each event sent its outcome', async () => {
+    // Prepare: the first request is accepted, the second throttled; the interrupt comes with the
+    // second answer, while the third request waits its turn (rate: one request per 100 ms)
+    const controller = new AbortController();
+    const requests = fakeIngest([
+      (events) => ({ status: 202, body: { accepted: events.length, duplicates: 0, rejected: [] } }),
+      () => {
+        controller.abort();
+        return { status: 429, body: { message: 'event limit' }, headers: { 'retry-after': '30' } };
+      },
+    ]);
+    const sent: SentEvent[] = [];
+
+    // Act
+    const started = Date.now();
+    const summary = await load(sent, { events: 9, batchSize: 3, rate: 30, signal: controller.signal });
+
+    // Assess: two requests, no resend after its 30 s Retry-After, no third request
+    expect(requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(summary).toMatchObject({ events: 6, accepted: 3, failed: 3 });
+    expect(sent.filter((event) => event.status === 'failed').map((event) => event.reason)).toEqual(
+      Array(3).fill('not acknowledged after 1 send(s); interrupted before the next'),
+    );
+    expect(sent.filter((event) => event.status === 'failed').every((event) => event.http === 429)).toBe(true);
+  });
+
   it('spreads batches over the accounts in turn and never exceeds the rate', async () => {
     const requests = fakeIngest([
       (events) => ({ status: 202, body: { accepted: events.length, duplicates: 0, rejected: [] } }),
