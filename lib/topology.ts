@@ -369,7 +369,27 @@ export interface ApiSettings {
   keyEventBurstLimit: number;
   /** Seconds a function trusts a key it looked up: the longest a revoked key keeps working. */
   apiKeyCacheSeconds: number;
+  /**
+   * How far in the past and ahead an event's `timestamp` may lie, in seconds; when absent, the
+   * functions' own defaults (90 days, 1 hour).
+   */
+  eventMaxPastSeconds?: number;
+  eventMaxFutureSeconds?: number;
 }
+
+/**
+ * The functions that check or rely on an event's timestamp bounds: ingest admits by them, the stream
+ * consumers re-check them on decode, the stats API reads windows up to the skew ahead of now. They must
+ * all read the same bounds: a consumer with a narrower skew than ingest would dead-letter what ingest
+ * admitted.
+ */
+export const TIMESTAMP_BOUND_FUNCTIONS: FunctionId[] = [
+  'ingest',
+  'indexer',
+  'rollup-writer',
+  'ws-broadcast',
+  'stats-api',
+];
 
 /**
  * The functions that look keys up and cache them: the authorizer and the stats API. `$connect` looks
@@ -398,6 +418,12 @@ export function apiSettingsEnv(id: FunctionId, settings: ApiSettings): Record<st
   if (id === REST_API.authorizer.functionId || id === 'ingest') {
     env[TUNING_ENV.keyEventRateLimit] = String(settings.keyEventRateLimit);
     env[TUNING_ENV.keyEventBurstLimit] = String(settings.keyEventBurstLimit);
+  }
+  if (TIMESTAMP_BOUND_FUNCTIONS.includes(id)) {
+    if (settings.eventMaxPastSeconds !== undefined)
+      env[TUNING_ENV.eventMaxPastSeconds] = String(settings.eventMaxPastSeconds);
+    if (settings.eventMaxFutureSeconds !== undefined)
+      env[TUNING_ENV.eventMaxFutureSeconds] = String(settings.eventMaxFutureSeconds);
   }
   return env;
 }

@@ -20,7 +20,8 @@ const USAGE = `pipeline accounts create [--name <name>] [--id <account-id>] [--n
        pipeline accounts list [target options]
 
   --name      a name people know the account by, up to 256 characters (default: its id)
-  --id        the account id (default: acct_ and 12 random hex digits)
+  --id        the account id: 1 to 64 letters, digits, "_", "." or "-" (default: acct_ and 12
+              random hex digits)
   --no-keys   create no keys (add them with \`pipeline keys create\`)
 
 ${TARGET_USAGE}`;

@@ -4,6 +4,8 @@
  * command works, returned at the end), so it sees each letter exactly once and loses none; only a
  * redrive whose copy Kinesis acknowledged, or an explicit delete, removes a letter.
  */
+
+import { REASON_CODES } from '../../lambdas/shared/dead-letter.js';
 import {
   type Command,
   parseOptions,
@@ -34,6 +36,15 @@ const OPTIONS = {
   visibility: { type: 'string' },
 } as const;
 
+/** What `--source` may name: the consumers that dead-letter, and `unknown` (a message none wrote). */
+const LETTER_SOURCES = ['indexer', 'rollup-writer', 'ws-broadcast', 'unknown'] as const;
+
+/** Every reason code a consumer writes, 4 to a line of the usage text. */
+const CONSUMER_REASON_CODES = Object.values(REASON_CODES)
+  .map((code, index) => (index > 0 && index % 4 === 0 ? `\n    ${code}` : ` ${code}`))
+  .join(',')
+  .trim();
+
 const USAGE = `pipeline dead-letters <list|show|redrive|delete> [options]
 
   list                 letters grouped by source and reason code: counts, oldest, newest
@@ -47,7 +58,13 @@ const USAGE = `pipeline dead-letters <list|show|redrive|delete> [options]
   delete               delete the selected letters for good (records that can never be processed)
 
 Selection (redrive, delete; filters for list): --all | --id <id> (repeatable) | --reason <code> |
-  --source <indexer|rollup-writer|ws-broadcast> | --account <account id>
+  --source <${LETTER_SOURCES.join('|')}> | --account <account id>
+Reason codes (the "reason code" column of list):
+  an event a consumer gave up on, with its payload:
+    ${CONSUMER_REASON_CODES}
+  a batch a mapping discarded (metadata only; redrive re-reads its records from the stream):
+    batch-discarded:RetryAttemptsExhausted, batch-discarded:RecordAgeExceeded
+  a message no consumer wrote: unrecognised-message
 Options:
   --dry-run            redrive/delete: say what would happen, change nothing
   --json               machine-readable output
@@ -82,6 +99,9 @@ export const deadLettersCommand: Command = {
     }
     if (action === 'show' && rest.length !== 1) throw new UsageError('show takes one letter id');
     if (action !== 'show' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    if (selection.source !== undefined && !(LETTER_SOURCES as readonly string[]).includes(selection.source)) {
+      throw new UsageError(`--source must be one of ${LETTER_SOURCES.join(', ')}, got "${selection.source}"`);
+    }
     if ((action === 'redrive' || action === 'delete') && !hasCriteria(selection)) {
       throw new UsageError(`${action} needs a selection: --all, --id, --reason, --source or --account`);
     }

@@ -45,11 +45,15 @@ const USAGE = `pipeline keys create --account <account-id> --scope write|read [-
 
   --scope write    a key that may only post events (it may sit in a web page)
   --scope read     a secret key that may also read stats and subscribe to live events
-  --rate, --burst  requests per second and burst of this key (whole numbers up to 10000, both or
-                   neither); default: the stack's default limits
+  --rate, --burst  requests per second and burst of this key (both or neither; whole numbers up to
+                   10000, the burst at least the rate); default: the stack's default limits
   --event-rate, --event-burst
                    events per second and burst of this key, however many a request carries (both or
-                   neither; the burst at least 500, one full request); default: the stack's defaults
+                   neither; whole numbers up to 1000000, the burst at least 500, one full request);
+                   default: the stack's defaults. The stream takes 1000 events/s a shard for every
+                   account together: a key allowed more can fill it for all of them
+
+Rotating a key: create a new one, move the clients to it, then revoke the old one.
 
 ${TARGET_USAGE}`;
 

@@ -7,8 +7,8 @@
  *
  * Without a key, a live token (`x-live-token`, what the dashboard reads with) stands for the read key
  * that started its session: the same context and usage identifier, so a key and its tokens share one
- * limit, and a token of a revoked key is refused. What the caller may do (scope, account) is still the
- * function's to decide.
+ * limit, and a token of a revoked key is refused. The context says which it was (`credential`): what the
+ * caller may do (scope, account, posting events only with a key) is still the function's to decide.
  *
  * A missing, unknown or revoked key is denied, never thrown: a throw counts as a function error, and
  * every scanner on the internet would page whoever watches the error alarm. API Gateway answers a
@@ -17,7 +17,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { ApiKeyLookup, ApiKeyRecord, KeyHashLookup } from '../shared/api-keys.js';
 import { hashApiKey } from '../shared/api-keys.js';
-import { callerContext, requestApiKey } from '../shared/caller.js';
+import { type CallerCredential, callerContext, requestApiKey } from '../shared/caller.js';
 import type { KeyLimits } from '../shared/config.js';
 import { headerValue } from '../shared/http.js';
 import { LIVE_TOKEN_HEADER, type LiveGrant, readKeyOfToken } from '../shared/live-tokens.js';
@@ -56,7 +56,7 @@ export async function authorizeRequest(
     deps.log.info('request denied', { reason: caller.denied });
     return policy(ANONYMOUS, 'Deny', request.methodArn);
   }
-  const context = callerContext(caller.record, deps.defaultLimits);
+  const context = callerContext(caller.record, deps.defaultLimits, caller.credential);
   return {
     ...policy(context.keyId, 'Allow', request.methodArn),
     context: { ...context },
@@ -64,18 +64,20 @@ export async function authorizeRequest(
   };
 }
 
-type Caller = { record: ApiKeyRecord; keyHash: string } | { denied: string };
+type Caller = { record: ApiKeyRecord; keyHash: string; credential: CallerCredential } | { denied: string };
 
 async function keyCaller(key: string, deps: AuthorizerDeps): Promise<Caller> {
   const record = await deps.lookupApiKey(key);
-  return record ? { record, keyHash: hashApiKey(key) } : { denied: 'unknown key' };
+  return record ? { record, keyHash: hashApiKey(key), credential: 'api-key' } : { denied: 'unknown key' };
 }
 
 async function tokenCaller(token: string | undefined, deps: AuthorizerDeps): Promise<Caller> {
   if (token === undefined || token === '') return { denied: 'missing key' };
   // A token without its key (issued before sessions named it) has no plan to be throttled by.
   const found = await readKeyOfToken(token, deps.verifyLiveToken, deps.lookupKeyHash);
-  return 'denied' in found ? found : { record: found.key, keyHash: found.grant.keyHash };
+  return 'denied' in found
+    ? found
+    : { record: found.key, keyHash: found.grant.keyHash, credential: 'live-token' };
 }
 
 function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult {

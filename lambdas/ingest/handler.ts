@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { apiHandler } from '../shared/api-handler.js';
-import { callerEventLimits, callerOf } from '../shared/caller.js';
+import { callerEventLimits, posterOf } from '../shared/caller.js';
 import { loadIngestConfig } from '../shared/config.js';
 import { dynamoDbCall } from '../shared/dynamodb-json.js';
 import { jsonResult } from '../shared/http.js';
@@ -47,7 +47,7 @@ export const handler = apiHandler(
   async (event: APIGatewayProxyEvent, context: Context) => {
     const result = await ingestEvents(
       {
-        caller: callerOf(event.requestContext?.authorizer),
+        caller: posterOf(event.requestContext?.authorizer),
         // The authorizer always names them; the stack's defaults stand in for an authorizer that did not.
         eventLimits: callerEventLimits(event.requestContext?.authorizer) ?? config.defaultEventLimits,
         headers: event.headers,

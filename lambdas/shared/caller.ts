@@ -6,7 +6,7 @@
  */
 import type { ApiKeyRecord, ApiKeyScope } from './api-keys.js';
 import type { EventLimits, KeyLimits } from './config.js';
-import { headerValue, UnauthorizedError } from './http.js';
+import { ForbiddenError, headerValue, UnauthorizedError } from './http.js';
 
 /** Where a client puts its key: the header, or for a browser beacon (no headers) the query string. */
 export const API_KEY_HEADER = 'x-api-key';
@@ -26,10 +26,14 @@ export function requestApiKey(
   return key === undefined || key === '' ? undefined : key;
 }
 
+/** What the caller showed the authorizer: its key, or a live token standing for its read key. */
+export type CallerCredential = 'api-key' | 'live-token';
+
 /** The authorizer's `context`: flat strings and numbers, as API Gateway requires. */
 export interface CallerContext {
   accountId: string;
   scope: ApiKeyScope;
+  credential: CallerCredential;
   keyId: string;
   /** The key's limits (its own, or the defaults): the 429 answer names them. */
   rateLimit: number;
@@ -40,10 +44,15 @@ export interface CallerContext {
 }
 
 /** The context the authorizer answers for a key's record. */
-export function callerContext(record: ApiKeyRecord, defaults: KeyLimits): CallerContext {
+export function callerContext(
+  record: ApiKeyRecord,
+  defaults: KeyLimits,
+  credential: CallerCredential = 'api-key',
+): CallerContext {
   return {
     accountId: record.accountId,
     scope: record.scope,
+    credential,
     keyId: record.keyId ?? 'unnamed',
     rateLimit: record.rateLimit ?? defaults.rateLimit,
     burstLimit: record.burstLimit ?? defaults.burstLimit,
@@ -75,4 +84,17 @@ export function callerOf(authorizer: Record<string, unknown> | null | undefined)
     throw new UnauthorizedError('missing API key: the request did not pass the API authorizer');
   }
   return { accountId, scope, ...(typeof authorizer?.keyId === 'string' ? { keyId: authorizer.keyId } : {}) };
+}
+
+/**
+ * The caller of `POST /v1/events`: a key's. A live token stands for its read key only to read: it
+ * travels in WebSocket URLs and sits in a page's storage, so one that leaked must not write events.
+ */
+export function posterOf(authorizer: Record<string, unknown> | null | undefined): ApiKeyRecord {
+  if (authorizer?.credential === 'live-token') {
+    throw new ForbiddenError(
+      'a live token may only read: post events with a key (x-api-key header, or ?key= for navigator.sendBeacon)',
+    );
+  }
+  return callerOf(authorizer);
 }

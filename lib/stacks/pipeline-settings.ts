@@ -5,7 +5,13 @@ import {
   DEFAULT_KEY_LIMITS,
 } from '../../lambdas/shared/config.js';
 import { ANY_ORIGIN, parseAllowedOrigins } from '../../lambdas/shared/cors.js';
-import { MAX_BATCH_EVENTS } from '../../lambdas/shared/event-limits.js';
+import {
+  DEFAULT_MAX_FUTURE_MS,
+  DEFAULT_MAX_PAST_MS,
+  MAX_BACKFILL_HORIZON_MS,
+  MAX_BATCH_EVENTS,
+  MAX_CLOCK_SKEW_MS,
+} from '../../lambdas/shared/event-limits.js';
 import { EVENT_STREAM } from '../topology.js';
 
 /**
@@ -66,6 +72,13 @@ export interface PipelineSettings {
    * working (API Gateway itself refuses a revoked key at once: `keys revoke` deletes its API key).
    */
   readonly apiKeyCacheSeconds: number;
+  /**
+   * `eventMaxPastSeconds`: how old an event's `timestamp` may be (the backfill horizon), at most 365 days:
+   * the rollups keep 400.
+   */
+  readonly eventMaxPastSeconds: number;
+  /** `eventMaxFutureSeconds`: how far ahead an event's `timestamp` may be (clock skew), at most a day. */
+  readonly eventMaxFutureSeconds: number;
   /** `alarmEmail`: when set, alarm notifications are emailed to this address. */
   readonly alarmEmail: string | undefined;
 }
@@ -88,6 +101,8 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   keyEventBurstLimit: DEFAULT_KEY_EVENT_LIMITS.eventBurstLimit,
   corsAllowedOrigins: [ANY_ORIGIN],
   apiKeyCacheSeconds: DEFAULT_KEY_CACHE_TTL_MS / 1000,
+  eventMaxPastSeconds: DEFAULT_MAX_PAST_MS / 1000,
+  eventMaxFutureSeconds: DEFAULT_MAX_FUTURE_MS / 1000,
   alarmEmail: undefined,
 };
 
@@ -119,6 +134,15 @@ const MINIMUM: Partial<Record<keyof PipelineSettings, { least: number; why: stri
   apiKeyCacheSeconds: { least: 1, why: 'every request would look its key up' },
 };
 
+/** The most each count may be, and why: the functions refuse a larger one at cold start. */
+const MAXIMUM: Partial<Record<keyof PipelineSettings, { most: number; why: string }>> = {
+  eventMaxPastSeconds: { most: MAX_BACKFILL_HORIZON_MS / 1000, why: '365 days: the rollups keep 400' },
+  eventMaxFutureSeconds: {
+    most: MAX_CLOCK_SKEW_MS / 1000,
+    why: 'a day: no stats window reaches further ahead',
+  },
+};
+
 /**
  * Reads the settings from CDK context. Context values given on the command line are strings, so numbers
  * and booleans are parsed here, and a value that does not parse, breaks a rule, or a key that is not a
@@ -143,6 +167,8 @@ export function settingsFromContext(node: Node): PipelineSettings {
       fail(key, 'must be a non-negative integer');
     const minimum = MINIMUM[key];
     if (minimum && value < minimum.least) fail(key, `must be at least ${minimum.least} (${minimum.why})`);
+    const maximum = MAXIMUM[key];
+    if (maximum && value > maximum.most) fail(key, `must be at most ${maximum.most} (${maximum.why})`);
     return value;
   };
   const boolean = (key: keyof PipelineSettings): boolean => {
@@ -195,6 +221,8 @@ export function settingsFromContext(node: Node): PipelineSettings {
     keyEventBurstLimit: number('keyEventBurstLimit'),
     corsAllowedOrigins: origins('corsAllowedOrigins'),
     apiKeyCacheSeconds: number('apiKeyCacheSeconds'),
+    eventMaxPastSeconds: number('eventMaxPastSeconds'),
+    eventMaxFutureSeconds: number('eventMaxFutureSeconds'),
     alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
   };
   if (settings.opensearchMultiAz && settings.opensearchDataNodes % 2 !== 0)

@@ -5,9 +5,16 @@
 import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/shared/env-names.js';
+import { ENV, TUNING_ENV } from '../../lambdas/shared/env-names.js';
 import { DEFAULT_SETTINGS, ON_DEMAND, settingsFromContext } from '../../lib/stacks/pipeline-settings.js';
-import { API_STAGE, FUNCTIONS, type FunctionId, OPENSEARCH, REST_ROUTES } from '../../lib/topology.js';
+import {
+  API_STAGE,
+  FUNCTIONS,
+  type FunctionId,
+  OPENSEARCH,
+  REST_ROUTES,
+  TIMESTAMP_BOUND_FUNCTIONS,
+} from '../../lib/topology.js';
 import { pipeline } from './pipeline.js';
 import { OVERRIDDEN_SETTINGS, synthPipeline } from './synth.js';
 
@@ -143,6 +150,19 @@ describe('data retention', () => {
       for (const fn of Object.values(variant.ids.functions)) {
         expect(groups[fn.logGroup]?.Properties.RetentionInDays).toBe(days);
       }
+    }
+  });
+});
+
+describe('timestamp bounds', () => {
+  it('gives every function that checks timestamps the same configured bounds, so none dead-letters what ingest admitted', () => {
+    const functions = overridden.template.findResources('AWS::Lambda::Function');
+    for (const id of TIMESTAMP_BOUND_FUNCTIONS) {
+      const env = functions[overridden.ids.functions[id].function]?.Properties.Environment.Variables;
+      expect(env?.[TUNING_ENV.eventMaxPastSeconds], id).toBe(String(OVERRIDDEN_SETTINGS.eventMaxPastSeconds));
+      expect(env?.[TUNING_ENV.eventMaxFutureSeconds], id).toBe(
+        String(OVERRIDDEN_SETTINGS.eventMaxFutureSeconds),
+      );
     }
   });
 });

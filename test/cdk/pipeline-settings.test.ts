@@ -32,6 +32,12 @@ describe('context values that would fail a deployment or deploy something else',
     // aws-cdk-lib replaces an empty instance type with its own default, r5.large.search.
     ['opensearchInstanceType', '', /opensearchInstanceType must be an OpenSearch instance type .*got ""/],
     ['opensearchMasterInstanceType', 'm6g.large', /opensearchMasterInstanceType .*got "m6g.large"/],
+    [
+      'eventMaxPastSeconds',
+      '31536001',
+      /eventMaxPastSeconds must be at most 31536000 \(365 days.*got "31536001"/,
+    ],
+    ['eventMaxFutureSeconds', '86401', /eventMaxFutureSeconds must be at most 86400 \(a day.*got "86401"/],
     ['alarmEmail', '', /alarmEmail must be an email address, got ""/],
     ['alarmEmail', 'oncall', /alarmEmail must be an email address, got "oncall"/],
   ])('refuses %s=%j', (key, value, message) => {

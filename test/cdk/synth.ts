@@ -34,6 +34,8 @@ export const OVERRIDDEN_SETTINGS: Partial<PipelineSettings> = {
   retainData: false,
   apiRateLimit: 50,
   apiBurstLimit: 75,
+  eventMaxPastSeconds: 30 * 24 * 3600,
+  eventMaxFutureSeconds: 2 * 3600,
   alarmEmail: 'oncall@example.com',
 };
 

@@ -94,7 +94,7 @@ describe('live tokens', () => {
     await withToken.close();
   });
 
-  it("read their own account's stats and nobody else's, and renew within their session", async () => {
+  it("read their own account's stats and nobody else's, post no events, and renew within their session", async () => {
     // Given two accounts with a token each
     const [owner, other] = [await givenAnAccount(), await givenAnAccount()];
     const token = await tokenFor(owner);
@@ -106,6 +106,11 @@ describe('live tokens', () => {
     // When the token reads its account, the other account, and is renewed
     const own = await read(owner.accountId, token);
     const foreign = await read(other.accountId, token);
+    const posted = await fetch(`${restUrl()}/v1/events`, {
+      method: 'POST',
+      headers: { 'x-live-token': token, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'page_view' }),
+    });
     const renewed = await postLiveToken({ 'x-live-token': token });
     secrets.push(renewed.body.token);
 
@@ -113,6 +118,7 @@ describe('live tokens', () => {
     expect(own.status).toBe(200);
     expect(await own.json()).toMatchObject({ account_id: owner.accountId, total_events: 0 });
     expect(foreign.status).toBe(403);
+    expect(posted.status).toBe(403);
     expect(renewed.status).toBe(201);
     expect(renewed.headers.get('cache-control')).toBe('no-store');
     expect(renewed.body).toMatchObject({ account_id: owner.accountId, token: expect.stringMatching(/^lt_/) });

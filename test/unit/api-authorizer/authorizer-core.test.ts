@@ -69,6 +69,7 @@ describe('API authorizer', () => {
       context: {
         accountId: 'acct_shop',
         scope: 'write',
+        credential: 'api-key',
         keyId: 'key_1',
         rateLimit: 50,
         burstLimit: 100,
@@ -137,7 +138,7 @@ describe('API authorizer', () => {
     expect(log.text()).not.toContain('wk_guess');
   });
 
-  it('takes a live token, without a key, for its read key: the same caller, limits and usage identifier', async () => {
+  it('takes a live token, without a key, for its read key: the same caller, limits and usage identifier, named as a token', async () => {
     const { deps: d } = deps();
 
     const byToken = await authorizeRequest(
@@ -149,7 +150,8 @@ describe('API authorizer', () => {
       d,
     );
 
-    expect(byToken).toEqual(byKey);
+    expect(byToken).toEqual({ ...byKey, context: { ...byKey.context, credential: 'live-token' } });
+    expect(byKey.context?.credential).toBe('api-key');
     expect(byToken.usageIdentifierKey).toBe(hashApiKey('rk_shop'));
     expect(byToken.context).toMatchObject({
       accountId: 'acct_shop',

@@ -4,6 +4,7 @@ import { printReport } from '../../../cli/commands/reconcile.js';
 import { runCli } from '../../../cli/main.js';
 import { createOutput } from '../../../cli/output.js';
 import type { GroupRow, ReconcileReport } from '../../../cli/reconcile/reconcile-core.js';
+import { REASON_CODES } from '../../../lambdas/shared/dead-letter.js';
 
 function captured() {
   const text = { stdout: '', stderr: '' };
@@ -31,6 +32,10 @@ describe('the operator commands refuse what they cannot do, before touching anyt
     [['dead-letters', 'delete', '--dry-run'], /delete needs a selection/],
     [['dead-letters', 'show'], /show takes one letter id/],
     [['dead-letters', 'list', '--visibility', '5'], /--visibility must be whole seconds from 10 to 43200/],
+    [
+      ['dead-letters', 'redrive', '--source', 'indexr'],
+      /--source must be one of indexer, rollup-writer, ws-broadcast, unknown, got "indexr"/,
+    ],
     [['reconcile'], /give --ids <file>, or --account with --from/],
     [['reconcile', '--account', 'a', '--from', 'yesterday'], /--from is not a time/],
     [['reconcile', '--ids', '/nonexistent/run.jsonl'], /cannot read \/nonexistent\/run.jsonl: ENOENT/],
@@ -60,6 +65,13 @@ describe('the operator commands refuse what they cannot do, before touching anyt
     expect((await run('dead-letters', '--help')).stdout).toMatch(
       /--dry-run\s+redrive\/delete: say what would happen/,
     );
+  });
+
+  it('names every reason code a letter can carry in the dead-letters usage, so --reason can be typed', async () => {
+    const usage = (await run('dead-letters', '--help')).stdout;
+
+    for (const code of Object.values(REASON_CODES)) expect(usage).toContain(code);
+    expect(usage).toMatch(/batch-discarded:RetryAttemptsExhausted, batch-discarded:RecordAgeExceeded/);
   });
 });
 

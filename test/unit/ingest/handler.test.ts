@@ -179,4 +179,26 @@ describe('ingest handler', () => {
     expect(anonymous.statusCode).toBe(401);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
+
+  it('refuses events posted with a live token (it stands for its read key only to read), writing nothing', async () => {
+    // Prepare
+    stubLambdaEnvironment();
+    const admissions = answerDynamoDb(200, { Attributes: { tat: { N: '1' } } });
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+
+    // Act
+    const result = await handler(
+      apiRequest({
+        body: { type: 'page_view' },
+        authorizer: { accountId: 'acct-1', scope: 'read', keyId: 'key_1', credential: 'live-token' },
+      }),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(result.body).message).toMatch(/a live token may only read: post events with a key/);
+    expect(admissions).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
 });
