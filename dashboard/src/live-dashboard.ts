@@ -11,7 +11,14 @@ import { Feed } from './feed.js';
 import { fillGap, GAP_PAGE_SIZE, gapStart } from './gap.js';
 import { LiveSocket, type SocketLike } from './live-socket.js';
 import { MinuteSeries, ROLLUP_LAG_MS, TypeCounts } from './live-totals.js';
-import { RENEW_BEFORE_MS, renewalAt, type Session, type SessionStore, sessionFromGrant } from './session.js';
+import {
+  RENEW_BEFORE_MS,
+  renewalAt,
+  type Session,
+  type SessionStore,
+  serverNow,
+  sessionFromGrant,
+} from './session.js';
 import type { DashboardConfig, LiveEvent, Summary } from './types.js';
 import { ChartView } from './views/chart-view.js';
 import { FeedView } from './views/feed-view.js';
@@ -118,7 +125,12 @@ export class LiveDashboard {
   }
 
   async #catchUp(droppedAt: number): Promise<void> {
-    const from = gapStart(Date.now(), droppedAt, this.#feed.newestTimestamp());
+    // In server time, as the events' timestamps and the `from` the API reads are.
+    const from = gapStart(
+      serverNow(this.session),
+      serverNow(this.session, droppedAt),
+      this.#feed.newestTimestamp(),
+    );
     const readPage = async (fromIso: string, cursor: string | undefined) =>
       this.api.events(await this.#token(), this.session.accountId, {
         from: fromIso,
@@ -234,7 +246,8 @@ export class LiveDashboard {
   }
 
   #render(): void {
-    const now = Date.now();
+    // The minutes of the chart are the server's (its buckets, the events' timestamps).
+    const now = serverNow(this.session);
     const points = this.#series.points(now);
     const newest = this.#feed.view({ type: '', user: '' }, 1)[0];
     this.#summaryView.render({
