@@ -12,6 +12,15 @@
  */
 import type { LiveEvent, Summary, Timeseries } from './types.js';
 
+/**
+ * Types named at most, as the stats API names at most 100 in a summary and counts the rarest under
+ * `(other)` (lambdas/stats/sketches/type-counts.ts): a type first seen beyond them is counted there too,
+ * so an account sending thousands of distinct types keeps a page of 101 chips, not thousands.
+ */
+export const MAX_TYPES = 100;
+/** The stats API's entry for the types it folded; parentheses are not allowed in event types. */
+export const OTHER_TYPES = '(other)';
+
 const MINUTE_MS = 60_000;
 /** How far the rollups may lag the live push. */
 export const ROLLUP_LAG_MS = 3_000;
@@ -21,6 +30,8 @@ export class LiveTally<K> {
   #baseline = new Map<K, number>();
   /** Live counts per arrival second (with the last arrival in it), oldest first. */
   #live: { second: number; lastAt: number; counts: Map<K, number> }[] = [];
+  /** Every key counted, in the baseline or live. */
+  #keys = new Set<K>();
 
   /**
    * Takes a baseline whose request was sent at `requestedAt`, unless it is behind (some count among
@@ -41,6 +52,7 @@ export class LiveTally<K> {
     if (behind && !forced) return 'behind';
     this.#baseline = baseline;
     this.#live = live;
+    this.#keys = new Set([...baseline.keys(), ...live.flatMap((slot) => [...slot.counts.keys()])]);
     return live.length > 0 ? 'unsettled' : 'settled';
   }
 
@@ -53,6 +65,16 @@ export class LiveTally<K> {
     }
     slot.lastAt = Math.max(slot.lastAt, arrivedAt);
     slot.counts.set(key, (slot.counts.get(key) ?? 0) + 1);
+    this.#keys.add(key);
+  }
+
+  has(key: K): boolean {
+    return this.#keys.has(key);
+  }
+
+  /** How many keys are counted. */
+  get size(): number {
+    return this.#keys.size;
   }
 
   get(key: K): number {
@@ -86,9 +108,13 @@ export class TypeCounts {
     return this.#tally.setBaseline(Object.entries(summary.totals_by_type), requestedAt, { forced });
   }
 
-  /** Counts new events (already deduplicated by the feed). */
+  /** Counts new events (already deduplicated by the feed); beyond `MAX_TYPES` types, new ones as `(other)`. */
   add(events: readonly LiveEvent[], arrivedAt: number): void {
-    for (const event of events) this.#tally.add(event.type, arrivedAt);
+    for (const event of events) {
+      const named = this.#tally.size - (this.#tally.has(OTHER_TYPES) ? 1 : 0);
+      const known = this.#tally.has(event.type) || named < MAX_TYPES;
+      this.#tally.add(known ? event.type : OTHER_TYPES, arrivedAt);
+    }
   }
 
   /** Every type with its count, largest first. */

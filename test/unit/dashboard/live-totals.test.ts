@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { MinuteSeries, ROLLUP_LAG_MS, TypeCounts } from '../../../dashboard/src/live-totals.js';
+import {
+  MAX_TYPES,
+  MinuteSeries,
+  OTHER_TYPES,
+  ROLLUP_LAG_MS,
+  TypeCounts,
+} from '../../../dashboard/src/live-totals.js';
 import type { LiveEvent } from '../../../dashboard/src/types.js';
+import {
+  MAX_TYPES as SERVER_MAX_TYPES,
+  OTHER_TYPES as SERVER_OTHER_TYPES,
+} from '../../../lambdas/stats/sketches/type-counts.js';
 
 const T0 = Date.parse('2026-01-15T10:30:00.000Z');
 const event = (type: string, timestamp = '2026-01-15T10:29:30.000Z'): LiveEvent => ({
@@ -91,5 +101,45 @@ describe('MinuteSeries', () => {
       { minute: T0, events: 1 },
     ]);
     expect(points.reduce((sum, point) => sum + point.events, 0)).toBe(6);
+  });
+});
+
+describe('TypeCounts of an account sending thousands of distinct types', () => {
+  it('names as many types as the stats API and counts the others under (other), every event counted', () => {
+    // Prepare: a baseline of the stats API, its 100 types named and the rest folded
+    const counts = new TypeCounts();
+    const baseline = Object.fromEntries(
+      Array.from({ length: SERVER_MAX_TYPES }, (_, index) => [`type_${index}`, 2]),
+    );
+    counts.setBaseline({ totals_by_type: { ...baseline, [SERVER_OTHER_TYPES]: 7 } }, T0);
+
+    // Act: 5,000 events of 5,000 new types, and one of a named type
+    const flood = Array.from({ length: 5000 }, (_, index) => event(`flood_${index}`));
+    counts.add([...flood, event('type_3')], T0 + 1000);
+
+    // Assess
+    const entries = counts.counts();
+    expect(entries).toHaveLength(SERVER_MAX_TYPES + 1);
+    expect(Object.fromEntries(entries)).toMatchObject({ [SERVER_OTHER_TYPES]: 5007, type_3: 3 });
+    expect(counts.total()).toBe(SERVER_MAX_TYPES * 2 + 7 + 5001);
+  });
+
+  it('names new types as they come until there are as many as the stats API names', () => {
+    // Prepare
+    const counts = new TypeCounts();
+    counts.setBaseline({ totals_by_type: { login: 5 } }, T0);
+
+    // Act
+    counts.add(
+      Array.from({ length: MAX_TYPES + 10 }, (_, index) => event(`new_${index}`)),
+      T0 + 1000,
+    );
+
+    // Assess
+    const entries = Object.fromEntries(counts.counts());
+    expect(Object.keys(entries)).toHaveLength(MAX_TYPES + 1);
+    expect(entries).toMatchObject({ login: 5, new_0: 1, new_98: 1, [OTHER_TYPES]: 11 });
+    expect(entries.new_99).toBeUndefined();
+    expect([MAX_TYPES, OTHER_TYPES]).toEqual([SERVER_MAX_TYPES, SERVER_OTHER_TYPES]);
   });
 });
