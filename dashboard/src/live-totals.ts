@@ -15,7 +15,8 @@ import type { LiveEvent, Summary, Timeseries } from './types.js';
 /**
  * Types named at most, as the stats API names at most 100 in a summary and counts the rarest under
  * `(other)` (lambdas/stats/sketches/type-counts.ts): a type first seen beyond them is counted there too,
- * so an account sending thousands of distinct types keeps a page of 101 chips, not thousands.
+ * so an account sending thousands of distinct types keeps a page of at most 201 chips (a baseline's 101,
+ * and up to 100 counted live before it came), not thousands.
  */
 export const MAX_TYPES = 100;
 /** The stats API's entry for the types it folded; parentheses are not allowed in event types. */
