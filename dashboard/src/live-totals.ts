@@ -26,6 +26,14 @@ const MINUTE_MS = 60_000;
 /** How far the rollups may lag the live push. */
 export const ROLLUP_LAG_MS = 3_000;
 
+/**
+ * Live counts that arrived longer ago than this are kept as one: a baseline is asked for at most about a
+ * minute before it is taken (the stats API's requests time out after 30 s, see `api.ts`), so it drops
+ * them all alike. Without it, a page whose baselines keep failing (the stats API down, or the read key
+ * at its rate limit) kept a slot per second: 4 hours of a live flood, 60 ms of counting per render.
+ */
+export const MERGED_AFTER_MS = 5 * 60_000;
+
 /** Counts by key: a baseline read from the rollups, plus what arrived live since (by arrival second). */
 export class LiveTally<K> {
   #baseline = new Map<K, number>();
@@ -61,12 +69,28 @@ export class LiveTally<K> {
     const second = Math.floor(arrivedAt / 1000);
     let slot = this.#live[this.#live.length - 1];
     if (!slot || slot.second !== second) {
+      this.#mergeOld(arrivedAt - MERGED_AFTER_MS);
       slot = { second, lastAt: arrivedAt, counts: new Map() };
       this.#live.push(slot);
     }
     slot.lastAt = Math.max(slot.lastAt, arrivedAt);
     slot.counts.set(key, (slot.counts.get(key) ?? 0) + 1);
     this.#keys.add(key);
+  }
+
+  /** Slots of live counts kept (for tests). */
+  get liveSlots(): number {
+    return this.#live.length;
+  }
+
+  /** Merges the slots whose last arrival is before `before` into one, their latest. */
+  #mergeOld(before: number): void {
+    let old = 0;
+    while (old < this.#live.length && (this.#live[old]?.lastAt ?? before) < before) old += 1;
+    const latest = this.#live[old - 1];
+    if (old < 2 || !latest) return;
+    const counts = new Map(merge(new Map(), this.#live.slice(0, old)));
+    this.#live.splice(0, old, { second: latest.second, lastAt: latest.lastAt, counts });
   }
 
   has(key: K): boolean {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  LiveTally,
   MAX_TYPES,
+  MERGED_AFTER_MS,
   MinuteSeries,
   OTHER_TYPES,
   ROLLUP_LAG_MS,
@@ -141,5 +143,37 @@ describe('TypeCounts of an account sending thousands of distinct types', () => {
     expect(entries).toMatchObject({ login: 5, new_0: 1, new_98: 1, [OTHER_TYPES]: 11 });
     expect(entries.new_99).toBeUndefined();
     expect([MAX_TYPES, OTHER_TYPES]).toEqual([SERVER_MAX_TYPES, SERVER_OTHER_TYPES]);
+  });
+});
+
+describe('LiveTally of a page whose baselines keep failing', () => {
+  it('keeps a bounded number of slots over hours of live counts, each still counted', () => {
+    // Prepare
+    const tally = new LiveTally<string>();
+    tally.setBaseline([], T0);
+
+    // Act: an event a second for 4 hours, no baseline taken
+    for (let second = 0; second < 4 * 3600; second += 1) tally.add('login', T0 + second * 1000);
+
+    // Assess
+    expect(tally.get('login')).toBe(4 * 3600);
+    expect(tally.liveSlots).toBeLessThanOrEqual(MERGED_AFTER_MS / 1000 + 2);
+  });
+
+  it('drops on a baseline what it would have dropped slot by slot, a request a minute late included', () => {
+    // Prepare: 10 minutes of one event a second, merged and not
+    const end = T0 + 600_000;
+    const merged = new LiveTally<string>();
+    for (let at = T0; at < end; at += 1000) merged.add('login', at);
+
+    // Act: the baseline of a request sent a minute before its answer, then one sent now
+    const late = merged.setBaseline([['login', 1000]], end - 60_000);
+    const lateCount = merged.get('login');
+    merged.setBaseline([['login', 1500]], end);
+
+    // Assess: what arrived after 3 s before each request stays counted on top
+    expect(late).toBe('unsettled');
+    expect(lateCount).toBe(1000 + 62);
+    expect(merged.get('login')).toBe(1500 + 2);
   });
 });

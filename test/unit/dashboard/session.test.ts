@@ -127,4 +127,23 @@ describe('StatsApi', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 401, message: 'unknown API key' });
   });
+
+  it('gives up on a request not answered in time, as on no answer', async () => {
+    // Prepare: a server that never answers (the request ends only when aborted)
+    const api = new StatsApi(
+      '',
+      (_url, init) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+        ),
+      50,
+    );
+
+    // Act
+    const error = await api.signIn('rk_key').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(error).not.toBeInstanceOf(ApiError);
+  });
 });
