@@ -10,7 +10,8 @@ import { byId } from './dom.js';
 import { Feed } from './feed.js';
 import { fillGap, GAP_PAGE_SIZE, gapStart } from './gap.js';
 import { LiveSocket, type SocketLike } from './live-socket.js';
-import { MinuteSeries, ROLLUP_LAG_MS, TypeCounts } from './live-totals.js';
+import { MinuteSeries, TypeCounts } from './live-totals.js';
+import { QUIET_MS, resyncDue, retryAfterFailures } from './resync.js';
 import {
   RENEW_BEFORE_MS,
   renewalAt,
@@ -25,12 +26,6 @@ import { FeedView } from './views/feed-view.js';
 import { StatusView } from './views/status-view.js';
 import { SummaryView } from './views/summary-view.js';
 
-/** The counts are read again from the rollups this often (sooner when unsettled), at a quiet moment… */
-const RESYNC_MS = 60_000;
-/** …when the push has been quiet this long (the rollups have caught up with it)… */
-const QUIET_MS = ROLLUP_LAG_MS;
-/** …or anyway after this long without one. */
-const FORCED_RESYNC_MS = 5 * 60_000;
 /** A baseline behind what is shown is asked for again this many times before it is taken anyway. */
 const MAX_BEHIND = 5;
 /** Events are indexed a moment after they are pushed: the gap is read again this much later. */
@@ -54,6 +49,9 @@ export class LiveDashboard {
   #lastResyncAt = 0;
   /** The last baseline may have missed or doubled events that arrived while it was read, or was behind. */
   #unsettled = false;
+  /** Failed baseline reads in a row, and no read before `#notBefore` (ms) because of them. */
+  #failures = 0;
+  #notBefore = 0;
   /** Baselines in a row that were behind what is shown. */
   #behind = 0;
   #renderQueued = false;
@@ -116,7 +114,9 @@ export class LiveDashboard {
     // Once a burst has settled, the rollups have it all: read them again (unique users and the top
     // lists only they know, and exact counts).
     clearTimeout(this.#settleTimer);
-    this.#settleTimer = setTimeout(() => void this.#resync(), QUIET_MS);
+    this.#settleTimer = setTimeout(() => {
+      if (Date.now() >= this.#notBefore) void this.#resync();
+    }, QUIET_MS);
   }
 
   /** Events read from `/events` go to the feed only: the baselines count them already. */
@@ -150,17 +150,20 @@ export class LiveDashboard {
   }
 
   #resyncWhenQuiet(): void {
-    const now = Date.now();
-    if (!this.#unsettled && now - this.#lastResyncAt < RESYNC_MS) return;
-    if (now - this.#lastLiveAt >= QUIET_MS || now - this.#lastResyncAt >= FORCED_RESYNC_MS)
-      void this.#resync();
+    const state = {
+      lastResyncAt: this.#lastResyncAt,
+      lastLiveAt: this.#lastLiveAt,
+      unsettled: this.#unsettled,
+      notBefore: this.#notBefore,
+    };
+    if (resyncDue(state, Date.now())) void this.#resync();
   }
 
   /** Reads the counts' baselines (and the summary) again, dropping what was counted live before. */
   async #resync(): Promise<void> {
     const requestedAt = Date.now();
     this.#lastResyncAt = requestedAt;
-    await this.#guard(async () => {
+    const read = await this.#guard(async () => {
       const token = await this.#token();
       const [summary, series] = await Promise.all([
         this.api.summary(token, this.session.accountId),
@@ -176,6 +179,8 @@ export class LiveDashboard {
       this.#unsettled = fits.some((fit) => fit !== 'settled');
       this.#queueRender();
     });
+    this.#failures = read ? 0 : this.#failures + 1;
+    this.#notBefore = read ? 0 : retryAfterFailures(this.#failures, Date.now());
   }
 
   async #loadRecent(): Promise<void> {
@@ -185,13 +190,15 @@ export class LiveDashboard {
     });
   }
 
-  /** Runs a read; a 401 ends the session, anything else waits for the next refresh. */
-  async #guard(read: () => Promise<unknown>): Promise<void> {
+  /** Runs a read; a 401 ends the session, anything else waits for the next refresh. Whether it worked. */
+  async #guard(read: () => Promise<unknown>): Promise<boolean> {
     try {
       await read();
+      return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401)
         this.#end('Your session has ended. Sign in again.');
+      return false;
     }
   }
 
