@@ -99,6 +99,10 @@ export class LiveDashboard {
     clearTimeout(this.#renewTimer);
     clearTimeout(this.#settleTimer);
     window.removeEventListener('online', this.#online);
+    // The page's elements stay for the next sign-in: each view takes back what it put on them.
+    this.#chart.dispose();
+    this.#feedView.dispose();
+    this.#status.dispose();
   }
 
   readonly #online = () => this.#socket.retryNow();

@@ -253,7 +253,7 @@ describe('the dashboard page', () => {
     await context.close();
   });
 
-  it('filters the feed by type and user, and pauses it', async () => {
+  it('filters the feed by type and user, pauses it, and draws one chart after signing in again', async () => {
     // Given a signed-in dashboard with events
     const { account, context, page, errors } = await givenASignedInDashboard();
     const run = `filter-${Date.now()}`;
@@ -297,6 +297,16 @@ describe('the dashboard page', () => {
     await page.click('#pause');
     await rendered(page);
     expect(await feedIds(page)).toEqual(expect.arrayContaining(later.map((event) => event.event_id)));
+
+    // When signed out and in again, twice, in the same tab
+    for (let round = 0; round < 2; round += 1) {
+      await page.click('#sign-out');
+      await signIn(page, account);
+    }
+    await rendered(page);
+
+    // Then one chart shows, not one per sign-in
+    expect(await page.locator('#chart .uplot').count()).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
   });
