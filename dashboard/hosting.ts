@@ -26,6 +26,20 @@ export function contentSecurityPolicy(websocketUrl: string): string {
   ].join('; ');
 }
 
+/** The folder of the built page's files named by their content hash (Vite's `assets/`). */
+export const ASSETS_DIR = 'assets';
+
+/**
+ * How long a browser keeps a file: a hashed asset for good (its name changes with its content); the page
+ * and the rest are asked again each time (`no-cache`: revalidated), so a deploy reaches a returning
+ * visitor at once. Without a `Cache-Control` a browser guesses a lifetime from the file's age, and keeps
+ * an `index.html` naming assets the deploy has pruned from the bucket.
+ */
+export const CACHE_CONTROL = {
+  asset: 'public, max-age=31536000, immutable',
+  page: 'no-cache',
+} as const;
+
 /** The other security headers (CloudFront's names them one by one; locally they are set as they are). */
 export const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',

@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { buildDashboard } from '../dashboard/build.js';
 import {
+  ASSETS_DIR,
+  CACHE_CONTROL,
   CONFIG_FILE,
   contentSecurityPolicy,
   type DashboardConfig,
@@ -79,7 +81,13 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     }
     request.resume();
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      send(response, 405, headers, 'text/plain; charset=utf-8', 'Method Not Allowed');
+      send(
+        response,
+        405,
+        { ...headers, Allow: 'GET, HEAD' },
+        'text/plain; charset=utf-8',
+        'Method Not Allowed',
+      );
       return;
     }
     if (path === `/${CONFIG_FILE}`) {
@@ -146,8 +154,10 @@ async function serveFile(
     ...headers,
     'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
     'Content-Length': info.size,
-    // Hashed assets never change; the page itself is asked for again each time, as CloudFront serves it.
-    'Cache-Control': decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    // By where the file is, not by how the path reads (`/assets/..%2findex.html` is the page).
+    'Cache-Control': file.startsWith(join(siteDir, ASSETS_DIR) + sep)
+      ? CACHE_CONTROL.asset
+      : CACHE_CONTROL.page,
   });
   createReadStream(file).pipe(response);
 }

@@ -6,6 +6,13 @@
  */
 import type { EventsPage, LiveTokenGrant, Summary, Timeseries } from './types.js';
 
+/**
+ * A request not answered within this fails (as if offline): API Gateway gives up after 29 s anyway, and
+ * a page must not wait on a hung connection for ever (a "Signing in…" that never ends, a baseline taken
+ * long after it was asked for: see `live-totals.ts`).
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** A non-2xx answer, with the API's own message (`{"message": ...}`). */
 export class ApiError extends Error {
   constructor(
@@ -21,6 +28,7 @@ export class StatsApi {
   constructor(
     private readonly baseUrl: string,
     private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   /** Signs in: the read key goes in a header of this one request and is not kept. */
@@ -67,7 +75,10 @@ export class StatsApi {
   }
 
   private async request<T>(path: string, init: RequestInit): Promise<T> {
-    const response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
+    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+      ...init,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     const text = await response.text();
     let body: unknown;
     try {

@@ -14,11 +14,16 @@ export interface FeedFilter {
 
 export const NO_FILTER: FeedFilter = { type: '', user: '' };
 
-/** Newest first: by timestamp, then by receipt, then by id (a total order, so views are stable). */
+/**
+ * Newest first: by receipt (the server's clock), then by timestamp, then by id (a total order, so views
+ * are stable). Not by timestamp first: clients stamp events up to an hour ahead, and 500 events of one
+ * client whose clock is fast would hold the whole feed, every event that arrives after them cut off.
+ * Both are UTC ISO strings as the server writes them, so they compare as strings.
+ */
 function newestFirst(a: LiveEvent, b: LiveEvent): number {
   return (
+    (b.received_at ?? b.timestamp).localeCompare(a.received_at ?? a.timestamp) ||
     b.timestamp.localeCompare(a.timestamp) ||
-    (b.received_at ?? '').localeCompare(a.received_at ?? '') ||
     b.event_id.localeCompare(a.event_id)
   );
 }

@@ -10,20 +10,22 @@ import { byId } from './dom.js';
 import { Feed } from './feed.js';
 import { fillGap, GAP_PAGE_SIZE, gapStart } from './gap.js';
 import { LiveSocket, type SocketLike } from './live-socket.js';
-import { MinuteSeries, ROLLUP_LAG_MS, TypeCounts } from './live-totals.js';
-import { RENEW_BEFORE_MS, renewalAt, type Session, type SessionStore, sessionFromGrant } from './session.js';
+import { MinuteSeries, TypeCounts } from './live-totals.js';
+import { QUIET_MS, resyncDue, retryAfterFailures } from './resync.js';
+import {
+  RENEW_BEFORE_MS,
+  renewalAt,
+  type Session,
+  type SessionStore,
+  serverNow,
+  sessionFromGrant,
+} from './session.js';
 import type { DashboardConfig, LiveEvent, Summary } from './types.js';
 import { ChartView } from './views/chart-view.js';
 import { FeedView } from './views/feed-view.js';
 import { StatusView } from './views/status-view.js';
 import { SummaryView } from './views/summary-view.js';
 
-/** The counts are read again from the rollups this often (sooner when unsettled), at a quiet moment… */
-const RESYNC_MS = 60_000;
-/** …when the push has been quiet this long (the rollups have caught up with it)… */
-const QUIET_MS = ROLLUP_LAG_MS;
-/** …or anyway after this long without one. */
-const FORCED_RESYNC_MS = 5 * 60_000;
 /** A baseline behind what is shown is asked for again this many times before it is taken anyway. */
 const MAX_BEHIND = 5;
 /** Events are indexed a moment after they are pushed: the gap is read again this much later. */
@@ -47,6 +49,9 @@ export class LiveDashboard {
   #lastResyncAt = 0;
   /** The last baseline may have missed or doubled events that arrived while it was read, or was behind. */
   #unsettled = false;
+  /** Failed baseline reads in a row, and no read before `#notBefore` (ms) because of them. */
+  #failures = 0;
+  #notBefore = 0;
   /** Baselines in a row that were behind what is shown. */
   #behind = 0;
   #renderQueued = false;
@@ -94,6 +99,10 @@ export class LiveDashboard {
     clearTimeout(this.#renewTimer);
     clearTimeout(this.#settleTimer);
     window.removeEventListener('online', this.#online);
+    // The page's elements stay for the next sign-in: each view takes back what it put on them.
+    this.#chart.dispose();
+    this.#feedView.dispose();
+    this.#status.dispose();
   }
 
   readonly #online = () => this.#socket.retryNow();
@@ -109,7 +118,9 @@ export class LiveDashboard {
     // Once a burst has settled, the rollups have it all: read them again (unique users and the top
     // lists only they know, and exact counts).
     clearTimeout(this.#settleTimer);
-    this.#settleTimer = setTimeout(() => void this.#resync(), QUIET_MS);
+    this.#settleTimer = setTimeout(() => {
+      if (Date.now() >= this.#notBefore) void this.#resync();
+    }, QUIET_MS);
   }
 
   /** Events read from `/events` go to the feed only: the baselines count them already. */
@@ -118,7 +129,12 @@ export class LiveDashboard {
   }
 
   async #catchUp(droppedAt: number): Promise<void> {
-    const from = gapStart(Date.now(), droppedAt, this.#feed.newestTimestamp());
+    // In server time, as the events' timestamps and the `from` the API reads are.
+    const from = gapStart(
+      serverNow(this.session),
+      serverNow(this.session, droppedAt),
+      this.#feed.newestTimestamp(),
+    );
     const readPage = async (fromIso: string, cursor: string | undefined) =>
       this.api.events(await this.#token(), this.session.accountId, {
         from: fromIso,
@@ -138,17 +154,20 @@ export class LiveDashboard {
   }
 
   #resyncWhenQuiet(): void {
-    const now = Date.now();
-    if (!this.#unsettled && now - this.#lastResyncAt < RESYNC_MS) return;
-    if (now - this.#lastLiveAt >= QUIET_MS || now - this.#lastResyncAt >= FORCED_RESYNC_MS)
-      void this.#resync();
+    const state = {
+      lastResyncAt: this.#lastResyncAt,
+      lastLiveAt: this.#lastLiveAt,
+      unsettled: this.#unsettled,
+      notBefore: this.#notBefore,
+    };
+    if (resyncDue(state, Date.now())) void this.#resync();
   }
 
   /** Reads the counts' baselines (and the summary) again, dropping what was counted live before. */
   async #resync(): Promise<void> {
     const requestedAt = Date.now();
     this.#lastResyncAt = requestedAt;
-    await this.#guard(async () => {
+    const read = await this.#guard(async () => {
       const token = await this.#token();
       const [summary, series] = await Promise.all([
         this.api.summary(token, this.session.accountId),
@@ -164,6 +183,8 @@ export class LiveDashboard {
       this.#unsettled = fits.some((fit) => fit !== 'settled');
       this.#queueRender();
     });
+    this.#failures = read ? 0 : this.#failures + 1;
+    this.#notBefore = read ? 0 : retryAfterFailures(this.#failures, Date.now());
   }
 
   async #loadRecent(): Promise<void> {
@@ -173,13 +194,15 @@ export class LiveDashboard {
     });
   }
 
-  /** Runs a read; a 401 ends the session, anything else waits for the next refresh. */
-  async #guard(read: () => Promise<unknown>): Promise<void> {
+  /** Runs a read; a 401 ends the session, anything else waits for the next refresh. Whether it worked. */
+  async #guard(read: () => Promise<unknown>): Promise<boolean> {
     try {
       await read();
+      return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401)
         this.#end('Your session has ended. Sign in again.');
+      return false;
     }
   }
 
@@ -234,7 +257,8 @@ export class LiveDashboard {
   }
 
   #render(): void {
-    const now = Date.now();
+    // The minutes of the chart are the server's (its buckets, the events' timestamps).
+    const now = serverNow(this.session);
     const points = this.#series.points(now);
     const newest = this.#feed.view({ type: '', user: '' }, 1)[0];
     this.#summaryView.render({

@@ -12,15 +12,35 @@
  */
 import type { LiveEvent, Summary, Timeseries } from './types.js';
 
+/**
+ * Types named at most, as the stats API names at most 100 in a summary and counts the rarest under
+ * `(other)` (lambdas/stats/sketches/type-counts.ts): a type first seen beyond them is counted there too,
+ * so an account sending thousands of distinct types keeps a page of at most 201 chips (a baseline's 101,
+ * and up to 100 counted live before it came), not thousands.
+ */
+export const MAX_TYPES = 100;
+/** The stats API's entry for the types it folded; parentheses are not allowed in event types. */
+export const OTHER_TYPES = '(other)';
+
 const MINUTE_MS = 60_000;
 /** How far the rollups may lag the live push. */
 export const ROLLUP_LAG_MS = 3_000;
+
+/**
+ * Live counts that arrived longer ago than this are kept as one: a baseline is asked for at most about a
+ * minute before it is taken (the stats API's requests time out after 30 s, see `api.ts`), so it drops
+ * them all alike. Without it, a page whose baselines keep failing (the stats API down, or the read key
+ * at its rate limit) kept a slot per second: 4 hours of a live flood, 60 ms of counting per render.
+ */
+export const MERGED_AFTER_MS = 5 * 60_000;
 
 /** Counts by key: a baseline read from the rollups, plus what arrived live since (by arrival second). */
 export class LiveTally<K> {
   #baseline = new Map<K, number>();
   /** Live counts per arrival second (with the last arrival in it), oldest first. */
   #live: { second: number; lastAt: number; counts: Map<K, number> }[] = [];
+  /** Every key counted, in the baseline or live. */
+  #keys = new Set<K>();
 
   /**
    * Takes a baseline whose request was sent at `requestedAt`, unless it is behind (some count among
@@ -41,6 +61,7 @@ export class LiveTally<K> {
     if (behind && !forced) return 'behind';
     this.#baseline = baseline;
     this.#live = live;
+    this.#keys = new Set([...baseline.keys(), ...live.flatMap((slot) => [...slot.counts.keys()])]);
     return live.length > 0 ? 'unsettled' : 'settled';
   }
 
@@ -48,11 +69,37 @@ export class LiveTally<K> {
     const second = Math.floor(arrivedAt / 1000);
     let slot = this.#live[this.#live.length - 1];
     if (!slot || slot.second !== second) {
+      this.#mergeOld(arrivedAt - MERGED_AFTER_MS);
       slot = { second, lastAt: arrivedAt, counts: new Map() };
       this.#live.push(slot);
     }
     slot.lastAt = Math.max(slot.lastAt, arrivedAt);
     slot.counts.set(key, (slot.counts.get(key) ?? 0) + 1);
+    this.#keys.add(key);
+  }
+
+  /** Slots of live counts kept (for tests). */
+  get liveSlots(): number {
+    return this.#live.length;
+  }
+
+  /** Merges the slots whose last arrival is before `before` into one, their latest. */
+  #mergeOld(before: number): void {
+    let old = 0;
+    while (old < this.#live.length && (this.#live[old]?.lastAt ?? before) < before) old += 1;
+    const latest = this.#live[old - 1];
+    if (old < 2 || !latest) return;
+    const counts = new Map(merge(new Map(), this.#live.slice(0, old)));
+    this.#live.splice(0, old, { second: latest.second, lastAt: latest.lastAt, counts });
+  }
+
+  has(key: K): boolean {
+    return this.#keys.has(key);
+  }
+
+  /** How many keys are counted. */
+  get size(): number {
+    return this.#keys.size;
   }
 
   get(key: K): number {
@@ -86,9 +133,13 @@ export class TypeCounts {
     return this.#tally.setBaseline(Object.entries(summary.totals_by_type), requestedAt, { forced });
   }
 
-  /** Counts new events (already deduplicated by the feed). */
+  /** Counts new events (already deduplicated by the feed); beyond `MAX_TYPES` types, new ones as `(other)`. */
   add(events: readonly LiveEvent[], arrivedAt: number): void {
-    for (const event of events) this.#tally.add(event.type, arrivedAt);
+    for (const event of events) {
+      const named = this.#tally.size - (this.#tally.has(OTHER_TYPES) ? 1 : 0);
+      const known = this.#tally.has(event.type) || named < MAX_TYPES;
+      this.#tally.add(known ? event.type : OTHER_TYPES, arrivedAt);
+    }
   }
 
   /** Every type with its count, largest first. */

@@ -3,10 +3,11 @@
  * the dashboard for the session this tab holds, or the sign-in form.
  */
 import './styles.css';
-import { ApiError, StatsApi } from './api.js';
+import { StatsApi } from './api.js';
 import { byId } from './dom.js';
 import { LiveDashboard } from './live-dashboard.js';
 import { type Session, SessionStore, sessionFromGrant } from './session.js';
+import { keyProblem, signInFailure } from './sign-in.js';
 import type { DashboardConfig } from './types.js';
 
 const sessions = new SessionStore(window.sessionStorage);
@@ -39,6 +40,13 @@ function showSignIn(api: StatsApi | undefined, config: DashboardConfig | undefin
     if (!api || !config) return;
     const readKey = input.value.trim();
     if (!readKey) return;
+    const problem = keyProblem(readKey);
+    if (problem) {
+      error.hidden = false;
+      error.textContent = problem;
+      input.value = '';
+      return;
+    }
     button.disabled = true;
     button.textContent = 'Signing in…';
     try {
@@ -47,10 +55,7 @@ function showSignIn(api: StatsApi | undefined, config: DashboardConfig | undefin
       showDashboard(api, config, session);
     } catch (caught) {
       error.hidden = false;
-      error.textContent =
-        caught instanceof ApiError && (caught.status === 401 || caught.status === 403)
-          ? 'That key is not a read key of any account (a write key cannot read).'
-          : 'The stats API did not answer. Try again in a moment.';
+      error.textContent = signInFailure(caught);
     } finally {
       // The key is gone from the page as soon as it has been used, whatever the answer.
       input.value = '';

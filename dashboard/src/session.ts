@@ -12,10 +12,12 @@ export const RENEW_BEFORE_MS = 5 * 60_000;
 export interface Session {
   token: string;
   accountId: string;
-  /** Epoch ms. */
+  /** Epoch ms, by this browser's clock. */
   expiresAt: number;
-  /** Epoch ms: after it, the read key must be given again. */
+  /** Epoch ms, by this browser's clock: after it, the read key must be given again. */
   sessionExpiresAt: number;
+  /** The server's clock minus this browser's (ms, to about a second); absent in sessions saved before it. */
+  clockOffsetMs?: number;
 }
 
 /** The part of `Storage` the page uses (`sessionStorage` in the page, a map in tests). */
@@ -25,13 +27,30 @@ export interface KeyValueStorage {
   removeItem(key: string): void;
 }
 
-export function sessionFromGrant(grant: LiveTokenGrant): Session {
+/**
+ * The session a grant starts, received at `receivedAt` (this browser's clock). Its instants are the
+ * server's: a browser clock minutes off would renew the token too late (and be signed out every hour)
+ * or, ahead by most of the token's life, every second. So the expiry is taken from `expires_in`, counted
+ * from receipt, and the session's end keeps its distance from it; the difference is the clock offset,
+ * with which the page reads server time (the chart's minutes, the gap to fill).
+ */
+export function sessionFromGrant(grant: LiveTokenGrant, receivedAt = Date.now()): Session {
+  const serverExpiresAt = Date.parse(grant.expires_at);
+  const expiresAt = Number.isFinite(grant.expires_in)
+    ? receivedAt + grant.expires_in * 1000
+    : serverExpiresAt;
   return {
     token: grant.token,
     accountId: grant.account_id,
-    expiresAt: Date.parse(grant.expires_at),
-    sessionExpiresAt: Date.parse(grant.session_expires_at),
+    expiresAt,
+    sessionExpiresAt: expiresAt + (Date.parse(grant.session_expires_at) - serverExpiresAt),
+    clockOffsetMs: serverExpiresAt - expiresAt,
   };
+}
+
+/** The server's time now, by this browser's clock and the session's offset. */
+export function serverNow(session: Session, localNow = Date.now()): number {
+  return localNow + (session.clockOffsetMs ?? 0);
 }
 
 /** When to renew the token: `RENEW_BEFORE_MS` before it expires, or never when the session ends first. */
@@ -59,6 +78,7 @@ export class SessionStore {
       typeof parsed.accountId === 'string' &&
       typeof parsed.expiresAt === 'number' &&
       typeof parsed.sessionExpiresAt === 'number' &&
+      (parsed.clockOffsetMs === undefined || typeof parsed.clockOffsetMs === 'number') &&
       parsed.expiresAt > this.now();
     if (!valid) {
       this.clear();

@@ -8,7 +8,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { buildDashboardSync, DASHBOARD_DIR } from '../../dashboard/build.js';
-import { CONFIG_FILE, contentSecurityPolicy, type DashboardConfig } from '../../dashboard/hosting.js';
+import {
+  ASSETS_DIR,
+  CACHE_CONTROL,
+  CONFIG_FILE,
+  contentSecurityPolicy,
+  type DashboardConfig,
+} from '../../dashboard/hosting.js';
 import { acknowledge, deploymentHelperRole, nagRef } from './house-function.js';
 
 export interface DashboardSiteProps {
@@ -42,34 +48,47 @@ export class DashboardSite extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'Security headers of the dashboard page (same as dashboard/hosting.ts locally)',
-      securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          contentSecurityPolicy: contentSecurityPolicy(props.webSocketUrl),
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          override: true,
-        },
+    const securityHeadersBehavior: cloudfront.ResponseSecurityHeadersBehavior = {
+      contentSecurityPolicy: {
+        contentSecurityPolicy: contentSecurityPolicy(props.webSocketUrl),
+        override: true,
       },
-    });
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+      referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      strictTransportSecurity: {
+        accessControlMaxAge: Duration.days(365),
+        includeSubdomains: true,
+        override: true,
+      },
+    };
+    // The bucket's files carry no Cache-Control: CloudFront adds the page's and the assets' own.
+    const headers = (id: string, cacheControl: string, what: string) =>
+      new cloudfront.ResponseHeadersPolicy(this, id, {
+        comment: `Security headers and caching of the dashboard ${what} (as dashboard/hosting.ts locally)`,
+        securityHeadersBehavior,
+        customHeadersBehavior: {
+          customHeaders: [{ header: 'Cache-Control', value: cacheControl, override: true }],
+        },
+      });
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Live events dashboard',
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: headers,
+        responseHeadersPolicy: headers('SecurityHeaders', CACHE_CONTROL.page, 'page'),
       },
       additionalBehaviors: {
+        [`/${ASSETS_DIR}/*`]: {
+          origin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: headers('AssetHeaders', CACHE_CONTROL.asset, 'page assets'),
+        },
         '/v1/*': {
           origin: new origins.RestApiOrigin(props.restApi),
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,

@@ -7,6 +7,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ASSETS_DIR } from '../../dashboard/hosting.js';
 import { LIVE_TOKENS_ROUTE } from '../../lambdas/stats/routes.js';
 import { CONNECTING_SECONDS } from '../../lambdas/ws-broadcast/connections.js';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
@@ -114,6 +115,40 @@ describe('the dashboard site', () => {
     expect(headers).toContain("connect-src 'self' wss://");
     expect(headers).toContain("frame-ancestors 'none'");
     expect(headers).toContain('"FrameOption":"DENY"');
+  });
+
+  it('tells browsers to revalidate the page each time and to keep its hashed assets for good', () => {
+    // The bucket's files carry no Cache-Control: without one, a browser would keep an index.html naming
+    // assets that a later deploy pruned from the bucket.
+    const distribution = ofType('AWS::CloudFront::Distribution')[0]?.[1];
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON.
+    const config = distribution?.Properties.DistributionConfig as Record<string, any>;
+    const assets = config.CacheBehaviors.find(
+      (behavior: { PathPattern: string }) => behavior.PathPattern === `/${ASSETS_DIR}/*`,
+    );
+    const policyOf = (behavior: { ResponseHeadersPolicyId: { Ref: string } }) =>
+      resources[behavior.ResponseHeadersPolicyId.Ref]?.Properties.ResponseHeadersPolicyConfig as {
+        CustomHeadersConfig: { Items: { Header: string; Value: string; Override: boolean }[] };
+        SecurityHeadersConfig: unknown;
+      };
+    const cacheControl = (behavior: { ResponseHeadersPolicyId: { Ref: string } }) =>
+      policyOf(behavior).CustomHeadersConfig.Items.filter((header) => header.Header === 'Cache-Control');
+
+    expect(cacheControl(config.DefaultCacheBehavior)).toEqual([
+      { Header: 'Cache-Control', Value: 'no-cache', Override: true },
+    ]);
+    expect(assets?.TargetOriginId).toBe(config.DefaultCacheBehavior.TargetOriginId);
+    expect(cacheControl(assets)).toEqual([
+      {
+        Header: 'Cache-Control',
+        Value: expect.stringMatching(/max-age=31536000, immutable$/),
+        Override: true,
+      },
+    ]);
+    for (const behavior of [config.DefaultCacheBehavior, assets]) {
+      // A token in it (the WebSocket URL), so a Fn::Join: read as JSON.
+      expect(JSON.stringify(policyOf(behavior).SecurityHeadersConfig)).toContain("script-src 'self'");
+    }
   });
 
   it("deploys the page with a config.json naming this stage's WebSocket API, and outputs its URL", () => {

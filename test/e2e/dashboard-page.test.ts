@@ -55,19 +55,28 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A page, with every console error and uncaught exception it produces recorded. */
-async function openPage(viewport: { width: number; height: number }) {
+/**
+ * A page, with every console error and uncaught exception it produces recorded, and its requests for
+ * live tokens; `clockSkewMs` sets the browser's clock that far off the server's.
+ */
+async function openPage(viewport: { width: number; height: number }, clockSkewMs = 0) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   const socketUrls: string[] = [];
+  const tokenRequests: string[] = [];
   page.on('console', (message: ConsoleMessage) => {
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
   page.on('websocket', (socket) => socketUrls.push(socket.url()));
+  page.on('request', (request) => {
+    if (request.url().includes('/v1/live-tokens')) tokenRequests.push(request.method());
+  });
+  if (clockSkewMs !== 0)
+    await page.addInitScript(`{ const now = Date.now; Date.now = () => now() + ${clockSkewMs}; }`);
   await page.goto(localStack().dashboardUrl);
-  return { context, page, errors, socketUrls };
+  return { context, page, errors, socketUrls, tokenRequests };
 }
 
 async function signIn(page: Page, account: DevAccount): Promise<void> {
@@ -77,9 +86,9 @@ async function signIn(page: Page, account: DevAccount): Promise<void> {
 }
 
 /** A new account, and its dashboard open at laptop width, signed in and live. */
-async function givenASignedInDashboard() {
+async function givenASignedInDashboard(clockSkewMs = 0) {
   const account = await givenAnAccount();
-  const opened = await openPage(LAPTOP);
+  const opened = await openPage(LAPTOP, clockSkewMs);
   await signIn(opened.page, account);
   return { account, ...opened };
 }
@@ -244,7 +253,7 @@ describe('the dashboard page', () => {
     await context.close();
   });
 
-  it('filters the feed by type and user, and pauses it', async () => {
+  it('filters the feed by type and user, pauses it, and draws one chart after signing in again', async () => {
     // Given a signed-in dashboard with events
     const { account, context, page, errors } = await givenASignedInDashboard();
     const run = `filter-${Date.now()}`;
@@ -288,13 +297,23 @@ describe('the dashboard page', () => {
     await page.click('#pause');
     await rendered(page);
     expect(await feedIds(page)).toEqual(expect.arrayContaining(later.map((event) => event.event_id)));
+
+    // When signed out and in again, twice, in the same tab
+    for (let round = 0; round < 2; round += 1) {
+      await page.click('#sign-out');
+      await signIn(page, account);
+    }
+    await rendered(page);
+
+    // Then one chart shows, not one per sign-in
+    expect(await page.locator('#chart .uplot').count()).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
   });
 
-  it('reconnects after its connection drops and fills the gap from /events', async () => {
-    // Given a signed-in dashboard
-    const { account, context, page, errors } = await givenASignedInDashboard();
+  it('reconnects after its connection drops and fills the gap from /events, in a browser whose clock is 58 minutes ahead', async () => {
+    // Given a signed-in dashboard, in a browser whose clock is ahead by most of a live token's hour
+    const { account, context, page, errors, tokenRequests } = await givenASignedInDashboard(58 * 60_000);
     const run = `gap-${Date.now()}`;
 
     // When the network goes away and the server closes the connection, events are posted meanwhile,
@@ -331,25 +350,35 @@ describe('the dashboard page', () => {
       () => feedIds(page),
       (ids) => after.every((event) => ids.includes(event.event_id)),
     );
+    // With one token: the clock's skew did not make it look about to expire, renewed again and again.
+    expect(tokenRequests).toEqual(['POST']);
     await context.close();
   });
 
-  it('reads at a glance at phone width', async () => {
-    // Given an account with events (searchable by now), and its dashboard on a phone-sized screen
+  it('reads at a glance at phone width, in a browser whose clock is 20 minutes behind', async () => {
+    // Given an account with events (searchable by now), and its dashboard on a phone-sized screen whose
+    // clock is behind the server's
     const account = await givenAnAccount();
     await postEvents(account.writeKey, eventsFor(`phone-${Date.now()}`, 16));
     await eventually(
       () => searchAccountEvents(account.accountId),
       (documents) => documents.length >= 16,
     );
-    const { context, page, errors } = await openPage(PHONE);
+    const { context, page, errors } = await openPage(PHONE, -20 * 60_000);
     await signIn(page, account);
 
-    // Then the history loads, nothing is wider than the screen, and nothing went wrong
+    // Then the history loads, the chart's last hour is the server's (the events are in it, not in its
+    // future), nothing is wider than the screen, and nothing went wrong
     await eventually(
       () => feedIds(page),
       (ids) => ids.length >= 16,
     );
+    expect(
+      await eventually(
+        () => page.getAttribute('#chart', 'data-total'),
+        (total) => total === '16',
+      ),
+    ).toBe('16');
     const overflow = await page.evaluate(() => {
       const { document, innerWidth } = globalThis as unknown as PageGlobals;
       return document.documentElement.scrollWidth - innerWidth;

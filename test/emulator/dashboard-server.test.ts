@@ -68,11 +68,15 @@ describe('the local dashboard server', () => {
   it('names the WebSocket API in config.json, uncached, and caches hashed assets for good', async () => {
     const config = await fetch(`${server.url}config.json`);
     const asset = await fetch(`${server.url}assets/app-1a2b.js`);
+    // The page by a path that reads as an asset's: cached as the page is, by what the file is.
+    const page = await fetch(`${server.url}assets/..%2findex.html`);
 
     expect(await config.json()).toEqual({ apiBaseUrl: '', websocketUrl: 'ws://127.0.0.1:4001' });
     expect(config.headers.get('cache-control')).toBe('no-store');
     expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
   });
 
   it('passes /v1/* to the REST API with method, path, query, headers and body, and its answer back', async () => {
@@ -93,7 +97,7 @@ describe('the local dashboard server', () => {
     });
   });
 
-  it('answers 404 outside the page and 405 to anything but GET', async () => {
+  it('answers 404 outside the page and 405 to anything but GET or HEAD, naming those', async () => {
     const statuses = await Promise.all([
       fetch(`${server.url}%2e%2e/secret.txt`).then((response) => response.status),
       fetch(`${server.url}..%2fsecret.txt`).then((response) => response.status),
@@ -102,6 +106,7 @@ describe('the local dashboard server', () => {
     ]);
 
     expect(statuses).toEqual([404, 404, 404, 405]);
+    expect((await fetch(server.url, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('answers 502 when the REST API is unreachable, logging the method and path only', async () => {

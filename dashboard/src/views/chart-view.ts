@@ -86,6 +86,13 @@ export class ChartView {
     };
   }
 
+  /** Removes the chart and stops following its card's size: a next sign-in draws its own. */
+  dispose(): void {
+    this.#resize.disconnect();
+    this.#plot?.destroy();
+    this.#plot = undefined;
+  }
+
   #fit(): void {
     const width = this.#container.clientWidth;
     if (this.#plot && width > 0) this.#plot.setSize({ width, height: HEIGHT });

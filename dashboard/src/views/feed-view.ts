@@ -16,18 +16,33 @@ export class FeedView {
   #filter: FeedFilter = NO_FILTER;
   #shown = new Set<string>();
   #knownTypes: string[] = [];
+  /** Ends the listeners on the page's controls, which outlive this view (see `dispose`). */
+  readonly #listening = new AbortController();
 
   constructor(
     private readonly feed: Feed,
     private readonly changed: () => void,
   ) {
-    this.#typeFilter.addEventListener('change', () => this.#setFilter({ type: this.#typeFilter.value }));
-    this.#userFilter.addEventListener('input', () => this.#setFilter({ user: this.#userFilter.value }));
-    this.#pause.addEventListener('click', () => {
-      if (this.feed.paused) this.feed.resume();
-      else this.feed.pause();
-      this.changed();
+    const { signal } = this.#listening;
+    this.#typeFilter.addEventListener('change', () => this.#setFilter({ type: this.#typeFilter.value }), {
+      signal,
     });
+    this.#userFilter.addEventListener('input', () => this.#setFilter({ user: this.#userFilter.value }), {
+      signal,
+    });
+    this.#pause.addEventListener(
+      'click',
+      () => {
+        if (this.feed.paused) this.feed.resume();
+        else this.feed.pause();
+        this.changed();
+      },
+      { signal },
+    );
+  }
+
+  dispose(): void {
+    this.#listening.abort();
   }
 
   render(): void {

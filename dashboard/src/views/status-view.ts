@@ -8,9 +8,15 @@ export class StatusView {
   readonly #text = byId('status-text');
   readonly #retry = byId<HTMLButtonElement>('retry');
   #state: ConnectionState = { kind: 'stopped' };
+  readonly #listening = new AbortController();
 
   constructor(retryNow: () => void) {
-    this.#retry.addEventListener('click', retryNow);
+    this.#retry.addEventListener('click', retryNow, { signal: this.#listening.signal });
+  }
+
+  /** Ends the listener on the page's retry button, which outlives this view. */
+  dispose(): void {
+    this.#listening.abort();
   }
 
   set(state: ConnectionState): void {

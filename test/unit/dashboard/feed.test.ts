@@ -92,4 +92,20 @@ describe('Feed', () => {
     const fresh = feed.add([{ type: 'x' } as unknown as LiveEvent, null as unknown as LiveEvent]);
     expect(fresh).toEqual([]);
   });
+
+  it('shows what arrived last first, so a client whose clock is an hour ahead cannot hold the feed', () => {
+    // Prepare: a full feed of events stamped 59 minutes ahead, received at 10:00
+    const feed = new Feed(500);
+    const ahead = Array.from({ length: 500 }, () =>
+      event({ timestamp: '2026-01-15T10:59:00.000Z', received_at: '2026-01-15T10:00:00.000Z' }),
+    );
+    feed.add(ahead);
+
+    // Act: an event of a client on time, received a second later
+    const onTime = event({ timestamp: '2026-01-15T10:00:01.000Z', received_at: '2026-01-15T10:00:01.000Z' });
+    feed.add([onTime]);
+
+    // Assess
+    expect(feed.view({ type: '', user: '' }, 1)).toEqual([onTime]);
+  });
 });

@@ -4,6 +4,7 @@ import {
   RENEW_BEFORE_MS,
   renewalAt,
   SessionStore,
+  serverNow,
   sessionFromGrant,
 } from '../../../dashboard/src/session.js';
 
@@ -33,7 +34,7 @@ describe('SessionStore', () => {
     const store = new SessionStore(storage, () => now);
 
     // Act
-    store.save(sessionFromGrant(GRANT));
+    store.save(sessionFromGrant(GRANT, now));
     const loaded = store.load();
     now = Date.parse('2026-01-15T11:00:00Z');
     const expired = store.load();
@@ -46,15 +47,49 @@ describe('SessionStore', () => {
       accountId: 'acct-1',
       expiresAt: Date.parse(GRANT.expires_at),
       sessionExpiresAt: Date.parse(GRANT.session_expires_at),
+      clockOffsetMs: 0,
     });
     expect([expired, unreadable]).toEqual([undefined, undefined]);
     expect(storage.items.size).toBe(0);
   });
 
   it('renews a token five minutes before it expires, and never the last one of a session', () => {
-    const session = sessionFromGrant(GRANT);
+    const session = sessionFromGrant(GRANT, Date.parse('2026-01-15T10:00:00Z'));
     expect(renewalAt(session)).toBe(session.expiresAt - RENEW_BEFORE_MS);
     expect(renewalAt({ ...session, expiresAt: session.sessionExpiresAt })).toBeUndefined();
+  });
+});
+
+describe('a session in a browser whose clock is off', () => {
+  // The grant was issued at 10:00 by the server's clock; the browser's says otherwise.
+  const SERVER_NOW = Date.parse('2026-01-15T10:00:00Z');
+
+  it.each([
+    ['20 minutes behind', -20 * 60_000],
+    ['58 minutes ahead', 58 * 60_000],
+  ])('renews the token 5 minutes before the server lets it expire, with the clock %s', (_, skew) => {
+    // Prepare
+    const receivedAt = SERVER_NOW + skew;
+
+    // Act
+    const session = sessionFromGrant(GRANT, receivedAt);
+
+    // Assess: 55 minutes after receipt (not 15 minutes too late, nor 3 minutes before receipt: at once,
+    // and again after each renewal), the session's 12 hours likewise, and server time read right
+    expect(renewalAt(session)).toBe(receivedAt + 55 * 60_000);
+    expect(session.sessionExpiresAt).toBe(receivedAt + 12 * 3600_000);
+    expect(serverNow(session, receivedAt + 1000)).toBe(SERVER_NOW + 1000);
+  });
+
+  it('keeps the offset across a reload of the tab', () => {
+    const storage = memoryStorage();
+    const receivedAt = SERVER_NOW - 20 * 60_000;
+    const store = new SessionStore(storage, () => receivedAt + 1000);
+
+    store.save(sessionFromGrant(GRANT, receivedAt));
+    const loaded = store.load();
+
+    expect(loaded && serverNow(loaded, receivedAt)).toBe(SERVER_NOW);
   });
 });
 
@@ -91,5 +126,24 @@ describe('StatsApi', () => {
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 401, message: 'unknown API key' });
+  });
+
+  it('gives up on a request not answered in time, as on no answer', async () => {
+    // Prepare: a server that never answers (the request ends only when aborted)
+    const api = new StatsApi(
+      '',
+      (_url, init) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+        ),
+      50,
+    );
+
+    // Act
+    const error = await api.signIn('rk_key').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(error).not.toBeInstanceOf(ApiError);
   });
 });
