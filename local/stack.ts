@@ -21,8 +21,9 @@ import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import { ensureEmulatorsInstalled } from './services/install.js';
-import { freePort } from './services/ports.js';
+import { assertPortFree, freePort } from './services/ports.js';
 import { startGateways } from './stack-gateways.js';
+import { lockDataDir } from './stack-lock.js';
 import { startFunctions, startMappings } from './stack-pipeline.js';
 import { type LocalServers, startServers } from './stack-servers.js';
 
@@ -98,6 +99,11 @@ export interface LocalStackOptions {
   functionConcurrency?: number;
   /** CORS origins and the default limits of keys; default the deployed stack's defaults. */
   apiSettings?: Partial<ApiSettings>;
+  /**
+   * Where to write the endpoints once the stack is ready (`npm start`: `.local/endpoints.json`). It is
+   * removed when the stack stops, and a stale one (from a stack that died) when the next one starts.
+   */
+  endpointsFile?: string;
 }
 
 export interface LocalStack {
@@ -112,14 +118,31 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-async function resolvePorts(ports: LocalStackOptions['ports']): Promise<LocalPorts> {
+async function resolvePorts(ports: LocalStackOptions['ports'], host: string): Promise<LocalPorts> {
   if (ports === 'random') {
     const names = Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[];
     const entries = await Promise.all(names.map(async (name) => [name, await freePort()] as const));
     return Object.fromEntries(entries) as unknown as LocalPorts;
   }
-  return { ...DEFAULT_PORTS, ...ports };
+  const chosen = { ...DEFAULT_PORTS, ...ports };
+  // Every fixed port is checked before anything starts: the gateways and the dashboard bind last, so
+  // a dev server on 3000 used to cost a full start-up (OpenSearch included) before a bare EADDRINUSE.
+  for (const [name, port] of Object.entries(chosen)) {
+    if (port !== 0) await assertPortFree(PORT_LABELS[name as keyof LocalPorts], port, host);
+  }
+  return chosen;
 }
+
+const PORT_LABELS: Record<keyof LocalPorts, string> = {
+  rest: 'the REST gateway',
+  websocket: 'the WebSocket gateway',
+  opensearch: 'OpenSearch',
+  dynamodb: 'DynamoDB Local',
+  kinesis: 'kinesalite',
+  sqs: 'ElasticMQ',
+  control: 'the control API',
+  dashboard: 'the dashboard page',
+};
 
 /**
  * Starts the whole stack and resolves once every part answers its health check. On any failure the
@@ -128,11 +151,12 @@ async function resolvePorts(ports: LocalStackOptions['ports']): Promise<LocalPor
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const progress = options.progress ?? (() => {});
   const functionLog = options.functionLog ?? (() => {});
-  const ports = await resolvePorts(options.ports);
   const apiSettings: ApiSettings = { ...LOCAL_API_SETTINGS, ...options.apiSettings };
   const host = '127.0.0.1';
   const logsDir = join(options.dataDir, 'logs');
   await mkdir(logsDir, { recursive: true });
+  // Before anything in the data folder is touched: a stack already running on it keeps its data.
+  const lock = await lockDataDir(options.dataDir, options.endpointsFile);
   const timings: Record<string, number> = {};
   const stoppers: (() => Promise<void>)[] = [];
   const startedAt = performance.now();
@@ -155,7 +179,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     clearInterval(keepAlive);
   };
 
+  stoppers.push(() => lock.release());
+
   try {
+    const ports = await resolvePorts(options.ports, host);
     await timed('emulators installed', () => ensureEmulatorsInstalled({ progress }));
     progress('Starting servers and bundling functions…');
     // Settled, not raced: servers still starting when bundling fails must be stopped too.
@@ -276,6 +303,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       liveTokensTableName: resources.tableNames.liveTokens,
       admissionTableName: resources.tableNames.admission,
     };
+    await lock.publish(endpoints);
     const bundleSizes = Object.fromEntries(
       Object.entries(bundles).map(([id, bundle]) => [id, bundle.bytes]),
     ) as Record<FunctionId, number>;

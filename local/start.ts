@@ -26,11 +26,6 @@ async function loadOrCreateDevAccount(): Promise<DevAccount> {
   return account;
 }
 
-/** Writes the endpoints where scripts, tests and the README's sample curl find them (keys: owner only). */
-async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
-  await writeFile(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
-}
-
 function sampleCurl(endpoints: LocalEndpoints): string {
   const event = JSON.stringify({ type: 'page_view', user_id: 'user-1', path: '/pricing' });
   return [
@@ -81,13 +76,14 @@ async function main(): Promise<void> {
     account,
     progress: (line) => console.log(line),
     functionLog: (line) => console.log(line),
+    // Where scripts, the CLI and the README's sample curl find the stack; gone once it stops.
+    endpointsFile: ENDPOINTS_FILE,
   });
   if (stopping) {
     await stack.stop();
     console.log('Stopped. No process left behind.');
     process.exit(0);
   }
-  await writeEndpointsFile(ENDPOINTS_FILE, stack.endpoints);
 
   const { endpoints } = stack;
   console.log(`
