@@ -5,26 +5,15 @@
  * `LOCAL_STACK_PORTS=random npm start` runs it on free ports instead of the defaults (3000, 3001, 9200,
  * 8000, 4567, 9324, 3002), beside another stack; the endpoints file says which.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DevAccount, newDevAccount } from './accounts.js';
+import { loadOrCreateDevAccount } from './accounts.js';
 import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
 import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
 
 const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
 const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
-
-/** The development account is kept across restarts so a dashboard or script keeps its keys. */
-async function loadOrCreateDevAccount(): Promise<DevAccount> {
-  if (existsSync(ACCOUNT_FILE)) {
-    return JSON.parse(await readFile(ACCOUNT_FILE, 'utf8')) as DevAccount;
-  }
-  const account = newDevAccount('acct_dev');
-  await writeFile(ACCOUNT_FILE, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
-  return account;
-}
 
 function sampleCurl(endpoints: LocalEndpoints): string {
   const event = JSON.stringify({ type: 'page_view', user_id: 'user-1', path: '/pricing' });
@@ -41,7 +30,7 @@ function sampleCurl(endpoints: LocalEndpoints): string {
 
 async function main(): Promise<void> {
   await mkdir(LOCAL_DIR, { recursive: true });
-  const account = await loadOrCreateDevAccount();
+  const account = await loadOrCreateDevAccount(ACCOUNT_FILE);
   console.log(
     'Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…',
   );
