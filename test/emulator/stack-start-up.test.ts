@@ -1,14 +1,15 @@
 /**
- * What a developer sees when `npm start` cannot have its ports: the port and what uses it, at once,
- * before any server starts, and nothing left behind (no process, no lock on the data folder).
+ * What a developer sees when `npm start` cannot start: a taken port, or a JDK the emulators cannot run
+ * on, named at once, before any server starts, and nothing left behind (no process, no lock).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newDevAccount } from '../../local/accounts.js';
+import { ensureEmulatorsInstalled } from '../../local/services/install.js';
 import { freePort } from '../../local/services/ports.js';
 import { DEFAULT_PORTS, type LocalPorts, startLocalStack } from '../../local/stack.js';
 import { lockFile } from '../../local/stack-lock.js';
@@ -51,5 +52,26 @@ describe('startLocalStack with a port taken', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(await readdir(dataDir)).toEqual(['logs']);
     expect(existsSync(lockFile(dataDir))).toBe(false);
+  });
+});
+
+describe('the emulators on a JDK they cannot run on', () => {
+  it('names the version and what to do, even with the emulators already installed', async () => {
+    // Prepare: a JDK 25 (Java 24 removed the security manager OpenSearch 2.x starts with).
+    const home = await mkdtemp(join(tmpdir(), 'jdk-25-'));
+    await mkdir(join(home, 'bin'));
+    await writeFile(
+      join(home, 'bin', 'java'),
+      '#!/bin/sh\necho \'openjdk version "25.0.3" 2026-04-21\' >&2\n',
+    );
+    await chmod(join(home, 'bin', 'java'), 0o755);
+    vi.stubEnv('JAVA_HOME', home);
+
+    // Act
+    const installed = ensureEmulatorsInstalled({ progress: () => undefined });
+
+    // Assess: before, OpenSearch "exited early", quoting 40 lines of a JVM flags dump.
+    await expect(installed).rejects.toThrow(`${home} is Java 25`);
+    vi.unstubAllEnvs();
   });
 });
