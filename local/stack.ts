@@ -104,6 +104,11 @@ export interface LocalStackOptions {
    * removed when the stack stops, and a stale one (from a stack that died) when the next one starts.
    */
   endpointsFile?: string;
+  /**
+   * Abandons the start-up (Ctrl-C): servers still booting are stopped at once, no further step runs,
+   * and `startLocalStack` rejects once everything started so far is stopped.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -163,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const result = await step();
+    options.signal?.throwIfAborted();
     timings[name] = Math.round(performance.now() - started);
     progress(`  ✓ ${name} ready in ${(timings[name] / 1000).toFixed(1)} s`);
     return result;
@@ -180,6 +186,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   stoppers.push(() => lock.release());
+  // Until the gateways listen, nothing else may hold the event loop (server processes and their stop
+  // timers are unref'd): a start-up interrupted by Ctrl-C would end the process in the middle of
+  // stopping what it started, its servers killed by their parent-death signal and its lock left behind.
+  const keepAlive = setInterval(() => undefined, 1000);
 
   try {
     const ports = await resolvePorts(options.ports, host);
@@ -187,7 +197,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     progress('Starting servers and bundling functions…');
     // Settled, not raced: servers still starting when bundling fails must be stopped too.
     const [serversStarted, bundled, dashboardBuilt] = await Promise.allSettled([
-      startServers({ ports, host, dataDir: options.dataDir, logsDir, log: progress, timed }),
+      startServers({
+        ports,
+        host,
+        dataDir: options.dataDir,
+        logsDir,
+        log: progress,
+        timed,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
       timed('function bundles', () =>
         bundleFunctions(Object.values(FUNCTIONS), join(options.dataDir, 'build')),
       ),
@@ -319,5 +337,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     await stopAll();
     throw error;
+  } finally {
+    clearInterval(keepAlive);
   }
 }

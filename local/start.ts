@@ -28,6 +28,9 @@ function sampleCurl(endpoints: LocalEndpoints): string {
   ].join('\n');
 }
 
+/** Set by the first Ctrl-C or SIGTERM (or a launcher gone); a second one exits at once. */
+let stopping = false;
+
 async function main(): Promise<void> {
   await mkdir(LOCAL_DIR, { recursive: true });
   const account = await loadOrCreateDevAccount(ACCOUNT_FILE);
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   );
 
   let stack: LocalStack | undefined;
-  let stopping = false;
+  const starting = new AbortController();
   const stop = async (signal: string) => {
     if (stopping) {
       // A second Ctrl-C while stopping: children also die with us (they watch their parent).
@@ -44,8 +47,11 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
-    // While still starting, startLocalStack finishes its current step and is stopped right after.
-    if (!stack) return;
+    // While still starting: servers still booting are stopped, and startLocalStack rejects (below).
+    if (!stack) {
+      starting.abort();
+      return;
+    }
     await stack.stop();
     console.log('Stopped. No process left behind.');
     process.exit(0);
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     throw new Error(`LOCAL_STACK_PORTS may only be "random" (free ports), not "${portsSetting}"`);
   }
   stack = await startLocalStack({
+    signal: starting.signal,
     dataDir: LOCAL_DIR,
     ...(portsSetting === 'random' ? { ports: 'random' as const } : {}),
     account,
@@ -101,6 +108,11 @@ Logs: ${join(LOCAL_DIR, 'logs')} (one file per server, function, gateway and map
 }
 
 main().catch(async (error: unknown) => {
+  if (stopping) {
+    // Interrupted while starting: startLocalStack stopped what it had started before rejecting.
+    console.log('Stopped. No process left behind.');
+    process.exit(0);
+  }
   console.error(
     `\nThe local stack could not start: ${error instanceof Error ? error.message : String(error)}`,
   );
