@@ -21,39 +21,16 @@ import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import { ensureEmulatorsInstalled } from './services/install.js';
-import { assertPortFree, freePort } from './services/ports.js';
 import { startGateways } from './stack-gateways.js';
 import { lockDataDir } from './stack-lock.js';
 import { startFunctions, startMappings } from './stack-pipeline.js';
+import { type LocalPorts, resolvePorts } from './stack-ports.js';
 import { type LocalServers, startServers } from './stack-servers.js';
+
+export { DEFAULT_PORTS, type LocalPorts } from './stack-ports.js';
 
 // Lambda runs Node 22+; the SDK's warning about this machine's Node 20 is noise for the stack's own clients.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-export interface LocalPorts {
-  rest: number;
-  websocket: number;
-  opensearch: number;
-  dynamodb: number;
-  kinesis: number;
-  sqs: number;
-  /** The control API (`control-server.ts`); 0 lets the OS pick (the URL is in the endpoints file). */
-  control: number;
-  /** The dashboard page (`dashboard-server.ts`). */
-  dashboard: number;
-}
-
-/** Ports of `npm start`; tests use free random ports so they can run beside it. */
-export const DEFAULT_PORTS: LocalPorts = {
-  rest: 3000,
-  websocket: 3001,
-  opensearch: 9200,
-  dynamodb: 8000,
-  kinesis: 4567,
-  sqs: 9324,
-  control: 0,
-  dashboard: 3002,
-};
 
 /** What `.local/endpoints.json` holds: everything a client, test or script needs to talk to the stack. */
 export interface LocalEndpoints {
@@ -122,32 +99,6 @@ export interface LocalStack {
   mappings: Record<string, KinesisEventSourceMapping>;
   stop(): Promise<void>;
 }
-
-async function resolvePorts(ports: LocalStackOptions['ports'], host: string): Promise<LocalPorts> {
-  if (ports === 'random') {
-    const names = Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[];
-    const entries = await Promise.all(names.map(async (name) => [name, await freePort()] as const));
-    return Object.fromEntries(entries) as unknown as LocalPorts;
-  }
-  const chosen = { ...DEFAULT_PORTS, ...ports };
-  // Every fixed port is checked before anything starts: the gateways and the dashboard bind last, so
-  // a dev server on 3000 used to cost a full start-up (OpenSearch included) before a bare EADDRINUSE.
-  for (const [name, port] of Object.entries(chosen)) {
-    if (port !== 0) await assertPortFree(PORT_LABELS[name as keyof LocalPorts], port, host);
-  }
-  return chosen;
-}
-
-const PORT_LABELS: Record<keyof LocalPorts, string> = {
-  rest: 'the REST gateway',
-  websocket: 'the WebSocket gateway',
-  opensearch: 'OpenSearch',
-  dynamodb: 'DynamoDB Local',
-  kinesis: 'kinesalite',
-  sqs: 'ElasticMQ',
-  control: 'the control API',
-  dashboard: 'the dashboard page',
-};
 
 /**
  * Starts the whole stack and resolves once every part answers its health check. On any failure the

@@ -13,10 +13,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newDevAccount } from '../../local/accounts.js';
 import { isAlive } from '../../local/process-alive.js';
 import { ensureEmulatorsInstalled } from '../../local/services/install.js';
-import { freePort } from '../../local/services/ports.js';
 import { spawnService } from '../../local/services/process.js';
-import { DEFAULT_PORTS, type LocalPorts, startLocalStack } from '../../local/stack.js';
+import { startLocalStack } from '../../local/stack.js';
 import { lockFile } from '../../local/stack-lock.js';
+import { resolvePorts } from '../../local/stack-ports.js';
 
 let squatter: Server | undefined;
 
@@ -34,18 +34,12 @@ async function occupiedPort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-async function freePorts(): Promise<LocalPorts> {
-  const names = Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[];
-  const entries = await Promise.all(names.map(async (name) => [name, await freePort()] as const));
-  return Object.fromEntries(entries) as unknown as LocalPorts;
-}
-
 describe('startLocalStack with a port taken', () => {
   it('names the REST gateway port before starting any server, and leaves nothing behind', async () => {
     // Prepare: the REST gateway's port (3000 for npm start) is taken; every other port is free.
     const dataDir = await mkdtemp(join(tmpdir(), 'stack-ports-'));
     const taken = await occupiedPort();
-    const ports = { ...(await freePorts()), rest: taken };
+    const ports = { ...(await resolvePorts('random', '127.0.0.1')), rest: taken };
     const started = performance.now();
 
     // Act
