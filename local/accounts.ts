@@ -4,6 +4,7 @@
  * item, and each key's item with its hash, never the key.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { accountItem } from '../lambdas/shared/accounts.js';
 import { type ApiKeyItem, apiKeyItem, type NewKeyOptions } from '../lambdas/shared/api-keys.js';
@@ -22,6 +23,47 @@ export function newDevAccount(prefix = 'acct'): DevAccount {
     writeKey: `wk_${randomBytes(18).toString('base64url')}`,
     readKey: `rk_${randomBytes(18).toString('base64url')}`,
   };
+}
+
+/**
+ * The development account of `npm start`, kept in `file` across restarts so a dashboard or script keeps
+ * its keys; made on the first start. Written aside and renamed, so a start killed meanwhile never leaves
+ * half a file; a file that is not an account anyway (edited, truncated) is named in the error with what
+ * to do, instead of a bare JSON error, or worse, a DynamoDB error once the whole stack has started.
+ */
+export async function loadOrCreateDevAccount(file: string): Promise<DevAccount> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const account = newDevAccount('acct_dev');
+    await writeFile(`${file}.new`, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
+    await rename(`${file}.new`, file);
+    return account;
+  }
+  const problem = devAccountProblem(text);
+  if (problem) {
+    throw new Error(
+      `${file} is not a development account (${problem}): delete it and start again, ` +
+        'and a new account with new keys is made',
+    );
+  }
+  return JSON.parse(text) as DevAccount;
+}
+
+/** What is wrong with a development account file, or undefined when nothing is. */
+function devAccountProblem(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const fields = ['accountId', 'writeKey', 'readKey'] as const;
+  const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const missing = fields.filter((field) => typeof record[field] !== 'string' || record[field] === '');
+  return missing.length > 0 ? `no ${missing.join(', ')}` : undefined;
 }
 
 export interface AccountTables {

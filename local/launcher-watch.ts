@@ -50,6 +50,19 @@ export function procEntry(pid: number): ProcessEntry | undefined {
   }
 }
 
+/**
+ * When a process started (`/proc/<pid>/stat` field 22, clock ticks since boot): with its pid, it names
+ * one process for good, where a pid alone may be reused. Undefined elsewhere or when it is gone.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Calls `onGone` (once) when a launcher of this process exits; returns a function that stops watching. */
 export function watchLaunchers(onGone: (pid: number) => void, intervalMs = 1000): () => void {
   const chain = launcherChain(process.pid, procEntry);

@@ -33,6 +33,8 @@ export interface StartServersOptions {
   log: (line: string) => void;
   /** Runs each first start (the stack times and reports them). */
   timed: <T>(label: string, step: () => Promise<T>) => Promise<T>;
+  /** Abandons the first starts (Ctrl-C during start-up). */
+  signal?: AbortSignal;
 }
 
 /** What each server is called in progress lines, and how it starts. */
@@ -67,7 +69,13 @@ export async function startServers(options: StartServersOptions): Promise<LocalS
       return options.timed(label, () =>
         superviseService({
           name: logName,
-          start: (restart) => start({ ...serviceOptions, keepData: restart }),
+          start: (restart, stopping) =>
+            start({
+              ...serviceOptions,
+              keepData: restart,
+              // The stack's signal covers the first start; later ones end when the supervisor stops.
+              signal: restart ? stopping : (options.signal ?? stopping),
+            }),
           log: (line) => {
             appendLogLine(logFile, `=== ${new Date().toISOString()} ${line}`);
             options.log(line);

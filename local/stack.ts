@@ -21,38 +21,16 @@ import { provisionLocalResources } from './provision.js';
 import { bundleFunctions } from './runtime/bundle.js';
 import type { FunctionHost } from './runtime/function-host.js';
 import { ensureEmulatorsInstalled } from './services/install.js';
-import { freePort } from './services/ports.js';
 import { startGateways } from './stack-gateways.js';
+import { lockDataDir } from './stack-lock.js';
 import { startFunctions, startMappings } from './stack-pipeline.js';
+import { type LocalPorts, resolvePorts } from './stack-ports.js';
 import { type LocalServers, startServers } from './stack-servers.js';
+
+export { DEFAULT_PORTS, type LocalPorts } from './stack-ports.js';
 
 // Lambda runs Node 22+; the SDK's warning about this machine's Node 20 is noise for the stack's own clients.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-export interface LocalPorts {
-  rest: number;
-  websocket: number;
-  opensearch: number;
-  dynamodb: number;
-  kinesis: number;
-  sqs: number;
-  /** The control API (`control-server.ts`); 0 lets the OS pick (the URL is in the endpoints file). */
-  control: number;
-  /** The dashboard page (`dashboard-server.ts`). */
-  dashboard: number;
-}
-
-/** Ports of `npm start`; tests use free random ports so they can run beside it. */
-export const DEFAULT_PORTS: LocalPorts = {
-  rest: 3000,
-  websocket: 3001,
-  opensearch: 9200,
-  dynamodb: 8000,
-  kinesis: 4567,
-  sqs: 9324,
-  control: 0,
-  dashboard: 3002,
-};
 
 /** What `.local/endpoints.json` holds: everything a client, test or script needs to talk to the stack. */
 export interface LocalEndpoints {
@@ -98,6 +76,16 @@ export interface LocalStackOptions {
   functionConcurrency?: number;
   /** CORS origins and the default limits of keys; default the deployed stack's defaults. */
   apiSettings?: Partial<ApiSettings>;
+  /**
+   * Where to write the endpoints once the stack is ready (`npm start`: `.local/endpoints.json`). It is
+   * removed when the stack stops, and a stale one (from a stack that died) when the next one starts.
+   */
+  endpointsFile?: string;
+  /**
+   * Abandons the start-up (Ctrl-C): servers still booting are stopped at once, no further step runs,
+   * and `startLocalStack` rejects once everything started so far is stopped.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -112,15 +100,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-async function resolvePorts(ports: LocalStackOptions['ports']): Promise<LocalPorts> {
-  if (ports === 'random') {
-    const names = Object.keys(DEFAULT_PORTS) as (keyof LocalPorts)[];
-    const entries = await Promise.all(names.map(async (name) => [name, await freePort()] as const));
-    return Object.fromEntries(entries) as unknown as LocalPorts;
-  }
-  return { ...DEFAULT_PORTS, ...ports };
-}
-
 /**
  * Starts the whole stack and resolves once every part answers its health check. On any failure the
  * parts already started are stopped before the error is rethrown, so no process is left behind.
@@ -128,17 +107,19 @@ async function resolvePorts(ports: LocalStackOptions['ports']): Promise<LocalPor
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const progress = options.progress ?? (() => {});
   const functionLog = options.functionLog ?? (() => {});
-  const ports = await resolvePorts(options.ports);
   const apiSettings: ApiSettings = { ...LOCAL_API_SETTINGS, ...options.apiSettings };
   const host = '127.0.0.1';
   const logsDir = join(options.dataDir, 'logs');
   await mkdir(logsDir, { recursive: true });
+  // Before anything in the data folder is touched: a stack already running on it keeps its data.
+  const lock = await lockDataDir(options.dataDir, options.endpointsFile);
   const timings: Record<string, number> = {};
   const stoppers: (() => Promise<void>)[] = [];
   const startedAt = performance.now();
   const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const result = await step();
+    options.signal?.throwIfAborted();
     timings[name] = Math.round(performance.now() - started);
     progress(`  ✓ ${name} ready in ${(timings[name] / 1000).toFixed(1)} s`);
     return result;
@@ -155,12 +136,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     clearInterval(keepAlive);
   };
 
+  stoppers.push(() => lock.release());
+  // Until the gateways listen, nothing else may hold the event loop (server processes and their stop
+  // timers are unref'd): a start-up interrupted by Ctrl-C would end the process in the middle of
+  // stopping what it started, its servers killed by their parent-death signal and its lock left behind.
+  const keepAlive = setInterval(() => undefined, 1000);
+
   try {
+    const ports = await resolvePorts(options.ports, host);
     await timed('emulators installed', () => ensureEmulatorsInstalled({ progress }));
     progress('Starting servers and bundling functions…');
     // Settled, not raced: servers still starting when bundling fails must be stopped too.
     const [serversStarted, bundled, dashboardBuilt] = await Promise.allSettled([
-      startServers({ ports, host, dataDir: options.dataDir, logsDir, log: progress, timed }),
+      startServers({
+        ports,
+        host,
+        dataDir: options.dataDir,
+        logsDir,
+        log: progress,
+        timed,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
       timed('function bundles', () =>
         bundleFunctions(Object.values(FUNCTIONS), join(options.dataDir, 'build')),
       ),
@@ -276,6 +272,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       liveTokensTableName: resources.tableNames.liveTokens,
       admissionTableName: resources.tableNames.admission,
     };
+    await lock.publish(endpoints);
     const bundleSizes = Object.fromEntries(
       Object.entries(bundles).map(([id, bundle]) => [id, bundle.bytes]),
     ) as Record<FunctionId, number>;
@@ -291,5 +288,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     await stopAll();
     throw error;
+  } finally {
+    clearInterval(keepAlive);
   }
 }

@@ -5,31 +5,15 @@
  * `LOCAL_STACK_PORTS=random npm start` runs it on free ports instead of the defaults (3000, 3001, 9200,
  * 8000, 4567, 9324, 3002), beside another stack; the endpoints file says which.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DevAccount, newDevAccount } from './accounts.js';
+import { loadOrCreateDevAccount } from './accounts.js';
 import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
 import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
 
 const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
 const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
-
-/** The development account is kept across restarts so a dashboard or script keeps its keys. */
-async function loadOrCreateDevAccount(): Promise<DevAccount> {
-  if (existsSync(ACCOUNT_FILE)) {
-    return JSON.parse(await readFile(ACCOUNT_FILE, 'utf8')) as DevAccount;
-  }
-  const account = newDevAccount('acct_dev');
-  await writeFile(ACCOUNT_FILE, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
-  return account;
-}
-
-/** Writes the endpoints where scripts, tests and the README's sample curl find them (keys: owner only). */
-async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
-  await writeFile(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
-}
 
 function sampleCurl(endpoints: LocalEndpoints): string {
   const event = JSON.stringify({ type: 'page_view', user_id: 'user-1', path: '/pricing' });
@@ -44,15 +28,18 @@ function sampleCurl(endpoints: LocalEndpoints): string {
   ].join('\n');
 }
 
+/** Set by the first Ctrl-C or SIGTERM (or a launcher gone); a second one exits at once. */
+let stopping = false;
+
 async function main(): Promise<void> {
   await mkdir(LOCAL_DIR, { recursive: true });
-  const account = await loadOrCreateDevAccount();
+  const account = await loadOrCreateDevAccount(ACCOUNT_FILE);
   console.log(
     'Starting the local stack (OpenSearch, DynamoDB Local, kinesalite, ElasticMQ, functions, gateways)…',
   );
 
   let stack: LocalStack | undefined;
-  let stopping = false;
+  const starting = new AbortController();
   const stop = async (signal: string) => {
     if (stopping) {
       // A second Ctrl-C while stopping: children also die with us (they watch their parent).
@@ -60,8 +47,11 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
-    // While still starting, startLocalStack finishes its current step and is stopped right after.
-    if (!stack) return;
+    // While still starting: servers still booting are stopped, and startLocalStack rejects (below).
+    if (!stack) {
+      starting.abort();
+      return;
+    }
     await stack.stop();
     console.log('Stopped. No process left behind.');
     process.exit(0);
@@ -76,18 +66,20 @@ async function main(): Promise<void> {
     throw new Error(`LOCAL_STACK_PORTS may only be "random" (free ports), not "${portsSetting}"`);
   }
   stack = await startLocalStack({
+    signal: starting.signal,
     dataDir: LOCAL_DIR,
     ...(portsSetting === 'random' ? { ports: 'random' as const } : {}),
     account,
     progress: (line) => console.log(line),
     functionLog: (line) => console.log(line),
+    // Where scripts, the CLI and the README's sample curl find the stack; gone once it stops.
+    endpointsFile: ENDPOINTS_FILE,
   });
   if (stopping) {
     await stack.stop();
     console.log('Stopped. No process left behind.');
     process.exit(0);
   }
-  await writeEndpointsFile(ENDPOINTS_FILE, stack.endpoints);
 
   const { endpoints } = stack;
   console.log(`
@@ -116,6 +108,11 @@ Logs: ${join(LOCAL_DIR, 'logs')} (one file per server, function, gateway and map
 }
 
 main().catch(async (error: unknown) => {
+  if (stopping) {
+    // Interrupted while starting: startLocalStack stopped what it had started before rejecting.
+    console.log('Stopped. No process left behind.');
+    process.exit(0);
+  }
   console.error(
     `\nThe local stack could not start: ${error instanceof Error ? error.message : String(error)}`,
   );

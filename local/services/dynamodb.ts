@@ -53,6 +53,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       // DynamoDB Local writes a metadata file into its working directory.
       cwd: options.dataDir,
       logFile: options.logFile ?? join(options.dataDir, 'dynamodb.log'),
+      ...(options.signal ? { signal: options.signal } : {}),
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
       healthCheck: async (abortSignal) => {
         await client.send(new ListTablesCommand({}), { abortSignal });

@@ -102,6 +102,7 @@ export async function startElasticMq(options: ServiceOptions & { region?: string
       ],
       cwd: options.dataDir,
       logFile: options.logFile ?? join(options.dataDir, 'elasticmq.log'),
+      ...(options.signal ? { signal: options.signal } : {}),
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
       healthCheck: async (abortSignal) => {
         await client.send(new ListQueuesCommand({}), { abortSignal });

@@ -16,8 +16,8 @@ import {
   EMULATOR_VERSIONS,
   javaHome,
   javaMajorVersion,
+  javaVersionProblem,
   MAVEN_POM,
-  MIN_JAVA_MAJOR,
   VENDOR_DIR,
   VENDOR_PATHS,
 } from './vendor.js';
@@ -49,15 +49,16 @@ export function emulatorsInstalled(): boolean {
   return requiredFiles().every((file) => existsSync(file));
 }
 
-function checkPrerequisites(): void {
-  javaHome();
-  const major = javaMajorVersion();
-  if (major < MIN_JAVA_MAJOR) {
-    throw new Error(
-      `Java ${MIN_JAVA_MAJOR} or newer is required (DynamoDB Local 2.x is built for it); ` +
-        `${javaHome()} is Java ${major || 'of an unknown version'}. Set JAVA_HOME to a newer JDK.`,
-    );
-  }
+/**
+ * Checked on every start, not only when fetching: the JDK may change after the emulators are in place,
+ * and a Java 24+ used to surface only as "opensearch did not start: exited early" quoting a JVM flags dump.
+ */
+function checkJava(): void {
+  const problem = javaVersionProblem(javaMajorVersion(), javaHome());
+  if (problem) throw new Error(problem);
+}
+
+function checkMaven(): void {
   const mvn = spawnSync('mvn', ['--version'], { stdio: 'ignore' });
   if (mvn.error || mvn.status !== 0) {
     throw new Error(
@@ -82,8 +83,9 @@ export async function ensureEmulatorsInstalled(
   options: { progress?: (line: string) => void; force?: boolean } = {},
 ): Promise<void> {
   const progress = options.progress ?? ((line: string) => console.log(line));
+  checkJava();
   if (!options.force && emulatorsInstalled()) return;
-  checkPrerequisites();
+  checkMaven();
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   progress(

@@ -44,6 +44,7 @@ export async function startKinesalite(options: ServiceOptions): Promise<ServiceH
       args: ['-e', program],
       cwd: options.dataDir,
       logFile: options.logFile ?? join(options.dataDir, 'kinesalite.log'),
+      ...(options.signal ? { signal: options.signal } : {}),
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
       // LevelDB has written every acknowledged record to its log by then; nothing to flush on SIGTERM.
       stopGraceMs: 3_000,

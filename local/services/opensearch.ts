@@ -149,6 +149,7 @@ export async function startOpenSearch(options: OpenSearchOptions): Promise<Servi
     cwd: instanceDir,
     logFile: options.logFile ?? join(options.dataDir, 'opensearch.log'),
     runAs,
+    ...(options.signal ? { signal: options.signal } : {}),
     startTimeoutMs: options.startTimeoutMs ?? 180_000,
     stopGraceMs: 20_000,
     healthCheck: async (signal) => {

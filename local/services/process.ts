@@ -50,6 +50,8 @@ export interface SpawnServiceOptions {
   startTimeoutMs: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** Abandons the start (Ctrl-C while the server boots, a stack stopping during a restart). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -113,13 +115,19 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
   const deadline = Date.now() + startTimeoutMs;
   let lastProbeError = 'no answer yet';
   let interval = 100;
+  const aborted = abortedPromise(options.signal);
   while (!hasExited) {
+    if (options.signal?.aborted) {
+      await stop();
+      throw new ServiceStartError(`${name} did not start: interrupted`);
+    }
     if (Date.now() > deadline) {
       return failWith(
         `no healthy answer from ${url} within ${startTimeoutMs} ms (last probe: ${lastProbeError})`,
       );
     }
-    const probe = AbortSignal.timeout(Math.min(5_000, Math.max(500, deadline - Date.now())));
+    const timeout = AbortSignal.timeout(Math.min(5_000, Math.max(500, deadline - Date.now())));
+    const probe = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {
       if (await options.healthCheck(probe)) {
         return {
@@ -139,10 +147,15 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
       lastProbeError = describeError(error);
     }
     // Poll fast at first (most servers answer within seconds), then back off to spare the CPU.
-    await Promise.race([delay(interval), exited]);
+    await Promise.race([delay(interval), exited, aborted]);
     interval = Math.min(interval * 1.5, 500);
   }
   return failWith(`the process exited early (${describeExit(await exited)})`);
+}
+
+/** Settles when `signal` aborts (never without one). */
+function abortedPromise(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function describeError(error: unknown): string {

@@ -42,6 +42,8 @@ export interface ServiceOptions {
    * a fresh stack starts empty, so no indexed event or rollup outlives the stream it came from.
    */
   keepData?: boolean;
+  /** Abandons the start: the server is stopped and the start rejects ("interrupted"). */
+  signal?: AbortSignal;
 }
 
 /** Thrown when a server cannot start; the message carries the end of its log. */

@@ -18,8 +18,11 @@ export const RESTART_BACKOFF: Backoff = { baseDelayMs: 500, maxDelayMs: 10_000 }
 
 export interface SuperviseOptions {
   name: string;
-  /** Starts the server; `restart` is true after a crash (keep the data, same port). */
-  start: (restart: boolean) => Promise<ServiceHandle>;
+  /**
+   * Starts the server; `restart` is true after a crash (keep the data, same port). `signal` aborts a
+   * restart still under way when the stack stops, so stopping never waits out a server's start timeout.
+   */
+  start: (restart: boolean, signal: AbortSignal) => Promise<ServiceHandle>;
   /** Receives the supervision lines ("opensearch exited (signal SIGKILL); restarting (attempt 2)"). */
   log: (line: string) => void;
   backoff?: Backoff;
@@ -48,7 +51,8 @@ export async function superviseService(options: SuperviseOptions): Promise<Super
   const { name, log } = options;
   const backoff = options.backoff ?? RESTART_BACKOFF;
   let state: SupervisorState = initialSupervisorState();
-  let current: ServiceHandle | undefined = await options.start(false);
+  const stopping = new AbortController();
+  let current: ServiceHandle | undefined = await options.start(false, stopping.signal);
   let starts = 1;
   let running: { promise: Promise<void>; resolve: () => void } = settled();
   let cancelWait: () => void = () => undefined;
@@ -88,7 +92,7 @@ export async function superviseService(options: SuperviseOptions): Promise<Super
       if (state.kind !== 'restarting') return;
       try {
         starts += 1;
-        const handle = await options.start(true);
+        const handle = await options.start(true, stopping.signal);
         if (state.kind !== 'restarting') {
           // The stack began stopping while this start was under way.
           await handle.stop();
@@ -125,6 +129,7 @@ export async function superviseService(options: SuperviseOptions): Promise<Super
     async stop() {
       if (dispatch({ kind: 'stop' }).kind !== 'stop-process') return;
       cancelWait();
+      stopping.abort();
       await restarting;
       const handle = current;
       current = undefined;

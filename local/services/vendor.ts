@@ -46,6 +46,26 @@ export const VENDOR_PATHS = {
 /** The oldest Java the emulators run on: DynamoDB Local 2.6 is compiled for Java 17 (class file 61). */
 export const MIN_JAVA_MAJOR = 17;
 
+/**
+ * The newest Java OpenSearch 2.x runs on: it starts with `-Djava.security.manager=allow`, and Java 24
+ * removed the security manager ("Enabling a Security Manager is not supported"; JEP 486).
+ */
+export const MAX_JAVA_MAJOR = 23;
+
+/** Why the JDK at `home` (major version `major`, 0 if unknown) cannot run the emulators, if it cannot. */
+export function javaVersionProblem(major: number, home: string): string | undefined {
+  if (major >= MIN_JAVA_MAJOR && major <= MAX_JAVA_MAJOR) return undefined;
+  const version = major ? `Java ${major}` : 'Java of an unknown version';
+  const why =
+    major > MAX_JAVA_MAJOR
+      ? `OpenSearch ${EMULATOR_VERSIONS.opensearch} needs the security manager, which Java 24 removed`
+      : 'DynamoDB Local 2.x is built for Java 17';
+  return (
+    `the emulators need Java ${MIN_JAVA_MAJOR} to ${MAX_JAVA_MAJOR}, and ${home} is ${version} (${why}). ` +
+    `Set JAVA_HOME to a JDK ${MIN_JAVA_MAJOR}–${MAX_JAVA_MAJOR} (e.g. apt-get install openjdk-17-jdk-headless).`
+  );
+}
+
 let cachedJavaHome: string | undefined;
 
 /**
@@ -68,7 +88,7 @@ export function javaHome(): string {
     }
   }
   throw new Error(
-    `Java ${MIN_JAVA_MAJOR} or newer is required for OpenSearch, DynamoDB Local and ElasticMQ, and no \`java\` ` +
+    `Java ${MIN_JAVA_MAJOR} to ${MAX_JAVA_MAJOR} is required for OpenSearch, DynamoDB Local and ElasticMQ, and no \`java\` ` +
       'was found (PATH or JAVA_HOME). Install a JDK, e.g. `apt-get install openjdk-17-jre-headless`.',
   );
 }
