@@ -72,7 +72,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOT
 
 /**
  * What a failed command prints, on one line and never a stack trace: its reason, and when the servers
- * did not answer, that the stack may not be running (`.local/endpoints.json` outlives `npm start`).
+ * did not answer, that the stack may not be running (an `.local/endpoints.json` left by a stack that was
+ * killed outright stays until the next `npm start`).
  */
 export function failureText(commandName: string, error: unknown): string {
   const reason = error instanceof Error ? error.message || error.name : String(error);
