@@ -28,7 +28,7 @@ function sampleCurl(endpoints: LocalEndpoints): string {
   ].join('\n');
 }
 
-/** Set by the first Ctrl-C or SIGTERM (or a launcher gone); a second one exits at once. */
+/** Set by the first Ctrl-C, SIGTERM or SIGHUP (or a launcher gone); a second one exits at once. */
 let stopping = false;
 
 async function main(): Promise<void> {
@@ -40,9 +40,12 @@ async function main(): Promise<void> {
 
   let stack: LocalStack | undefined;
   const starting = new AbortController();
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, { again = 'exit' }: { again?: 'exit' | 'ignore' } = {}) => {
     if (stopping) {
-      // A second Ctrl-C while stopping: children also die with us (they watch their parent).
+      // A second Ctrl-C while stopping: children also die with us (they watch their parent). A hang-up
+      // or a launcher gone comes with the first signal (a closed terminal hangs up npm too): no reason
+      // to cut the stop short.
+      if (again === 'ignore') return;
       process.exit(130);
     }
     stopping = true;
@@ -58,8 +61,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A closed terminal: stop as on SIGTERM (Node's default would end at once, leaving the lock, and on
+  // a system without `setpriv` the servers). Writing to the gone terminal then fails: ignore that.
+  process.on('SIGHUP', () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    void stop('SIGHUP', { again: 'ignore' });
+  });
   // `kill -9` of npm (or of tsx) kills no child: stop when a launcher disappears.
-  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`));
+  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`, { again: 'ignore' }));
 
   const portsSetting = process.env.LOCAL_STACK_PORTS;
   if (portsSetting && portsSetting !== 'random') {
