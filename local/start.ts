@@ -5,12 +5,14 @@
  * `LOCAL_STACK_PORTS=random npm start` runs it on free ports instead of the defaults (3000, 3001, 9200,
  * 8000, 4567, 9324, 3002), beside another stack; the endpoints file says which.
  */
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateDevAccount } from './accounts.js';
 import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
 import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
+import { type StopRequest, stopAction } from './stop-requests.js';
 
 const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
 const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
@@ -40,14 +42,11 @@ async function main(): Promise<void> {
 
   let stack: LocalStack | undefined;
   const starting = new AbortController();
-  const stop = async (signal: string, { again = 'exit' }: { again?: 'exit' | 'ignore' } = {}) => {
-    if (stopping) {
-      // A second Ctrl-C while stopping: children also die with us (they watch their parent). A hang-up
-      // or a launcher gone comes with the first signal (a closed terminal hangs up npm too): no reason
-      // to cut the stop short.
-      if (again === 'ignore') return;
-      process.exit(130);
-    }
+  const stop = async (signal: string, request: StopRequest = 'interrupt') => {
+    const action = stopAction(stopping, request);
+    if (action === 'ignore') return;
+    // A second Ctrl-C while stopping: children also die with us (they watch their parent).
+    if (action === 'exit') process.exit(130);
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
     // While still starting: servers still booting are stopped, and startLocalStack rejects (below).
@@ -65,10 +64,10 @@ async function main(): Promise<void> {
   // a system without `setpriv` the servers). Writing to the gone terminal then fails: ignore that.
   process.on('SIGHUP', () => {
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-    void stop('SIGHUP', { again: 'ignore' });
+    void stop('SIGHUP', 'hangup');
   });
   // `kill -9` of npm (or of tsx) kills no child: stop when a launcher disappears.
-  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`, { again: 'ignore' }));
+  watchLaunchers((pid) => void stop(`launcher (pid ${pid}) gone`, 'launcher-gone'));
 
   const portsSetting = process.env.LOCAL_STACK_PORTS;
   if (portsSetting && portsSetting !== 'random') {
