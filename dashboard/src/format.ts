@@ -27,3 +27,12 @@ export function formatDelay(ms: number): string {
   const seconds = Math.max(1, Math.round(ms / 1000));
   return seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
+
+/**
+ * `name: count` for a tooltip, with the name isolated (U+2068 … U+2069): a name is written by whoever
+ * holds a write key, and a right-to-left override in it would otherwise run on into the count and
+ * show it reversed.
+ */
+export function labelledCount(name: string, count: number): string {
+  return `\u2068${name}\u2069: ${formatCount(count)}`;
+}

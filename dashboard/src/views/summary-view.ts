@@ -1,6 +1,6 @@
 /** The at-a-glance numbers: cards, live counts by type, top users and top pages of the last 24 hours. */
 import { byId, el, typeBadge } from '../dom.js';
-import { formatClock, formatCompact, formatCount } from '../format.js';
+import { formatClock, formatCompact, formatCount, labelledCount } from '../format.js';
 import type { Summary } from '../types.js';
 
 export interface Glance {
@@ -33,7 +33,7 @@ export class SummaryView {
         chip.dataset.type = type;
         chip.dataset.count = String(count);
         chip.append(typeBadge(type), el('span', 'count', formatCompact(count)));
-        chip.title = `${type}: ${formatCount(count)}`;
+        chip.title = labelledCount(type, count);
         return chip;
       }),
     );
@@ -63,7 +63,7 @@ function renderTop(list: HTMLOListElement, entries: [string, number][], emptyTex
       const bar = el('span', 'bar');
       bar.style.width = `${Math.max(4, (count / max) * 100)}%`;
       item.append(bar, el('span', 'name', name), el('span', 'count', formatCount(count)));
-      item.title = `${name}: ${formatCount(count)}`;
+      item.title = labelledCount(name, count);
       return item;
     }),
   );
