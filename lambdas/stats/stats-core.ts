@@ -54,8 +54,12 @@ export async function serveStats(request: StatsRequest, deps: StatsDeps): Promis
     query([]);
     return checkHealth(deps.health);
   }
-  const credentials: ReaderCredentials = { apiKey: request.apiKey, liveToken: request.liveToken };
-  refuseKeyInUrl(request);
+  // An empty header holds no key or token (a client library's default), as the API authorizer reads it.
+  const credentials: ReaderCredentials = {
+    apiKey: request.apiKey || undefined,
+    liveToken: request.liveToken || undefined,
+  };
+  refuseKeyInUrl(request, credentials);
   if (request.resource === LIVE_TOKENS_ROUTE) {
     query([]);
     const body = await mintLiveToken(credentials, deps);
@@ -87,8 +91,8 @@ export async function serveStats(request: StatsRequest, deps: StatsDeps): Promis
  * events so), but reads take a read key only in `x-api-key`, since a URL is kept in browser histories
  * and proxy logs. Said so, rather than answered "missing API key" for a key the client did send.
  */
-function refuseKeyInUrl(request: StatsRequest): void {
-  if (request.apiKey !== undefined || request.liveToken !== undefined) return;
+function refuseKeyInUrl(request: StatsRequest, credentials: ReaderCredentials): void {
+  if (credentials.apiKey !== undefined || credentials.liveToken !== undefined) return;
   const inUrl =
     request.query?.[API_KEY_QUERY_PARAMETER] !== undefined ||
     request.multiValueQuery?.[API_KEY_QUERY_PARAMETER] !== undefined;

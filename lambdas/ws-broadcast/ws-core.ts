@@ -123,8 +123,12 @@ const userSchema = z.string({ error: 'users must list user ids (strings)' }).che
   z.refine(isWellFormedUnicode, { error: 'a user id must be well-formed Unicode (no lone surrogate)' }),
 );
 
+/**
+ * Strict, as events and stats parameters are: a field the server would drop unseen (`account_id`, say)
+ * must not be acked as if it had been applied. A subscription is always to the connection's own account.
+ */
 const messageSchema = z.discriminatedUnion('action', [
-  z.object({
+  z.strictObject({
     action: z.literal('subscribe'),
     types: z.optional(
       z.array(eventTypeSchema).check(
@@ -141,8 +145,21 @@ const messageSchema = z.discriminatedUnion('action', [
       ),
     ),
   }),
-  z.object({ action: z.literal('ping') }),
+  z.strictObject({ action: z.literal('ping') }),
 ]);
+
+/** The errors of a refused message; an unknown field is named with what a subscription can hold. */
+function messageErrors(issues: readonly z.core.$ZodIssue[]) {
+  return formatIssues(issues).map((error, index) => {
+    const issue = issues[index];
+    return issue?.code === 'unrecognized_keys'
+      ? {
+          path: error.path,
+          message: `unknown field(s) ${issue.keys.join(', ')}: a message holds action, and for subscribe types and users; it is always about the connection's own account`,
+        }
+      : error;
+  });
+}
 
 export interface MessageDeps {
   dynamo: DynamoDBDocumentClient;
@@ -199,7 +216,7 @@ export async function handleMessage(
     await reply({
       type: 'error',
       message: 'expected {"action":"subscribe","types":[...],"users":[...]} or {"action":"ping"}',
-      errors: formatIssues(parsed.error.issues),
+      errors: messageErrors(parsed.error.issues),
     });
     return;
   }

@@ -228,6 +228,24 @@ describe('reading stats with a live token', () => {
     // Assess
     expect(statuses).toEqual([200, 403, 401]);
   });
+
+  it('reads and renews with a token beside an empty x-api-key (a client default), as the authorizer allowed', async () => {
+    // Prepare
+    fakeLiveTokensTable(dynamo);
+    const token = String((await mint({ apiKey: 'rk-1' })).body.token);
+
+    // Act
+    const read = await status(
+      serveStats(
+        request(STATS_ROUTES.summary, { apiKey: '', liveToken: token }, { allow_empty: 'true' }),
+        deps(),
+      ),
+    );
+    const renewal = await status(mint({ apiKey: '', liveToken: token }));
+
+    // Assess
+    expect([read, renewal]).toEqual([200, 201]);
+  });
 });
 
 describe('allow_empty', () => {

@@ -289,6 +289,31 @@ describe('handleMessage', () => {
     expect(subscriptionUpdates()).toHaveLength(0);
   });
 
+  it("refuses a subscribe naming a field beyond types and users (another account's id), changing nothing", async () => {
+    // Prepare
+    dynamo.on(UpdateCommand).resolves({});
+
+    // Act
+    await handleMessage(
+      {
+        connectionId: 'c1',
+        body: JSON.stringify({ action: 'subscribe', account_id: 'acct-2', users: ['bob'] }),
+      },
+      messageDeps(),
+    );
+
+    // Assess
+    expect(replies()).toMatchObject([
+      {
+        type: 'error',
+        errors: [
+          { path: '', message: expect.stringMatching(/^unknown field\(s\) account_id: .*own account/) },
+        ],
+      },
+    ]);
+    expect(subscriptionUpdates()).toHaveLength(0);
+  });
+
   it('answers ping with pong', async () => {
     // Act
     await handleMessage({ connectionId: 'c1', body: '{"action":"ping"}' }, messageDeps());
