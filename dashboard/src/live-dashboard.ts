@@ -73,6 +73,8 @@ export class LiveDashboard {
       onEvents: (events) => this.#live(events),
       onState: (state) => this.#status.set(state),
       onReconnected: (droppedAt) => void this.#catchUp(droppedAt),
+      // The server skipped some of our events (it says so at most every 10 s): read them as after a drop.
+      onDropped: (at) => void this.#catchUp(at),
     });
   }
 

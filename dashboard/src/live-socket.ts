@@ -31,6 +31,11 @@ export interface LiveSocketOptions {
   onState: (state: ConnectionState) => void;
   /** Called once a connection is open again after a drop, with the time it dropped. */
   onReconnected: (droppedAt: number) => void;
+  /**
+   * The server dropped events of this account instead of pushing them (live push behind, under the
+   * load of a heavy account): read them from `/events`, as after a reconnect. Given when it said so.
+   */
+  onDropped?: (at: number) => void;
   now?: () => number;
   backoff?: BackoffPolicy;
   random?: () => number;
@@ -125,6 +130,8 @@ export class LiveSocket {
     }
     if (message?.type === 'events' && Array.isArray(message.events)) {
       this.options.onEvents(message.events as LiveEvent[]);
+    } else if (message?.type === 'dropped') {
+      this.options.onDropped?.(this.#now());
     }
   }
 

@@ -29,6 +29,7 @@ import {
 import { forgetConnection } from './connection-leases.js';
 import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
 import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
+import { behindMs, LoadShedder } from './load-shedding.js';
 
 export interface BroadcastDeps extends ConsumerDeps {
   dynamo: DynamoDBDocumentClient;
@@ -37,6 +38,8 @@ export interface BroadcastDeps extends ConsumerDeps {
   now: () => Date;
   /** Concurrency, post timeout and frame limit; default `DEFAULT_FAN_OUT`. */
   fanOut?: Partial<FanOutSettings>;
+  /** Sheds heavy accounts' frames from late batches (`load-shedding.ts`); one per function instance. */
+  shedder?: LoadShedder;
 }
 
 export interface BroadcastCounts {
@@ -49,6 +52,8 @@ export interface BroadcastCounts {
   truncated: number;
   /** Frames not posted because the invocation's deadline came first. */
   skipped: number;
+  /** Frames of heavy accounts not posted because the batch was late (`load-shedding.ts`). */
+  shed: number;
 }
 
 export interface BroadcastOutcome {
@@ -73,6 +78,7 @@ export async function broadcastRecords(
     timedOut: 0,
     truncated: 0,
     skipped: 0,
+    shed: 0,
   };
   const sink: Sink = {
     metrics: { done: METRIC.pushed, duplicate: METRIC.alreadyPushed },
@@ -91,6 +97,9 @@ export async function broadcastRecords(
   return { response: outcome.response, counts: { ...outcome.counts, ...counts } };
 }
 
+/** Used when the caller gives none: module scope, so it lives as long as the function instance. */
+const defaultShedder = new LoadShedder();
+
 /** Pushes `events` to their accounts' connections; an account whose connections cannot be listed waits. */
 async function pushEvents(
   events: BatchEvent[],
@@ -106,10 +115,23 @@ async function pushEvents(
     byAccount.set(event.account_id, accountEvents);
   }
 
-  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const now = deps.now().getTime();
+  const nowSeconds = Math.floor(now / 1000);
+  const late = behindMs(
+    events.map(({ event }) => event.received_at),
+    now,
+  );
+  const shedder = deps.shedder ?? defaultShedder;
   const unlisted = new Map<string, string>();
   const byAccountDeliveries: Delivery[][] = [];
+  let shedUnlisted = 0;
   for (const [accountId, accountEvents] of byAccount) {
+    // An account shed a moment ago while still behind: not even its connections are listed (a query
+    // of up to 200 items per batch is itself what a late broadcaster cannot afford).
+    if (shedder.stillShedding(accountId, late, now)) {
+      shedUnlisted += accountEvents.length;
+      continue;
+    }
     let connections: ConnectionItem[];
     try {
       connections = await connectionsOf(accountId, deps);
@@ -123,7 +145,17 @@ async function pushEvents(
     counts.truncated += plan.truncated;
   }
 
-  const delivered = await deliver(takeTurns(byAccountDeliveries), {
+  const planned = shedder.shed(byAccountDeliveries, late, now);
+  if (planned.shedFrames + shedUnlisted > 0) {
+    counts.shed += planned.shedFrames + shedUnlisted;
+    deps.log.warn('live push behind: frames of heavy accounts dropped', {
+      behindMs: late,
+      frames: planned.shedFrames,
+      eventsNotListed: shedUnlisted,
+      accounts: planned.shedAccounts.slice(0, 10),
+    });
+  }
+  const delivered = await deliver(takeTurns(planned.deliveries), {
     management: deps.management,
     log: deps.log,
     forget: (connectionId, accountId) => forget(connectionId, accountId, deps),

@@ -77,6 +77,7 @@ describe('LiveSocket', () => {
   let sockets: FakeSocket[];
   let states: ConnectionState[];
   let reconnections: number[];
+  let drops: number[];
   let received: LiveEvent[];
   let live: LiveSocket;
   let token: string;
@@ -86,6 +87,7 @@ describe('LiveSocket', () => {
     sockets = [];
     states = [];
     reconnections = [];
+    drops = [];
     received = [];
     token = 'lt_first';
     live = new LiveSocket({
@@ -98,6 +100,7 @@ describe('LiveSocket', () => {
       onEvents: (events) => received.push(...events),
       onState: (state) => states.push(state),
       onReconnected: (droppedAt) => reconnections.push(droppedAt),
+      onDropped: (at) => drops.push(at),
       random: () => 1,
     });
   });
@@ -120,6 +123,17 @@ describe('LiveSocket', () => {
 
     expect(received.map((event) => event.event_id)).toEqual(['a']);
     expect(last(states)).toMatchObject({ kind: 'live' });
+  });
+
+  it('says when the server dropped events instead of pushing them, so that the page reads them', async () => {
+    live.start();
+    await vi.advanceTimersByTimeAsync(0);
+    sockets[0]?.open();
+
+    sockets[0]?.push({ type: 'dropped', reason: 'live push is behind' });
+
+    expect(drops).toEqual([Date.parse('2026-01-15T10:00:00Z')]);
+    expect(received).toEqual([]);
   });
 
   it('pings every 5 minutes, inside API Gateway’s 10-minute idle timeout', async () => {

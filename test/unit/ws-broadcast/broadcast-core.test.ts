@@ -9,12 +9,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type BroadcastDeps, broadcastRecords } from '../../../lambdas/ws-broadcast/broadcast-core.js';
 import { leasesKey } from '../../../lambdas/ws-broadcast/connection-leases.js';
+import { LoadShedder } from '../../../lambdas/ws-broadcast/load-shedding.js';
 import { fakeTiming, kinesisEvent, kinesisRecord, silentLog, storedEvent } from '../../helpers/factories.js';
 import { RecordedMetrics } from '../../helpers/recorded-metrics.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
-const NOW = new Date('2026-01-15T10:30:00.000Z');
+// A second after the factories' events were received: batches are on time (`load-shedding.ts`).
+const NOW = new Date('2026-01-15T10:20:32.000Z');
 const LIVE = Math.floor(NOW.getTime() / 1000) + 3600;
 const DEADLINE = NOW.getTime() + 10_000;
 
@@ -217,6 +219,46 @@ describe('broadcastRecords', () => {
     expect(timing.now()).toBeLessThanOrEqual(DEADLINE + 100);
     expect(outcome.counts.frames + outcome.counts.skipped).toBe(2001);
     expect(outcome.counts.skipped).toBeGreaterThan(0);
+    expect(outcome.response.batchItemFailures).toEqual([]);
+  });
+
+  it("sheds a heavy account's frames from a late batch, telling its viewers, and pushes a light account's", async () => {
+    // Prepare: a batch whose events were received 21 s ago (live push is behind); acct-heavy has 100
+    // viewers, acct-light one
+    dynamo.on(QueryCommand).callsFake((input) => {
+      const accountId = input.ExpressionAttributeValues[':accountId'];
+      const count = accountId === 'acct-heavy' ? 100 : 1;
+      return {
+        Items: Array.from({ length: count }, (_, index) => ({
+          connectionId: `${accountId}-${index}`,
+          accountId,
+          expiresAt: LIVE,
+        })),
+      };
+    });
+    management.on(PostToConnectionCommand).resolves({});
+    const events = [
+      storedEvent({ event_id: 'heavy', account_id: 'acct-heavy' }),
+      storedEvent({ event_id: 'light', account_id: 'acct-light' }),
+    ];
+    const later = new Date(NOW.getTime() + 20_000);
+
+    // Act
+    const outcome = await broadcastRecords(
+      kinesisEvent(events).Records,
+      deps({ now: () => later, shedder: new LoadShedder() }),
+      later.getTime() + 10_000,
+    );
+
+    // Assess: the light account's viewer got its event; the heavy one's viewers a notice instead
+    const frames = posted();
+    expect(frames.find((post) => post.connectionId === 'acct-light-0')?.frame.events[0]?.event_id).toBe(
+      'light',
+    );
+    const heavy = frames.filter((post) => post.connectionId.startsWith('acct-heavy-'));
+    expect(heavy).toHaveLength(100);
+    expect(heavy.every((post) => post.frame.type === 'dropped')).toBe(true);
+    expect(outcome.counts).toMatchObject({ shed: 100, frames: 101 });
     expect(outcome.response.batchItemFailures).toEqual([]);
   });
 
