@@ -304,10 +304,10 @@ describe('a client flooding the WebSocket', () => {
     // Given two dashboards of one account
     const account = await givenAnAccount();
     const url = (token: string) => `${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`;
-    const [flooder, bystander] = [
-      new WebSocket(url(await tokenFor(account))),
-      new WebSocket(url(await tokenFor(account))),
-    ];
+    // Both tokens before either socket: a socket that opened while the next token was minted would
+    // never fire the 'open' awaited below (a hang of 180 s seen once in CI).
+    const tokens = [await tokenFor(account), await tokenFor(account)];
+    const [flooder, bystander] = tokens.map((token) => new WebSocket(url(token))) as [WebSocket, WebSocket];
     const answers: { type?: string; message?: string }[] = [];
     flooder.on('message', (data) => answers.push(JSON.parse(String(data))));
     const closed = new Promise<number>((resolve) => flooder.once('close', resolve));
@@ -333,8 +333,10 @@ describe('a client flooding the WebSocket', () => {
     // Given dashboards of two accounts
     const url = (token: string) => `${localStack().websocketUrl}/?token=${encodeURIComponent(token)}`;
     const [flooding, other] = [await givenAnAccount(), await givenAnAccount()];
-    const flooder = new WebSocket(url(await tokenFor(flooding)));
-    const bystander = new WebSocket(url(await tokenFor(other)));
+    // Both tokens before either socket (see above).
+    const [floodingToken, otherToken] = [await tokenFor(flooding), await tokenFor(other)];
+    const flooder = new WebSocket(url(floodingToken));
+    const bystander = new WebSocket(url(otherToken));
     flooder.on('error', () => undefined);
     await Promise.all(
       [flooder, bystander].map((socket) => new Promise((resolve) => socket.once('open', resolve))),
