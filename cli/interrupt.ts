@@ -16,7 +16,8 @@ export interface SignalTarget {
   exit(code: number): void;
 }
 
-const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+/** The signals a command handles, and the exit code each ends it with. */
+export const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export interface Interruptible {
   /** Stops watching for the signals. */

@@ -17,7 +17,7 @@ import {
   targetOptions,
   UsageError,
 } from '../command.js';
-import type { SignalTarget } from '../interrupt.js';
+import { SIGNALS, type SignalTarget } from '../interrupt.js';
 import { type LoadAccount, runLoad } from '../load/load-core.js';
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
@@ -219,8 +219,6 @@ function integer(raw: string | undefined, name: string, min: number, max: number
   return value;
 }
 
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-
 /**
  * Ctrl-C (SIGINT) or SIGTERM during a load: Node's default would end the process at once, with requests
  * in flight whose events may be accepted but never written to the run file, and the file's last lines
@@ -239,7 +237,7 @@ function onLoadInterrupt(
       for (const [name, listener] of listeners) signals.off(name, listener);
     },
   };
-  const listeners = Object.entries(SIGNAL_EXIT_CODES).map(([name, code]) => {
+  const listeners = Object.entries(SIGNALS).map(([name, code]) => {
     const listener = () => {
       if (state.exitCode !== undefined) {
         output.note(

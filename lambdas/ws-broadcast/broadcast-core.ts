@@ -29,7 +29,7 @@ import {
 import { forgetConnection } from './connection-leases.js';
 import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
 import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
-import { behindMs, LoadShedder } from './load-shedding.js';
+import { behindMs, type LoadShedder } from './load-shedding.js';
 
 export interface BroadcastDeps extends ConsumerDeps {
   dynamo: DynamoDBDocumentClient;
@@ -39,7 +39,7 @@ export interface BroadcastDeps extends ConsumerDeps {
   /** Concurrency, post timeout and frame limit; default `DEFAULT_FAN_OUT`. */
   fanOut?: Partial<FanOutSettings>;
   /** Sheds heavy accounts' frames from late batches (`load-shedding.ts`); one per function instance. */
-  shedder?: LoadShedder;
+  shedder: LoadShedder;
 }
 
 export interface BroadcastCounts {
@@ -97,9 +97,6 @@ export async function broadcastRecords(
   return { response: outcome.response, counts: { ...outcome.counts, ...counts } };
 }
 
-/** Used when the caller gives none: module scope, so it lives as long as the function instance. */
-const defaultShedder = new LoadShedder();
-
 /** Pushes `events` to their accounts' connections; an account whose connections cannot be listed waits. */
 async function pushEvents(
   events: BatchEvent[],
@@ -121,7 +118,7 @@ async function pushEvents(
     events.map(({ event }) => event.received_at),
     now,
   );
-  const shedder = deps.shedder ?? defaultShedder;
+  const { shedder } = deps;
   const unlisted = new Map<string, string>();
   const byAccountDeliveries: Delivery[][] = [];
   let shedUnlisted = 0;

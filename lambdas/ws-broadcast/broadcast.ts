@@ -13,6 +13,7 @@ import { realTiming } from '../shared/retry.js';
 import { kinesisConsumerHandler } from '../shared/stream-consumer-handler.js';
 import { apiGatewayManagementClient } from '../shared/websocket-management-client.js';
 import { type BroadcastDeps, broadcastRecords } from './broadcast-core.js';
+import { LoadShedder } from './load-shedding.js';
 
 const deps: BroadcastDeps = {
   dynamo: dynamoDocumentClient(),
@@ -23,6 +24,8 @@ const deps: BroadcastDeps = {
   timing: realTiming,
   metrics,
   maxFutureMs: loadTimestampBounds().maxFutureMs,
+  // Module scope: it remembers which accounts were shed for as long as the function instance lives.
+  shedder: new LoadShedder(),
 };
 
 /** Lambda entry point of the broadcast function; 2 s are kept back to report batch item failures. */

@@ -29,6 +29,7 @@ function deps(overrides: Partial<BroadcastDeps> = {}): BroadcastDeps {
     log: silentLog,
     timing: fakeTiming(NOW.getTime()),
     metrics: new RecordedMetrics(),
+    shedder: new LoadShedder(),
     ...overrides,
   };
 }
