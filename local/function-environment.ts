@@ -33,7 +33,10 @@ export interface LocalResourceEndpoints {
 // Part of this module's API since before `local-aws.ts` named the local identity in one place.
 export { LOCAL_CREDENTIALS };
 
-/** The API settings of the local stack unless told otherwise: the deployed stack's defaults. */
+/**
+ * The API settings of the local stack unless `cdk.json` names others (`local-settings.ts`): the deployed
+ * stack's defaults.
+ */
 export const LOCAL_API_SETTINGS: ApiSettings = {
   corsAllowedOrigins: DEFAULT_SETTINGS.corsAllowedOrigins,
   keyRateLimit: DEFAULT_SETTINGS.keyRateLimit,
@@ -41,6 +44,8 @@ export const LOCAL_API_SETTINGS: ApiSettings = {
   keyEventRateLimit: DEFAULT_SETTINGS.keyEventRateLimit,
   keyEventBurstLimit: DEFAULT_SETTINGS.keyEventBurstLimit,
   apiKeyCacheSeconds: DEFAULT_SETTINGS.apiKeyCacheSeconds,
+  eventMaxPastSeconds: DEFAULT_SETTINGS.eventMaxPastSeconds,
+  eventMaxFutureSeconds: DEFAULT_SETTINGS.eventMaxFutureSeconds,
 };
 
 /**

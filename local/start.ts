@@ -8,14 +8,17 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../lib/topology.js';
 import { loadOrCreateDevAccount } from './accounts.js';
 import { watchLaunchers } from './launcher-watch.js';
 import { LOCAL_DIR } from './local-aws.js';
+import { apiSettingsFromContext, namedSettings, readCdkContext } from './local-settings.js';
 import { type LocalEndpoints, type LocalStack, startLocalStack } from './stack.js';
 import { type StopRequest, stopAction } from './stop-requests.js';
 
 const ACCOUNT_FILE = join(LOCAL_DIR, 'dev-account.json');
 const ENDPOINTS_FILE = join(LOCAL_DIR, 'endpoints.json');
+const CDK_JSON = join(REPO_ROOT, 'cdk.json');
 
 function sampleCurl(endpoints: LocalEndpoints): string {
   const event = JSON.stringify({ type: 'page_view', user_id: 'user-1', path: '/pricing' });
@@ -33,7 +36,21 @@ function sampleCurl(endpoints: LocalEndpoints): string {
 /** Set by the first Ctrl-C, SIGTERM or SIGHUP (or a launcher gone); a second one exits at once. */
 let stopping = false;
 
+/** The API settings of `cdk.json`'s context, checked before anything starts; printed when there are any. */
+function settingsOfCdkJson() {
+  const context = readCdkContext(CDK_JSON);
+  try {
+    const settings = apiSettingsFromContext(context);
+    const named = namedSettings(context);
+    if (named.length > 0) console.log(`Settings from cdk.json: ${named.join(' ')}`);
+    return settings;
+  } catch (error) {
+    throw new Error(`${CDK_JSON}: ${(error as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
+  const apiSettings = settingsOfCdkJson();
   await mkdir(LOCAL_DIR, { recursive: true });
   const account = await loadOrCreateDevAccount(ACCOUNT_FILE);
   console.log(
@@ -78,6 +95,7 @@ async function main(): Promise<void> {
     dataDir: LOCAL_DIR,
     ...(portsSetting === 'random' ? { ports: 'random' as const } : {}),
     account,
+    apiSettings,
     progress: (line) => console.log(line),
     functionLog: (line) => console.log(line),
     // Where scripts, the CLI and the README's sample curl find the stack; gone once it stops.
