@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TUNING_ENV } from '../../../lambdas/shared/env-names.js';
-import { REPO_ROOT } from '../../../lib/topology.js';
+import { REPO_ROOT, TABLES, type TableKey } from '../../../lib/topology.js';
 import {
   LOCAL_API_SETTINGS,
   type LocalResourceEndpoints,
@@ -18,14 +18,7 @@ const RESOURCES: LocalResourceEndpoints = {
   sqsUrl: 'http://127.0.0.1:1',
   opensearchUrl: 'http://127.0.0.1:1',
   streamName: 'events',
-  tableNames: {
-    apiKeys: 'keys',
-    accounts: 'accounts',
-    rollups: 'rollups',
-    connections: 'connections',
-    liveTokens: 'live-tokens',
-    admission: 'admission',
-  },
+  tableNames: Object.fromEntries(Object.keys(TABLES).map((key) => [key, key])) as Record<TableKey, string>,
   deadLetterQueueUrl: 'http://127.0.0.1:1/queue/dlq',
   websocketManagementEndpoint: 'http://127.0.0.1:1/prod',
   cursorSigningKey: 'a-cursor-signing-key-of-at-least-32-characters',
