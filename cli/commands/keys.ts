@@ -25,6 +25,7 @@ import {
 import type { Output } from '../output.js';
 import { resolveTarget, type Target } from '../target.js';
 import { checkedAccountId } from './accounts.js';
+import { keyLimitWarnings } from './key-capacity.js';
 import { closeKeyConnections, managementClient } from './key-connections.js';
 import {
   deleteUnissuedKey,
@@ -128,6 +129,7 @@ export async function create(
     );
     return 1;
   }
+  for (const warning of await warningsOfLimits(target, limits)) output.note(warning);
   const { secret, item } = await newKeyStored(tables, { accountId, scope, ...limits }, target);
   output.line(`Created a ${scope} key for account ${accountId} in ${target.label}:`);
   output.line();
@@ -351,6 +353,27 @@ function limitsText(rate: unknown, burst: unknown): string {
 }
 
 /** The usage plans of a deployed stage; the local stack has none (its gateway reads the key's limits). */
+/** `keys create`'s warnings about limits the stage cannot give (`key-capacity.ts`). */
+async function warningsOfLimits(
+  target: Target,
+  limits: { rateLimit?: number; eventRateLimit?: number },
+): Promise<string[]> {
+  if (limits.rateLimit === undefined && limits.eventRateLimit === undefined) return [];
+  const plans = limits.rateLimit === undefined ? undefined : stagePlans(target);
+  try {
+    return await keyLimitWarnings(
+      {
+        kinesis: target.kinesis,
+        streamName: target.resources.streamName,
+        ...(plans ? { restApi: plans } : {}),
+      },
+      limits,
+    );
+  } finally {
+    plans?.apiGateway.destroy();
+  }
+}
+
 function stagePlans(target: Target): StageUsagePlans | undefined {
   const plans = target.resources.usagePlans;
   if (!plans) return undefined;

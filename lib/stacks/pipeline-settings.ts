@@ -107,12 +107,12 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
 };
 
 /** Records per second one Kinesis shard takes. */
-const SHARD_EVENTS_PER_SECOND = 1_000;
+export const SHARD_EVENTS_PER_SECOND = 1_000;
 
 /** The `streamShards` of an on-demand stream. */
 export const ON_DEMAND = 'on-demand';
 /** Records per second a new on-demand stream takes before it has seen a higher peak. */
-const ON_DEMAND_FIRST_EVENTS_PER_SECOND = 4_000;
+export const ON_DEMAND_FIRST_EVENTS_PER_SECOND = 4_000;
 
 /** Context keys the app reads besides the settings (`bin/app.ts`). */
 const OTHER_CONTEXT_KEYS = ['stackName'];

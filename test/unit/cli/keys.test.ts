@@ -10,9 +10,11 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   GetApiKeysCommand,
+  GetStageCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -22,7 +24,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/command.js';
 import { createAccount } from '../../../cli/commands/accounts.js';
 import {
@@ -41,10 +43,25 @@ import { type ApiKeyItem, hashApiKey } from '../../../lambdas/shared/api-keys.js
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const apiGateway = mockClient(APIGatewayClient);
+const kinesis = mockClient(KinesisClient);
+
+/** A one-shard stream (1,000 events/s) and a stage throttled at 1,000 requests/s, as deployed by default. */
+function aStage(stream: { shards?: number; onDemand?: boolean } = {}): void {
+  kinesis.on(DescribeStreamSummaryCommand).resolves({
+    StreamDescriptionSummary: {
+      OpenShardCount: stream.shards ?? 1,
+      StreamModeDetails: { StreamMode: stream.onDemand ? 'ON_DEMAND' : 'PROVISIONED' },
+    } as never,
+  });
+  apiGateway.on(GetStageCommand).resolves({ methodSettings: { '*/*': { throttlingRateLimit: 1000 } } });
+}
+
+beforeEach(() => aStage());
 
 afterEach(() => {
   dynamo.reset();
   apiGateway.reset();
+  kinesis.reset();
 });
 
 /** A target whose tables are mocked; `deployed` gives it a stage's usage plans. */
@@ -65,6 +82,7 @@ function aTarget(deployed = false): Target {
         : {}),
     },
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+    kinesis: new KinesisClient({ region: 'eu-west-1' }),
     close: () => {},
   } as unknown as Target;
 }
@@ -91,6 +109,87 @@ function aKeyItem(overrides: Partial<ApiKeyItem> = {}): ApiKeyItem {
     ...overrides,
   };
 }
+
+describe('keys create, with limits the stage cannot give', () => {
+  async function created(target: Target, limits: Record<string, string>) {
+    dynamo.on(GetCommand, { TableName: 'accounts' }).resolves({ Item: { accountId: 'acct_a' } });
+    dynamo.on(PutCommand).resolves({});
+    apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
+    apiGateway.on(CreateUsagePlanCommand).resolves({ id: 'plan-x' });
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'apikey-1' });
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    const io = captured();
+    const code = await create(
+      { account: 'acct_a', scope: 'write', ...limits },
+      keyTablesOf(target),
+      target,
+      io.output,
+    );
+    return { code, stderr: io.stderr(), stdout: io.stdout() };
+  }
+
+  it('warns of an event rate above what the stream takes, and still makes the key', async () => {
+    // When a key asks for 5,000 events/s of a one-shard stream
+    const result = await created(aTarget(), { 'event-rate': '5000', 'event-burst': '5000' });
+
+    // Then the user is told the stream's capacity and what to do, and gets the key
+    expect(result.stderr).toContain(
+      '--event-rate 5000 is above the 1000 events/s the stream takes (1 open shard(s) x 1000)',
+    );
+    expect(result.stderr).toContain('streamShards');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/secret: wk_/);
+  });
+
+  it('says nothing of a rate the stage can give', async () => {
+    // When the limits fit a four-shard stream and the stage's throttle
+    aStage({ shards: 4 });
+    const result = await created(aTarget(true), {
+      'event-rate': '4000',
+      'event-burst': '4000',
+      rate: '1000',
+      burst: '2000',
+    });
+
+    // Then there is no warning
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('measures an on-demand stream by what it takes before its first peak', async () => {
+    // When the stream is on demand
+    aStage({ onDemand: true, shards: 4 });
+    const result = await created(aTarget(), { 'event-rate': '6000', 'event-burst': '6000' });
+
+    // Then the warning names on-demand capacity, not the shards it has now
+    expect(result.stderr).toContain('the 4000 events/s the stream takes (an on-demand stream');
+  });
+
+  it("on a deployed stage warns of a request rate above the stage's throttle", async () => {
+    // When a key asks for 2,000 requests/s of a stage throttled at 1,000
+    const result = await created(aTarget(true), { rate: '2000', burst: '2000' });
+
+    // Then the stage's throttle is named, with the setting that raises it
+    expect(apiGateway.commandCalls(GetStageCommand)[0]?.args[0].input).toEqual({
+      restApiId: 'api123',
+      stageName: 'prod',
+    });
+    expect(result.stderr).toContain("--rate 2000 is above the stage's throttle of 1000 requests/s");
+    expect(result.stderr).toContain('-c apiRateLimit');
+    expect(result.code).toBe(0);
+  });
+
+  it('makes the key when the stage cannot be asked, saying the limits were not checked', async () => {
+    // When the stream cannot be described (no permission)
+    kinesis.on(DescribeStreamSummaryCommand).rejects(new Error('AccessDeniedException: not allowed'));
+    const result = await created(aTarget(), { 'event-rate': '5000', 'event-burst': '5000' });
+
+    // Then the key is made and the user knows the check did not happen
+    expect(result.stderr).toContain('could not read the stream to check this key');
+    expect(result.stderr).toContain('not allowed');
+    expect(result.code).toBe(0);
+  });
+});
 
 describe('keys create', () => {
   it('prints the secret once and stores only its hash, prefix and limits', async () => {
