@@ -41,18 +41,22 @@ export const statusCommand: Command = {
           typeof value === 'string' ? [[name, value]] : [],
         ),
       );
-      const [stream, queue, health, count] = await Promise.allSettled([
-        target.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: resources.streamName })),
-        target.sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: resources.deadLetterQueueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
+      const [stream, queue, health, count, [lag, alarms]] = await Promise.all([
+        settledWithin(
+          target.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: resources.streamName })),
         ),
-        target.opensearch.cluster.health(),
-        target.opensearch.count({ index: 'events-*' }),
+        settledWithin(
+          target.sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: resources.deadLetterQueueUrl,
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            }),
+          ),
+        ),
+        settledWithin(target.opensearch.cluster.health()),
+        settledWithin(target.opensearch.count({ index: 'events-*' })),
+        pipelineHealth(target),
       ]);
-      const [lag, alarms] = await pipelineHealth(target);
       const failed = (result: PromiseSettledResult<unknown>) =>
         result.status === 'rejected' ? `unreachable (${(result.reason as Error).message})` : undefined;
       output.line();
@@ -105,6 +109,31 @@ export const statusCommand: Command = {
 };
 
 /**
+ * How long `status` waits for any one check. The clients' own timeouts and retries would hold it about
+ * 30 s on a server that accepts connections and never answers (a paused or overloaded one): the check
+ * is reported unanswered after this instead, and every check runs at once, so status ends within it.
+ */
+export const STATUS_CHECK_WAIT_MS = 8_000;
+
+/** `promise` settled, or rejected as unanswered after `waitMs`. */
+export async function settledWithin<T>(
+  promise: Promise<T>,
+  waitMs = STATUS_CHECK_WAIT_MS,
+): Promise<PromiseSettledResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${waitMs / 1000} s`)), waitMs);
+  });
+  try {
+    return { status: 'fulfilled', value: await Promise.race([promise, unanswered]) };
+  } catch (reason) {
+    return { status: 'rejected', reason };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The consumers' lag and (deployed) the stack's alarms. Locally the lag comes from the control API; a
  * deployed stage has no such API, and CloudWatch holds both.
  */
@@ -116,14 +145,13 @@ async function pipelineHealth(
     const lag = controlUrl
       ? localConsumerLag(controlUrl)
       : Promise.reject(new Error('the endpoints file names no control API'));
-    return [(await Promise.allSettled([lag]))[0] as PromiseSettledResult<ConsumerLag[]>, undefined];
+    return [await settledWithin(lag), undefined];
   }
   const cloudwatch = new CloudWatchClient(awsConfig(target.region));
   try {
     const alarms = stackAlarms(cloudwatch, target.stackName);
     const lag = alarms.then((found) => deployedConsumerLag(cloudwatch, found, new Date()));
-    const [lagResult, alarmsResult] = await Promise.allSettled([lag, alarms]);
-    return [lagResult, alarmsResult];
+    return await Promise.all([settledWithin(lag), settledWithin(alarms)]);
   } finally {
     cloudwatch.destroy();
   }
