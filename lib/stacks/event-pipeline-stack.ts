@@ -132,6 +132,10 @@ export class EventPipelineStack extends Stack {
       burstLimit: settings.apiBurstLimit,
       logRetention,
     });
+    // API Gateway writes a WebSocket stage's logs with the region's CloudWatch role, which the REST API
+    // sets: in a region where none was ever set, a logging stage created first fails the deployment
+    // ("CloudWatch Logs role ARN must be set in account settings to enable logging").
+    liveApi.stage.node.addDependency(restApi.cloudWatchAccount);
 
     const cursorSigningKey = new secretsmanager.Secret(this, 'CursorSigningKey', {
       description: 'HMAC key of the stats API event-search cursors',
