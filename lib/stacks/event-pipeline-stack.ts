@@ -190,11 +190,15 @@ export class EventPipelineStack extends Stack {
       }
     }
 
-    const dashboard = new DashboardSite(this, 'Dashboard', {
-      restApi: restApi.api,
-      webSocketUrl: liveApi.stage.url,
-      logRetention,
-    });
+    // Optional: AWS refuses CloudFront resources in a new account until AWS Support verifies it ("Your
+    // account must be verified before you can add new CloudFront resources"), and only the page needs them.
+    const dashboard = settings.dashboard
+      ? new DashboardSite(this, 'Dashboard', {
+          restApi: restApi.api,
+          webSocketUrl: liveApi.stage.url,
+          logRetention,
+        })
+      : undefined;
 
     new PipelineAlarms(this, 'Alarms', {
       functions: this.functions,
@@ -205,7 +209,7 @@ export class EventPipelineStack extends Stack {
     });
 
     // The command-line tools find a deployed stage's resources through these outputs (cli/target.ts).
-    const outputs: Record<keyof typeof STACK_OUTPUTS, { value: string; description: string }> = {
+    const outputs: Record<keyof typeof STACK_OUTPUTS, { value: string; description: string } | undefined> = {
       restApiUrl: { value: restApi.api.url, description: 'Base URL of the REST API' },
       webSocketUrl: { value: liveApi.stage.url, description: 'wss:// URL for dashboards' },
       openSearchEndpoint: {
@@ -230,13 +234,13 @@ export class EventPipelineStack extends Stack {
         value: this.tables.connections.tableName,
         description: 'Live WebSocket connections',
       },
-      dashboardUrl: {
+      dashboardUrl: dashboard && {
         value: dashboard.url,
         description: 'The live dashboard page (sign in with a read key)',
       },
     };
     for (const [key, output] of Object.entries(outputs)) {
-      new CfnOutput(this, STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], output);
+      if (output) new CfnOutput(this, STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], output);
     }
   }
 
