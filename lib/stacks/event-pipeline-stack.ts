@@ -62,7 +62,12 @@ export class EventPipelineStack extends Stack {
     super(scope, id, props);
     const settings = props.settings ?? DEFAULT_SETTINGS;
     const logRetention = retentionDays(settings.logRetentionDays);
-    const dataRemovalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Kept when the stack is deleted or an update replaces them, but not when the deployment that
+    // created them fails and rolls back (RetainExceptOnCreate): plain Retain would leave a failed first
+    // deploy's domain and stream billing, unused, and a retry would create second ones beside them.
+    const dataRemovalPolicy = settings.retainData
+      ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+      : RemovalPolicy.DESTROY;
 
     this.stream = new kinesis.Stream(this, 'EventStream', {
       ...(settings.streamShards === ON_DEMAND
