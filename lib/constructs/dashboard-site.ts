@@ -1,4 +1,4 @@
-import { DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DockerImage, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -16,6 +16,22 @@ import {
   type DashboardConfig,
 } from '../../dashboard/hosting.js';
 import { acknowledge, deploymentHelperRole, nagRef } from './house-function.js';
+
+/** The longest region code (`ap-southeast-5`), kept free at the end of an account-wide name. */
+const MAX_REGION_LENGTH = 14;
+
+/**
+ * A name CloudFront keeps unique in the whole account (it is global): the construct path's unique name
+ * (the stack name is in it: unique in a region) followed by the region, so the same stack deployed to
+ * another region of the account does not fail on a name its first copy holds.
+ */
+function accountWideName(scope: Construct, part: string, maxLength: number): string {
+  const prefix = Names.uniqueResourceName(scope, {
+    maxLength: maxLength - part.length - MAX_REGION_LENGTH - 2,
+    separator: '-',
+  });
+  return `${prefix}-${part}-${Stack.of(scope).region}`;
+}
 
 export interface DashboardSiteProps {
   /** The REST API, served under `/v1/*` of the site's own domain. */
@@ -65,13 +81,18 @@ export class DashboardSite extends Construct {
     // The bucket's files carry no Cache-Control: CloudFront adds the page's and the assets' own.
     const headers = (id: string, cacheControl: string, what: string) =>
       new cloudfront.ResponseHeadersPolicy(this, id, {
+        responseHeadersPolicyName: accountWideName(this, id, 128),
         comment: `Security headers and caching of the dashboard ${what} (as dashboard/hosting.ts locally)`,
         securityHeadersBehavior,
         customHeadersBehavior: {
           customHeaders: [{ header: 'Cache-Control', value: cacheControl, override: true }],
         },
       });
-    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+      originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
+        originAccessControlName: accountWideName(this, 'page', 64),
+      }),
+    });
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Live events dashboard',

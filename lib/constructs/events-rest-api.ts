@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -38,6 +38,11 @@ export class EventsRestApi extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** The usage plan of keys without limits of their own. */
   readonly defaultUsagePlan: apigw.UsagePlan;
+  /**
+   * The region's API Gateway CloudWatch role setting (`AWS::ApiGateway::Account`): any stage that logs,
+   * REST or WebSocket, must be created after it (see `cloudWatchRole` below).
+   */
+  readonly cloudWatchAccount: apigw.CfnAccount;
 
   constructor(scope: Construct, id: string, props: EventsRestApiProps) {
     super(scope, id);
@@ -48,6 +53,9 @@ export class EventsRestApi extends Construct {
     });
 
     this.api = new apigw.RestApi(this, 'Api', {
+      // REST API metrics (and so the 5xx alarm) select an API by its name, not its id: a name of its
+      // own, or every stack of this app in the region (one per developer) would share them.
+      restApiName: `${Aws.STACK_NAME}-events`,
       description: 'Event ingestion and per-account stats',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       binaryMediaTypes: [...REST_API.binaryMediaTypes],
@@ -72,6 +80,8 @@ export class EventsRestApi extends Construct {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
     });
+    // aws-cdk-lib makes this stage wait for the role setting, but keeps the setting itself protected.
+    this.cloudWatchAccount = this.api.node.findChild('Account') as apigw.CfnAccount;
 
     const authorizer = new apigw.RequestAuthorizer(this, 'Authorizer', {
       handler: props.functions[REST_API.authorizer.functionId].function,

@@ -62,7 +62,12 @@ export class EventPipelineStack extends Stack {
     super(scope, id, props);
     const settings = props.settings ?? DEFAULT_SETTINGS;
     const logRetention = retentionDays(settings.logRetentionDays);
-    const dataRemovalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Kept when the stack is deleted or an update replaces them, but not when the deployment that
+    // created them fails and rolls back (RetainExceptOnCreate): plain Retain would leave a failed first
+    // deploy's domain and stream billing, unused, and a retry would create second ones beside them.
+    const dataRemovalPolicy = settings.retainData
+      ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+      : RemovalPolicy.DESTROY;
 
     this.stream = new kinesis.Stream(this, 'EventStream', {
       ...(settings.streamShards === ON_DEMAND
@@ -132,6 +137,10 @@ export class EventPipelineStack extends Stack {
       burstLimit: settings.apiBurstLimit,
       logRetention,
     });
+    // API Gateway writes a WebSocket stage's logs with the region's CloudWatch role, which the REST API
+    // sets: in a region where none was ever set, a logging stage created first fails the deployment
+    // ("CloudWatch Logs role ARN must be set in account settings to enable logging").
+    liveApi.stage.node.addDependency(restApi.cloudWatchAccount);
 
     const cursorSigningKey = new secretsmanager.Secret(this, 'CursorSigningKey', {
       description: 'HMAC key of the stats API event-search cursors',
@@ -186,11 +195,15 @@ export class EventPipelineStack extends Stack {
       }
     }
 
-    const dashboard = new DashboardSite(this, 'Dashboard', {
-      restApi: restApi.api,
-      webSocketUrl: liveApi.stage.url,
-      logRetention,
-    });
+    // Optional: AWS refuses CloudFront resources in a new account until AWS Support verifies it ("Your
+    // account must be verified before you can add new CloudFront resources"), and only the page needs them.
+    const dashboard = settings.dashboard
+      ? new DashboardSite(this, 'Dashboard', {
+          restApi: restApi.api,
+          webSocketUrl: liveApi.stage.url,
+          logRetention,
+        })
+      : undefined;
 
     new PipelineAlarms(this, 'Alarms', {
       functions: this.functions,
@@ -201,7 +214,7 @@ export class EventPipelineStack extends Stack {
     });
 
     // The command-line tools find a deployed stage's resources through these outputs (cli/target.ts).
-    const outputs: Record<keyof typeof STACK_OUTPUTS, { value: string; description: string }> = {
+    const outputs: Record<keyof typeof STACK_OUTPUTS, { value: string; description: string } | undefined> = {
       restApiUrl: { value: restApi.api.url, description: 'Base URL of the REST API' },
       webSocketUrl: { value: liveApi.stage.url, description: 'wss:// URL for dashboards' },
       openSearchEndpoint: {
@@ -226,13 +239,13 @@ export class EventPipelineStack extends Stack {
         value: this.tables.connections.tableName,
         description: 'Live WebSocket connections',
       },
-      dashboardUrl: {
+      dashboardUrl: dashboard && {
         value: dashboard.url,
         description: 'The live dashboard page (sign in with a read key)',
       },
     };
     for (const [key, output] of Object.entries(outputs)) {
-      new CfnOutput(this, STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], output);
+      if (output) new CfnOutput(this, STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], output);
     }
   }
 

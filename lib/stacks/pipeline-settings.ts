@@ -81,6 +81,11 @@ export interface PipelineSettings {
   readonly eventMaxFutureSeconds: number;
   /** `alarmEmail`: when set, alarm notifications are emailed to this address. */
   readonly alarmEmail: string | undefined;
+  /**
+   * `dashboard`: deploy the dashboard page (S3 and CloudFront). `false` leaves it out: AWS refuses
+   * CloudFront resources in a new account until AWS Support verifies it, and nothing else needs them.
+   */
+  readonly dashboard: boolean;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -104,6 +109,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   eventMaxPastSeconds: DEFAULT_MAX_PAST_MS / 1000,
   eventMaxFutureSeconds: DEFAULT_MAX_FUTURE_MS / 1000,
   alarmEmail: undefined,
+  dashboard: true,
 };
 
 /** Records per second one Kinesis shard takes. */
@@ -224,6 +230,7 @@ export function settingsFromContext(node: Node): PipelineSettings {
     eventMaxPastSeconds: number('eventMaxPastSeconds'),
     eventMaxFutureSeconds: number('eventMaxFutureSeconds'),
     alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
+    dashboard: boolean('dashboard'),
   };
   if (settings.opensearchMultiAz && settings.opensearchDataNodes % 2 !== 0)
     fail(

@@ -180,4 +180,38 @@ export const TEMPLATE_EDITS: TemplateEdit[] = [
     breaks: 'failed-alarm-per-consumer',
     names: /^rollup-writer EventsFailed alarm fires too late/,
   },
+  {
+    wrong: 'the WebSocket stage logs without waiting for the API Gateway CloudWatch role',
+    edit: (r, { ids }) => {
+      const stage = Object.values(r).find(
+        (x) => x.Type === 'AWS::ApiGatewayV2::Stage' && JSON.stringify(x).includes(ids.webSocketApi),
+      );
+      if (stage) delete stage.DependsOn;
+    },
+    breaks: 'api-logging-after-account-role',
+    names: /^stage LiveApiStage[0-9A-F]{8} logs but may be created before/,
+  },
+  {
+    wrong: "the dashboard page's response headers policy is named after the stack alone",
+    edit: (r) => {
+      for (const x of Object.values(r)) {
+        if (x.Type === 'AWS::CloudFront::ResponseHeadersPolicy')
+          x.Properties.ResponseHeadersPolicyConfig.Name = 'TestPipelineDashboardSecurityHeaders';
+      }
+    },
+    breaks: 'account-wide-names-per-region',
+    names: /^AWS::CloudFront::ResponseHeadersPolicy Dashboard\w+ is named without the region/,
+  },
+  {
+    wrong: 'the REST API and its 5xx alarm go by the construct id "Api", like every other stack\'s',
+    edit: (r, { ids }) => {
+      const api = r[ids.restApi];
+      if (api) api.Properties.Name = 'Api';
+      for (const alarm of Object.values(r)) {
+        for (const d of alarm.Properties?.Dimensions ?? []) if (d.Name === 'ApiName') d.Value = 'Api';
+      }
+    },
+    breaks: 'alarms-watch-this-stack',
+    names: /^alarm AlarmsRestApi5xx[0-9A-F]{8} watches ApiName "Api"/,
+  },
 ];

@@ -5,6 +5,7 @@
  */
 import { ALARM_RULES } from './alarm-rules.js';
 import { DATA_RULES } from './data-rules.js';
+import { DEPLOY_RULES } from './deploy-rules.js';
 import type { DesignRule, Subject } from './facts.js';
 import { FUNCTION_RULES } from './function-rules.js';
 import { MAPPING_RULES } from './mapping-rules.js';
@@ -16,6 +17,7 @@ export const DESIGN_RULES: DesignRule[] = [
   ...ALARM_RULES,
   ...DATA_RULES,
   ...FUNCTION_RULES,
+  ...DEPLOY_RULES,
 ];
 
 /** Every rule's violations, by rule id (rules that hold are left out). */
