@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Log } from '../shared/logger.js';
+import { realTiming, retryPending, type Timing } from '../shared/retry.js';
 import { EVENTS_INDEX_TEMPLATE_NAME, eventsIndexTemplate } from './index-template.js';
 
 /**
@@ -38,7 +39,18 @@ export interface TemplateInstallerDeps {
   search: IndexTemplateApi;
   indexPrefix: string;
   log: Log;
+  /** Clock and sleep of the waits for the installer's permissions (`realTiming` when absent). */
+  timing?: Timing;
 }
+
+/**
+ * How long a refusal of the installer's own identity (401, 403) is retried before the deployment fails.
+ * IAM is eventually consistent: a role or policy created in the same deployment can take seconds to be
+ * honoured by the domain, and failing here rolls the whole deployment back after the domain's ~20
+ * minutes of creation. Any other refusal fails at once; a wrong policy still fails, a minute later.
+ */
+export const PERMISSION_WAIT_MS = 60_000;
+const PERMISSION_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 15_000 };
 
 /** What the Provider framework expects back from `onEvent`. */
 export interface CustomResourceResult {
@@ -84,12 +96,48 @@ export async function installIndexTemplate(
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  const applied = await applyEventsIndexTemplate(deps.search, deps.indexPrefix, replicasOf(event));
+  const applied = await applyOncePermitted(deps, replicasOf(event));
   deps.log.info('Applied the index template', { requestType: event.RequestType, ...applied });
   return {
     PhysicalResourceId: name,
     Data: { TemplateName: name, TemplateHash: applied.templateHash },
   };
+}
+
+/** `applyEventsIndexTemplate`, retried while the domain refuses the installer's identity (`PERMISSION_WAIT_MS`). */
+async function applyOncePermitted(
+  deps: TemplateInstallerDeps,
+  replicas: number,
+): ReturnType<typeof applyEventsIndexTemplate> {
+  const timing = deps.timing ?? realTiming;
+  let applied: Awaited<ReturnType<typeof applyEventsIndexTemplate>> | undefined;
+  let refusal: unknown;
+  await retryPending(
+    [replicas],
+    async (pending, attempt) => {
+      try {
+        applied = await applyEventsIndexTemplate(deps.search, deps.indexPrefix, replicas);
+        return [];
+      } catch (error) {
+        if (!isPermissionRefusal(error)) throw error;
+        refusal = error;
+        deps.log.warn('OpenSearch refused the installer; waiting for its permissions to propagate', {
+          attempt,
+          statusCode: error.statusCode,
+        });
+        return pending;
+      }
+    },
+    { deadline: timing.now() + PERMISSION_WAIT_MS, backoff: PERMISSION_BACKOFF, timing },
+  );
+  if (!applied) throw refusal;
+  return applied;
+}
+
+function isPermissionRefusal(error: unknown): error is IndexTemplateRejectedError {
+  return (
+    error instanceof IndexTemplateRejectedError && (error.statusCode === 401 || error.statusCode === 403)
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type IndexTemplateApi,
   IndexTemplateRejectedError,
   installIndexTemplate,
+  PERMISSION_WAIT_MS,
   type TemplateInstallerDeps,
 } from '../../../lambdas/indexer/template-installer-core.js';
 import { silentLog } from '../../helpers/factories.js';
@@ -68,8 +69,23 @@ function customResourceEvent(
   return { ...common, RequestType: 'Delete', PhysicalResourceId: physicalResourceId };
 }
 
-function deps(search: IndexTemplateApi): TemplateInstallerDeps {
-  return { search, indexPrefix: 'events', log: silentLog };
+/** A clock that moves only when the installer sleeps. */
+function fakeTiming() {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      now += ms;
+    },
+    random: () => 0.99,
+  };
+}
+
+function deps(search: IndexTemplateApi, timing = fakeTiming()): TemplateInstallerDeps {
+  return { search, indexPrefix: 'events', log: silentLog, timing };
 }
 
 describe('installIndexTemplate', () => {
@@ -166,11 +182,49 @@ describe('installIndexTemplate', () => {
     // Act
     const attempt = installIndexTemplate(customResourceEvent('Create'), deps(search));
 
-    // Assess
+    // Assess: a refusal of the template itself is not retried
     await expect(attempt).rejects.toBeInstanceOf(IndexTemplateRejectedError);
+    expect(search.calls).toHaveLength(1);
     await expect(attempt).rejects.toThrow(
       `OpenSearch rejected index template "events" (HTTP 400): ${JSON.stringify(body)}`,
     );
+  });
+
+  it("waits while the domain refuses the installer's new permissions (IAM propagation), then applies", async () => {
+    // Prepare: two 403s, as while a policy created in the same deployment propagates
+    let answers = 0;
+    const search = fakeSearch(async () => {
+      answers += 1;
+      if (answers <= 2)
+        throw responseError(403, { message: 'no permissions for [indices:admin/template/put]' });
+      return { statusCode: 200, body: { acknowledged: true } };
+    });
+    const timing = fakeTiming();
+
+    // Act
+    const result = await installIndexTemplate(customResourceEvent('Create'), deps(search, timing));
+
+    // Assess
+    expect(result.PhysicalResourceId).toBe(EVENTS_INDEX_TEMPLATE_NAME);
+    expect(search.calls).toHaveLength(3);
+    expect(timing.slept).toHaveLength(2);
+  });
+
+  it('fails with the 403 once the permissions wait is over: a wrong policy still fails the deployment', async () => {
+    // Prepare
+    const search = fakeSearch(async () => {
+      throw responseError(403, { message: 'no permissions' });
+    });
+    const timing = fakeTiming();
+
+    // Act
+    const attempt = installIndexTemplate(customResourceEvent('Create'), deps(search, timing));
+
+    // Assess
+    await expect(attempt).rejects.toThrow('OpenSearch rejected index template "events" (HTTP 403)');
+    expect(search.calls.length).toBeGreaterThan(2);
+    expect(timing.now()).toBeLessThanOrEqual(PERMISSION_WAIT_MS);
+    expect(timing.now()).toBeGreaterThan(PERMISSION_WAIT_MS / 2);
   });
 
   it('fails when OpenSearch answers without acknowledging the template', async () => {
