@@ -25,7 +25,7 @@ import {
 import type { CrashJournal } from '../shared/stream-consumer-crashes.js';
 import { type Claim, releaseClaims } from './dedupe.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
-import { type AppliedLogEntry, writeAppliedEntry } from './rollup-applied-log.js';
+import { type AppliedLogEntry, appliedStateOf, writeAppliedEntry } from './rollup-applied-log.js';
 import { applyShard, type ShardApplyDeps, type WaitingRecord } from './rollup-apply.js';
 import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
@@ -163,15 +163,35 @@ class RollupSink implements Sink {
       this.deps.timing.now() - oldest >= (this.deps.appliedLogAfterMs ?? DEFAULT_APPLIED_LOG_AFTER_MS);
     const shards = new Set([...this.#events.values()].map((event) => event.shardId));
     for (const shardId of shards) {
-      if (old || this.#mustLog.has(shardId)) await this.writeEntry(shardId, failed, false);
+      if (old || this.#mustLog.has(shardId) || (await this.described(shardId)))
+        await this.writeEntry(shardId, failed, false);
     }
+  }
+
+  /**
+   * Whether an earlier invocation's entry reaches this one's first record: a stuck (old) batch that
+   * ended with fresh records failing. Its entry says what they lacked then; unless this invocation,
+   * given them again, supersedes it, a resend would fill those buckets once more. Unsure: write.
+   */
+  private async described(shardId: string): Promise<boolean> {
+    const [first] = this.sequencesOf(shardId);
+    try {
+      return (await appliedStateOf(`${shardId}:${first}`, this.deps)).kind !== 'unknown';
+    } catch {
+      return true;
+    }
+  }
+
+  private sequencesOf(shardId: string): string[] {
+    return [...this.#events.values()]
+      .filter((event) => event.shardId === shardId)
+      .map((event) => event.sequenceNumber)
+      .sort((a, b) => (sequenceAfter(a, b) ? 1 : -1));
   }
 
   private async writeEntry(shardId: string, failed: Set<string>, quiet: boolean): Promise<boolean> {
     const events = [...this.#events.values()].filter((event) => event.shardId === shardId);
-    const sequences = events
-      .map((event) => event.sequenceNumber)
-      .sort((a, b) => (sequenceAfter(a, b) ? 1 : -1));
+    const sequences = this.sequencesOf(shardId);
     const entry: AppliedLogEntry = {
       shardId,
       first: sequences[0] as string,

@@ -240,6 +240,28 @@ describe('a batch the mapping discards after days of failing', () => {
     expect(table.withPrefix('A#')).toEqual([]);
   });
 
+  it("supersedes a stuck invocation's entry when the redelivery holds only young records", async () => {
+    // Prepare: a batch from a shard that waited two hours ends with a fresh record, x, whose day
+    // sub-item is throttled; the stuck invocation's entry says x lacks its day
+    table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
+    const o = { ...at('o', '08:00', 'acct-2'), received_at: '2026-01-15T08:30:00.000Z' };
+    const old = shardRecords([o], 1, undefined, 2 * HOUR);
+    const x = shardRecords([at('x', '10:05')], 2);
+    const stuck = await applyRecords([...old, ...x], rollupDeps(), rollupDeadline());
+    expect(stuck.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
+    // …the table heals and the mapping redelivers from x: a batch of young records only, applied
+    table.heal();
+    await applyRecords(x, rollupDeps(), rollupDeadline());
+
+    // Act: a client resends x (its ingest timed out after Kinesis took it)
+    const resend = await applyRecords(shardRecords([at('x', '10:05')], 70), rollupDeps(), rollupDeadline());
+
+    // Assess: x is counted once in its day, as in every other bucket
+    expect(resend.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(2);
+    expect(totalIn(table, 'h2026-01-15T10')).toBe(1);
+  });
+
   it("supersedes a stuck invocation's entry once a later one applied everything", async () => {
     // Prepare: stuck once, then applied on redelivery
     table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
