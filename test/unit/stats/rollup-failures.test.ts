@@ -315,3 +315,40 @@ describe('an error no rule recognises', () => {
     expect(outcome.counts).toMatchObject({ done: 0, deadLettered: 0, failed: 2 });
   });
 });
+
+describe('a record that crashed the function again and again', () => {
+  it.each([
+    [
+      'before any of its rollup items was written',
+      ['m2026-01-15T10:05#', 'h2026-01-15T10#', 'd2026-01-15#', 'M2026-01#'],
+    ],
+    ['after its minute item was written', ['h2026-01-15T10#', 'd2026-01-15#', 'M2026-01#']],
+  ])(
+    'is dead-lettered with its marker claimed %s, and its redrive counts it in every bucket, once',
+    async (_when, unwritten) => {
+      // Prepare: the invocations that crashed on x claimed its marker and wrote some of its sub-items
+      // (here: the others were throttled), then the crash journal holds three starts without an end
+      for (const label of unwritten)
+        table.failPuts(`R#6:acct-1#${label}`, 10_000, named('ThrottlingException'));
+      const x = at('x', '10:05');
+      const records = shardRecords([x], 5, undefined, 10 * 60_000);
+      await applyRecords(records, rollupDeps(), rollupDeadline());
+      table.heal();
+      const recordId = records[0]?.eventID;
+      table.items.set(`C#${recordId}|C`, { pk: `C#${recordId}`, sk: 'C', starts: 3 });
+      const poisoned = await applyRecords(records, rollupDeps(), rollupDeadline());
+      expect(poisoned.counts).toMatchObject({ deadLettered: 1, failed: 0 });
+
+      // Act: after the fix, the redrive of its letter, twice
+      const redrive = await applyRecords(shardRecords([x], 40), rollupDeps(), rollupDeadline());
+      const again = await applyRecords(shardRecords([x], 41), rollupDeps(), rollupDeadline());
+
+      // Assess
+      expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
+      expect(again.counts).toMatchObject({ done: 0, duplicate: 1 });
+      for (const label of ['m2026-01-15T10:05', 'h2026-01-15T10', 'd2026-01-15', 'M2026-01']) {
+        expect(totalIn(table, label), label).toBe(1);
+      }
+    },
+  );
+});
