@@ -109,13 +109,16 @@ async function indexEvents(
   const outcomes = new Map<BatchEvent, EventOutcome>();
   const settle = (event: BatchEvent, outcome: EventOutcome) => outcomes.set(event, outcome);
 
-  // The first delivery in the batch wins; should it fail, Lambda redelivers everything after it.
+  // The first delivery of each version in the batch is looked up; should it fail, Lambda redelivers
+  // everything after it. Not only the event's first: the redrive of a first version whose document
+  // was dead-lettered may come behind a later version, and it is the one the registry lets write.
   const firsts: BatchEvent[] = [];
   const seen = new Set<string>();
   for (const event of events) {
-    if (seen.has(event.key)) settle(event, { kind: 'duplicate' });
+    const version = `${event.key}|${Date.parse(event.event.timestamp)}`;
+    if (seen.has(version)) settle(event, { kind: 'duplicate' });
     else {
-      seen.add(event.key);
+      seen.add(version);
       firsts.push(event);
     }
   }
@@ -128,13 +131,24 @@ async function indexEvents(
   }
   const toRegister: BatchEvent[] = [];
   const toCreate: BatchEvent[] = [];
+  // What later versions of a key the batch registers (or waits for) first come to.
+  const behindFirst = new Map<string, EventOutcome>();
   firsts.forEach((event, position) => {
     const lookup: Lookup = lookups[position] ?? { kind: 'unknown', reason: 'no lookup result' };
-    if (lookup.kind === 'unregistered') toRegister.push(event);
-    else if (lookup.kind === 'unknown') settle(event, { kind: 'transient', reason: lookup.reason });
-    // Registered with this timestamp: this version is the first; create (again) in case a crash came between.
-    else if (Date.parse(lookup.timestamp) === Date.parse(event.event.timestamp)) toCreate.push(event);
-    else settle(event, { kind: 'duplicate' });
+    const earlier = behindFirst.get(event.key);
+    if (lookup.kind === 'registered') {
+      // Registered with this timestamp: this version is the first; create (again) in case a crash came between.
+      if (Date.parse(lookup.timestamp) === Date.parse(event.event.timestamp)) toCreate.push(event);
+      else settle(event, { kind: 'duplicate' });
+    } else if (earlier) settle(event, earlier);
+    else if (lookup.kind === 'unregistered') {
+      toRegister.push(event);
+      behindFirst.set(event.key, { kind: 'duplicate' });
+    } else {
+      const outcome: EventOutcome = { kind: 'transient', reason: lookup.reason };
+      settle(event, outcome);
+      behindFirst.set(event.key, outcome);
+    }
   });
 
   if (toRegister.length > 0) {

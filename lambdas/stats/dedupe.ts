@@ -58,6 +58,14 @@ export async function resolveCandidates(
   const claims: ReturnType<typeof markerItem>[] = [];
   const claimers = new Map<string, DedupeCandidate>();
   const copies: [DedupeCandidate, Record<string, unknown>][] = [];
+  // One candidate per event may count it: the one the marker lets claim or names, else the first.
+  const chosen = new Map<string, DedupeCandidate>();
+  for (const candidate of candidates) {
+    const id = keyId(keyOf(candidate));
+    const current = chosen.get(id);
+    const marker = items.get(id);
+    if (!current || (!mayCount(current, marker) && mayCount(candidate, marker))) chosen.set(id, candidate);
+  }
   for (const candidate of candidates) {
     const id = keyId(keyOf(candidate));
     if (unread.has(id)) {
@@ -65,7 +73,8 @@ export async function resolveCandidates(
       continue;
     }
     const existing = items.get(id);
-    if (!existing || claimableAfterRelease(existing, candidate)) {
+    if (chosen.get(id) !== candidate) resolutions.set(candidate.recordId, 'duplicate');
+    else if (!existing || claimableAfterRelease(existing, candidate)) {
       claims.push(
         markerItem(
           candidate.accountId,
@@ -90,6 +99,11 @@ export async function resolveCandidates(
     else resolutions.set(candidate.recordId, await resolveCopy(candidate, marker, options));
   });
   return resolutions;
+}
+
+/** Whether the candidate may claim the event's marker, or is the record it names. */
+function mayCount(candidate: DedupeCandidate, marker: Record<string, unknown> | undefined): boolean {
+  return !marker || claimableAfterRelease(marker, candidate) || marker.countedBy === candidate.recordId;
 }
 
 /**

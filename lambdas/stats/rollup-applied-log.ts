@@ -14,7 +14,8 @@
  *
  * The state of a record R is in the entry with the greatest first sequence at or below R's whose
  * batch reaches R: Lambda retries a shard from the lowest failed record, so that is the LAST invocation
- * that was given R. R was fully applied unless that entry lists it. Cost: one put of ~100 bytes per
+ * that was given R. R was fully applied unless that entry lists it, so an invocation given records an
+ * entry reaches writes one of its own (`rollup-core.ts`). Cost: one put of ~100 bytes per logged
  * invocation and shard (1 WCU), and one query per copy of an already counted event (1 RCU).
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';

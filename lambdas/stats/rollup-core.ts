@@ -25,10 +25,11 @@ import {
 import type { CrashJournal } from '../shared/stream-consumer-crashes.js';
 import { type Claim, releaseClaims } from './dedupe.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
-import { type AppliedLogEntry, writeAppliedEntry } from './rollup-applied-log.js';
+import { type AppliedLogEntry, appliedStateOf, writeAppliedEntry } from './rollup-applied-log.js';
 import { applyShard, type ShardApplyDeps, type WaitingRecord } from './rollup-apply.js';
 import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
+import { standingOf } from './rollup-standing.js';
 import type { ShardRegistryCache } from './shard-registry.js';
 
 export type { ShardRegistryCache };
@@ -125,10 +126,26 @@ class RollupSink implements Sink {
 
   /** Releases the markers of events counted nowhere; records the buckets the others lack. */
   async beforeDeadLetter(events: BatchEvent[], deadline: number): Promise<BatchEvent[]> {
-    const nowhere = events.filter(
+    const unread: BatchEvent[] = [];
+    for (const event of events.filter((event) => !this.#buckets.has(event.recordId))) {
+      // Given up on before this invocation applied it: what did the earlier ones (crashed) do?
+      // Keys DynamoDB refuses (the event's own fault) leave it as one that claimed nothing.
+      const standing = await standingOf(event, this.deps, deadline).catch((error) =>
+        classifyDynamoError(error, 'rollup items').kind === 'transient' ? undefined : null,
+      );
+      if (standing === undefined) unread.push(event);
+      else if (standing) {
+        this.#events.set(event.recordId, event);
+        this.#buckets.set(event.recordId, standing.buckets);
+        this.#held.set(event.recordId, standing.held);
+        if (standing.claim !== 'none') this.#claims.set(event.recordId, standing.claim);
+      }
+    }
+    const known = events.filter((event) => !unread.includes(event));
+    const nowhere = known.filter(
       (event) => this.missing(event.recordId).length === this.bucketsOf(event).length,
     );
-    const halfway = events.filter((event) => !nowhere.includes(event));
+    const halfway = known.filter((event) => !nowhere.includes(event));
     const claims = nowhere.map((event): Claim => {
       const { account_id: accountId, event_id: eventId, timestamp } = event.event;
       const kind = this.#claims.get(event.recordId) ?? 'none';
@@ -142,7 +159,7 @@ class RollupSink implements Sink {
       now: this.deps.timing.now(),
     });
     for (const event of events) this.#deadLettered.add(event.recordId);
-    const unprepared = nowhere.filter((event) => unreleased.has(event.recordId));
+    const unprepared = [...unread, ...nowhere.filter((event) => unreleased.has(event.recordId))];
     for (const shardId of new Set(halfway.map((event) => event.shardId))) {
       // Written now, before the letter leaves: the redrive of a letter must find what it has to fill.
       if (!(await this.writeEntry(shardId, new Set(), true))) {
@@ -163,15 +180,35 @@ class RollupSink implements Sink {
       this.deps.timing.now() - oldest >= (this.deps.appliedLogAfterMs ?? DEFAULT_APPLIED_LOG_AFTER_MS);
     const shards = new Set([...this.#events.values()].map((event) => event.shardId));
     for (const shardId of shards) {
-      if (old || this.#mustLog.has(shardId)) await this.writeEntry(shardId, failed, false);
+      if (old || this.#mustLog.has(shardId) || (await this.described(shardId)))
+        await this.writeEntry(shardId, failed, false);
     }
+  }
+
+  /**
+   * Whether an earlier invocation's entry reaches this one's first record: a stuck (old) batch that
+   * ended with fresh records failing. Its entry says what they lacked then; unless this invocation,
+   * given them again, supersedes it, a resend would fill those buckets once more. Unsure: write.
+   */
+  private async described(shardId: string): Promise<boolean> {
+    const [first] = this.sequencesOf(shardId);
+    try {
+      return (await appliedStateOf(`${shardId}:${first}`, this.deps)).kind !== 'unknown';
+    } catch {
+      return true;
+    }
+  }
+
+  private sequencesOf(shardId: string): string[] {
+    return [...this.#events.values()]
+      .filter((event) => event.shardId === shardId)
+      .map((event) => event.sequenceNumber)
+      .sort((a, b) => (sequenceAfter(a, b) ? 1 : -1));
   }
 
   private async writeEntry(shardId: string, failed: Set<string>, quiet: boolean): Promise<boolean> {
     const events = [...this.#events.values()].filter((event) => event.shardId === shardId);
-    const sequences = events
-      .map((event) => event.sequenceNumber)
-      .sort((a, b) => (sequenceAfter(a, b) ? 1 : -1));
+    const sequences = this.sequencesOf(shardId);
     const entry: AppliedLogEntry = {
       shardId,
       first: sequences[0] as string,

@@ -84,23 +84,28 @@ export function pendingRecords(item: TouchedItem, stored: RollupRecord): ShardRe
 }
 
 export interface DedupePlan {
-  /** The first pending record of each event: resolved against the markers. */
+  /**
+   * The first pending record of each version (timestamp) of each event, in sequence order: resolved
+   * against the markers, which let one of an event's count it (`dedupe.ts`). Not only the first
+   * record of the event: a marker released by a dead-lettered first version is claimed by that
+   * version's redrive alone, which may come behind a later version in the batch.
+   */
   candidates: ShardRecord[];
-  /** Later pending records of an event already in the batch: duplicates whatever the marker says. */
+  /** Later pending records of a version already in the batch: duplicates whatever the marker says. */
   repeats: ShardRecord[];
 }
 
-/** Picks, among the records with something left to apply, the one per event that may count it. */
+/** Picks, among the records with something left to apply, the ones per event that may count it. */
 export function planDedupe(pending: Iterable<ShardRecord>): DedupePlan {
-  const byEvent = new Map<string, ShardRecord>();
+  const byVersion = new Map<string, ShardRecord>();
   const repeats: ShardRecord[] = [];
   const sorted = [...new Set(pending)].sort((a, b) =>
     sequenceAfter(a.sequenceNumber, b.sequenceNumber) ? 1 : -1,
   );
   for (const record of sorted) {
-    const key = eventKey(record.event);
-    if (byEvent.has(key)) repeats.push(record);
-    else byEvent.set(key, record);
+    const version = `${eventKey(record.event)}|${Date.parse(record.event.timestamp)}`;
+    if (byVersion.has(version)) repeats.push(record);
+    else byVersion.set(version, record);
   }
-  return { candidates: [...byEvent.values()], repeats };
+  return { candidates: [...byVersion.values()], repeats };
 }

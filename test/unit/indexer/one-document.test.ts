@@ -35,6 +35,14 @@ const resend = {
   properties: { version: 2 },
 };
 
+/** The first version's daily index refuses its document (a mapping conflict). */
+function refuseFirstDay(search: FakeOpenSearch): void {
+  search.failItem = ({ index }) =>
+    index === 'events-2026.01.14'
+      ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse [properties]' } }
+      : undefined;
+}
+
 describe('one event, one document', () => {
   beforeEach(() => {
     sqs.reset();
@@ -93,10 +101,7 @@ describe('one event, one document', () => {
   it('keeps the first version though its document was dead-lettered: a later version is a duplicate, the redrive indexes the first', async () => {
     // Prepare: the first version's daily index refuses its document (a mapping conflict)
     const search = new FakeOpenSearch();
-    search.failItem = ({ index }) =>
-      index === 'events-2026.01.14'
-        ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse [properties]' } }
-        : undefined;
+    refuseFirstDay(search);
     const dead = await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
     expect(dead.counts).toMatchObject({ deadLettered: 1 });
 
@@ -108,6 +113,23 @@ describe('one event, one document', () => {
     // Assess: one document, the first version's, as the rollups count it
     expect(later.counts).toMatchObject({ done: 0, duplicate: 1, deadLettered: 0 });
     expect(redrive.counts).toMatchObject({ done: 1 });
+    expect(search.documents('events-')).toEqual([
+      { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
+    ]);
+  });
+
+  it('indexes the redrive of a dead-lettered first version that comes behind a later version in one batch', async () => {
+    // Prepare: the first version's document was dead-lettered after its registration
+    const search = new FakeOpenSearch();
+    refuseFirstDay(search);
+    await indexRecords(kinesisEvent([first]).Records, deps(search), deadline());
+    search.failItem = () => undefined;
+
+    // Act: the index is fixed; a client's later version and the redrive of the first share a batch
+    const outcome = await indexRecords(kinesisEvent([resend, first]).Records, deps(search), deadline());
+
+    // Assess: one document, the first version's
+    expect(outcome.counts).toMatchObject({ done: 1, duplicate: 1, failed: 0 });
     expect(search.documents('events-')).toEqual([
       { index: 'events-2026.01.14', id: 'acct-1:resent', source: first },
     ]);

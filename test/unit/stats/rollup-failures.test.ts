@@ -154,11 +154,12 @@ describe('a ValidationException is bisected to the event that causes it', () => 
   });
 
   it.each([
-    ['before it claims its marker (its rollup items cannot be read)', 'read'],
-    ['after it claimed its marker (none of its rollup items can be written)', 'write'],
+    ['before it claims its marker (its rollup items cannot be read)', 'read', 'apart'],
+    ['after it claimed its marker (none of its rollup items can be written)', 'write', 'apart'],
+    ['and the redrive comes right behind the later version, in one batch', 'write', 'together'],
   ] as const)(
     'lets the first version of an event win though it was dead-lettered %s: a later version is a duplicate, its redrive counts',
-    async (_when, refused) => {
+    async (_when, refused, batching) => {
       // Prepare: the first version of p is dead-lettered before it is counted anywhere
       if (refused === 'read') table.rejectRequestsWith('R#4:bad1#', named('ValidationException'));
       else table.failPuts('R#4:bad1#', 10_000, named('ValidationException'));
@@ -168,12 +169,20 @@ describe('a ValidationException is bisected to the event that causes it', () => 
       table.heal();
 
       // Act: a later version of the event (another timestamp), then the redrive of the first
-      const laterOutcome = await applyRecords(shardRecords([later], 20), rollupDeps(), rollupDeadline());
-      const redrive = await applyRecords(shardRecords([first], 40), rollupDeps(), rollupDeadline());
+      const batches = batching === 'apart' ? [[later], [first]] : [[later, first]];
+      const counts = { done: 0, duplicate: 0 };
+      for (const [position, batch] of batches.entries()) {
+        const outcome = await applyRecords(
+          shardRecords(batch, 20 * (position + 1)),
+          rollupDeps(),
+          rollupDeadline(),
+        );
+        counts.done += outcome.counts.done;
+        counts.duplicate += outcome.counts.duplicate;
+      }
 
       // Assess: counted once, as its first version (as the indexer keeps it)
-      expect(laterOutcome.counts).toMatchObject({ done: 0, duplicate: 1 });
-      expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
+      expect(counts).toEqual({ done: 1, duplicate: 1 });
       const [day] = table.withPrefix('R#4:bad1#d2026-01-15');
       expect(day && stateOf(day).types.toJSON()).toEqual([['page_view', 1]]);
       expect(totalIn(table, 'm2026-01-15T10:07')).toBe(0);
@@ -240,6 +249,28 @@ describe('a batch the mapping discards after days of failing', () => {
     expect(table.withPrefix('A#')).toEqual([]);
   });
 
+  it("supersedes a stuck invocation's entry when the redelivery holds only young records", async () => {
+    // Prepare: a batch from a shard that waited two hours ends with a fresh record, x, whose day
+    // sub-item is throttled; the stuck invocation's entry says x lacks its day
+    table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
+    const o = { ...at('o', '08:00', 'acct-2'), received_at: '2026-01-15T08:30:00.000Z' };
+    const old = shardRecords([o], 1, undefined, 2 * HOUR);
+    const x = shardRecords([at('x', '10:05')], 2);
+    const stuck = await applyRecords([...old, ...x], rollupDeps(), rollupDeadline());
+    expect(stuck.response.batchItemFailures).toEqual([{ itemIdentifier: '00000000000000000002' }]);
+    // …the table heals and the mapping redelivers from x: a batch of young records only, applied
+    table.heal();
+    await applyRecords(x, rollupDeps(), rollupDeadline());
+
+    // Act: a client resends x (its ingest timed out after Kinesis took it)
+    const resend = await applyRecords(shardRecords([at('x', '10:05')], 70), rollupDeps(), rollupDeadline());
+
+    // Assess: x is counted once in its day, as in every other bucket
+    expect(resend.counts).toMatchObject({ done: 0, duplicate: 1 });
+    expect(totalIn(table, 'd2026-01-15')).toBe(2);
+    expect(totalIn(table, 'h2026-01-15T10')).toBe(1);
+  });
+
   it("supersedes a stuck invocation's entry once a later one applied everything", async () => {
     // Prepare: stuck once, then applied on redelivery
     table.failPuts('R#6:acct-1#d2026-01-15', 10_000, named('ThrottlingException'));
@@ -292,4 +323,41 @@ describe('an error no rule recognises', () => {
     // Assess
     expect(outcome.counts).toMatchObject({ done: 0, deadLettered: 0, failed: 2 });
   });
+});
+
+describe('a record that crashed the function again and again', () => {
+  it.each([
+    [
+      'before any of its rollup items was written',
+      ['m2026-01-15T10:05#', 'h2026-01-15T10#', 'd2026-01-15#', 'M2026-01#'],
+    ],
+    ['after its minute item was written', ['h2026-01-15T10#', 'd2026-01-15#', 'M2026-01#']],
+  ])(
+    'is dead-lettered with its marker claimed %s, and its redrive counts it in every bucket, once',
+    async (_when, unwritten) => {
+      // Prepare: the invocations that crashed on x claimed its marker and wrote some of its sub-items
+      // (here: the others were throttled), then the crash journal holds three starts without an end
+      for (const label of unwritten)
+        table.failPuts(`R#6:acct-1#${label}`, 10_000, named('ThrottlingException'));
+      const x = at('x', '10:05');
+      const records = shardRecords([x], 5, undefined, 10 * 60_000);
+      await applyRecords(records, rollupDeps(), rollupDeadline());
+      table.heal();
+      const recordId = records[0]?.eventID;
+      table.items.set(`C#${recordId}|C`, { pk: `C#${recordId}`, sk: 'C', starts: 3 });
+      const poisoned = await applyRecords(records, rollupDeps(), rollupDeadline());
+      expect(poisoned.counts).toMatchObject({ deadLettered: 1, failed: 0 });
+
+      // Act: after the fix, the redrive of its letter, twice
+      const redrive = await applyRecords(shardRecords([x], 40), rollupDeps(), rollupDeadline());
+      const again = await applyRecords(shardRecords([x], 41), rollupDeps(), rollupDeadline());
+
+      // Assess
+      expect(redrive.counts).toMatchObject({ done: 1, duplicate: 0 });
+      expect(again.counts).toMatchObject({ done: 0, duplicate: 1 });
+      for (const label of ['m2026-01-15T10:05', 'h2026-01-15T10', 'd2026-01-15', 'M2026-01']) {
+        expect(totalIn(table, label), label).toBe(1);
+      }
+    },
+  );
 });
