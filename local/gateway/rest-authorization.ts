@@ -20,12 +20,17 @@ export interface AuthorizationInput {
   throttle: UsagePlanThrottle;
   /** The throttle's clock, read once the authorizer has answered (requests overlap in the authorizer). */
   now: () => number;
+  /** Aborts the authorizer's invocation while it waits for an execution environment (the client left). */
+  signal?: AbortSignal;
 }
 
 /** Authorizes and throttles one request. */
 export async function authorizeRequest(input: AuthorizationInput): Promise<Authorization> {
   const started = performance.now();
-  const result = await input.authorizer.invoke(authorizerEvent(input.proxyEvent, input.methodArn));
+  const result = await input.authorizer.invoke(
+    authorizerEvent(input.proxyEvent, input.methodArn),
+    input.signal,
+  );
   const verdict = authorizerVerdict(result, input.methodArn);
   if (verdict.kind === 'unauthorized') return { ok: false, type: 'UNAUTHORIZED' };
   if (verdict.kind === 'deny') return { ok: false, type: 'ACCESS_DENIED' };

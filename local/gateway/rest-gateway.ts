@@ -104,6 +104,10 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const answer = answerContext(request, requestId);
+    // Aborted when the client leaves before its answer or the integration times out: an invocation
+    // still waiting for an execution environment then never runs (`LocalFunction.invoke`).
+    const abandoned = new AbortController();
+    response.once('close', () => abandoned.abort());
     const url = requestUrl(request);
     if (!url) {
       request.resume();
@@ -179,6 +183,7 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
         methodArn: arn,
         throttle,
         now,
+        signal: abandoned.signal,
       });
       if (!authorization.ok) {
         log(
@@ -206,8 +211,11 @@ export async function startRestGateway(options: RestGatewayOptions): Promise<Res
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    const result = await Promise.race([fn.invoke(event), timedOut]).finally(() => clearTimeout(timer));
+    const result = await Promise.race([fn.invoke(event, abandoned.signal), timedOut]).finally(() =>
+      clearTimeout(timer),
+    );
     if (result === 'timeout') {
+      abandoned.abort();
       log(`${requestId} ${route.functionId}: integration timed out after ${timeoutMs} ms`);
       sendGatewayResponse(response, 'INTEGRATION_TIMEOUT', answer);
       return;

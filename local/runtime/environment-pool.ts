@@ -5,10 +5,15 @@
  * waits for the first environment to come free. A retired environment (crash, timeout, init error) is
  * dropped, and whoever waits gets a new one. No I/O here: environments are made by `create`.
  */
+interface Waiter<E> {
+  resolve: (environment: E) => void;
+  reject: (error: Error) => void;
+}
+
 export class EnvironmentPool<E> {
   readonly #idle: E[] = [];
   readonly #all = new Set<E>();
-  readonly #waiting: { resolve: (environment: E) => void; reject: (error: Error) => void }[] = [];
+  readonly #waiting: Waiter<E>[] = [];
 
   constructor(
     /** Most environments at once: the function's reserved concurrency, or the local default. */
@@ -39,12 +44,36 @@ export class EnvironmentPool<E> {
     if (this.#all.size < this.limit) this.#idle.push(this.start());
   }
 
-  /** An environment to invoke: a warm idle one, a new one, or the next one freed. */
-  acquire(): Promise<E> {
+  /**
+   * An environment to invoke: a warm idle one, a new one, or the next one freed. A wait ends when
+   * `signal` aborts (its caller gave up: a client gone, a gateway timeout), rejecting with its reason:
+   * a flood of abandoned requests must not leave a queue that grows, and runs, long after them.
+   */
+  acquire(signal?: AbortSignal): Promise<E> {
     const warm = this.#idle.pop();
     if (warm !== undefined) return Promise.resolve(warm);
     if (this.#all.size < this.limit) return Promise.resolve(this.start());
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const abandon = () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal?.reason);
+      };
+      const settled = () => signal?.removeEventListener('abort', abandon);
+      const waiter: Waiter<E> = {
+        resolve: (environment) => {
+          settled();
+          resolve(environment);
+        },
+        reject: (error) => {
+          settled();
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', abandon, { once: true });
+      this.#waiting.push(waiter);
+    });
   }
 
   /** Gives `environment` back after an invocation; `reusable` false retires it. */

@@ -28,8 +28,12 @@ export type InvocationResult =
 /** A running local function: what the gateways and event source mappings invoke. */
 export interface LocalFunction {
   id: FunctionId;
-  /** Invokes synchronously (RequestResponse); waits for an environment when all are busy at the limit. */
-  invoke(event: unknown): Promise<InvocationResult>;
+  /**
+   * Invokes synchronously (RequestResponse); waits for an environment when all are busy at the limit,
+   * unless `signal` aborts first (the caller gave up): then it answers `Local.InvocationAbandoned`
+   * without running. An invocation that has started runs to its end, as on Lambda.
+   */
+  invoke(event: unknown, signal?: AbortSignal): Promise<InvocationResult>;
   /** Kills every execution environment; no process is left behind. */
   stop(): Promise<void>;
 }
@@ -117,7 +121,7 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
   );
   pool.prewarm();
 
-  const invoke = async (event: unknown): Promise<InvocationResult> => {
+  const invoke = async (event: unknown, signal?: AbortSignal): Promise<InvocationResult> => {
     const started = performance.now();
     const finish = (result: Settled): InvocationResult =>
       ({ ...result, durationMs: Math.round(performance.now() - started) }) as InvocationResult;
@@ -130,14 +134,19 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
     if (stopped) return stoppedResult();
     let environment: ExecutionEnvironment;
     try {
-      environment = await pool.acquire();
+      environment = await pool.acquire(signal);
       // An environment that died while idle is retired by its exit handler; never invoke one.
       while (environment.state !== 'idle') {
         pool.retire(environment);
-        environment = await pool.acquire();
+        environment = await pool.acquire(signal);
       }
     } catch {
-      return stoppedResult();
+      if (stopped || !signal?.aborted) return stoppedResult();
+      return finish({
+        status: 'error',
+        errorType: 'Local.InvocationAbandoned',
+        errorMessage: `the caller gave up while the invocation waited for an execution environment of ${definition.id}`,
+      });
     }
     const result = await environment.invoke(event);
     pool.release(environment, environment.state === 'idle');

@@ -231,6 +231,38 @@ describe('startRestGateway', () => {
     expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
   });
 
+  it('tells an invocation its caller gave up when the integration times out', async () => {
+    // Prepare
+    const { url, ingest } = await given(() => new Promise(() => undefined), undefined, 100);
+
+    // Act
+    await fetch(`${url}/v1/events`, { method: 'POST' });
+
+    // Assess
+    expect(ingest.signals[0]?.aborted).toBe(true);
+  });
+
+  it('tells an invocation its caller gave up when the client leaves before the answer', async () => {
+    // Prepare
+    let invoked: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (invoked = resolve));
+    const { url, ingest } = await given(() => {
+      invoked();
+      return new Promise(() => undefined);
+    });
+    const client = new AbortController();
+
+    // Act
+    const answer = fetch(`${url}/v1/events`, { method: 'POST', signal: client.signal }).catch(() => 'gone');
+    await started;
+    client.abort();
+    await answer;
+    await expect.poll(() => ingest.signals[0]?.aborted).toBe(true);
+
+    // Assess
+    expect(ingest.signals).toHaveLength(1);
+  });
+
   it('answers 413 to a body over 10 MB without invoking the function', async () => {
     // Prepare
     const { url, ingest } = await given(() => ({ statusCode: 202 }));

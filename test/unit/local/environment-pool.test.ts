@@ -106,6 +106,38 @@ describe('EnvironmentPool', () => {
     expect(environments.size).toBe(0);
   });
 
+  it('forgets every wait its caller gave up on, so a flood of abandoned requests leaves no queue', async () => {
+    // Prepare
+    const { environments } = pool(1);
+    const busy = await environments.acquire();
+    const callers = Array.from({ length: 5_000 }, () => new AbortController());
+    const abandoned = callers.map((caller) => environments.acquire(caller.signal));
+    const stillWaiting = environments.acquire(new AbortController().signal);
+
+    // Act
+    for (const caller of callers) caller.abort(new Error('client gone'));
+    const outcomes = await Promise.allSettled(abandoned);
+    environments.release(busy, true);
+
+    // Assess
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(await stillWaiting).toBe(busy);
+    expect(environments.queued).toBe(0);
+  });
+
+  it('refuses at once a wait whose caller has already gone', async () => {
+    // Prepare
+    const { environments } = pool(1);
+    await environments.acquire();
+
+    // Act
+    const waiting = environments.acquire(AbortSignal.abort(new Error('client gone')));
+
+    // Assess
+    await expect(waiting).rejects.toThrow('client gone');
+    expect(environments.queued).toBe(0);
+  });
+
   it('refuses a limit that is not a positive integer', () => {
     expect(() => new EnvironmentPool(0, () => ({}))).toThrow(/not a positive integer/);
   });
