@@ -51,4 +51,19 @@ describe('usage-plan throttle', () => {
 
     expect(late).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
+
+  it('holds a bucket only while it refills: keys seen once do not pile up for as long as the stack runs', () => {
+    // Prepare: 5,000 keys used once each, and one key still throttled
+    const throttle = new UsagePlanThrottle();
+    for (let key = 0; key < 5_000; key += 1) throttle.take(`key-${key}`, limits, 0);
+    for (let request = 0; request < 4; request += 1) throttle.take('flood', limits, 9_900);
+
+    // Act: a new key, ten seconds later, when every one-use bucket is full again
+    const fresh = throttle.take('new-key', limits, 10_000);
+
+    // Assess: the full buckets are gone, the throttled one is kept and still refuses
+    expect(fresh).toEqual({ allowed: true, remaining: 2 });
+    expect(throttle.size).toBe(2);
+    expect(throttle.take('flood', limits, 10_000).allowed).toBe(false);
+  });
 });
