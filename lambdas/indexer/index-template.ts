@@ -43,6 +43,19 @@ export function indexReplicas(dataNodes: number): number {
   return dataNodes > 1 ? 1 : 0;
 }
 
+/**
+ * When a search or an indexing operation on one shard is logged as slow. A dashboard's search answers in
+ * well under a second and the indexer's `_bulk` of one batch in about one: these mark what an operator
+ * should look at, not every request.
+ */
+export const SLOW_LOG_THRESHOLDS = {
+  'search.slowlog.threshold.query.warn': '5s',
+  'search.slowlog.threshold.query.info': '2s',
+  'search.slowlog.threshold.fetch.warn': '1s',
+  'indexing.slowlog.threshold.index.warn': '10s',
+  'indexing.slowlog.threshold.index.info': '5s',
+} as const;
+
 /** The composable index template body for `PUT _index_template/<name>`, for a domain of `replicas`. */
 export function eventsIndexTemplate(prefix: string, replicas = 0) {
   return {
@@ -59,6 +72,9 @@ export function eventsIndexTemplate(prefix: string, replicas = 0) {
         'mapping.total_fields.limit': 50,
         'mapping.field_name_length.limit': 64,
         'mapping.nested_fields.limit': 0,
+        // The domain publishes its slow logs to CloudWatch, but OpenSearch logs nothing slow until an
+        // index sets thresholds: without them those log groups stayed empty whatever the latency.
+        ...SLOW_LOG_THRESHOLDS,
       },
       mappings: {
         dynamic: 'strict',

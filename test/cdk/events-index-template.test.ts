@@ -4,7 +4,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { EVENTS_INDEX_TEMPLATE_NAME } from '../../lambdas/indexer/index-template.js';
+import { EVENTS_INDEX_TEMPLATE_NAME, eventsIndexTemplate } from '../../lambdas/indexer/index-template.js';
 import { eventsIndexTemplateHash } from '../../lambdas/indexer/template-installer-core.js';
 import { ENV } from '../../lambdas/shared/env-names.js';
 import { DEFAULT_SETTINGS } from '../../lib/stacks/pipeline-settings.js';
@@ -169,5 +169,26 @@ describe('the provider framework function', () => {
       'logs:PutLogEvents',
     ]);
     expect(actionsOnAnyResource(statements)).toEqual([]);
+  });
+});
+
+describe('the slow logs the domain publishes', () => {
+  it('have thresholds in every index the template makes, or OpenSearch never writes to them', () => {
+    // Prepare: which slow logs the domain sends to CloudWatch
+    const domain = template.toJSON().Resources[domainId()] as {
+      Properties: { LogPublishingOptions?: Record<string, { Enabled?: boolean }> };
+    };
+    const published = Object.entries(domain.Properties.LogPublishingOptions ?? {})
+      .filter(([, option]) => option.Enabled)
+      .map(([kind]) => kind);
+    const settings: Record<string, unknown> = eventsIndexTemplate(OPENSEARCH.eventsIndexPrefix).template
+      .settings;
+    const thresholds = (kind: string) =>
+      Object.keys(settings).filter((key) => key.startsWith(`${kind}.slowlog.threshold.`));
+
+    // Assess: a published slow log has at least one threshold of its kind
+    expect(published).toEqual(expect.arrayContaining(['SEARCH_SLOW_LOGS', 'INDEX_SLOW_LOGS']));
+    expect(thresholds('search')).not.toHaveLength(0);
+    expect(thresholds('indexing')).not.toHaveLength(0);
   });
 });
