@@ -170,7 +170,7 @@ export class PipelineAlarms extends Construct {
     for (const fn of Object.values(props.functions)) {
       if (consumers.has(fn.definition.id)) continue;
       add(`${pascal(fn.definition.id)}Throttled`, {
-        alarmDescription: `${fn.definition.id} invocations were throttled: clients were refused (raise its reserved concurrency or the account's limit).`,
+        alarmDescription: `${fn.definition.id} invocations were throttled: clients were refused: the account's concurrent executions are used up (no function reserves any); raise the account's quota, or find the client flooding it.`,
         metric: fn.function.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
