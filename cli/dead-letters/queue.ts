@@ -14,11 +14,17 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { forEachWithConcurrency } from '../../lambdas/shared/concurrency.js';
 import type { Progress } from '../output.js';
 import type { QueueMessage } from './letters.js';
 
 /** SQS batch operations take at most 10 entries. */
 const BATCH = 10;
+/**
+ * Visibility batches in flight at once: holding 50,000 letters is 5,000 calls a sweep, which one at a
+ * time (~20 ms each) outlast the visibility timeout, and the letters at the end came back to the queue.
+ */
+const VISIBILITY_CONCURRENCY = 10;
 
 export interface HoldOptions {
   /** How long a received message stays hidden before the next extension; default 60 s. */
@@ -111,8 +117,17 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
       options.progress?.update(held.size);
     }
   };
+  // One sweep at a time: a sweep slower than the interval must not start a second over the same letters,
+  // and a third, each slowing the others until none reaches the end of the hold within the timeout.
+  let sweep: Promise<void> | undefined;
   const extender = setInterval(
-    () => void changeVisibility(sqs, queueUrl, [...held.values()], visibility).catch(() => undefined),
+    () => {
+      sweep ??= changeVisibility(sqs, queueUrl, [...held.values()], visibility)
+        .catch(() => undefined)
+        .finally(() => {
+          sweep = undefined;
+        });
+    },
     Math.max(1_000, (visibility * 1000) / 3),
   );
   extender.unref();
@@ -170,6 +185,8 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
     async release() {
       released = true;
       clearInterval(extender);
+      // A sweep under way would hide again what is returned now.
+      await sweep;
       const entries = [...held.values()];
       held.clear();
       await changeVisibility(sqs, queueUrl, entries, 0);
@@ -197,24 +214,35 @@ async function inFlightElsewhere(sqs: SQSClient, queueUrl: string, ours: number)
   }
 }
 
-/** Sets the visibility timeout of held messages (0 returns them to the queue). Best effort per entry. */
+/**
+ * Sets the visibility timeout of held messages (0 returns them to the queue), batches in parallel. Best
+ * effort per entry; a batch that fails does not stop the others, and the first failure is thrown after.
+ */
 async function changeVisibility(
   sqs: SQSClient,
   queueUrl: string,
   entries: Held[],
   seconds: number,
 ): Promise<void> {
-  for (let start = 0; start < entries.length; start += BATCH) {
-    const chunk = entries.slice(start, start + BATCH);
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((entry, index) => ({
-          Id: String(index),
-          ReceiptHandle: entry.receiptHandle,
-          VisibilityTimeout: seconds,
-        })),
-      }),
-    );
-  }
+  const chunks: Held[][] = [];
+  for (let start = 0; start < entries.length; start += BATCH)
+    chunks.push(entries.slice(start, start + BATCH));
+  let failure: { error: unknown } | undefined;
+  await forEachWithConcurrency(chunks, VISIBILITY_CONCURRENCY, async (chunk) => {
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((entry, index) => ({
+            Id: String(index),
+            ReceiptHandle: entry.receiptHandle,
+            VisibilityTimeout: seconds,
+          })),
+        }),
+      );
+    } catch (error) {
+      failure ??= { error };
+    }
+  });
+  if (failure) throw failure.error;
 }
