@@ -11,6 +11,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -44,6 +45,12 @@ export interface HeldQueue {
    * the queue that lacks them must say so. Undefined when the queue's attributes could not be read.
    */
   heldElsewhere?: number;
+  /**
+   * Letters still waiting in the queue once this hold stopped receiving: SQS hands out no more than
+   * ~120,000 in-flight messages of a queue (past it a long poll answers empty, a short one OverLimit),
+   * and letters may arrive meanwhile. A view that lacks them must say so. Undefined when unknown.
+   */
+  notReceived?: number;
   /** Deletes messages by id; returns the ids SQS did not delete (all the rest once a batch fails whole). */
   remove(ids: string[]): Promise<string[]>;
   /** Returns every message still held to the queue at once; stops extending the timeouts. */
@@ -88,15 +95,21 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
   let receivers: Promise<void>[] = [];
   const receiver = async () => {
     while (!drained && !released) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: BATCH,
-          VisibilityTimeout: visibility,
-          WaitTimeSeconds: options.waitSeconds ?? 1,
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
-      );
+      let Messages: Message[] = [];
+      try {
+        ({ Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: BATCH,
+            VisibilityTimeout: visibility,
+            WaitTimeSeconds: options.waitSeconds ?? 1,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
+        ));
+      } catch (error) {
+        // The queue's in-flight cap: hold what was received, and say how many were not (`notReceived`).
+        if ((error as Error).name !== 'OverLimit') throw error;
+      }
       if (Messages.length === 0) drained = true;
       const received = Messages.flatMap((message): Held[] => {
         if (!message.MessageId || !message.ReceiptHandle) return [];
@@ -146,7 +159,7 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
         throw error;
       }
       if (released) throw new Error('the command was interrupted while it read the dead-letter queue');
-      hold.heldElsewhere = await inFlightElsewhere(sqs, queueUrl, held.size);
+      Object.assign(hold, await unheld(sqs, queueUrl, held.size));
       options.progress?.finish(`${held.size} letter(s) held`);
       hold.messages = [...held.values()].map((entry) => entry.message);
     },
@@ -198,19 +211,27 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
   return hold;
 }
 
-/** In-flight messages of the queue beyond the `ours` this hold has; undefined when unknown. */
-async function inFlightElsewhere(sqs: SQSClient, queueUrl: string, ours: number) {
+/** The queue's messages this hold lacks: in flight beyond the `ours` it has, and still visible. */
+async function unheld(
+  sqs: SQSClient,
+  queueUrl: string,
+  ours: number,
+): Promise<Pick<HeldQueue, 'heldElsewhere' | 'notReceived'>> {
   try {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessages'],
       }),
     );
     const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    return Number.isFinite(inFlight) ? Math.max(0, inFlight - ours) : undefined;
+    const visible = Number(Attributes.ApproximateNumberOfMessages);
+    return {
+      ...(Number.isFinite(inFlight) ? { heldElsewhere: Math.max(0, inFlight - ours) } : {}),
+      ...(Number.isFinite(visible) ? { notReceived: visible } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

@@ -1,6 +1,8 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   type ChangeMessageVisibilityBatchCommandInput,
+  GetQueueAttributesCommand,
+  OverLimit,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -73,5 +75,27 @@ describe('holding many dead letters', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     await releasing;
     expect([...queue.visibleAt.values()].filter((at) => at > Date.now())).toHaveLength(0);
+  });
+
+  it('keeps what it received when SQS refuses more at its in-flight cap, and counts the rest', async () => {
+    // Prepare: a short poll at the cap answers OverLimit; 130,000 letters wait in the queue.
+    vi.useRealTimers();
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'a', ReceiptHandle: 'rh-a', Body: '{}' }] })
+      .rejects(new OverLimit({ message: 'too many messages in flight', $metadata: {} }));
+    sqsMock.on(GetQueueAttributesCommand).resolves({
+      Attributes: { ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessages: '130000' },
+    });
+
+    // Act
+    const held = await holdAll(new SQSClient({}), QUEUE, { receivers: 1, waitSeconds: 0 });
+
+    // Assess: the letter received is held, not returned, and the view says what it lacks.
+    expect(held.messages.map((letter) => letter.id)).toEqual(['a']);
+    expect(held.heldElsewhere).toBe(0);
+    expect(held.notReceived).toBe(130_000);
+    await held.release();
   });
 });
