@@ -105,9 +105,11 @@ export async function holdForCommand(
     throw error;
   }
   if (hold.heldElsewhere) output.note(heldElsewhereNote(hold.heldElsewhere));
+  if (hold.notReceived) output.note(notReceivedNote(hold.notReceived));
   return {
     messages: hold.messages,
     ...(hold.heldElsewhere === undefined ? {} : { heldElsewhere: hold.heldElsewhere }),
+    ...(hold.notReceived === undefined ? {} : { notReceived: hold.notReceived }),
     remove: (ids) => hold.remove(ids),
     release: async () => {
       watch.stop();
@@ -122,5 +124,13 @@ export function heldElsewhereNote(count: number): string {
   return (
     `note: ${count} more letter(s) are in flight, held by another command or by one that was killed ` +
     '(they come back when its visibility timeout runs out): this run does not see them'
+  );
+}
+
+export function notReceivedNote(count: number): string {
+  return (
+    `note: ${count} more letter(s) are waiting in the queue that this run did not receive (SQS hands out ` +
+    'at most ~120,000 letters at once, and letters may have arrived meanwhile): this run does not see ' +
+    'them; redrive or delete what it shows, then run it again'
   );
 }

@@ -15,6 +15,7 @@ import {
   UsageError,
 } from '../command.js';
 import { type Letter, parseLetter } from '../dead-letters/letters.js';
+import type { HeldQueue } from '../dead-letters/queue.js';
 import { redrive } from '../dead-letters/redrive.js';
 import { type Selection, selects } from '../dead-letters/redrive-cases.js';
 import { describeLetter, groupLetters, LETTER_COLUMNS, letterRows } from '../dead-letters/report.js';
@@ -130,15 +131,7 @@ export const deadLettersCommand: Command = {
       if (action === 'show')
         return await show(target, letters, rest[0] as string, Boolean(values.json), output);
       if (action === 'list')
-        return list(
-          target,
-          letters,
-          selection,
-          Boolean(values.json),
-          values.letters,
-          output,
-          held.heldElsewhere,
-        );
+        return list(target, letters, selection, Boolean(values.json), values.letters, output, held);
       if (action === 'delete') {
         const chosen = letters.filter((letter) => selects(letter, selection));
         const failed = values['dry-run'] ? [] : await held.remove(chosen.map((letter) => letter.id));
@@ -159,7 +152,14 @@ export const deadLettersCommand: Command = {
         { dryRun: Boolean(values['dry-run']), now: Date.now() },
         output,
       );
-      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere: held.heldElsewhere }, null, 2));
+      if (values.json)
+        output.line(
+          JSON.stringify(
+            { ...report, heldElsewhere: held.heldElsewhere, notReceived: held.notReceived },
+            null,
+            2,
+          ),
+        );
       else {
         output.table(
           ['letter', 'source', 'reason code', 'outcome', 'detail'],
@@ -198,7 +198,7 @@ function list(
   json: boolean,
   oneLinePerLetter: boolean | undefined,
   output: Output,
-  heldElsewhere: number | undefined,
+  unseen: Pick<HeldQueue, 'heldElsewhere' | 'notReceived'>,
 ): number {
   const letters = hasCriteria(selection) ? all.filter((letter) => selects(letter, selection)) : all;
   const groups = groupLetters(letters);
@@ -208,7 +208,8 @@ function list(
         {
           target: target.label,
           total: letters.length,
-          heldElsewhere,
+          heldElsewhere: unseen.heldElsewhere,
+          notReceived: unseen.notReceived,
           groups,
           letters: letters.map(summaryOf),
         },

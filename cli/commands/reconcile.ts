@@ -109,7 +109,7 @@ export const reconcileCommand: Command = {
           letters,
           progress: output.progress('events checked'),
         });
-        return { report, heldElsewhere: held.heldElsewhere };
+        return { report, heldElsewhere: held.heldElsewhere, notReceived: held.notReceived };
       };
       const settled = await untilSettled(checkOnce, ({ report }) => report.total.missing, {
         waitMs: waitSeconds * 1000,
@@ -123,8 +123,8 @@ export const reconcileCommand: Command = {
               `delivering them): checking again in ${CHECK_INTERVAL_MS / 1000} s, for up to ${waitSeconds} s`,
           ),
       });
-      const { report, heldElsewhere } = settled.report;
-      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere }, null, 2));
+      const { report, heldElsewhere, notReceived } = settled.report;
+      if (values.json) output.line(JSON.stringify({ ...report, heldElsewhere, notReceived }, null, 2));
       else printReport(report, show, Boolean(fromFile), output);
       if (report.total.missing > 0 && settled.ended !== 'complete' && waitSeconds > 0) {
         output.note(
@@ -139,6 +139,12 @@ export const reconcileCommand: Command = {
         output.note(
           `the ${report.total.missing} missing event(s) may be dead-lettered in the ${heldElsewhere} letter(s) ` +
             'held elsewhere: run reconcile again once those are back in the queue',
+        );
+      }
+      if (notReceived && report.total.missing > 0) {
+        output.note(
+          `the ${report.total.missing} missing event(s) may be dead-lettered in the ${notReceived} letter(s) ` +
+            'this run did not receive: redrive or delete the letters, then run reconcile again',
         );
       }
       return reportIsClean(report) ? 0 : 1;

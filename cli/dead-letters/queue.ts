@@ -11,14 +11,21 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { forEachWithConcurrency } from '../../lambdas/shared/concurrency.js';
 import type { Progress } from '../output.js';
 import type { QueueMessage } from './letters.js';
 
 /** SQS batch operations take at most 10 entries. */
 const BATCH = 10;
+/**
+ * Visibility batches in flight at once: holding 50,000 letters is 5,000 calls a sweep, which one at a
+ * time (~20 ms each) outlast the visibility timeout, and the letters at the end came back to the queue.
+ */
+const VISIBILITY_CONCURRENCY = 10;
 
 export interface HoldOptions {
   /** How long a received message stays hidden before the next extension; default 60 s. */
@@ -38,6 +45,12 @@ export interface HeldQueue {
    * the queue that lacks them must say so. Undefined when the queue's attributes could not be read.
    */
   heldElsewhere?: number;
+  /**
+   * Letters still waiting in the queue once this hold stopped receiving: SQS hands out no more than
+   * ~120,000 in-flight messages of a queue (past it a long poll answers empty, a short one OverLimit),
+   * and letters may arrive meanwhile. A view that lacks them must say so. Undefined when unknown.
+   */
+  notReceived?: number;
   /** Deletes messages by id; returns the ids SQS did not delete (all the rest once a batch fails whole). */
   remove(ids: string[]): Promise<string[]>;
   /** Returns every message still held to the queue at once; stops extending the timeouts. */
@@ -82,15 +95,21 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
   let receivers: Promise<void>[] = [];
   const receiver = async () => {
     while (!drained && !released) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: BATCH,
-          VisibilityTimeout: visibility,
-          WaitTimeSeconds: options.waitSeconds ?? 1,
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
-      );
+      let Messages: Message[] = [];
+      try {
+        ({ Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: BATCH,
+            VisibilityTimeout: visibility,
+            WaitTimeSeconds: options.waitSeconds ?? 1,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
+        ));
+      } catch (error) {
+        // The queue's in-flight cap: hold what was received, and say how many were not (`notReceived`).
+        if ((error as Error).name !== 'OverLimit') throw error;
+      }
       if (Messages.length === 0) drained = true;
       const received = Messages.flatMap((message): Held[] => {
         if (!message.MessageId || !message.ReceiptHandle) return [];
@@ -111,8 +130,17 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
       options.progress?.update(held.size);
     }
   };
+  // One sweep at a time: a sweep slower than the interval must not start a second over the same letters,
+  // and a third, each slowing the others until none reaches the end of the hold within the timeout.
+  let sweep: Promise<void> | undefined;
   const extender = setInterval(
-    () => void changeVisibility(sqs, queueUrl, [...held.values()], visibility).catch(() => undefined),
+    () => {
+      sweep ??= changeVisibility(sqs, queueUrl, [...held.values()], visibility)
+        .catch(() => undefined)
+        .finally(() => {
+          sweep = undefined;
+        });
+    },
     Math.max(1_000, (visibility * 1000) / 3),
   );
   extender.unref();
@@ -131,7 +159,7 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
         throw error;
       }
       if (released) throw new Error('the command was interrupted while it read the dead-letter queue');
-      hold.heldElsewhere = await inFlightElsewhere(sqs, queueUrl, held.size);
+      Object.assign(hold, await unheld(sqs, queueUrl, held.size));
       options.progress?.finish(`${held.size} letter(s) held`);
       hold.messages = [...held.values()].map((entry) => entry.message);
     },
@@ -170,6 +198,8 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
     async release() {
       released = true;
       clearInterval(extender);
+      // A sweep under way would hide again what is returned now.
+      await sweep;
       const entries = [...held.values()];
       held.clear();
       await changeVisibility(sqs, queueUrl, entries, 0);
@@ -181,40 +211,59 @@ export function openHold(sqs: SQSClient, queueUrl: string, options: HoldOptions 
   return hold;
 }
 
-/** In-flight messages of the queue beyond the `ours` this hold has; undefined when unknown. */
-async function inFlightElsewhere(sqs: SQSClient, queueUrl: string, ours: number) {
+/** The queue's messages this hold lacks: in flight beyond the `ours` it has, and still visible. */
+async function unheld(
+  sqs: SQSClient,
+  queueUrl: string,
+  ours: number,
+): Promise<Pick<HeldQueue, 'heldElsewhere' | 'notReceived'>> {
   try {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessages'],
       }),
     );
     const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    return Number.isFinite(inFlight) ? Math.max(0, inFlight - ours) : undefined;
+    const visible = Number(Attributes.ApproximateNumberOfMessages);
+    return {
+      ...(Number.isFinite(inFlight) ? { heldElsewhere: Math.max(0, inFlight - ours) } : {}),
+      ...(Number.isFinite(visible) ? { notReceived: visible } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
-/** Sets the visibility timeout of held messages (0 returns them to the queue). Best effort per entry. */
+/**
+ * Sets the visibility timeout of held messages (0 returns them to the queue), batches in parallel. Best
+ * effort per entry; a batch that fails does not stop the others, and the first failure is thrown after.
+ */
 async function changeVisibility(
   sqs: SQSClient,
   queueUrl: string,
   entries: Held[],
   seconds: number,
 ): Promise<void> {
-  for (let start = 0; start < entries.length; start += BATCH) {
-    const chunk = entries.slice(start, start + BATCH);
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((entry, index) => ({
-          Id: String(index),
-          ReceiptHandle: entry.receiptHandle,
-          VisibilityTimeout: seconds,
-        })),
-      }),
-    );
-  }
+  const chunks: Held[][] = [];
+  for (let start = 0; start < entries.length; start += BATCH)
+    chunks.push(entries.slice(start, start + BATCH));
+  let failure: { error: unknown } | undefined;
+  await forEachWithConcurrency(chunks, VISIBILITY_CONCURRENCY, async (chunk) => {
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((entry, index) => ({
+            Id: String(index),
+            ReceiptHandle: entry.receiptHandle,
+            VisibilityTimeout: seconds,
+          })),
+        }),
+      );
+    } catch (error) {
+      failure ??= { error };
+    }
+  });
+  if (failure) throw failure.error;
 }

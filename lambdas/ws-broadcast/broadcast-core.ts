@@ -14,6 +14,7 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { forEachWithConcurrency } from '../shared/concurrency.js';
 import { errorSummary } from '../shared/error-summary.js';
 import type { StoredEvent } from '../shared/event-schema.js';
 import { METRIC } from '../shared/metrics.js';
@@ -30,6 +31,13 @@ import { forgetConnection } from './connection-leases.js';
 import { BY_ACCOUNT_INDEX, type ConnectionItem } from './connections.js';
 import { DEFAULT_FAN_OUT, type Delivery, deliver, type FanOutSettings, planDeliveries } from './fan-out.js';
 import { behindMs, type LoadShedder } from './load-shedding.js';
+
+/**
+ * Accounts whose connections are listed at once: one Query each, so a batch of 100 events from 100
+ * accounts took 100 round trips in a row (a few ms each on AWS, ~50 locally), and a shard's live push
+ * fell behind as the accounts sending to it grew in number, whatever their events.
+ */
+const LISTING_CONCURRENCY = 16;
 
 export interface BroadcastDeps extends ConsumerDeps {
   dynamo: DynamoDBDocumentClient;
@@ -122,25 +130,29 @@ async function pushEvents(
   const unlisted = new Map<string, string>();
   const byAccountDeliveries: Delivery[][] = [];
   let shedUnlisted = 0;
+  const listable: [string, StoredEvent[]][] = [];
   for (const [accountId, accountEvents] of byAccount) {
     // An account shed a moment ago while still behind: not even its connections are listed (a query
     // of up to 200 items per batch is itself what a late broadcaster cannot afford).
-    if (shedder.stillShedding(accountId, late, now)) {
-      shedUnlisted += accountEvents.length;
-      continue;
-    }
-    let connections: ConnectionItem[];
+    if (shedder.stillShedding(accountId, late, now)) shedUnlisted += accountEvents.length;
+    else listable.push([accountId, accountEvents]);
+  }
+  const listed: (ConnectionItem[] | undefined)[] = [];
+  await forEachWithConcurrency(listable, LISTING_CONCURRENCY, async ([accountId], index) => {
     try {
-      connections = await connectionsOf(accountId, deps);
+      listed[index] = await connectionsOf(accountId, deps);
     } catch (error) {
       const { name, message } = errorSummary(error);
       unlisted.set(accountId, `connections not listed: ${name}: ${message}`);
-      continue;
     }
+  });
+  listable.forEach(([, accountEvents], index) => {
+    const connections = listed[index];
+    if (!connections) return;
     const plan = planDeliveries(connections, accountEvents, nowSeconds, settings.maxFrameBytes);
     byAccountDeliveries.push(plan.deliveries);
     counts.truncated += plan.truncated;
-  }
+  });
 
   const planned = shedder.shed(byAccountDeliveries, late, now);
   if (planned.shedFrames + shedUnlisted > 0) {

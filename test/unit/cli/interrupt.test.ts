@@ -98,35 +98,51 @@ describe('a command interrupted while it holds the dead-letter queue', () => {
   });
 });
 
-describe('a view of the dead-letter queue that lacks letters held elsewhere', () => {
-  /** Two letters to receive; five in flight: these two, and three another (or a killed) command holds. */
-  function twoOfFiveInFlight() {
+describe('a view of the dead-letter queue that lacks letters', () => {
+  /** Two letters to receive, then none, with these counts of the queue's messages. */
+  function twoLettersOf(attributes: Partial<Record<string, string>>) {
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
     sqsMock
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [letter('a'), letter('b')] })
       .resolves({ Messages: [] });
-    sqsMock
-      .on(GetQueueAttributesCommand)
-      .resolves({ Attributes: { ApproximateNumberOfMessagesNotVisible: '5' } });
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: attributes });
   }
 
-  it('says how many letters it does not see, in the text and in the JSON', async () => {
-    const io = capturedOutput();
-    const json = capturedOutput();
-    const file = await endpoints();
+  it.each([
+    {
+      // Five in flight: these two, and three another (or a killed) command holds.
+      lacks: 'letters held elsewhere',
+      attributes: { ApproximateNumberOfMessagesNotVisible: '5' },
+      note: '3 more letter(s) are in flight, held by another command',
+      counts: { heldElsewhere: 3 },
+    },
+    {
+      // SQS at its in-flight cap: a long poll answers empty while 120,000 letters still wait.
+      lacks: 'letters past the in-flight cap of SQS',
+      attributes: { ApproximateNumberOfMessagesNotVisible: '2', ApproximateNumberOfMessages: '120000' },
+      note: '120000 more letter(s) are waiting in the queue that this run did not receive',
+      counts: { heldElsewhere: 0, notReceived: 120000 },
+    },
+  ])(
+    'says how many $lacks it does not see, in the text and in the JSON',
+    async ({ attributes, note, counts }) => {
+      const io = capturedOutput();
+      const json = capturedOutput();
+      const file = await endpoints();
 
-    twoOfFiveInFlight();
-    const code = await runCli(['dead-letters', 'list', '--endpoints', file], io.output);
-    twoOfFiveInFlight();
-    await runCli(['dead-letters', 'list', '--json', '--endpoints', file], json.output);
+      twoLettersOf(attributes);
+      const code = await runCli(['dead-letters', 'list', '--endpoints', file], io.output);
+      twoLettersOf(attributes);
+      await runCli(['dead-letters', 'list', '--json', '--endpoints', file], json.output);
 
-    expect(code).toBe(0);
-    expect(io.stdout()).toContain('2 letter(s)');
-    expect(io.stderr()).toContain('3 more letter(s) are in flight, held by another command');
-    expect(JSON.parse(json.stdout())).toMatchObject({ total: 2, heldElsewhere: 3 });
-  });
+      expect(code).toBe(0);
+      expect(io.stdout()).toContain('2 letter(s)');
+      expect(io.stderr()).toContain(note);
+      expect(JSON.parse(json.stdout())).toMatchObject({ total: 2, ...counts });
+    },
+  );
 });
 
 describe('a load interrupted', () => {

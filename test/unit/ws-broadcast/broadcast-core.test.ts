@@ -4,9 +4,15 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type BroadcastDeps, broadcastRecords } from '../../../lambdas/ws-broadcast/broadcast-core.js';
 import { leasesKey } from '../../../lambdas/ws-broadcast/connection-leases.js';
 import { LoadShedder } from '../../../lambdas/ws-broadcast/load-shedding.js';
@@ -294,5 +300,50 @@ describe('broadcastRecords', () => {
     // Assess
     expect(outcome.response.batchItemFailures).toEqual([]);
     expect(outcome.counts).toMatchObject({ deadLettered: 0, failed: 0 });
+  });
+});
+
+describe('broadcasting a batch from many accounts', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    management.reset();
+    vi.useFakeTimers({ now: NOW });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('lists the connections of 100 accounts in far less time than 100 queries in a row', async () => {
+    // Prepare: one event from each of 100 accounts; each account's Query takes 50 ms.
+    const queryMs = 50;
+    dynamo.on(QueryCommand).callsFake(async (input: QueryCommandInput) => {
+      await new Promise((resolve) => setTimeout(resolve, queryMs));
+      const accountId = input.ExpressionAttributeValues?.[':accountId'] as string;
+      return { Items: [{ connectionId: `viewer-of-${accountId}`, accountId, expiresAt: LIVE }] };
+    });
+    management.on(PostToConnectionCommand).resolves({});
+    const events = Array.from({ length: 100 }, (_, index) => storedEvent({ account_id: `acct-${index}` }));
+    const clock = {
+      now: () => Date.now(),
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      random: () => 0.5,
+    };
+
+    // Act
+    const started = Date.now();
+    let finishedAt = 0;
+    const broadcast = broadcastRecords(
+      kinesisEvent(events).Records,
+      deps({ now: () => new Date(), timing: clock }),
+      started + 20_000,
+    ).finally(() => {
+      finishedAt = Date.now();
+    });
+    await vi.advanceTimersByTimeAsync(20_000);
+    const outcome = await broadcast;
+
+    // Assess: every viewer got its account's event, the listing took a few rounds of queries, not 100.
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(100);
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(100);
+    expect(finishedAt - started).toBeLessThanOrEqual(10 * queryMs);
   });
 });
