@@ -130,11 +130,15 @@ export async function applyShard(
     else if (typeof resolution === 'object') result.claims.set(recordId, 'fill');
   }
   const counting = plan.records.filter((record) => result.claims.has(record.recordId));
+  // Readers find a bucket's shards by the day registered, trusting that an event's timestamp lies at
+  // most the accepted skew after that day: after its receipt, stamped by ingest's clock, which may be
+  // on the next day while this one is still on the day before.
+  const receivedBy = Math.max(now, ...counting.map((record) => Date.parse(record.event.received_at)));
   const failedAccounts = await registerShard(
     shardId,
     new Set(counting.map((record) => record.event.account_id)),
     deps,
-    now,
+    receivedBy,
     deadline,
   );
 
