@@ -35,7 +35,14 @@ import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
 import { writeItem } from './rollup-item-writer.js';
 import { bucketLabel, fromItem, type RollupRecord, sequenceAfter } from './rollup-model.js';
-import { type BatchPlan, pendingRecords, planBatch, planDedupe, type TouchedItem } from './rollup-plan.js';
+import {
+  type BatchPlan,
+  pendingRecords,
+  planBatch,
+  planDedupe,
+  retainedAt,
+  type TouchedItem,
+} from './rollup-plan.js';
 import { registerShard, type ShardRegistryCache } from './shard-registry.js';
 
 /** Sub-items written in parallel. */
@@ -80,15 +87,19 @@ export async function applyShard(
   deadline: number,
   behind: WaitingRecord[] = [],
 ): Promise<ShardApplication> {
-  const now = deps.timing.now();
-  const waitingFrom = lowestWaiting(shardId, behind, now);
+  const arrivals = events.map((event) => event.arrivedAt);
+  // A marker's TTL runs on DynamoDB's clock: dated no earlier than the arrivals (Kinesis's clock), a
+  // clock stepped back does not end an event's dedupe window before it began.
+  const now = Math.max(deps.timing.now(), ...arrivals.filter(Number.isFinite));
+  const keptAt = retainedAt(deps.timing.now(), arrivals);
+  const waitingFrom = lowestWaiting(shardId, behind, keptAt);
   const options: BatchOptions = {
     dynamo: deps.dynamo,
     tableName: deps.tableName,
     timing: deps.timing,
     deadline,
   };
-  const plan = planBatch(shardId, events, now);
+  const plan = planBatch(shardId, events, keptAt);
   const result: ShardApplication = {
     outcomes: new Map(),
     held: new Map(),

@@ -43,6 +43,14 @@ export interface BatchPlan {
   expired: ShardRecord[];
 }
 
+/**
+ * When buckets are judged kept: `now`, but never after the oldest arrival on the stream (Kinesis's
+ * clock), so a clock stepped ahead takes no kept bucket for expired and counts its events in it.
+ */
+export function retainedAt(now: number, arrivals: number[]): number {
+  return Math.min(now, ...arrivals.filter(Number.isFinite));
+}
+
 /** Sorts the records by sequence number and maps each to the retained sub-items it updates. */
 export function planBatch(
   shardId: string,

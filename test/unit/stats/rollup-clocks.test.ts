@@ -8,15 +8,21 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_FUTURE_MS } from '../../../lambdas/shared/event-limits.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
-import { shardRegistryKey, shardsWritingSince } from '../../../lambdas/stats/rollup-model.js';
+import {
+  MARKER_TTL_SECONDS,
+  markerKey,
+  shardRegistryKey,
+  shardsWritingSince,
+} from '../../../lambdas/stats/rollup-model.js';
 import { everyLetterAccepted } from '../../helpers/dead-letter-factories.js';
 import { fakeTiming, storedEvent } from '../../helpers/factories.js';
 import { type FakeTable, fakeRollupsTable } from '../../helpers/fake-rollups-table.js';
-import { rollupDeps, shardRecords, totalIn } from '../../helpers/rollup-fixtures.js';
+import { ROLLUP_NOW, rollupDeps, shardRecords, totalIn } from '../../helpers/rollup-fixtures.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 let table: FakeTable;
+const DAY_MS = 24 * 3600 * 1000;
 
 describe('rollups across clocks', () => {
   beforeEach(() => {
@@ -47,5 +53,37 @@ describe('rollups across clocks', () => {
     const registry = table.items.get(`${shardRegistryKey('acct-1').pk}|S`);
     const minute = Date.parse('2026-01-16T01:02:00.000Z');
     expect(shardsWritingSince(registry, minute, DEFAULT_MAX_FUTURE_MS)).toEqual(['shardId-000000000000']);
+  });
+
+  it("counts an event in every bucket kept by the stream's clock when the writer's clock is stepped 40 days ahead", async () => {
+    // Prepare: the record reached the stream a minute before ROLLUP_NOW
+    const writerNow = ROLLUP_NOW + 40 * DAY_MS;
+    const deps = rollupDeps({ timing: fakeTiming(writerNow) });
+
+    // Act
+    const outcome = await applyRecords(shardRecords([storedEvent()]), deps, writerNow + 30_000);
+
+    // Assess: its minute too (minute buckets are kept 32 days), not only its hour, day and month
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(totalIn(table, 'm2026-01-15T10:20')).toBe(1);
+    expect(totalIn(table, 'h2026-01-15T10')).toBe(1);
+  });
+
+  it("keeps an event's dedupe marker its full 8 days when the writer's clock is stepped 10 days back", async () => {
+    // Prepare: the record reached the stream a minute before ROLLUP_NOW
+    const writerNow = ROLLUP_NOW - 10 * DAY_MS;
+    const event = storedEvent();
+    const deps = rollupDeps({ timing: fakeTiming(writerNow) });
+
+    // Act
+    await applyRecords(shardRecords([event]), deps, writerNow + 30_000);
+
+    // Assess: DynamoDB's TTL (the real clock) must not take the marker before the dedupe window ends
+    const key = markerKey('acct-1', event.event_id);
+    const marker = table.items.get(`${key.pk}|${key.sk}`);
+    expect(marker?.countedBy).toBeDefined();
+    expect(Number(marker?.expiresAt)).toBeGreaterThanOrEqual(
+      Math.floor((ROLLUP_NOW - 60_000) / 1000) + MARKER_TTL_SECONDS,
+    );
   });
 });
