@@ -37,6 +37,7 @@ import { writeItem } from './rollup-item-writer.js';
 import { bucketLabel, fromItem, type RollupRecord, sequenceAfter } from './rollup-model.js';
 import {
   type BatchPlan,
+  datedAt,
   pendingRecords,
   planBatch,
   planDedupe,
@@ -88,9 +89,8 @@ export async function applyShard(
   behind: WaitingRecord[] = [],
 ): Promise<ShardApplication> {
   const arrivals = events.map((event) => event.arrivedAt);
-  // A marker's TTL runs on DynamoDB's clock: dated no earlier than the arrivals (Kinesis's clock), a
-  // clock stepped back does not end an event's dedupe window before it began.
-  const now = Math.max(deps.timing.now(), ...arrivals.filter(Number.isFinite));
+  // Dates the markers: a clock stepped back must not end an event's dedupe window before it began.
+  const now = datedAt(deps.timing.now(), arrivals);
   const keptAt = retainedAt(deps.timing.now(), arrivals);
   const waitingFrom = lowestWaiting(shardId, behind, keptAt);
   const options: BatchOptions = {

@@ -51,6 +51,15 @@ export function retainedAt(now: number, arrivals: number[]): number {
   return Math.min(now, ...arrivals.filter(Number.isFinite));
 }
 
+/**
+ * When an item with a TTL (a marker, an applied-log entry) is dated: `now`, but never before the
+ * latest arrival on the stream, so DynamoDB's TTL (its own clock) does not take it early from a writer
+ * whose clock was stepped back.
+ */
+export function datedAt(now: number, arrivals: number[]): number {
+  return Math.max(now, ...arrivals.filter(Number.isFinite));
+}
+
 /** Sorts the records by sequence number and maps each to the retained sub-items it updates. */
 export function planBatch(
   shardId: string,

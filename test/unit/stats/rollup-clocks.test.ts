@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_FUTURE_MS } from '../../../lambdas/shared/event-limits.js';
+import { APPLIED_LOG_TTL_SECONDS } from '../../../lambdas/stats/rollup-applied-log.js';
 import { applyRecords } from '../../../lambdas/stats/rollup-core.js';
 import {
   MARKER_TTL_SECONDS,
@@ -84,6 +85,23 @@ describe('rollups across clocks', () => {
     expect(marker?.countedBy).toBeDefined();
     expect(Number(marker?.expiresAt)).toBeGreaterThanOrEqual(
       Math.floor((ROLLUP_NOW - 60_000) / 1000) + MARKER_TTL_SECONDS,
+    );
+  });
+
+  it("dates an applied-log entry no earlier than its records' arrival when the clock is stepped 10 days back", async () => {
+    // Prepare: an invocation wrote the batch's entry; then NTP steps the clock back 10 days and the
+    // batch comes again (its first record is the one the entry reaches, so the entry is written again)
+    const records = shardRecords([storedEvent()]);
+    await applyRecords(records, rollupDeps({ appliedLogAfterMs: 0 }), ROLLUP_NOW + 30_000);
+    const writerNow = ROLLUP_NOW - 10 * DAY_MS;
+
+    // Act
+    await applyRecords(records, rollupDeps({ timing: fakeTiming(writerNow) }), writerNow + 30_000);
+
+    // Assess: DynamoDB's TTL must not take it before 8 days after the record's arrival
+    const [entry] = table.withPrefix('A#');
+    expect(Number(entry?.expiresAt)).toBeGreaterThanOrEqual(
+      Math.floor((ROLLUP_NOW - 60_000) / 1000) + APPLIED_LOG_TTL_SECONDS,
     );
   });
 });
