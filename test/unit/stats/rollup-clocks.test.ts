@@ -34,7 +34,8 @@ describe('rollups across clocks', () => {
   });
 
   it("registers the shard for the day of the event's receipt when the writer's clock is still on the day before", async () => {
-    // Prepare: ingest's clock is 3 minutes ahead of the writer's, just after UTC midnight by its own
+    // Prepare: ingest's clock is 3 minutes ahead of the writer's and of Kinesis's (it may be 5), just
+    // after UTC midnight by its own
     const writerNow = Date.parse('2026-01-15T23:59:10.000Z');
     const event = storedEvent({
       received_at: '2026-01-16T00:02:10.000Z',
@@ -43,7 +44,7 @@ describe('rollups across clocks', () => {
     const deps = rollupDeps({ timing: fakeTiming(writerNow) });
     const [record] = shardRecords([event]);
     if (!record) throw new Error('no record');
-    record.kinesis.approximateArrivalTimestamp = Date.parse('2026-01-16T00:02:11.000Z') / 1000;
+    record.kinesis.approximateArrivalTimestamp = Date.parse('2026-01-15T23:59:05.000Z') / 1000;
 
     // Act
     const outcome = await applyRecords([record], deps, writerNow + 30_000);
