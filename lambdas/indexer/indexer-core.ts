@@ -75,14 +75,14 @@ export async function indexRecords(
   deps: IndexerDeps,
   deadline: number,
 ): Promise<ConsumerOutcome> {
-  await pruneRegistry(deps.search, deps.indexPrefix, deps.timing.now(), deps.registryRetention, deps.log);
-  await pruneEventIndices(
-    deps.search,
-    deps.indexPrefix,
+  // Deletions are for good: never by a clock ahead of the stream's (Kinesis stamped the arrivals), so a
+  // clock stepped days or a year ahead deletes no index whose events are still served.
+  const pruneAt = Math.min(
     deps.timing.now(),
-    deps.eventIndexRetention,
-    deps.log,
+    ...records.map((record) => record.kinesis.approximateArrivalTimestamp * 1000).filter(Number.isFinite),
   );
+  await pruneRegistry(deps.search, deps.indexPrefix, pruneAt, deps.registryRetention, deps.log);
+  await pruneEventIndices(deps.search, deps.indexPrefix, pruneAt, deps.eventIndexRetention, deps.log);
   return consumeBatch(records, indexerSink(deps), deps, deadline);
 }
 

@@ -12,7 +12,7 @@ import { jsonResult } from '../shared/http.js';
 import { kinesisClient } from '../shared/kinesis-client.js';
 import { logger } from '../shared/logger.js';
 import { METRIC, metrics } from '../shared/metrics.js';
-import { invocationDeadline, realTiming } from '../shared/retry.js';
+import { invocationDeadline, steadyTiming } from '../shared/retry.js';
 import { createEventAdmission } from './event-admission.js';
 import { createEventRefund } from './event-refund.js';
 import { type IngestDeps, ingestEvents } from './ingest-core.js';
@@ -38,7 +38,8 @@ const deps: IngestDeps = {
   timestampBounds: config.timestampBounds,
   now: () => new Date(),
   newEventId: randomUUID,
-  timing: realTiming,
+  // Its clock times only the retries of PutRecords, against the invocation's deadline.
+  timing: steadyTiming,
   log: logger,
 };
 
@@ -58,7 +59,7 @@ export const handler = apiHandler(
         userAgent: event.requestContext?.identity?.userAgent ?? undefined,
       },
       deps,
-      invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, Date.now()),
+      invocationDeadline(context.getRemainingTimeInMillis(), ANSWER_MARGIN_MS, steadyTiming.now()),
     );
     return jsonResult(202, result);
   },

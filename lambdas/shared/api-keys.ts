@@ -111,10 +111,13 @@ export type KeyHashLookup = (keyHash: string) => Promise<ApiKeyRecord | undefine
 export function createKeyHashLookup(options: ApiKeyStoreOptions): KeyHashLookup {
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { record: ApiKeyRecord; expiresAt: number }>();
+  const cache = new Map<string, { record: ApiKeyRecord; cachedAt: number }>();
   return async (keyHash) => {
     const cached = cache.get(keyHash);
-    if (cached && cached.expiresAt > now()) return cached.record;
+    // Fresh only within `ttlMs` AFTER it was cached: a clock stepped back (NTP) must not keep a key
+    // (revoked since) for as long as the step.
+    const age = cached ? now() - cached.cachedAt : Number.NaN;
+    if (cached && age >= 0 && age < ttlMs) return cached.record;
     const { Item } = await options.client.send(
       new GetCommand({
         TableName: options.tableName,
@@ -129,7 +132,7 @@ export function createKeyHashLookup(options: ApiKeyStoreOptions): KeyHashLookup 
     }
     if (ttlMs === 0) return record;
     if (cache.size > MAX_CACHED_KEYS) cache.clear();
-    cache.set(keyHash, { record, expiresAt: now() + ttlMs });
+    cache.set(keyHash, { record, cachedAt: now() });
     return record;
   };
 }

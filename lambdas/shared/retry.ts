@@ -27,6 +27,17 @@ export const realTiming: Timing = {
   random: Math.random,
 };
 
+/**
+ * `realTiming` on a clock that only moves forward (monotonic since the process started), for deadlines
+ * within one invocation: NTP stepping the wall clock back would put them off by the step, past the
+ * function's own timeout.
+ */
+export const steadyTiming: Timing = {
+  ...realTiming,
+  // Whole milliseconds, as `Date.now()` (`AbortSignal.timeout` refuses a fraction).
+  now: () => Math.floor(performance.timeOrigin + performance.now()),
+};
+
 export interface RetryOptions {
   /** Epoch milliseconds after which no new attempt starts. */
   deadline: number;

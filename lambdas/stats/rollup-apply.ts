@@ -35,7 +35,15 @@ import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
 import { writeItem } from './rollup-item-writer.js';
 import { bucketLabel, fromItem, type RollupRecord, sequenceAfter } from './rollup-model.js';
-import { type BatchPlan, pendingRecords, planBatch, planDedupe, type TouchedItem } from './rollup-plan.js';
+import {
+  type BatchPlan,
+  datedAt,
+  pendingRecords,
+  planBatch,
+  planDedupe,
+  retainedAt,
+  type TouchedItem,
+} from './rollup-plan.js';
 import { registerShard, type ShardRegistryCache } from './shard-registry.js';
 
 /** Sub-items written in parallel. */
@@ -80,15 +88,18 @@ export async function applyShard(
   deadline: number,
   behind: WaitingRecord[] = [],
 ): Promise<ShardApplication> {
-  const now = deps.timing.now();
-  const waitingFrom = lowestWaiting(shardId, behind, now);
+  const arrivals = events.map((event) => event.arrivedAt);
+  // Dates the markers: a clock stepped back must not end an event's dedupe window before it began.
+  const now = datedAt(deps.timing.now(), arrivals);
+  const keptAt = retainedAt(deps.timing.now(), arrivals);
+  const waitingFrom = lowestWaiting(shardId, behind, keptAt);
   const options: BatchOptions = {
     dynamo: deps.dynamo,
     tableName: deps.tableName,
     timing: deps.timing,
     deadline,
   };
-  const plan = planBatch(shardId, events, now);
+  const plan = planBatch(shardId, events, keptAt);
   const result: ShardApplication = {
     outcomes: new Map(),
     held: new Map(),
@@ -130,11 +141,15 @@ export async function applyShard(
     else if (typeof resolution === 'object') result.claims.set(recordId, 'fill');
   }
   const counting = plan.records.filter((record) => result.claims.has(record.recordId));
+  // Readers find a bucket's shards by the day registered, trusting that an event's timestamp lies at
+  // most the accepted skew after that day: after its receipt, stamped by ingest's clock, which may be
+  // on the next day while this one is still on the day before.
+  const receivedBy = Math.max(now, ...counting.map((record) => Date.parse(record.event.received_at)));
   const failedAccounts = await registerShard(
     shardId,
     new Set(counting.map((record) => record.event.account_id)),
     deps,
-    now,
+    receivedBy,
     deadline,
   );
 

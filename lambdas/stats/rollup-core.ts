@@ -29,6 +29,7 @@ import { type AppliedLogEntry, appliedStateOf, writeAppliedEntry } from './rollu
 import { applyShard, type ShardApplyDeps, type WaitingRecord } from './rollup-apply.js';
 import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
+import { datedAt } from './rollup-plan.js';
 import { standingOf } from './rollup-standing.js';
 import type { ShardRegistryCache } from './shard-registry.js';
 
@@ -221,7 +222,8 @@ class RollupSink implements Sink {
       if (missing.length > 0) entry.missing[event.sequenceNumber] = missing;
     }
     try {
-      await writeAppliedEntry(entry, this.deps, this.deps.timing.now());
+      const arrivals = events.map((event) => event.arrivedAt);
+      await writeAppliedEntry(entry, this.deps, datedAt(this.deps.timing.now(), arrivals));
       return true;
     } catch (error) {
       if (!quiet)

@@ -43,6 +43,23 @@ export interface BatchPlan {
   expired: ShardRecord[];
 }
 
+/**
+ * When buckets are judged kept: `now`, but never after the oldest arrival on the stream (Kinesis's
+ * clock), so a clock stepped ahead takes no kept bucket for expired and counts its events in it.
+ */
+export function retainedAt(now: number, arrivals: number[]): number {
+  return Math.min(now, ...arrivals.filter(Number.isFinite));
+}
+
+/**
+ * When an item with a TTL (a marker, an applied-log entry) is dated: `now`, but never before the
+ * latest arrival on the stream, so DynamoDB's TTL (its own clock) does not take it early from a writer
+ * whose clock was stepped back.
+ */
+export function datedAt(now: number, arrivals: number[]): number {
+  return Math.max(now, ...arrivals.filter(Number.isFinite));
+}
+
 /** Sorts the records by sequence number and maps each to the retained sub-items it updates. */
 export function planBatch(
   shardId: string,

@@ -12,7 +12,7 @@ import type { Claim } from './dedupe.js';
 import { batchGetAll, keyId } from './dynamo-batch.js';
 import type { ShardApplyDeps } from './rollup-apply.js';
 import { bucketLabel, markerKey, sequenceAfter } from './rollup-model.js';
-import { planBatch } from './rollup-plan.js';
+import { planBatch, retainedAt } from './rollup-plan.js';
 
 export interface Standing {
   /** Labels of every retained bucket the record updates. */
@@ -28,7 +28,9 @@ export async function standingOf(
   deps: ShardApplyDeps,
   deadline: number,
 ): Promise<Standing | undefined> {
-  const items = [...planBatch(event.shardId, [event], deps.timing.now()).items.values()];
+  const items = [
+    ...planBatch(event.shardId, [event], retainedAt(deps.timing.now(), [event.arrivedAt])).items.values(),
+  ];
   const marker = markerKey(event.event.account_id, event.event.event_id);
   const { items: found, unprocessed } = await batchGetAll([...items.map((item) => item.key), marker], {
     ...deps,

@@ -130,10 +130,12 @@ export async function searchEvents(
     ...(cursor ? { search_after: cursor.s } : {}),
   };
   const now = deps.now();
-  // A PIT past its lifetime is closed and not extended: what bounds the PITs an account holds open.
+  // A PIT past its lifetime is closed and not extended: what bounds the PITs an account holds open. One
+  // opened "later" than now by more than that (by an environment whose clock runs ahead) cannot be aged.
   const pitOpenedAt = cursor?.t;
   const retired =
-    cursor?.p !== undefined && (pitOpenedAt === undefined || now - pitOpenedAt > deps.pits.lifetimeMs);
+    cursor?.p !== undefined &&
+    (pitOpenedAt === undefined || Math.abs(now - pitOpenedAt) > deps.pits.lifetimeMs);
   if (retired) await closePit(cursor?.p as string, deps);
   const { hits, pitId } = await runSearch(body, retired ? undefined : cursor?.p, deps);
   const page = hits.slice(0, limit);

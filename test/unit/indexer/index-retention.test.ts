@@ -51,6 +51,29 @@ describe('the daily event indices past retention', () => {
     expect(eventIndexDeletes(search)[0]?.[0]).toBe('events-2024.12.09');
   });
 
+  it("are those past retention by the stream's clock when the indexer's clock is stepped a year ahead", async () => {
+    // Prepare: the records reached the stream on 2026-01-15; the indexer's clock says 2027-01-15
+    const search = new FakeOpenSearch();
+    const timing = fakeTiming(Date.parse('2027-01-15T10:30:00.000Z'));
+
+    // Act
+    await indexRecords(
+      kinesisEvent([storedEvent()]).Records,
+      indexerDeps(search, { eventIndexRetention: {}, timing }),
+      indexerDeadline(),
+    );
+
+    // Assess: nothing of 2025, whose events the stats API still serves, is deleted
+    expect(eventIndexDeletes(search)).toEqual([
+      expiredEventIndices('events', Date.parse('2026-01-15T10:20:31Z')),
+    ]);
+    expect(
+      eventIndexDeletes(search)
+        .flat()
+        .filter((name) => name.startsWith('events-2025')),
+    ).toEqual([]);
+  });
+
   it('are tried again with the next batch when the delete fails, and the events are indexed regardless', async () => {
     // Prepare
     const search = new FakeOpenSearch();

@@ -127,6 +127,41 @@ describe('ingest handler', () => {
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
+  it('names the unacknowledged events in its 503 when the clock is stepped back while Kinesis refuses them', async () => {
+    // Prepare: Kinesis takes the first event and never the second; at its first answer NTP steps the
+    // clock back an hour
+    stubLambdaEnvironment();
+    answerDynamoDb(200, { Attributes: { tat: { N: '1' } } });
+    const wallClock = Date.now.bind(Date);
+    let stepMs = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - stepMs);
+    kinesis.on(PutRecordsCommand).callsFake(async (input: { Records: unknown[] }) => {
+      stepMs = 3_600_000;
+      const refused = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' };
+      return input.Records.length === 2
+        ? { FailedRecordCount: 1, Records: [{ SequenceNumber: '1', ShardId: 's' }, refused] }
+        : { FailedRecordCount: 1, Records: [refused] };
+    });
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+
+    // Act
+    const result = await handler(
+      apiRequest({
+        body: { events: [{ type: 'a' }, { type: 'b' }] },
+        authorizer: { accountId: 'acct-1', scope: 'write', keyId: 'key_1' },
+      }),
+      lambdaContext({ remainingMs: 3_000 }),
+    );
+
+    // Assess: the invocation's own deadline ended the retries, not the function's timeout (a bare 503
+    // that names nothing: the client would resend the event Kinesis took, under a new id)
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toMatchObject({
+      accepted: 1,
+      failed: [{ index: 1, error_code: 'ProvisionedThroughputExceededException' }],
+    });
+  });
+
   it("falls back on the stack's default event limits when the authorizer named none", async () => {
     // Prepare
     stubLambdaEnvironment();

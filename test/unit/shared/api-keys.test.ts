@@ -50,6 +50,32 @@ describe('api keys', () => {
     expect(calls[0]?.args[0].input).toEqual({ TableName: 'api-keys', Key: { keyHash: hashApiKey('k') } });
   });
 
+  it('reads a key again when the clock is stepped back: a revoked key is not kept for as long as the step', async () => {
+    // Prepare
+    let now = 3_600_000;
+    const item = { keyHash: hashApiKey('k'), accountId: 'acct-1', scope: 'write' };
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: item })
+      .resolves({ Item: { ...item, revokedAt: 'now' } });
+    const lookup = createApiKeyLookup({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      tableName: 'api-keys',
+      ttlMs: 60_000,
+      now: () => now,
+    });
+    const cached = await lookup('k');
+
+    // Act: NTP steps the clock back an hour, then the key is used again (it was revoked meanwhile)
+    now -= 3_600_000;
+    const afterStep = await lookup('k');
+
+    // Assess
+    expect(cached).toEqual({ accountId: 'acct-1', scope: 'write' });
+    expect(afterStep).toBeUndefined();
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(2);
+  });
+
   it('reads every lookup strongly consistently and caches nothing with a TTL of 0, as $connect asks', async () => {
     // Prepare
     dynamo

@@ -473,28 +473,50 @@ describe('event search', () => {
     expect(cursorFields(otherSecond).p).toBeDefined();
   });
 
-  it('stops using, and closes, a PIT once it is older than its lifetime; paging goes on without it', async () => {
-    // Prepare
+  /** A warm stats function on `clock` over an endless index, and its pages of one event. */
+  const pagerAt = (clock: { now: number }) => {
     const search = endlessSearch(50);
-    let clock = NOW;
-    const warm = statsDeps({ now: () => clock, search: search.api, pits: new PitQuota() });
+    const warm = statsDeps({ now: () => clock.now, search: search.api, pits: new PitQuota() });
     const page = async (cursor?: string) => {
       const query = { limit: '1', ...(cursor ? { cursor } : {}) };
       return ((await serveStats(request(STATS_ROUTES.events, query), warm)).body as { next_cursor: string })
         .next_cursor;
     };
+    return { search, page };
+  };
+
+  it('stops using, and closes, a PIT once it is older than its lifetime; paging goes on without it', async () => {
+    // Prepare
+    const clock = { now: NOW };
+    const { search, page } = pagerAt(clock);
     const withPit = await page(await page());
-    clock = NOW + PIT_MAX_LIFETIME_MS - 1000;
+    clock.now = NOW + PIT_MAX_LIFETIME_MS - 1000;
     const stillWithPit = await page(withPit);
 
     // Act
-    clock = NOW + PIT_MAX_LIFETIME_MS + 1000;
+    clock.now = NOW + PIT_MAX_LIFETIME_MS + 1000;
     const after = await page(stillWithPit);
 
     // Assess
     expect(cursorFields(stillWithPit)).toMatchObject({ p: 'pit-1', t: NOW });
     expect(search.calls.at(-1)).toMatchObject({ index: 'events-*' });
     expect(search.calls.at(-1)?.body.pit).toBeUndefined();
+    expect(cursorFields(after).p).toBeUndefined();
+    expect(search.open.size).toBe(0);
+  });
+
+  it('stops using a PIT that an environment whose clock ran an hour ahead opened, rather than for an hour more', async () => {
+    // Prepare
+    const clock = { now: NOW };
+    const { search, page } = pagerAt(clock);
+    const withPit = await page(await page());
+
+    // Act: the next page is served by an environment whose clock is an hour behind
+    clock.now = NOW - 3_600_000;
+    const after = await page(withPit);
+
+    // Assess
+    expect(cursorFields(withPit).p).toBe('pit-1');
     expect(cursorFields(after).p).toBeUndefined();
     expect(search.open.size).toBe(0);
   });
