@@ -1,7 +1,7 @@
 /**
  * Puts redriven records back on the stream. PutRecords is not all-or-nothing: every entry's result is
- * read, and only the entries with an `ErrorCode` are sent again, with the shared backoff, until the time
- * budget runs out. A copy counts as redriven only once Kinesis gave it a sequence number. An error no
+ * read, and only the entries with an `ErrorCode` are sent again, with the shared backoff, until a time
+ * budget passes in which Kinesis acknowledged none. A copy counts as redriven only once Kinesis gave it a sequence number. An error no
  * retry can cure (the stream deleted, access denied, a request refused as invalid) fails its copies at
  * once, naming it, instead of being retried until the budget runs out.
  */
@@ -57,7 +57,10 @@ export async function putCopies(
 ): Promise<PutOutcome> {
   const acknowledged = new Map<string, string>();
   const given: Pending[] = [];
-  const deadline = Date.now() + options.budgetMs;
+  // The budget counts from the last copy Kinesis took: a redrive bigger than the stream takes in one
+  // budget (thousands of letters on one shard, throttled) goes on while it progresses, and stops only
+  // after a whole budget in which nothing was acknowledged.
+  let progressedAt = Date.now();
   const attempt = async (pending: Pending[]): Promise<Pending[]> => {
     const again: Pending[] = [];
     const chunks = chunkBySize(
@@ -76,9 +79,10 @@ export async function putCopies(
         );
         chunk.forEach((entry, position) => {
           const result = Records[position];
-          if (result?.SequenceNumber && !result.ErrorCode)
+          if (result?.SequenceNumber && !result.ErrorCode) {
             acknowledged.set(entry.copy.id, result.SequenceNumber);
-          else {
+            progressedAt = Date.now();
+          } else {
             entry.lastError = `${result?.ErrorCode ?? 'MissingResult'}: ${result?.ErrorMessage ?? 'no result'}`;
             again.push(entry);
           }
@@ -101,7 +105,7 @@ export async function putCopies(
   const { remaining } = await retryPending<Pending>(
     copies.map((copy) => ({ copy })),
     attempt,
-    { deadline, timing: realTiming },
+    { deadline: () => progressedAt + options.budgetMs, timing: realTiming },
   );
   options.progress?.finish(`${acknowledged.size} of ${copies.length} record(s) acknowledged by Kinesis`);
   return {

@@ -39,8 +39,11 @@ export const steadyTiming: Timing = {
 };
 
 export interface RetryOptions {
-  /** Epoch milliseconds after which no new attempt starts. */
-  deadline: number;
+  /**
+   * Epoch milliseconds after which no new attempt starts; a function is read before each retry (a
+   * deadline that moves, e.g. a budget counted from the last progress).
+   */
+  deadline: number | (() => number);
   backoff?: Backoff;
   timing?: Timing;
   /** Upper bound on attempts, including the first; the deadline is the main bound. */
@@ -71,7 +74,8 @@ export async function retryPending<T>(
   while (pending.length > 0) {
     if (attempts > 0) {
       const delay = jitteredDelay(attempts, backoff, timing.random);
-      if (attempts >= maxAttempts || timing.now() + delay >= options.deadline) break;
+      const deadline = typeof options.deadline === 'function' ? options.deadline() : options.deadline;
+      if (attempts >= maxAttempts || timing.now() + delay >= deadline) break;
       await timing.sleep(delay);
     }
     attempts += 1;

@@ -11,7 +11,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { holdAll } from '../../../cli/dead-letters/queue.js';
 import { readRange } from '../../../cli/dead-letters/stream-reader.js';
 import { putCopies } from '../../../cli/dead-letters/stream-writer.js';
@@ -287,6 +287,62 @@ describe('putting redriven copies on the stream', () => {
       'ResourceNotFoundException: Stream events not found',
       'ResourceNotFoundException: Stream events not found',
     ]);
+  });
+
+  describe('on a stream that takes one copy a call (a big redrive, throttled)', () => {
+    const many = Array.from({ length: 30 }, (_, index) => ({
+      id: `a:${index}`,
+      data: Buffer.from(String(index)),
+      partitionKey: `a:${index}`,
+    }));
+    const throttled = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' };
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** Runs `putCopies` on fake timers to its end; the fake time it took. */
+    async function putOnFakeTime(budgetMs: number) {
+      vi.useFakeTimers();
+      const started = Date.now();
+      let outcome: Awaited<ReturnType<typeof putCopies>> | undefined;
+      void putCopies(new KinesisClient({}), 'events', many, { budgetMs }).then((result) => {
+        outcome = result;
+      });
+      while (!outcome) await vi.advanceTimersByTimeAsync(100);
+      return { outcome, tookMs: Date.now() - started };
+    }
+
+    it('goes on while Kinesis takes copies, however long the whole redrive takes', async () => {
+      // Prepare: each call acknowledges the first copy and throttles the rest
+      kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
+        Records: input.Records.map((_, position) =>
+          position === 0 ? { SequenceNumber: '1', ShardId: 's' } : throttled,
+        ),
+      }));
+
+      // Act
+      const { outcome, tookMs } = await putOnFakeTime(5_000);
+
+      // Assess: every copy taken, in more time than one budget
+      expect(outcome.failed.size).toBe(0);
+      expect(outcome.acknowledged.size).toBe(30);
+      expect(tookMs).toBeGreaterThan(5_000);
+    });
+
+    it('stops after a whole budget in which Kinesis took nothing, naming why', async () => {
+      // Prepare
+      kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
+        Records: input.Records.map(() => throttled),
+      }));
+
+      // Act
+      const { outcome, tookMs } = await putOnFakeTime(5_000);
+
+      // Assess
+      expect(outcome.acknowledged.size).toBe(0);
+      expect(outcome.failed.get('a:0')).toBe('ProvisionedThroughputExceededException: Rate exceeded');
+      expect(tookMs).toBeLessThanOrEqual(5_100);
+    });
   });
 
   it('retries what Kinesis throttles, and takes what it acknowledges', async () => {
