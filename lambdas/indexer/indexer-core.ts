@@ -23,7 +23,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { chunkBySize } from '../shared/concurrency.js';
 import { errorSummary } from '../shared/error-summary.js';
+import { eventVersionKey } from '../shared/event-schema.js';
 import { METRIC } from '../shared/metrics.js';
+import { retainedAt } from '../shared/stream-clock.js';
 import {
   type BatchEvent,
   type ConsumerDeps,
@@ -77,9 +79,9 @@ export async function indexRecords(
 ): Promise<ConsumerOutcome> {
   // Deletions are for good: never by a clock ahead of the stream's (Kinesis stamped the arrivals), so a
   // clock stepped days or a year ahead deletes no index whose events are still served.
-  const pruneAt = Math.min(
+  const pruneAt = retainedAt(
     deps.timing.now(),
-    ...records.map((record) => record.kinesis.approximateArrivalTimestamp * 1000).filter(Number.isFinite),
+    records.map((record) => record.kinesis.approximateArrivalTimestamp * 1000),
   );
   await pruneRegistry(deps.search, deps.indexPrefix, pruneAt, deps.registryRetention, deps.log);
   await pruneEventIndices(deps.search, deps.indexPrefix, pruneAt, deps.eventIndexRetention, deps.log);
@@ -115,7 +117,7 @@ async function indexEvents(
   const firsts: BatchEvent[] = [];
   const seen = new Set<string>();
   for (const event of events) {
-    const version = `${event.key}|${Date.parse(event.event.timestamp)}`;
+    const version = eventVersionKey(event.event);
     if (seen.has(version)) settle(event, { kind: 'duplicate' });
     else {
       seen.add(version);

@@ -240,3 +240,12 @@ function describeMs(ms: number): string {
 export function eventKey(event: Pick<StoredEvent, 'account_id' | 'event_id'>): string {
   return `${event.account_id}:${event.event_id}`;
 }
+
+/**
+ * One version of an event: its key and its timestamp (the same instant however it is spelled). A
+ * client's resend without a timestamp, or with another, is another version of the same event; the
+ * sinks let exactly one version count and be indexed.
+ */
+export function eventVersionKey(event: Pick<StoredEvent, 'account_id' | 'event_id' | 'timestamp'>): string {
+  return `${eventKey(event)}|${Date.parse(event.timestamp)}`;
+}

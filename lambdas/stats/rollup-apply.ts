@@ -29,21 +29,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../shared/concurrency.js';
 import type { Log } from '../shared/logger.js';
 import type { Timing } from '../shared/retry.js';
+import { datedAt, retainedAt } from '../shared/stream-clock.js';
 import type { BatchEvent, EventOutcome } from '../shared/stream-consumer.js';
 import { type Resolution, resolveCandidates } from './dedupe.js';
 import { type BatchOptions, batchGetAll } from './dynamo-batch.js';
 import { classifyDynamoError, GroupFailure } from './dynamo-errors.js';
 import { writeItem } from './rollup-item-writer.js';
 import { bucketLabel, fromItem, type RollupRecord, sequenceAfter } from './rollup-model.js';
-import {
-  type BatchPlan,
-  datedAt,
-  pendingRecords,
-  planBatch,
-  planDedupe,
-  retainedAt,
-  type TouchedItem,
-} from './rollup-plan.js';
+import { type BatchPlan, pendingRecords, planBatch, planDedupe, type TouchedItem } from './rollup-plan.js';
 import { registerShard, type ShardRegistryCache } from './shard-registry.js';
 
 /** Sub-items written in parallel. */
@@ -90,8 +83,9 @@ export async function applyShard(
 ): Promise<ShardApplication> {
   const arrivals = events.map((event) => event.arrivedAt);
   // Dates the markers: a clock stepped back must not end an event's dedupe window before it began.
-  const now = datedAt(deps.timing.now(), arrivals);
-  const keptAt = retainedAt(deps.timing.now(), arrivals);
+  const clock = deps.timing.now();
+  const now = datedAt(clock, arrivals);
+  const keptAt = retainedAt(clock, arrivals);
   const waitingFrom = lowestWaiting(shardId, behind, keptAt);
   const options: BatchOptions = {
     dynamo: deps.dynamo,

@@ -14,6 +14,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { errorSummary } from '../shared/error-summary.js';
 import { METRIC } from '../shared/metrics.js';
+import { datedAt } from '../shared/stream-clock.js';
 import {
   type BatchEvent,
   type ConsumerDeps,
@@ -29,7 +30,6 @@ import { type AppliedLogEntry, appliedStateOf, writeAppliedEntry } from './rollu
 import { applyShard, type ShardApplyDeps, type WaitingRecord } from './rollup-apply.js';
 import { dynamoCrashJournal } from './rollup-crash-journal.js';
 import { sequenceAfter } from './rollup-model.js';
-import { datedAt } from './rollup-plan.js';
 import { standingOf } from './rollup-standing.js';
 import type { ShardRegistryCache } from './shard-registry.js';
 

@@ -3,7 +3,7 @@
  * each sub-item has not applied yet (its sequence fence), and which record of each event must be
  * resolved against the dedupe markers.
  */
-import { eventKey, type StoredEvent } from '../shared/event-schema.js';
+import { eventVersionKey, type StoredEvent } from '../shared/event-schema.js';
 import { keyId } from './dynamo-batch.js';
 import {
   type EventFacts,
@@ -41,23 +41,6 @@ export interface BatchPlan {
   items: Map<string, TouchedItem>;
   /** Records none of whose buckets is still kept (older than every retention). */
   expired: ShardRecord[];
-}
-
-/**
- * When buckets are judged kept: `now`, but never after the oldest arrival on the stream (Kinesis's
- * clock), so a clock stepped ahead takes no kept bucket for expired and counts its events in it.
- */
-export function retainedAt(now: number, arrivals: number[]): number {
-  return Math.min(now, ...arrivals.filter(Number.isFinite));
-}
-
-/**
- * When an item with a TTL (a marker, an applied-log entry) is dated: `now`, but never before the
- * latest arrival on the stream, so DynamoDB's TTL (its own clock) does not take it early from a writer
- * whose clock was stepped back.
- */
-export function datedAt(now: number, arrivals: number[]): number {
-  return Math.max(now, ...arrivals.filter(Number.isFinite));
 }
 
 /** Sorts the records by sequence number and maps each to the retained sub-items it updates. */
@@ -120,7 +103,7 @@ export function planDedupe(pending: Iterable<ShardRecord>): DedupePlan {
     sequenceAfter(a.sequenceNumber, b.sequenceNumber) ? 1 : -1,
   );
   for (const record of sorted) {
-    const version = `${eventKey(record.event)}|${Date.parse(record.event.timestamp)}`;
+    const version = eventVersionKey(record.event);
     if (byVersion.has(version)) repeats.push(record);
     else byVersion.set(version, record);
   }

@@ -7,12 +7,14 @@
  * Without this the writer took such a record for one counted nowhere that claimed nothing, so the
  * marker kept naming it and its redrive was a duplicate: counted in part, or not at all.
  */
+
+import { retainedAt } from '../shared/stream-clock.js';
 import type { BatchEvent } from '../shared/stream-consumer.js';
 import type { Claim } from './dedupe.js';
 import { batchGetAll, keyId } from './dynamo-batch.js';
 import type { ShardApplyDeps } from './rollup-apply.js';
 import { bucketLabel, markerKey, sequenceAfter } from './rollup-model.js';
-import { planBatch, retainedAt } from './rollup-plan.js';
+import { planBatch } from './rollup-plan.js';
 
 export interface Standing {
   /** Labels of every retained bucket the record updates. */
